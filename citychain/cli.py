@@ -1,0 +1,348 @@
+"""Ledger commands of `main.py`: node, trust, log, user, audit.
+
+Writing commands take `--user` and read the password from CITYCHAIN_PASSWORD
+or ask for it, so roles hold outside the GUI too. The node passphrase comes
+from CITYCHAIN_PASSPHRASE / CITYCHAIN_PASSPHRASE_FILE, the home's config (demo
+homes) or a prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import backup, check, trust
+from .bundle import BundleError, export_bundle, read_bundle, write_bundle
+from .clock import format_time, parse_time
+from .encoding import EncodingError, b64decode
+from .guard import RollbackDetected
+from .home import HomeError
+from .keys import KdfCost, KeyProblem, kid, passphrase_from_environment
+from .kinds import Plugin, RecordRejected
+from .ledger import LedgerUnavailable
+from .mirror import MirrorRejected
+from .node import Node
+from .records import parse_leaf
+from .trust import TrustError
+from .users import AuthError, PermissionDenied, UserError, password_from_env_or_prompt
+
+# Errors a person can act on: printed as sentences, never as tracebacks.
+USER_ERRORS = (
+    HomeError, KeyProblem, AuthError, PermissionDenied, UserError, RecordRejected, TrustError,
+    MirrorRejected, RollbackDetected, BundleError, LedgerUnavailable, EncodingError, backup.BackupError,
+    FileNotFoundError, ValueError,
+)
+
+PluginsFactory = Callable[[], Sequence[Plugin]]
+
+
+def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    try:
+        return func(args)
+    except USER_ERRORS as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+
+
+def open_node(args: argparse.Namespace, write: bool = True) -> Node:
+    return Node.open(Path(args.home), args.plugins(), write=write)
+
+
+def signed_in(node: Node, args: argparse.Namespace):
+    password = password_from_env_or_prompt(prompt=f"Password for {args.user}: ")
+    return node.users.authenticate(args.user, password)
+
+
+# -- node ------------------------------------------------------------------
+def cmd_node_init(args: argparse.Namespace) -> int:
+    is_root = args.root
+    if not is_root and not args.root_key:
+        raise HomeError("give --root-key (the city root's public key, base64) or --root for the root authority")
+    passphrase = passphrase_from_environment(prompt="New node passphrase: ")
+    root_keys = tuple(b64decode(k) for k in args.root_key or ())
+    identity = Node.create(
+        Path(args.home), args.city, args.agency, args.agency if is_root else args.root_agency,
+        root_keys, passphrase, KdfCost(),
+    )
+    with Node.open(Path(args.home), args.plugins(), passphrase=passphrase) as node:
+        password = password_from_env_or_prompt(prompt=f"Password for the new admin {args.admin}: ")
+        node.users.add_user(None, args.admin, "admin", password, display_name=args.admin)
+        if is_root:
+            node.bootstrap_trust_log(args.name_zh or args.agency, args.name_en or args.agency)
+    print(f"node home: {args.home}\nagency: {identity.agency}\nkid: {identity.kid}")
+    print(f"public key (base64): {trust.b64encode(identity.public_key)}")
+    return 0
+
+
+def cmd_node_backup(args: argparse.Namespace) -> int:
+    with open_node(args, write=False) as node:
+        user = signed_in(node, args)
+        node.users.require(user, "node.backup")
+        made = backup.make_backup(node, Path(args.out))
+        node.audit.record(user, "node.backup", "ok", target=str(args.out))
+    print(f"backup written: {made.path} ({made.size_bytes} bytes; logs: {made.summary})")
+    return 0
+
+
+def cmd_node_restore(args: argparse.Namespace) -> int:
+    password = password_from_env_or_prompt(prompt=f"Password for {args.user}: ")
+    restored = backup.restore_backup(Path(args.source), Path(args.home), args.user, password, force=args.force)
+    print(f"restored {restored.summary} into {args.home}")
+    if restored.warning:
+        print(restored.warning)
+    return 0
+
+
+# -- trust -----------------------------------------------------------------
+def _root_append(args: argparse.Namespace, kind: str, body: dict) -> int:
+    with open_node(args) as node:
+        if not node.is_root:
+            raise HomeError(f"{args.home} is not the root authority's home; trust operations run there")
+        user = signed_in(node, args)
+        appended = node.append(user, [(kind, body)], target=body.get("agency", ""))
+    print(f"{kind}: {body.get('agency')} — trust log size {appended.size}")
+    return 0
+
+
+def _time_arg(value: str | None, default_now: bool = True) -> str:
+    if value:
+        parse_time(value)
+        return value
+    from .clock import SystemClock
+
+    return format_time(SystemClock().now())
+
+
+def _key_arg(public_key_b64: str, not_before: str) -> dict:
+    raw = b64decode(public_key_b64)
+    return trust.key_json(kid(raw), raw, not_before)
+
+
+def cmd_trust_add_agency(args: argparse.Namespace) -> int:
+    body = {
+        "agency": args.agency,
+        "name_zh": args.name_zh,
+        "name_en": args.name_en,
+        "keys": [_key_arg(args.public_key, _time_arg(args.not_before))],
+        "permissions": args.permission or [],
+    }
+    if args.attribute:
+        body["attributes"] = dict(a.split("=", 1) for a in args.attribute)
+    return _root_append(args, trust.REGISTERED, body)
+
+
+def cmd_trust_rotate_key(args: argparse.Namespace) -> int:
+    start = _time_arg(args.not_before)
+    body = {
+        "agency": args.agency,
+        "new_key": _key_arg(args.public_key, start),
+        "retire_kid": args.retire_kid,
+        "retire_at": _time_arg(args.retire_at) if args.retire_at else start,
+    }
+    return _root_append(args, trust.KEY_ROTATED, body)
+
+
+def cmd_trust_revoke_key(args: argparse.Namespace) -> int:
+    body = {"agency": args.agency, "kid": args.kid, "from": _time_arg(args.since), "reason": args.reason}
+    return _root_append(args, trust.KEY_REVOKED, body)
+
+
+def _status_command(kind: str) -> Callable[[argparse.Namespace], int]:
+    def command(args: argparse.Namespace) -> int:
+        return _root_append(args, kind, {"agency": args.agency, "reason": args.reason})
+
+    return command
+
+
+def cmd_trust_set_permissions(args: argparse.Namespace) -> int:
+    return _root_append(args, trust.PERMISSIONS_SET, {"agency": args.agency, "permissions": args.permission or []})
+
+
+def cmd_trust_show(args: argparse.Namespace) -> int:
+    with open_node(args, write=False) as node:
+        state = node.trust
+        print(f"trust log of {state.root_agency}: {state.size} records")
+        for agency in state.agencies.values():
+            status = agency.status
+            print(f"- {agency.id}  {agency.name_zh} / {agency.name_en}  [{status.status} since {status.since}]")
+            print(f"    permissions: {', '.join(sorted(agency.permissions)) or '(none)'}")
+            for key in agency.keys:
+                window = f"{key.not_before} .. {key.not_after or 'open'}"
+                revoked = f", revoked from {key.revoked_from}" if key.revoked_from else ""
+                print(f"    key {key.kid}: {window}{revoked}")
+    return 0
+
+
+def cmd_trust_export(args: argparse.Namespace) -> int:
+    with open_node(args, write=False) as node:
+        config = node.config
+        bundle = export_bundle(node.store, config.city, config.root_agency, config.root_keys)
+    write_bundle(Path(args.out), bundle)
+    print(f"trust bundle written: {args.out} ({len(bundle.entries)} records)")
+    return 0
+
+
+def cmd_trust_import(args: argparse.Namespace) -> int:
+    with open_node(args) as node:
+        result = node.import_trust_bundle(read_bundle(Path(args.bundle)))
+    print(f"trust log: {result.old_size} → {result.new_size} records, verified")
+    return 0
+
+
+# -- log -------------------------------------------------------------------
+def cmd_log_show(args: argparse.Namespace) -> int:
+    with open_node(args, write=False) as node:
+        agency = args.agency or node.config.agency
+        head = node.store.head(agency)
+        if head is None:
+            raise HomeError(f"this node holds no log of {agency!r}")
+        if not args.json:
+            print(f"{head.origin}: size {head.size}, root {head.root.hex()}, status {head.status}")
+        start = max(0, head.size - args.limit) if args.start is None else args.start
+        for data in node.store.iter_leaves(head.id, start, start + args.limit):
+            leaf = parse_leaf(data)
+            r = leaf.record
+            if args.json:
+                print(json.dumps({"leaf_hash": leaf.hash_hex, "kid": leaf.kid, "record": r.to_json()}, ensure_ascii=False))
+            else:
+                print(f"#{r.seq}  {r.time}  {r.kind}  {json.dumps(r.body, ensure_ascii=False)[:120]}")
+    return 0
+
+
+def cmd_log_check(args: argparse.Namespace) -> int:
+    report = check.check_home(Path(args.home), args.plugins(), workers=args.workers)
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
+
+
+# -- users and audit -------------------------------------------------------
+def cmd_user_add(args: argparse.Namespace) -> int:
+    with open_node(args, write=False) as node:
+        actor = signed_in(node, args)
+        password = password_from_env_or_prompt(
+            env_var="CITYCHAIN_NEW_PASSWORD", prompt=f"Password for the new user {args.name}: "
+        )
+        node.users.add_user(actor, args.name, args.role, password, display_name=args.display_name or args.name)
+    print(f"user {args.name} added as {args.role}")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    with open_node(args, write=False) as node:
+        actor = signed_in(node, args)
+        for user in node.users.list_users(actor):
+            print(f"{user.name}\t{user.role}\t{user.display_name}")
+    return 0
+
+
+def cmd_audit_show(args: argparse.Namespace) -> int:
+    with open_node(args, write=False) as node:
+        actor = signed_in(node, args)
+        node.users.require(actor, "audit.read")
+        for row in node.audit.query(limit=args.limit):
+            print(json.dumps(row, ensure_ascii=False))
+        problems = node.audit.verify()
+    if problems:
+        print("审计链被篡改 / the audit trail does not verify:", *problems, sep="\n  ")
+        return 1
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
+    def command(parser: argparse.ArgumentParser, func: Callable, home: bool = True, user: bool = False) -> None:
+        if home:
+            parser.add_argument("--home", required=True, help="node home folder")
+        if user:
+            parser.add_argument("--user", required=True, help="node user (password: CITYCHAIN_PASSWORD or prompt)")
+        parser.set_defaults(func=func, plugins=plugins)
+
+    node = sub.add_parser("node", help="create, back up and restore node homes").add_subparsers(dest="what", required=True)
+    p = node.add_parser("init", help="create a node home with a new encrypted key and a first admin")
+    p.add_argument("--city", required=True)
+    p.add_argument("--agency", required=True)
+    p.add_argument("--root", action="store_true", help="this node is the city's root authority")
+    p.add_argument("--root-agency", default="city-root")
+    p.add_argument("--root-key", action="append", help="pinned root public key (base64)")
+    p.add_argument("--admin", default="admin")
+    p.add_argument("--name-zh")
+    p.add_argument("--name-en")
+    command(p, cmd_node_init)
+    p = node.add_parser("backup", help="a consistent copy of the home (ledger, keys, private store)")
+    p.add_argument("--out", required=True)
+    command(p, cmd_node_backup, user=True)
+    p = node.add_parser("restore", help="bring a home back from a backup")
+    p.add_argument("--from", dest="source", required=True)
+    p.add_argument("--force", action="store_true", help="replace an existing home")
+    command(p, cmd_node_restore, user=True)
+
+    tr = sub.add_parser("trust", help="the root authority's trust log").add_subparsers(dest="what", required=True)
+    p = tr.add_parser("add-agency", help="register an agency with its key and permissions")
+    p.add_argument("--agency", required=True)
+    p.add_argument("--name-zh", required=True)
+    p.add_argument("--name-en", required=True)
+    p.add_argument("--public-key", required=True, help="the agency's Ed25519 public key (base64)")
+    p.add_argument("--not-before", help="key valid from (default: now)")
+    p.add_argument("--permission", action="append")
+    p.add_argument("--attribute", action="append", help="public attribute name=value, e.g. uscc=…")
+    command(p, cmd_trust_add_agency, user=True)
+    p = tr.add_parser("rotate-key", help="add an agency's new key and retire the old one")
+    p.add_argument("--agency", required=True)
+    p.add_argument("--public-key", required=True)
+    p.add_argument("--retire-kid", required=True)
+    p.add_argument("--not-before")
+    p.add_argument("--retire-at")
+    command(p, cmd_trust_rotate_key, user=True)
+    p = tr.add_parser("revoke-key", help="a compromised key: its signatures from --since on are void")
+    p.add_argument("--agency", required=True)
+    p.add_argument("--kid", required=True)
+    p.add_argument("--since")
+    p.add_argument("--reason", required=True)
+    command(p, cmd_trust_revoke_key, user=True)
+    for name, kind, text in (
+        ("suspend-agency", trust.SUSPENDED, "stop accepting an agency's new records"),
+        ("reinstate-agency", trust.REINSTATED, "lift a suspension"),
+        ("revoke-agency", trust.REVOKED, "end an agency for good"),
+    ):
+        p = tr.add_parser(name, help=text)
+        p.add_argument("--agency", required=True)
+        p.add_argument("--reason", required=True)
+        command(p, _status_command(kind), user=True)
+    p = tr.add_parser("set-permissions", help="replace an agency's permissions")
+    p.add_argument("--agency", required=True)
+    p.add_argument("--permission", action="append")
+    command(p, cmd_trust_set_permissions, user=True)
+    command(tr.add_parser("show", help="agencies, keys and permissions"), cmd_trust_show)
+    p = tr.add_parser("export", help="write a trust bundle for kiosks and new nodes")
+    p.add_argument("out")
+    command(p, cmd_trust_export)
+    p = tr.add_parser("import", help="take in a trust bundle signed under this home's pinned root")
+    p.add_argument("bundle")
+    command(p, cmd_trust_import)
+
+    lg = sub.add_parser("log", help="inspect and check logs").add_subparsers(dest="what", required=True)
+    p = lg.add_parser("show", help="the newest records of a log")
+    p.add_argument("--agency")
+    p.add_argument("--start", type=int)
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    command(p, cmd_log_show)
+    p = lg.add_parser("check", help="re-verify every leaf, signature, link, root and checkpoint")
+    p.add_argument("--workers", type=int, default=None)
+    command(p, cmd_log_check)
+
+    us = sub.add_parser("user", help="node users").add_subparsers(dest="what", required=True)
+    p = us.add_parser("add", help="add a user (new password: CITYCHAIN_NEW_PASSWORD or prompt)")
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", required=True, choices=("clerk", "supervisor", "auditor", "admin"))
+    p.add_argument("--display-name")
+    command(p, cmd_user_add, user=True)
+    command(us.add_parser("list", help="list users"), cmd_user_list, user=True)
+
+    au = sub.add_parser("audit", help="the node's audit trail").add_subparsers(dest="what", required=True)
+    p = au.add_parser("show", help="newest audit rows, and whether the chain verifies")
+    p.add_argument("--limit", type=int, default=50)
+    command(p, cmd_audit_show, user=True)

@@ -1,0 +1,85 @@
+"""Record kinds: how domain packages plug their records into the ledger.
+
+`citychain` treats permissions and actions as opaque strings; a domain package
+says, per kind, which trust-log permission the authoring agency needs, which
+node-local user action a person needs to append it, and which rules a record
+must meet against what the log already holds.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from .records import Record
+from .trust import ROOT_PERMISSION, TRUST_KINDS
+
+
+class RecordRejected(ValueError):
+    """A record that breaks a rule; the message is shown to the person as is."""
+
+    def __init__(self, code: str, message_zh: str, message_en: str, field_name: str | None = None) -> None:
+        super().__init__(f"{message_zh} / {message_en}")
+        self.code = code
+        self.message_zh = message_zh
+        self.message_en = message_en
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may look at: the database inside the appending transaction."""
+
+    conn: sqlite3.Connection
+    log_id: int
+
+
+def _no_rule(record: Record, ctx: Context) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    action: str  # node-local user action needed to append (users.Permissions)
+    permission: Callable[[Record], str]  # trust-log permission the agency needs
+    check: Callable[[Record, Context], None] = _no_rule  # raise RecordRejected
+    apply: Callable[[Record, Context], None] = _no_rule  # update derived tables
+    max_body_bytes: int = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """What a domain package hands to the node at start-up."""
+
+    name: str
+    kinds: tuple[KindSpec, ...] = ()
+    actions: tuple[tuple[str, frozenset[str], str, str], ...] = ()  # (action, roles, zh, en)
+    schema: Callable[[sqlite3.Connection], None] | None = None  # create derived tables
+
+
+@dataclass
+class KindRegistry:
+    specs: dict[str, KindSpec] = field(default_factory=dict)
+
+    def register(self, spec: KindSpec) -> None:
+        if spec.kind in self.specs:
+            raise ValueError(f"record kind {spec.kind!r} is registered twice")
+        self.specs[spec.kind] = spec
+
+    def get(self, kind: str) -> KindSpec:
+        spec = self.specs.get(kind)
+        if spec is None:
+            raise RecordRejected("UNKNOWN_KIND", f"未知的记录类型 {kind}", f"unknown record kind {kind!r}")
+        return spec
+
+    @classmethod
+    def with_plugins(cls, plugins: Iterable[Plugin]) -> "KindRegistry":
+        registry = cls()
+        for kind in TRUST_KINDS:
+            registry.register(KindSpec(kind, "trust.write", lambda record: ROOT_PERMISSION))
+        for plugin in plugins:
+            for spec in plugin.kinds:
+                registry.register(spec)
+        return registry

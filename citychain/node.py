@@ -1,0 +1,197 @@
+"""An agency node: one home, one signing identity, every log it holds.
+
+The CLI, the GUI and the HTTP API all go through `Node`, so the same user
+checks and audit rows apply whichever door a person comes in by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .audit import AuditTrail
+from .bundle import BundleError, TrustBundle
+from .clock import Clock, SystemClock, format_time
+from .home import Config, Home, HomeError, origin
+from .keys import KdfCost, Signer, load_key, passphrase_from_environment, save_key
+from .kinds import KindRegistry, Plugin
+from .ledger import Appended, OwnLog
+from .mirror import Imported, import_entries
+from .records import parse_leaf
+from .store import Store
+from .trust import REGISTERED, ROOT_PERMISSION, TrustState, key_json
+from .users import Argon2Params, Permissions, User, Users
+
+
+@dataclass(frozen=True)
+class Identity:
+    agency: str
+    kid: str
+    public_key: bytes
+
+
+def resolve_passphrase(home: Home, config: Config, passphrase: str | None) -> str:
+    if passphrase:
+        return passphrase
+    if config.passphrase_file:
+        return (home.path / config.passphrase_file).read_text(encoding="utf-8").strip()
+    return passphrase_from_environment(prompt=f"Passphrase for {home.path}: ")
+
+
+class Node:
+    def __init__(
+        self,
+        home: Home,
+        config: Config,
+        signer: Signer | None,
+        plugins: Sequence[Plugin],
+        clock: Clock,
+        argon2: Argon2Params | None,
+    ) -> None:
+        self.home = home
+        self.config = config
+        self.clock = clock
+        self.store = Store(home.db_path)
+        self.permissions = Permissions()
+        for plugin in plugins:
+            for action, roles, zh, en in plugin.actions:
+                self.permissions.register(action, roles, zh, en)
+            if plugin.schema is not None:
+                plugin.schema(self.store.conn)
+        self.kinds = KindRegistry.with_plugins(plugins)
+        self.audit = AuditTrail(self.store.db, clock)
+        self.users = Users(self.store.db, self.permissions, audit=self.audit, params=argon2, now=lambda: clock.now().timestamp())
+        self.trust = self._replay_trust()
+        self.signer = signer
+        self.own: OwnLog | None = None
+        if signer is not None:
+            self.own = OwnLog(
+                self.store, signer, config.agency, config.origin, home.guard_path, self.kinds, lambda: self.trust, clock
+            )
+
+    # -- opening and creating ----------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        plugins: Sequence[Plugin] = (),
+        passphrase: str | None = None,
+        clock: Clock | None = None,
+        write: bool = True,
+        argon2: Argon2Params | None = None,
+    ) -> "Node":
+        """`write=False` opens for reading only: no key, no lock, no appends."""
+        home = Home(Path(path))
+        config = home.config()
+        lock = home.lock()
+        signer = None
+        if write:
+            lock.acquire()
+            try:
+                signer = load_key(home.key_path, resolve_passphrase(home, config, passphrase))
+            except BaseException:
+                lock.release()
+                raise
+        node = cls(home, config, signer, plugins, clock or SystemClock(), argon2)
+        node._lock = lock
+        return node
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        city: str,
+        agency: str,
+        root_agency: str,
+        root_keys: Iterable[bytes] = (),
+        passphrase: str = "",
+        cost: KdfCost = KdfCost(),
+        passphrase_file: str | None = None,
+    ) -> Identity:
+        """A new home with a new key. The root authority pins its own key."""
+        home = Home(Path(path))
+        if home.exists():
+            raise HomeError(f"{home.path} already holds a node home")
+        home.create_dirs()
+        signer = Signer.generate()
+        save_key(home.key_path, signer, passphrase, cost)
+        pins = tuple(root_keys) or ((signer.public_raw,) if agency == root_agency else ())
+        if not pins:
+            raise HomeError("a node must pin the root authority's public key (--root-key)")
+        home.write_config(Config(city, agency, root_agency, pins, passphrase_file=passphrase_file))
+        Store(home.db_path).close()
+        return Identity(agency, signer.kid, signer.public_raw)
+
+    def close(self) -> None:
+        self.store.close()
+        self._lock.release()
+
+    def __enter__(self) -> "Node":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- trust -------------------------------------------------------------
+    def _replay_trust(self) -> TrustState:
+        state = TrustState(self.config.root_agency, frozenset(self.config.root_keys))
+        head = self.store.head(self.config.root_agency)
+        if head is not None:
+            state.replay(parse_leaf(data) for data in self.store.iter_leaves(head.id))
+        return state
+
+    @property
+    def is_root(self) -> bool:
+        return self.config.agency == self.config.root_agency
+
+    # -- writing -----------------------------------------------------------
+    def append(self, user: User | None, items: Sequence[tuple[str, dict[str, Any]]], target: str = "") -> Appended:
+        """Append as `user` (None only for the node's own bootstrap records)."""
+        if self.own is None:
+            raise HomeError("this node was opened read-only")
+        for action in sorted({self.kinds.get(kind).action for kind, _ in items}):
+            if user is not None:
+                self.users.require(user, action)
+
+        def audit(leaves) -> None:
+            kinds = sorted({leaf.record.kind for leaf in leaves})
+            self.audit.record(
+                user, "log.append", "ok", target=target,
+                detail={"kinds": kinds, "first_seq": leaves[0].record.seq, "count": len(leaves)},
+            )
+
+        return self.own.append(items, on_commit=audit)
+
+    def bootstrap_trust_log(self, name_zh: str, name_en: str) -> Appended:
+        """The root authority's first record: it registers itself with its key."""
+        if not self.is_root or self.trust.size:
+            raise HomeError("only a new root authority opens a trust log")
+        now = format_time(self.clock.now())
+        body = {
+            "agency": self.config.agency,
+            "name_zh": name_zh,
+            "name_en": name_en,
+            "keys": [key_json(self.signer.kid, self.signer.public_raw, now)],
+            "permissions": [ROOT_PERMISSION],
+        }
+        return self.append(None, [(REGISTERED, body)], target=self.config.agency)
+
+    def import_log(self, agency: str, origin: str, start: int, leaves: Sequence[bytes], note: str) -> Imported:
+        return import_entries(self.store, self.trust, self.kinds, agency, origin, start, leaves, note)
+
+    def import_trust_bundle(self, bundle: TrustBundle) -> Imported:
+        """Take in a newer trust log, verified under this home's own pins only."""
+        config = self.config
+        if bundle.root_agency != config.root_agency or bundle.city != config.city:
+            raise BundleError(
+                f"信任包属于 {bundle.city}/{bundle.root_agency}，本节点属于 {config.city}/{config.root_agency} / "
+                f"the bundle is for {bundle.city}/{bundle.root_agency}, this node for {config.city}/{config.root_agency}"
+            )
+        head = self.store.head(config.root_agency)
+        have = head.size if head else 0
+        if len(bundle.entries) < have:
+            raise BundleError(f"the bundle's trust log ({len(bundle.entries)}) is older than this node's ({have})")
+        return self.import_log(
+            config.root_agency, origin(config.city, config.root_agency), have, bundle.entries[have:], bundle.checkpoint
+        )

@@ -1,0 +1,1 @@
+"""The demo city: every agency of the design, seeded so the app is usable at once."""

@@ -1,0 +1,87 @@
+"""Create the demo city: a root authority and five agencies, each a node home."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from citychain.bundle import export_bundle
+from citychain.clock import Clock, format_time
+from citychain.home import HomeError
+from citychain.keys import KdfCost
+from citychain.kinds import Plugin
+from citychain.node import Node
+from citychain.trust import REGISTERED, key_json
+from citychain.users import Argon2Params
+
+from . import spec
+
+PASSPHRASE_FILE = "demo-passphrase.txt"
+
+
+@dataclass(frozen=True)
+class DemoCity:
+    path: Path
+    agencies: tuple[spec.DemoAgency, ...]
+
+    def home(self, agency_id: str) -> Path:
+        return self.path / agency_id
+
+
+def _new_home(path: Path, agency: str, root_keys: tuple[bytes, ...], cost: KdfCost):
+    path.mkdir(parents=True, exist_ok=True)
+    (path / PASSPHRASE_FILE).write_text(spec.PASSPHRASE + "\n", encoding="utf-8")
+    os.chmod(path / PASSPHRASE_FILE, 0o600)
+    return Node.create(
+        path, spec.CITY, agency, spec.ROOT, root_keys, spec.PASSPHRASE, cost, passphrase_file=PASSPHRASE_FILE
+    )
+
+
+def _add_demo_users(node: Node) -> None:
+    """One user per role, named after the role (the first admin bootstraps)."""
+    node.users.add_user(None, "admin", "admin", spec.PASSWORDS["admin"], display_name="演示管理员 / demo admin")
+    admin = node.users.authenticate("admin", spec.PASSWORDS["admin"])
+    for role, password in spec.PASSWORDS.items():
+        if role != "admin":
+            node.users.add_user(admin, role, role, password, display_name=f"演示{role} / demo {role}")
+
+
+def _registration(agency: spec.DemoAgency, identity, now: str) -> dict:
+    return {
+        "agency": agency.id,
+        "name_zh": agency.name_zh,
+        "name_en": agency.name_en,
+        "keys": [key_json(identity.kid, identity.public_key, now)],
+        "permissions": list(agency.permissions),
+        "attributes": {"uscc": agency.uscc},
+    }
+
+
+def create_demo_city(
+    target: Path,
+    plugins: Sequence[Plugin] = (),
+    cost: KdfCost = KdfCost(),
+    argon2: Argon2Params | None = None,
+    clock: Clock | None = None,
+) -> DemoCity:
+    target = Path(target)
+    if target.exists() and any(target.iterdir()):
+        raise HomeError(f"{target} is not empty; the demo city needs a new folder")
+    root_identity = _new_home(target / spec.ROOT, spec.ROOT, (), cost)
+    pins = (root_identity.public_key,)
+    identities = {a.id: _new_home(target / a.id, a.id, pins, cost) for a in spec.AGENCIES}
+
+    with Node.open(target / spec.ROOT, plugins, clock=clock, argon2=argon2) as root:
+        _add_demo_users(root)
+        root.bootstrap_trust_log(spec.ROOT_AGENCY.name_zh, spec.ROOT_AGENCY.name_en)
+        admin = root.users.authenticate("admin", spec.PASSWORDS["admin"])
+        now = format_time(root.clock.now())
+        root.append(admin, [(REGISTERED, _registration(a, identities[a.id], now)) for a in spec.AGENCIES])
+        bundle = export_bundle(root.store, spec.CITY, spec.ROOT, pins)
+    for agency in spec.AGENCIES:
+        with Node.open(target / agency.id, plugins, clock=clock, argon2=argon2) as node:
+            _add_demo_users(node)
+            node.import_trust_bundle(bundle)
+    return DemoCity(target, spec.AGENCIES)

@@ -1,0 +1,30 @@
+"""`city demo DIR`: build the demo city and say how to sign in."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from . import spec
+from .build import create_demo_city
+
+
+def cmd_city_demo(args: argparse.Namespace) -> int:
+    city = create_demo_city(Path(args.dir), args.plugins())
+    print(f"演示城市已创建 / demo city created in {city.path}")
+    print(f"  {spec.ROOT:<22} {spec.ROOT_AGENCY.name_zh} / {spec.ROOT_AGENCY.name_en}")
+    for agency in city.agencies:
+        print(f"  {agency.id:<22} {agency.name_zh} / {agency.name_en}")
+    print("每个机构的节点目录 / node home of each agency: " + str(city.path / "<agency id>"))
+    print("演示用户 / demo users (every home):")
+    for role, password in spec.PASSWORDS.items():
+        print(f"  {role:<11} password: {password}")
+    print(f"节点口令 / node key passphrase (demo only): {spec.PASSPHRASE}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, plugins) -> None:
+    city = sub.add_parser("city", help="city-wide set-up").add_subparsers(dest="what", required=True)
+    p = city.add_parser("demo", help="create a demo city: root authority and five agencies")
+    p.add_argument("dir")
+    p.set_defaults(func=cmd_city_demo, plugins=plugins)

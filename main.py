@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""CityChain — trusted-city ledger nodes, licences and charity tracing.
+
+`python main.py` opens the counter app; `python main.py COMMAND …` runs the
+administration commands (see README). This file only wires the packages
+together: the ledger core knows nothing of the domain plug-ins it is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+
+def plugins() -> Sequence:
+    """Domain packages (certificates, charity) plug their record kinds in here."""
+    return ()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from citychain import cli as ledger_cli
+    from democity import cli as demo_cli
+
+    parser = argparse.ArgumentParser(
+        prog="main.py", description="CityChain 可信城市: agency ledger nodes and their tools"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo_cli.register(sub, plugins)
+    ledger_cli.register(sub, plugins)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("--home") or argv[0].startswith("--node"):
+        from ui.app import run
+
+        return run(argv)
+    from citychain.cli import run_command
+
+    args = build_parser().parse_args(argv)
+    return run_command(args.func, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
