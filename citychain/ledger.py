@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import guard, merkle
+from .canonical import CanonicalError
 from .checkpoint import Checkpoint, sign_checkpoint
 from .clock import Clock, format_time
 from .keys import Signer
 from .kinds import Context, KindRegistry, RecordRejected
-from .records import GENESIS_PREV, Leaf, Record, make_leaf
+from .records import GENESIS_PREV, Leaf, Record, RecordError, make_leaf
 from .store import LogHead, Store
 from .trust import TrustError, TrustState
 
@@ -78,11 +79,16 @@ class OwnLog:
         self.tip = self._open()
 
     def _open(self) -> Tip:
-        """Reconcile the database with the guard file; replays a crashed batch."""
+        """Reconcile the database with the guard file; replays a crashed batch.
+        After a rollback the node still opens (to read and serve) but will not sign."""
         tip = load_tip(self.store, self.head)
         state = guard.load(self.guard_path)
         reader = self.store.reader(self.head.id)
-        action = guard.reconcile(state, tip.size, tip.root, lambda size: merkle.root_at(reader, size))
+        try:
+            action = guard.reconcile(state, tip.size, tip.root, lambda size: merkle.root_at(reader, size))
+        except guard.RollbackDetected as exc:
+            self._broken = str(exc)
+            return tip
         if action is guard.Reconcile.REPLAY:
             tip = self._replay(tip, state)
         elif action is guard.Reconcile.ADVANCE and tip.size:
@@ -139,9 +145,19 @@ class OwnLog:
             trust.adopt(trial)
         return Appended(tuple(leaves), note, size)
 
+    @property
+    def refusal(self) -> str | None:
+        """Why this log will not sign now, or None."""
+        return self._broken
+
     def _admit(self, record: Record, trust: TrustState, ctx: Context) -> Leaf:
         spec = self.kinds.get(record.kind)
-        leaf = make_leaf(record, self.signer)
+        try:
+            leaf = make_leaf(record, self.signer)
+        except CanonicalError as exc:
+            raise RecordRejected("MALFORMED", f"记录内容格式错误（{exc.path or '/'}）", str(exc), exc.path) from exc
+        except RecordError as exc:
+            raise RecordRejected(exc.code.upper(), "记录格式错误", str(exc)) from exc
         if len(leaf.data) > spec.max_body_bytes + 1024:
             raise RecordRejected("TOO_LARGE", "记录过大", f"record is {len(leaf.data)} bytes; {record.kind} allows {spec.max_body_bytes}")
         try:
