@@ -27,18 +27,64 @@ class CanonicalError(ValueError):
 
 
 def _check_text(text: str, path: str, is_key: bool) -> None:
+    if text.isascii():  # the common case (ids, hex, dates): always NFC, no surrogates
+        return
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise CanonicalError("lone_surrogate", path, "text holds a lone surrogate") from None
     if not unicodedata.is_normalized("NFC", text):
         raise CanonicalError("not_nfc", path, "text is not in Unicode NFC")
-    if is_key and any(ord(c) > 0xFFFF for c in text):
+    if is_key and max(text) > "\uffff":
         raise CanonicalError("key_above_bmp", path, "an object key holds a character above U+FFFF")
 
 
-def check_value(value: Any, path: str = "", depth: int = 0) -> None:
+def _fast_check(value: Any, depth: int = 0) -> None:
+    """The hot path: no path bookkeeping; any doubt defers to `_located_check`."""
+    kind = type(value)
+    if kind is str:
+        if not value.isascii() and not _text_ok(value, False):
+            raise _Doubt
+    elif kind is dict:
+        if depth >= MAX_DEPTH:
+            raise _Doubt
+        for key, item in value.items():
+            if type(key) is not str or not (key.isascii() or _text_ok(key, True)):
+                raise _Doubt
+            _fast_check(item, depth + 1)
+    elif kind is int:
+        if not -MAX_INT <= value <= MAX_INT:
+            raise _Doubt
+    elif kind is list:
+        if depth >= MAX_DEPTH:
+            raise _Doubt
+        for item in value:
+            _fast_check(item, depth + 1)
+    elif value is not None and kind is not bool:
+        raise _Doubt
+
+
+class _Doubt(Exception):
+    pass
+
+
+def _text_ok(text: str, is_key: bool) -> bool:
+    try:
+        _check_text(text, "", is_key)
+    except CanonicalError:
+        return False
+    return True
+
+
+def check_value(value: Any) -> None:
     """Raise CanonicalError at the first value outside the restricted set."""
+    try:
+        _fast_check(value)
+    except _Doubt:
+        _located_check(value)
+
+
+def _located_check(value: Any, path: str = "", depth: int = 0) -> None:
     if depth > MAX_DEPTH:
         raise CanonicalError("too_deep", path, f"nesting deeper than {MAX_DEPTH}")
     if value is None or isinstance(value, bool):
@@ -52,7 +98,7 @@ def check_value(value: Any, path: str = "", depth: int = 0) -> None:
         return
     if isinstance(value, list):
         for i, item in enumerate(value):
-            check_value(item, f"{path}/{i}", depth + 1)
+            _located_check(item, f"{path}/{i}", depth + 1)
         return
     if isinstance(value, dict):
         for key, item in value.items():
@@ -60,7 +106,7 @@ def check_value(value: Any, path: str = "", depth: int = 0) -> None:
                 raise CanonicalError("bad_type", path, "object keys must be strings")
             key_path = f"{path}/{key}"
             _check_text(key, key_path, True)
-            check_value(item, key_path, depth + 1)
+            _located_check(item, key_path, depth + 1)
         return
     if isinstance(value, float):
         raise CanonicalError("float", path, "numbers must be integers (no floats)")
