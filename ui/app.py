@@ -4,6 +4,7 @@ serve; the counter workflows arrive with their issue."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -14,9 +15,30 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QVBoxLayout, QW
 from .fonts import app_font, install_cjk_font
 
 
-def node_summary(home: Path | None) -> str:
-    if home is None:
-        return "未选择节点目录（--home DIR） / no node home chosen (--home DIR)"
+DEFAULT_AGENCY = "market-regulation"
+
+
+def data_folder() -> Path:
+    """Where the embedded node lives: CITYCHAIN_DATA, else the user's data folder."""
+    override = os.environ.get("CITYCHAIN_DATA")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "citychain"
+
+
+def default_home() -> Path:
+    """The demo city is created on first start, so the app is usable at once."""
+    city = data_folder() / "demo-city"
+    if not (city / DEFAULT_AGENCY / "config.toml").exists():
+        from democity.build import create_demo_city
+
+        print(f"首次启动：正在创建演示城市 / first start: creating the demo city in {city}", flush=True)
+        create_demo_city(city)
+    return city / DEFAULT_AGENCY
+
+
+def node_summary(home: Path) -> str:
     from citychain.node import Node
 
     with Node.open(home, write=False) as node:
@@ -56,6 +78,6 @@ def run(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setFont(app_font(install_cjk_font()))
-    window = StartWindow(node_summary(args.home))
+    window = StartWindow(node_summary(args.home or default_home()))
     window.show()
     return app.exec()
