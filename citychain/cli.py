@@ -96,6 +96,66 @@ def cmd_node_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_node_serve(args: argparse.Namespace) -> int:
+    from .service import serve
+
+    return serve(Path(args.home), args.listen, args.peer or (), args.plugins(), args.interval,
+                 args.tls_cert, args.tls_key, args.ca)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from .sync import Syncer
+
+    with open_node(args) as node:
+        syncer = Syncer(node, args.ca)
+        lines = syncer.run_round()
+        for line in lines or ["nothing new / 没有新内容"]:
+            print(line)
+        failed = [s for s in syncer.peers.values() if s.error_code]
+    return 1 if failed else 0
+
+
+def cmd_peer(args: argparse.Namespace) -> int:
+    with open_node(args, write=False) as node:
+        user = signed_in(node, args)
+        node.users.require(user, "peer.manage")
+        if args.what == "add":
+            node.add_peer(args.url)
+            node.audit.record(user, "peer.add", "ok", target=args.url)
+        elif args.what == "remove":
+            if not node.remove_peer(args.url):
+                raise HomeError(f"no such peer: {args.url}")
+            node.audit.record(user, "peer.remove", "ok", target=args.url)
+        for url in node.peer_urls():
+            print(url)
+    return 0
+
+
+def cmd_log_forks(args: argparse.Namespace) -> int:
+    with open_node(args, write=False) as node:
+        forks = node.forks()
+        for fork in forks:
+            print(f"#{fork['id']} {fork['agency']} detected {fork['detected']} via {fork['source']}")
+            if args.out:
+                out = Path(args.out) / f"fork-{fork['agency']}-{fork['id']}.json"
+                out.write_text(fork["evidence"], encoding="utf-8")
+                print(f"   evidence: {out}")
+    if not forks:
+        print("没有发现分叉 / no forks detected")
+    return 1 if forks else 0
+
+
+def cmd_log_verify_evidence(args: argparse.Namespace) -> int:
+    from .forks import ForkEvidence, verify_evidence
+    from .mirror import log_keys
+
+    with open_node(args, write=False) as node:
+        evidence = ForkEvidence.from_json(Path(args.file).read_text(encoding="utf-8"))
+        keys = log_keys(node.trust, evidence.agency)
+    print(verify_evidence(evidence, keys))
+    return 0
+
+
 # -- trust -----------------------------------------------------------------
 def _root_append(args: argparse.Namespace, kind: str, body: dict) -> int:
     with open_node(args) as node:
@@ -279,6 +339,26 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing home")
     command(p, cmd_node_restore, user=True)
 
+    p = node.add_parser("serve", help="serve the HTTP API, sync with peers and witness their logs")
+    p.add_argument("--listen", default="127.0.0.1:8700", help="HOST:PORT (beyond loopback needs TLS)")
+    p.add_argument("--peer", action="append", help="a peer node's URL (kept in the home)")
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between sync rounds")
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
+    p.add_argument("--ca", help="the city root CA certificate, to check peers' HTTPS")
+    command(p, cmd_node_serve)
+
+    p = sub.add_parser("sync", help="one sync round with every peer; prints what it did")
+    p.add_argument("--ca")
+    command(p, cmd_sync)
+
+    pe = sub.add_parser("peer", help="the peers this node syncs with").add_subparsers(dest="what", required=True)
+    for name, text in (("add", "add a peer URL"), ("remove", "remove a peer URL")):
+        p = pe.add_parser(name, help=text)
+        p.add_argument("url")
+        command(p, cmd_peer, user=True)
+    command(pe.add_parser("list", help="list peers"), cmd_peer, user=True)
+
     tr = sub.add_parser("trust", help="the root authority's trust log").add_subparsers(dest="what", required=True)
     p = tr.add_parser("add-agency", help="register an agency with its key and permissions")
     p.add_argument("--agency", required=True)
@@ -330,6 +410,12 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
     command(p, cmd_log_show)
+    p = lg.add_parser("forks", help="list detected forks (exit 1 if any); --out DIR writes evidence files")
+    p.add_argument("--out")
+    command(p, cmd_log_forks)
+    p = lg.add_parser("verify-evidence", help="check a fork evidence file against this home's trust log")
+    p.add_argument("file")
+    command(p, cmd_log_verify_evidence)
     p = lg.add_parser("check", help="re-verify every leaf, signature, link, root and checkpoint")
     p.add_argument("--workers", type=int, default=None)
     command(p, cmd_log_check)

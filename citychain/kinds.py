@@ -57,6 +57,7 @@ class Plugin:
     kinds: tuple[KindSpec, ...] = ()
     actions: tuple[tuple[str, frozenset[str], str, str], ...] = ()  # (action, roles, zh, en)
     schema: Callable[[sqlite3.Connection], None] | None = None  # create derived tables
+    routes: Callable[[object], list] | None = None  # extra HTTP routes, given the node service
 
 
 @dataclass

@@ -145,6 +145,16 @@ class OwnLog:
             trust.adopt(trial)
         return Appended(tuple(leaves), note, size)
 
+    def refuse(self, reason: str) -> None:
+        """Stop signing until the operator acts (or `reload` finds it resolved)."""
+        self._broken = reason
+
+    def reload(self) -> None:
+        """Re-read the head after the log was changed under us (recovery)."""
+        self.head = self.store.head(self.agency)
+        self._broken = None
+        self.tip = self._open()
+
     @property
     def refusal(self) -> str | None:
         """Why this log will not sign now, or None."""

@@ -146,11 +146,24 @@ def verify_consistency(
         return
     if not proof:
         raise InvalidProofLength("the consistency proof is empty")
-    if any(len(p) != 32 for p in proof):
-        raise InvalidProofLength("every proof hash is 32 bytes")
     path = list(proof)
     if old_size & (old_size - 1) == 0:  # a power of two: the old root is the first node
         path.insert(0, old_root)
+    fr, sr = consistency_roots(old_size, new_size, path)
+    if fr != old_root:
+        raise RootMismatch("the proof does not lead to the old root")
+    if sr != new_root:
+        raise RootMismatch("the proof does not lead to the new root")
+
+
+def consistency_roots(old_size: int, new_size: int, path: Sequence[bytes]) -> tuple[bytes, bytes]:
+    """The (old, new) roots a full consistency path implies (RFC 9162 §2.1.4.2
+    steps 3–7; `path` already starts with the old subtree when old_size is a
+    power of two). Fork evidence uses it to show what a tree held at old_size."""
+    if not 0 < old_size < new_size or not path:
+        raise InvalidProofLength("a consistency path needs 0 < old size < new size and hashes")
+    if any(len(p) != 32 for p in path):
+        raise InvalidProofLength("every proof hash is 32 bytes")
     fn, sn = old_size - 1, new_size - 1
     while fn & 1:
         fn >>= 1
@@ -172,10 +185,15 @@ def verify_consistency(
         sn >>= 1
     if sn != 0:
         raise InvalidProofLength("the proof is shorter than needed")
-    if fr != old_root:
-        raise RootMismatch("the proof does not lead to the old root")
-    if sr != new_root:
-        raise RootMismatch("the proof does not lead to the new root")
+    return fr, sr
+
+
+def full_consistency_path(reader: NodeReader, old_size: int, new_size: int) -> list[bytes]:
+    """The consistency proof with the old subtree kept even when old_size is a
+    power of two, so a third party can compute the old root from the new tree."""
+    if not 0 < old_size < new_size:
+        raise IndexOutOfRange(f"need 0 < {old_size} < {new_size}")
+    return _subproof(reader, old_size, 0, new_size, False)
 
 
 def frontier_coords(size: int) -> list[tuple[int, int]]:

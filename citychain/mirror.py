@@ -65,17 +65,25 @@ def import_entries(
     start: int,
     leaves: Sequence[bytes],
     note: str,
+    proof: Sequence[bytes] | None = None,
+    own_ok: bool = False,
 ) -> Imported:
-    """Append `leaves` (from seq `start`) to our mirror of `agency`'s log, ending
-    exactly at the checkpoint `note`. The trust state is updated when the log is
-    the trust log."""
+    """Append `leaves` (from seq `start`) to our mirror of `agency`'s log.
+
+    They either end exactly at the checkpoint `note`, or (a page of a longer
+    catch-up) `proof` shows the tree they end at is consistent with it; the
+    checkpoint itself is stored only once the mirror reaches its size. The
+    trust state is updated when the log is the trust log."""
     checkpoint = verify_checkpoint(note, origin, log_keys(trust, agency))
     head = store.ensure_log(agency, origin)
-    if head.own:
+    if head.own and not own_ok:
         raise MirrorRejected("OWN_LOG", "a peer cannot write this node's own log")
+    if head.status != "ok":
+        raise MirrorRejected("LOG_" + head.status.upper(), f"{agency}'s log is marked {head.status}; nothing more is taken in")
     if start != head.size:
         raise MirrorRejected("GAP", f"entries start at {start}, but this node holds {head.size}")
-    if checkpoint.size != head.size + len(leaves):
+    new_size = head.size + len(leaves)
+    if new_size > checkpoint.size or (new_size < checkpoint.size and proof is None):
         raise MirrorRejected("SIZE_MISMATCH", f"checkpoint size {checkpoint.size} ≠ {head.size} + {len(leaves)} entries")
     is_trust_log = agency == trust.root_agency
     judge_with = trust.copy() if is_trust_log else trust
@@ -99,10 +107,20 @@ def import_entries(
             frontier, new_nodes = frontier.append(leaf.hash)
             nodes.extend(new_nodes)
             last = leaf.hash
-        if frontier.root() != checkpoint.root:
-            raise MirrorRejected("ROOT_MISMATCH", f"{agency}: the entries do not produce the checkpoint's root")
+        root = frontier.root()
+        if new_size == checkpoint.size:
+            if root != checkpoint.root:
+                raise MirrorRejected("ROOT_MISMATCH", f"{agency}: the entries do not produce the checkpoint's root")
+        else:
+            try:
+                merkle.verify_consistency(new_size, checkpoint.size, root, checkpoint.root, proof)
+            except merkle.ProofError as exc:
+                raise MirrorRejected("INCONSISTENT", f"{agency}: entries up to {new_size} are not part of the checkpoint: {exc}") from exc
         store.insert_batch(head.id, head.size, list(leaves), nodes)
-        store.set_head(head.id, checkpoint.size, checkpoint.root, note)
+        if new_size == checkpoint.size:
+            store.set_head(head.id, checkpoint.size, checkpoint.root, note)
+        else:
+            store.set_size(head.id, new_size, root)
     if is_trust_log:
         trust.adopt(judge_with)
-    return Imported(agency, head.size, checkpoint.size)
+    return Imported(agency, head.size, new_size)

@@ -6,6 +6,7 @@ checks and audit rows apply whichever door a person comes in by.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -52,6 +53,7 @@ class Node:
         self.home = home
         self.config = config
         self.clock = clock
+        self.lock = threading.RLock()  # one writer connection, shared by the node's threads
         self.store = Store(home.db_path)
         self.permissions = Permissions()
         for plugin in plugins:
@@ -161,7 +163,8 @@ class Node:
                 detail={"kinds": kinds, "first_seq": leaves[0].record.seq, "count": len(leaves)},
             )
 
-        return self.own.append(items, on_commit=audit)
+        with self.lock:
+            return self.own.append(items, on_commit=audit)
 
     def bootstrap_trust_log(self, name_zh: str, name_en: str) -> Appended:
         """The root authority's first record: it registers itself with its key."""
@@ -177,8 +180,62 @@ class Node:
         }
         return self.append(None, [(REGISTERED, body)], target=self.config.agency)
 
-    def import_log(self, agency: str, origin: str, start: int, leaves: Sequence[bytes], note: str) -> Imported:
-        return import_entries(self.store, self.trust, self.kinds, agency, origin, start, leaves, note)
+    def import_log(
+        self, agency: str, origin: str, start: int, leaves: Sequence[bytes], note: str, proof=None
+    ) -> Imported:
+        with self.lock:
+            return import_entries(self.store, self.trust, self.kinds, agency, origin, start, leaves, note, proof)
+
+    def recover_own(self, start: int, leaves: Sequence[bytes], note: str, proof=None) -> Imported:
+        """Take back entries of our own log that a peer mirrored (after this home
+        was restored from an old copy); every one is verified like a peer's."""
+        with self.lock:
+            result = import_entries(
+                self.store, self.trust, self.kinds, self.config.agency, self.config.origin, start, leaves, note, proof,
+                own_ok=True,
+            )
+            head = self.store.head(self.config.agency)
+            if head.checkpoint and result.new_size == head.size and self.own is not None:
+                from .guard import SignedState, save
+
+                save(self.home.guard_path, SignedState(self.config.origin, head.size, head.root, head.checkpoint,
+                                                       head.size, head.root, ()))
+                self.own.reload()
+            return result
+
+    # -- forks and peers -----------------------------------------------------
+    def record_fork(self, evidence, source: str) -> None:
+        """Keep the evidence, mark the log forked, and stop taking it in."""
+        with self.lock:
+            head = self.store.head(evidence.agency)
+            now = format_time(self.clock.now())
+            with self.store.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO forks (agency, detected, source, evidence) VALUES (?, ?, ?, ?)",
+                    (evidence.agency, now, source, evidence.to_json()),
+                )
+                self.store.set_status(head.id, "forked", f"fork detected {now} via {source}")
+            if head.own and self.own is not None:
+                self.own.refuse("our own log is forked; see `log forks`")
+
+    def forks(self) -> list[dict]:
+        rows = self.store.conn.execute("SELECT id, agency, detected, source, evidence FROM forks ORDER BY id")
+        return [dict(zip(("id", "agency", "detected", "source", "evidence"), row)) for row in rows]
+
+    def peer_urls(self) -> list[str]:
+        return [row[0] for row in self.store.conn.execute("SELECT url FROM peers ORDER BY url")]
+
+    def add_peer(self, url: str) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise HomeError(f"对等节点地址必须以 http:// 或 https:// 开头 / a peer URL starts with http:// or https://: {url}")
+        with self.lock:
+            self.store.conn.execute(
+                "INSERT OR IGNORE INTO peers (url, added) VALUES (?, ?)", (url.rstrip("/"), format_time(self.clock.now()))
+            )
+
+    def remove_peer(self, url: str) -> bool:
+        with self.lock:
+            return self.store.conn.execute("DELETE FROM peers WHERE url=?", (url.rstrip("/"),)).rowcount == 1
 
     def import_trust_bundle(self, bundle: TrustBundle) -> Imported:
         """Take in a newer trust log, verified under this home's own pins only."""

@@ -51,6 +51,23 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     note TEXT NOT NULL,
     PRIMARY KEY (log, size)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS witnessed (
+    origin TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    root BLOB NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS forks (
+    id INTEGER PRIMARY KEY,
+    agency TEXT NOT NULL,
+    detected TEXT NOT NULL,
+    source TEXT NOT NULL,
+    evidence TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS peers (
+    url TEXT PRIMARY KEY,
+    added TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -72,7 +89,9 @@ class LogHead:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    # check_same_thread=False: the writer connection is shared by the node's
+    # threads (sync loop, API handlers), always under the node's lock.
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
@@ -149,6 +168,15 @@ class Store:
         self.conn.execute(
             "INSERT OR REPLACE INTO checkpoints (log, size, note) VALUES (?, ?, ?)", (log_id, size, checkpoint)
         )
+
+    def set_size(self, log_id: int, size: int, root: bytes) -> None:
+        """Entries past the last complete checkpoint (a catch-up in progress)."""
+        self.conn.execute("UPDATE logs SET size=?, root=? WHERE id=?", (size, root, log_id))
+
+    def update_checkpoint_note(self, log_id: int, size: int, note: str) -> None:
+        """The same checkpoint with more co-signatures."""
+        self.conn.execute("UPDATE logs SET checkpoint=? WHERE id=? AND size=?", (note, log_id, size))
+        self.conn.execute("UPDATE checkpoints SET note=? WHERE log=? AND size=?", (note, log_id, size))
 
     def set_status(self, log_id: int, status: str, detail: str) -> None:
         self.conn.execute("UPDATE logs SET status=?, status_detail=? WHERE id=?", (status, detail, log_id))

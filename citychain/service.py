@@ -1,0 +1,165 @@
+"""A running agency node: the HTTP API, the sync loop and the witness, together.
+
+`serve` opens the home, checks with its peers that this home is not a stale
+copy (restore safety), then serves until SIGTERM / Ctrl-C, when uvicorn
+finishes the requests in flight and the sync loop and database close cleanly.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import signal
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Sequence
+
+import uvicorn
+
+from .api import Readers, Sessions, make_app
+from .client import PeerClient, PeerError
+from .home import HomeError, origin
+from .kinds import Plugin
+from .node import Node
+from .sync import Syncer
+from .witness import Witness
+
+log = logging.getLogger("citychain.service")
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line. Messages carry ids and counts only, never names
+    or ID numbers: nothing in citychain logs record bodies."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
+            "logger": record.name, "message": record.getMessage(),
+        }, ensure_ascii=False)
+
+
+def configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter())
+    root = logging.getLogger("citychain")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+class NodeService:
+    def __init__(self, node: Node, plugins: Sequence[Plugin] = (), ca_file: str | None = None,
+                 interval: float = 5.0) -> None:
+        self.node = node
+        self.plugins = tuple(plugins)
+        self.ca_file = ca_file
+        self.readers = Readers(node.home.db_path)
+        self.sessions = Sessions()
+        self.syncer = Syncer(node, ca_file, interval)
+        self.witness = Witness(
+            lambda: self.readers.store().conn, node.signer, node.config.origin, lambda: node.trust,
+            self.agency_of_origin, lambda: int(time.time()),
+        )
+        self._notifier = ThreadPoolExecutor(2, thread_name_prefix="citychain-notify")
+
+    def agency_of_origin(self, text: str) -> str | None:
+        city = self.node.config.city
+        return next((a for a in self.node.trust.agencies if origin(city, a) == text), None)
+
+    def authenticate(self, name: str, password: str):
+        with self.node.lock:
+            return self.node.users.authenticate(name, password)
+
+    def append(self, user, items):
+        appended = self.node.append(user, items)
+        self._notifier.submit(self.notify_peers, appended.size)
+        return appended
+
+    def notify_peers(self, size: int) -> None:
+        """Tell peers our log grew so they pull at once; then gather co-signatures."""
+        for url in self.node.peer_urls():
+            client = PeerClient(url, self.ca_file)
+            try:
+                client.notify(self.node.config.agency, size)
+            except PeerError as exc:
+                log.info("notify %s failed: %s", url, exc.code)
+            finally:
+                client.close()
+        self.syncer.wake()
+
+    def status(self) -> dict:
+        store = self.readers.store()
+        now = time.time()
+        own = store.head(self.node.config.agency)
+        refusal = self.node.own.refusal if self.node.own else "read-only"
+        return {
+            "agency": self.node.config.agency,
+            "origin": self.node.config.origin,
+            "own_log": {"size": own.size if own else 0, "checkpoint": own.checkpoint if own else None,
+                        "signing": refusal is None, "refusal": refusal},
+            "peers": [self.syncer.state(url).to_json(now) for url in self.node.peer_urls()],
+            "logs": [{"agency": h.agency, "size": h.size, "status": h.status, "detail": h.status_detail}
+                     for h in store.heads()],
+            "forks": [{"agency": row[0], "detected": row[1], "source": row[2]}
+                      for row in store.conn.execute("SELECT agency, detected, source FROM forks ORDER BY id")],
+        }
+
+    def close(self) -> None:
+        self.syncer.stop()
+        self._notifier.shutdown(wait=True, cancel_futures=True)
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise HomeError(f"--listen must be HOST:PORT, got {listen!r}")
+    return host.strip("[]"), int(port)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    home: Path, listen: str, peers: Sequence[str] = (), plugins: Sequence[Plugin] = (), interval: float = 5.0,
+    tls_cert: str | None = None, tls_key: str | None = None, ca_file: str | None = None,
+) -> int:
+    host, port = parse_listen(listen)
+    if not is_loopback(host) and not (tls_cert and tls_key):
+        raise HomeError(
+            "在回环地址以外监听需要城市根 CA 签发的证书（--tls-cert/--tls-key） / listening beyond loopback needs "
+            "--tls-cert and --tls-key issued by the city root CA"
+        )
+    configure_logging()
+    node = Node.open(Path(home), plugins)
+    service = NodeService(node, plugins, ca_file, interval)
+    try:
+        for url in peers:
+            node.add_peer(url)
+        for line in service.syncer.run_round():  # restore safety: hear from peers before serving
+            log.info(line)
+        config = uvicorn.Config(
+            make_app(service), host=host, port=port, log_level="warning", access_log=False,
+            ssl_certfile=tls_cert, ssl_keyfile=tls_key, timeout_graceful_shutdown=5, lifespan="off",
+        )
+        server = uvicorn.Server(config)
+        # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown; with our
+        # handler in place that only asks it to stop, so the node closes cleanly.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
+        service.syncer.start()
+        scheme = "https" if tls_cert else "http"
+        print(f"node {node.config.agency} serving on {scheme}://{host}:{port}", flush=True)
+        server.run()
+    finally:
+        service.close()
+        node.close()
+    print("node stopped cleanly", flush=True)
+    return 0

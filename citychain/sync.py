@@ -1,0 +1,321 @@
+"""Pulling every log from peers, verifying all of it, and witnessing.
+
+One round, per peer: its list of logs (the trust log first, since every other
+log is judged by it); per log, its checkpoint — signature checked against the
+trust log — then either a fork check against what we hold, or the missing
+entries in pages, each page verified and stored atomically, proven consistent
+with the checkpoint. Any peer may serve any log. A peer that fails or lies is
+backed off (exponentially) and reported, never trusted. Our own checkpoints are
+sent to peers for co-signature (tlog-witness).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from . import merkle
+from .checkpoint import CheckpointError, add_cosignatures, cosigners, open_checkpoint, parse_checkpoint
+from .client import PAGE, PeerClient, PeerError
+from .clock import format_time
+from .forks import ForkEvidence
+from .home import origin as origin_of
+from .keys import public_key_from_bytes
+from .mirror import MirrorRejected, log_keys
+from .note import NoteError, parse_note
+from .witness import request_body
+
+log = logging.getLogger("citychain.sync")
+CHUNK = 10 * PAGE  # entries verified and stored per transaction during catch-up
+MAX_BACKOFF = 60.0
+
+
+@dataclass
+class PeerState:
+    url: str
+    last_contact: float | None = None
+    last_error: str = ""
+    error_code: str = ""
+    failures: int = 0
+    backoff_until: float = 0.0
+    lag: dict[str, int] = field(default_factory=dict)
+    cosigned_size: int = 0
+
+    def to_json(self, now: float) -> dict:
+        return {
+            "url": self.url,
+            "last_contact": format_time_or_none(self.last_contact),
+            "seconds_since_contact": None if self.last_contact is None else round(now - self.last_contact, 1),
+            "error": self.last_error,
+            "error_code": self.error_code,
+            "failures": self.failures,
+            "backoff_seconds": max(0.0, round(self.backoff_until - now, 1)),
+            "lag_entries": dict(self.lag),
+        }
+
+
+def format_time_or_none(ts: float | None) -> str | None:
+    from datetime import datetime, timezone
+
+    return None if ts is None else format_time(datetime.fromtimestamp(ts, timezone.utc))
+
+
+class Syncer:
+    def __init__(self, node, ca_file: str | None = None, interval: float = 5.0) -> None:
+        self.node = node
+        self.ca_file = ca_file
+        self.interval = interval
+        self.peers: dict[str, PeerState] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- peers -------------------------------------------------------------
+    def peer_urls(self) -> list[str]:
+        return self.node.peer_urls()
+
+    def state(self, url: str) -> PeerState:
+        return self.peers.setdefault(url, PeerState(url))
+
+    def client(self, url: str) -> PeerClient:
+        return PeerClient(url, self.ca_file)
+
+    # -- the loop ------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="citychain-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(30)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            self.run_round()
+            self._wake.wait(self.interval)
+
+    def run_round(self) -> list[str]:
+        """One pass over every peer; returns what happened, a line per event."""
+        report: list[str] = []
+        for url in self.peer_urls():
+            if self._stop.is_set():
+                break
+            state = self.state(url)
+            if time.time() < state.backoff_until:
+                report.append(f"{url}: backing off ({state.error_code})")
+                continue
+            client = self.client(url)
+            try:
+                report.extend(self.sync_peer(client, state))
+                report.extend(self.gather_cosignatures(client, state))
+                state.last_contact, state.failures, state.last_error, state.error_code = time.time(), 0, "", ""
+            except (PeerError, MirrorRejected) as exc:
+                self._failed(state, exc)
+                report.append(f"{url}: {exc.code}: {exc}")
+            finally:
+                client.close()
+        return report
+
+    def _failed(self, state: PeerState, exc: Exception) -> None:
+        state.failures += 1
+        state.error_code = getattr(exc, "code", type(exc).__name__)
+        state.last_error = str(exc)
+        state.backoff_until = time.time() + min(MAX_BACKOFF, 0.5 * 2 ** state.failures)
+        log.warning("peer %s: %s", state.url, state.last_error)
+
+    # -- pulling ---------------------------------------------------------------
+    def sync_peer(self, client: PeerClient, state: PeerState) -> list[str]:
+        node = self.node
+        listed = [entry["agency"] for entry in client.logs() if entry.get("size") != 0]
+        root = node.config.root_agency
+        order = sorted(set(listed), key=lambda agency: agency != root)
+        report = []
+        for agency in order:
+            if agency not in node.trust.agencies and agency != root:
+                continue  # not (yet) in our trust log: nothing to judge it by
+            if agency == node.config.agency:
+                report.extend(self.check_own_log(client))
+                continue
+            report.extend(self.sync_log(client, state, agency))
+        return report
+
+    def _open(self, note: str, agency: str):
+        origin = origin_of(self.node.config.city, agency)
+        try:
+            return open_checkpoint(note, origin, log_keys(self.node.trust, agency)), origin
+        except (CheckpointError, ValueError) as exc:
+            raise PeerError("BAD_CHECKPOINT", f"checkpoint of {agency} does not verify: {exc}") from exc
+
+    def sync_log(self, client: PeerClient, state: PeerState, agency: str) -> list[str]:
+        node = self.node
+        signed, origin = self._open(client.checkpoint(agency), agency)
+        theirs = signed.checkpoint
+        with node.lock:
+            head = node.store.ensure_log(agency, origin)
+        if head.status != "ok":
+            return []
+        ours = parse_checkpoint(parse_note(head.checkpoint).text) if head.checkpoint else None
+        state.lag[agency] = max(0, theirs.size - head.size)
+        if ours is not None and theirs.size <= ours.size:
+            self._compare_smaller(head, ours, signed, client.url)
+            return []
+        if ours is not None and ours.size:
+            path = client.consistency(agency, ours.size, theirs.size, full=True)
+            self._check_extends(head, ours, signed, path, client.url)
+        report = self._fetch(client, agency, origin, head.size, signed)
+        state.lag[agency] = 0
+        return report
+
+    def _compare_smaller(self, head, ours, signed, source: str) -> None:
+        theirs = signed.checkpoint
+        reader = self.node.store.reader(head.id)
+        if merkle.root_at(reader, theirs.size) != theirs.root:
+            path = () if theirs.size == ours.size else tuple(merkle.full_consistency_path(reader, theirs.size, ours.size))
+            self.record_fork(ForkEvidence(head.agency, head.origin, signed.note_text, head.checkpoint, path), source)
+        elif theirs.size == ours.size:
+            self.merge_cosignatures(head, signed)
+
+    def _check_extends(self, head, ours, signed, path: list[bytes], source: str) -> None:
+        """Their newer checkpoint must extend ours. The peer's full consistency
+        path must lead to its signed root; if it also shows a different tree at
+        our size, that is a fork, and the path is the evidence."""
+        theirs = signed.checkpoint
+        try:
+            old_root, new_root = merkle.consistency_roots(ours.size, theirs.size, path)
+        except merkle.ProofError as exc:
+            raise PeerError("BAD_PROOF", f"{head.agency}: malformed consistency proof: {exc}") from exc
+        if new_root != theirs.root:
+            raise PeerError("BAD_PROOF", f"{head.agency}: the consistency proof does not match the peer's checkpoint")
+        if old_root != ours.root:
+            self.record_fork(ForkEvidence(head.agency, head.origin, head.checkpoint, signed.note_text, tuple(path)), source)
+            raise PeerError("FORK", f"{head.agency}: the peer's checkpoint forks from ours")
+
+    def _fetch(self, client: PeerClient, agency: str, origin: str, start: int, signed) -> list[str]:
+        target = signed.checkpoint
+        position = start
+        while position < target.size:
+            chunk: list[bytes] = []
+            while len(chunk) < CHUNK and position + len(chunk) < target.size:
+                first = position + len(chunk)
+                chunk += client.entries(agency, first, min(first + PAGE, target.size))
+            end = position + len(chunk)
+            proof = None if end == target.size else client.consistency(agency, end, target.size)
+            with self.node.lock:
+                self.node.import_log(agency, origin, position, chunk, signed.note_text, proof)
+            position = end
+        with self.node.lock:
+            head = self.node.store.head(agency)
+            self.merge_cosignatures(head, signed)
+        return [f"{client.url}: {agency} {start} → {target.size}"] if target.size > start else []
+
+    # -- co-signatures -----------------------------------------------------
+    def witness_keys(self, exclude: str) -> dict:
+        city = self.node.config.city
+        keys = {}
+        for agency in self.node.trust.agencies.values():
+            current = [k for k in agency.keys if k.revoked_from is None]
+            if agency.id != exclude and current:
+                keys[origin_of(city, agency.id)] = public_key_from_bytes(current[-1].public_key)
+        return keys
+
+    def merge_cosignatures(self, head, signed) -> None:
+        """Keep every valid co-signature we see for the checkpoint we hold."""
+        if head.checkpoint is None:
+            return
+        ours = parse_note(head.checkpoint)
+        if ours.text != signed.note.text:
+            return
+        valid = cosigners(signed, self.witness_keys(head.agency), int(time.time()))
+        new = [s for s in signed.note.signatures if s.name in valid]
+        merged = add_cosignatures(head.checkpoint, new)
+        if merged != head.checkpoint:
+            with self.node.lock:
+                self.node.store.update_checkpoint_note(head.id, signed.checkpoint.size, merged)
+
+    def gather_cosignatures(self, client: PeerClient, state: PeerState) -> list[str]:
+        """Ask a peer, as a witness, to co-sign our newest checkpoint."""
+        node = self.node
+        own = node.store.head(node.config.agency)
+        if own is None or not own.size or node.own is None:
+            return []
+        note = own.checkpoint
+        size = parse_checkpoint(parse_note(note).text).size
+        for _ in range(2):
+            old = min(state.cosigned_size, size)
+            proof = [] if old in (0, size) else merkle.consistency_proof(node.store.reader(own.id), old, size)
+            status, text = client.add_checkpoint(request_body(old, proof, note))
+            if status == 409 and text.strip().isdigit():
+                state.cosigned_size = int(text.strip())
+                if state.cosigned_size > size:
+                    raise PeerError("AHEAD", f"the peer co-signed our log up to {state.cosigned_size}, beyond our {size}")
+                continue
+            if status != 200:
+                raise PeerError(f"WITNESS_{status}", f"witness refused our checkpoint: {text.strip()[:200]}")
+            try:
+                signed = open_checkpoint(add_lines(note, text), own.origin, [node.signer.public_key])
+            except (CheckpointError, NoteError, ValueError) as exc:
+                raise PeerError("MALFORMED", f"witness reply is not a co-signature: {exc}") from exc
+            state.cosigned_size = size
+            self.merge_cosignatures(own, signed)
+            return []
+        return []
+
+    # -- our own log: restore safety --------------------------------------
+    def check_own_log(self, client: PeerClient) -> list[str]:
+        """A peer holding a newer (or different) checkpoint of OUR log means this
+        home was restored from an old copy: refuse to sign, and recover what we
+        can from the peer."""
+        node = self.node
+        agency = node.config.agency
+        try:
+            signed, origin = self._open(client.checkpoint(agency), agency)
+        except PeerError as exc:
+            if exc.code == "NO_LOG":
+                return []
+            raise
+        theirs = signed.checkpoint
+        with node.lock:
+            head = node.store.head(agency)
+            if theirs.size <= head.size:
+                if merkle.root_at(node.store.reader(head.id), theirs.size) != theirs.root:
+                    node.own.refuse(f"a peer holds a checkpoint of our log (size {theirs.size}) that our database contradicts")
+                    self.record_fork(ForkEvidence(agency, origin, signed.note_text, head.checkpoint,
+                                                  tuple(merkle.full_consistency_path(node.store.reader(head.id), theirs.size, head.size))
+                                                  if theirs.size < head.size else ()), client.url)
+                    return [f"{client.url}: OUR LOG CONFLICTS with the peer's copy"]
+                if theirs.size == head.size:
+                    self.merge_cosignatures(head, signed)
+                return []
+            node.own.refuse(
+                f"拒绝签名：对等节点持有本机构日志 {theirs.size} 条，本地只有 {head.size} 条 / "
+                f"signing refused: a peer holds {theirs.size} entries of our own log, this home only {head.size}"
+            )
+        start = head.size
+        position = start
+        while position < theirs.size:
+            page = client.entries(agency, position, min(position + PAGE, theirs.size))
+            end = position + len(page)
+            proof = None if end == theirs.size else client.consistency(agency, end, theirs.size)
+            with node.lock:
+                node.recover_own(position, page, signed.note_text, proof)
+            position = end
+        return [f"{client.url}: recovered our own log {start} → {theirs.size}"]
+
+    def record_fork(self, evidence: ForkEvidence, source: str) -> None:
+        with self.node.lock:
+            self.node.record_fork(evidence, source)
+
+
+def add_lines(note: str, signature_lines: str) -> str:
+    """A witness reply's signature lines appended to the note they co-sign."""
+    if not signature_lines.endswith("\n") or not signature_lines.startswith("\u2014 "):
+        raise ValueError("a witness reply is one or more signature lines")
+    return note + signature_lines

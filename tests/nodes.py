@@ -1,0 +1,102 @@
+"""Start and stop real node processes on 127.0.0.1 for the tests."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from democity import spec
+
+RUNNER = Path(__file__).with_name("node_runner.py")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class NodeProcess:
+    home: Path
+    port: int
+    peers: list[str] = field(default_factory=list)
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, wait: bool = True) -> "NodeProcess":
+        self.log_path = self.home.parent / f"{self.home.name}.log"
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(RUNNER), str(self.home), f"127.0.0.1:{self.port}", *self.peers],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"node exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if requests.get(self.url + "/v1/status", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise TimeoutError(f"node on {self.port} did not come up")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def get(self, path: str, **params):
+        return requests.get(self.url + path, params=params, timeout=10)
+
+    def login(self, role: str) -> str:
+        reply = requests.post(self.url + "/v1/login", json={"user": role, "password": spec.PASSWORDS[role]}, timeout=10)
+        reply.raise_for_status()
+        return reply.json()["token"]
+
+    def append(self, token: str, records: list[tuple[str, dict]]):
+        return requests.post(
+            self.url + "/v1/records", json={"records": [{"kind": k, "body": b} for k, b in records]},
+            headers={"Authorization": f"Bearer {token}"}, timeout=30,
+        )
+
+    def size_of(self, agency: str) -> int:
+        for entry in self.get("/v1/logs").json()["logs"]:
+            if entry["agency"] == agency:
+                return entry["size"]
+        return 0
+
+
+def wait_for(condition, timeout: float = 20, step: float = 0.1) -> float:
+    """Poll until true; return the seconds it took (fails the test on timeout)."""
+    start = time.time()
+    while time.time() - start < timeout:
+        if condition():
+            return time.time() - start
+        time.sleep(step)
+    raise AssertionError(f"condition not met within {timeout} s")

@@ -1,0 +1,84 @@
+"""Three real node processes on 127.0.0.1: sync, relay, witnessing, restarts."""
+
+from __future__ import annotations
+
+import pytest
+
+from citychain.check import check_home
+from citychain.checkpoint import cosigners, open_checkpoint
+from citychain.home import origin
+
+from ledger_kit import TEST_PLUGIN, note, open_node
+from nodes import NodeProcess, free_port, wait_for
+
+A, B, C = "market-regulation", "civil-affairs", "public-security"
+
+
+@pytest.fixture
+def trio(demo_city):
+    ports = {name: free_port() for name in (A, B, C)}
+    url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    nodes = {
+        A: NodeProcess(demo_city.home(A), ports[A], [url[B], url[C]]),
+        B: NodeProcess(demo_city.home(B), ports[B], [url[A], url[C]]),
+        C: NodeProcess(demo_city.home(C), ports[C], [url[B]]),  # C hears of A only through B
+    }
+    for node in nodes.values():
+        node.start(wait=False)
+    for node in nodes.values():
+        node.wait_ready()
+    yield nodes
+    for node in nodes.values():
+        node.stop()
+
+
+def test_records_on_a_reach_b_and_c_verified_and_cosigned(trio, demo_city):
+    a, b, c = trio[A], trio[B], trio[C]
+    token = a.login("clerk")
+    reply = a.append(token, [note(i) for i in range(5)])
+    assert reply.status_code == 201, reply.text
+    wait_for(lambda: b.size_of(A) == 5 and c.size_of(A) == 5)
+    checkpoints = {n.get(f"/v1/logs/{A}/checkpoint").text.split("\n\n")[0] for n in (a, b, c)}
+    assert len(checkpoints) == 1  # all agree on the checkpoint
+    # A gathers co-signatures from its witnesses and serves them with the checkpoint
+    def cosigned() -> bool:
+        with open_node(demo_city, B, write=False) as node:
+            keys = {origin("demo", x): node.trust.agencies[x].keys[0].public_key for x in (B, C)}
+        from citychain.keys import public_key_from_bytes
+
+        note_text = a.get(f"/v1/logs/{A}/checkpoint").text
+        signed = open_checkpoint(note_text, origin("demo", A), [public_key_from_bytes(
+            open_node(demo_city, B, write=False).trust.agencies[A].keys[0].public_key)])
+        return len(cosigners(signed, {k: public_key_from_bytes(v) for k, v in keys.items()}, 2**40)) == 2
+    wait_for(cosigned)
+
+
+def test_c_gets_a_records_from_b_while_a_is_down(trio):
+    a, b, c = trio[A], trio[B], trio[C]
+    a.append(a.login("clerk"), [note(1), note(2)])
+    wait_for(lambda: b.size_of(A) == 2)
+    assert a.stop() == 0
+    wait_for(lambda: c.size_of(A) == 2)
+    status = c.get("/v1/status").json()
+    assert status["forks"] == [] and all(l["status"] == "ok" for l in status["logs"])
+
+
+def test_sigkill_mid_sync_resumes_without_loss_or_duplicates(trio, demo_city):
+    a, b = trio[A], trio[B]
+    token = a.login("clerk")
+    for i in range(10):
+        assert a.append(token, [note(100 * i + j) for j in range(300)]).status_code == 201
+    b.kill()
+    b.start()
+    wait_for(lambda: b.size_of(A) == 3000, timeout=60)
+    b.stop()
+    report = check_home(demo_city.home(B), (TEST_PLUGIN,))
+    assert report.ok, report.lines()
+
+
+def test_a_clerk_cannot_write_a_supervisor_kind_through_the_api(trio):
+    a = trio[A]
+    reply = a.append(a.login("clerk"), [("test.recall", {"n": 1})])
+    assert reply.status_code == 403 and "permission denied" in reply.json()["message"]
+    assert a.append("not-a-token", [note(1)]).status_code == 401
+    assert a.size_of(A) == 0
