@@ -20,7 +20,7 @@ from typing import Sequence
 import uvicorn
 
 from .api import Readers, Sessions, make_app
-from .client import PeerClient, PeerError
+from .client import Limits, PeerClient, PeerError
 from .home import HomeError, origin
 from .kinds import Plugin
 from .node import Node
@@ -51,13 +51,13 @@ def configure_logging() -> None:
 
 class NodeService:
     def __init__(self, node: Node, plugins: Sequence[Plugin] = (), ca_file: str | None = None,
-                 interval: float = 5.0) -> None:
+                 interval: float = 5.0, limits: Limits = Limits()) -> None:
         self.node = node
         self.plugins = tuple(plugins)
         self.ca_file = ca_file
         self.readers = Readers(node.home.db_path)
         self.sessions = Sessions()
-        self.syncer = Syncer(node, ca_file, interval)
+        self.syncer = Syncer(node, ca_file, interval, limits)
         self.witness = Witness(
             lambda: self.readers.store().conn, node.signer, node.config.origin, lambda: node.trust,
             self.agency_of_origin, lambda: int(time.time()),
@@ -130,6 +130,7 @@ def is_loopback(host: str) -> bool:
 def serve(
     home: Path, listen: str, peers: Sequence[str] = (), plugins: Sequence[Plugin] = (), interval: float = 5.0,
     tls_cert: str | None = None, tls_key: str | None = None, ca_file: str | None = None,
+    limits: Limits = Limits(),
 ) -> int:
     host, port = parse_listen(listen)
     if not is_loopback(host) and not (tls_cert and tls_key):
@@ -139,7 +140,7 @@ def serve(
         )
     configure_logging()
     node = Node.open(Path(home), plugins)
-    service = NodeService(node, plugins, ca_file, interval)
+    service = NodeService(node, plugins, ca_file, interval, limits)
     try:
         for url in peers:
             node.add_peer(url)

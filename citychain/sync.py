@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from . import merkle
 from .checkpoint import CheckpointError, add_cosignatures, cosigners, open_checkpoint, parse_checkpoint
-from .client import PAGE, PeerClient, PeerError
+from .client import PAGE, Limits, PeerClient, PeerError
 from .clock import format_time
 from .forks import ForkEvidence
 from .home import origin as origin_of
@@ -63,8 +63,11 @@ def format_time_or_none(ts: float | None) -> str | None:
 
 
 class Syncer:
-    def __init__(self, node, ca_file: str | None = None, interval: float = 5.0) -> None:
+    def __init__(self, node, ca_file: str | None = None, interval: float = 5.0, limits: Limits = Limits(),
+                 peers: list[str] | None = None) -> None:
         self.node = node
+        self.limits = limits
+        self._fixed_peers = peers
         self.ca_file = ca_file
         self.interval = interval
         self.peers: dict[str, PeerState] = {}
@@ -74,13 +77,13 @@ class Syncer:
 
     # -- peers -------------------------------------------------------------
     def peer_urls(self) -> list[str]:
-        return self.node.peer_urls()
+        return self._fixed_peers if self._fixed_peers is not None else self.node.peer_urls()
 
     def state(self, url: str) -> PeerState:
         return self.peers.setdefault(url, PeerState(url))
 
     def client(self, url: str) -> PeerClient:
-        return PeerClient(url, self.ca_file)
+        return PeerClient(url, self.ca_file, self.limits)
 
     # -- the loop ------------------------------------------------------------
     def start(self) -> None:
