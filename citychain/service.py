@@ -130,7 +130,7 @@ def is_loopback(host: str) -> bool:
 def serve(
     home: Path, listen: str, peers: Sequence[str] = (), plugins: Sequence[Plugin] = (), interval: float = 5.0,
     tls_cert: str | None = None, tls_key: str | None = None, ca_file: str | None = None,
-    limits: Limits = Limits(),
+    limits: Limits = Limits(), clock=None,
 ) -> int:
     host, port = parse_listen(listen)
     if not is_loopback(host) and not (tls_cert and tls_key):
@@ -139,7 +139,7 @@ def serve(
             "--tls-cert and --tls-key issued by the city root CA"
         )
     configure_logging()
-    node = Node.open(Path(home), plugins)
+    node = Node.open(Path(home), plugins, clock=clock)
     service = NodeService(node, plugins, ca_file, interval, limits)
     try:
         for url in peers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -30,6 +31,7 @@ class NodeProcess:
     peers: list[str] = field(default_factory=list)
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -40,7 +42,7 @@ class NodeProcess:
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [sys.executable, str(RUNNER), str(self.home), f"127.0.0.1:{self.port}", *self.peers],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env},
         )
         if wait:
             self.wait_ready()
