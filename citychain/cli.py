@@ -97,9 +97,11 @@ def cmd_node_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_node_serve(args: argparse.Namespace) -> int:
+    from .home import Home
     from .service import serve
 
-    return serve(Path(args.home), args.listen, args.peer or (), args.plugins(), args.interval,
+    listen = args.listen or Home(Path(args.home)).config().extra.get("server", {}).get("listen", "127.0.0.1:8700")
+    return serve(Path(args.home), listen, args.peer or (), args.plugins(), args.interval,
                  args.tls_cert, args.tls_key, args.ca)
 
 
@@ -340,7 +342,7 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     command(p, cmd_node_restore, user=True)
 
     p = node.add_parser("serve", help="serve the HTTP API, sync with peers and witness their logs")
-    p.add_argument("--listen", default="127.0.0.1:8700", help="HOST:PORT (beyond loopback needs TLS)")
+    p.add_argument("--listen", help="HOST:PORT (default: the home's config, else 127.0.0.1:8700; beyond loopback needs TLS)")
     p.add_argument("--peer", action="append", help="a peer node's URL (kept in the home)")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between sync rounds")
     p.add_argument("--tls-cert")

@@ -1,43 +1,78 @@
-"""Base64 (RFC 4648, standard alphabet, padded) and lowercase hex, strictly."""
+"""Binary in text, strictly: padded standard base64 (RFC 4648 §4) and lowercase hex.
+
+Every byte string has exactly one accepted spelling, so text that carries a
+key, hash or signature can be compared, hashed and signed as text. Decoders
+refuse anything else (URL-safe letters, missing padding, whitespace, stray
+bits, uppercase hex) with EncodingError, which is a ValueError. Non-text input
+is refused the same way, since it usually comes straight from parsed JSON.
+"""
 
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 
-_HEX_RE = re.compile(r"(?:[0-9a-f]{2})*\Z")
+_B64_RE = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+_B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+_HEX_RE = re.compile(r"(?:[0-9a-f]{2})*")
 
 
 class EncodingError(ValueError):
-    pass
+    """Text that is not the one canonical base64 or hex spelling of some bytes."""
 
 
 def b64encode(data: bytes) -> str:
+    """Standard alphabet, padded: the only spelling `b64decode` accepts."""
     return base64.b64encode(data).decode("ascii")
 
 
 def b64decode(text: str) -> bytes:
-    """Only the one canonical spelling is accepted: re-encoding must match."""
+    """Decode base64 given in its one canonical spelling, or raise EncodingError."""
     if not isinstance(text, str):
-        raise EncodingError("base64 must be text")
-    try:
-        data = base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError) as exc:
-        raise EncodingError(f"not standard padded base64: {exc}") from exc
+        raise EncodingError(f"base64 must be a string, not {type(text).__name__}")
+    if not _B64_RE.fullmatch(text):
+        raise EncodingError(f"not padded standard base64: {_b64_complaint(text)}")
+    data = base64.b64decode(text, validate=True)  # cannot fail once the pattern matched
     if b64encode(data) != text:
-        raise EncodingError("base64 is not in its canonical form")
+        raise EncodingError("base64 has non-zero bits after its last byte; it is not the canonical spelling")
     return data
 
 
+def _b64_complaint(text: str) -> str:
+    """Say why `text` failed the pattern (the error path only)."""
+    for index, char in enumerate(text):
+        if char in "-_":
+            return f"{char!r} at position {index} is URL-safe base64; only the standard alphabet (+ and /) is allowed"
+        if char.isspace():
+            return f"whitespace at position {index}"
+        if char not in _B64_ALPHABET:
+            return f"{char!r} at position {index} is not a base64 character"
+    if len(text) % 4:
+        return f"length {len(text)} is not a multiple of 4 (padding '=' is required)"
+    return "'=' padding in the wrong place or too much of it"
+
+
 def hex_encode(data: bytes) -> str:
+    """Lowercase hex, two digits a byte."""
     return data.hex()
 
 
 def hex_decode(text: str, length: int | None = None) -> bytes:
-    if not isinstance(text, str) or not _HEX_RE.match(text):
-        raise EncodingError("hex must be an even number of lowercase hex digits")
-    data = bytes.fromhex(text)
-    if length is not None and len(data) != length:
-        raise EncodingError(f"expected {length} bytes of hex, got {len(data)}")
-    return data
+    """Decode lowercase hex; with `length`, require exactly that many bytes."""
+    if not isinstance(text, str):
+        raise EncodingError(f"hex must be a string, not {type(text).__name__}")
+    if not _HEX_RE.fullmatch(text):
+        raise EncodingError(f"not lowercase hex: {_hex_complaint(text)}")
+    if length is not None and len(text) != 2 * length:
+        raise EncodingError(f"expected {length} bytes ({2 * length} hex digits), got {len(text) // 2} bytes")
+    return bytes.fromhex(text)
+
+
+def _hex_complaint(text: str) -> str:
+    """Say why `text` failed the pattern (the error path only)."""
+    for index, char in enumerate(text):
+        if char in "ABCDEF":
+            return f"uppercase {char!r} at position {index}; only 0-9 and a-f are allowed"
+        if char not in "0123456789abcdef":
+            return f"{char!r} at position {index} is not a hex digit"
+    return f"odd number of digits ({len(text)})"

@@ -263,7 +263,8 @@ class Syncer:
             if status != 200:
                 raise PeerError(f"WITNESS_{status}", f"witness refused our checkpoint: {text.strip()[:200]}")
             try:
-                signed = open_checkpoint(add_lines(note, text), own.origin, [node.signer.public_key])
+                reply = parse_note(parse_note(note).text + "\n" + text).signatures
+                signed = open_checkpoint(add_cosignatures(note, reply), own.origin, [node.signer.public_key])
             except (CheckpointError, NoteError, ValueError) as exc:
                 raise PeerError("MALFORMED", f"witness reply is not a co-signature: {exc}") from exc
             state.cosigned_size = size
@@ -315,10 +316,3 @@ class Syncer:
     def record_fork(self, evidence: ForkEvidence, source: str) -> None:
         with self.node.lock:
             self.node.record_fork(evidence, source)
-
-
-def add_lines(note: str, signature_lines: str) -> str:
-    """A witness reply's signature lines appended to the note they co-sign."""
-    if not signature_lines.endswith("\n") or not signature_lines.startswith("\u2014 "):
-        raise ValueError("a witness reply is one or more signature lines")
-    return note + signature_lines

@@ -17,6 +17,7 @@ from citychain.trust import REGISTERED, key_json
 from citychain.users import Argon2Params
 
 from . import spec
+from .mesh import mesh
 
 PASSPHRASE_FILE = "demo-passphrase.txt"
 
@@ -84,4 +85,6 @@ def create_demo_city(
         with Node.open(target / agency.id, plugins, clock=clock, argon2=argon2) as node:
             _add_demo_users(node)
             node.import_trust_bundle(bundle)
+    homes = [target / spec.ROOT] + [target / a.id for a in spec.AGENCIES]
+    mesh(homes, plugins, clock)
     return DemoCity(target, spec.AGENCIES)

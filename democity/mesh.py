@@ -1,0 +1,85 @@
+"""Connect the demo homes: each serves on its own loopback port, pulls every
+other log, and co-signs them, so any home can verify anything in the city.
+
+The nodes run in this process with real HTTP servers on free ports for the
+duration; afterwards each home keeps its fixed demo address and the others as
+peers, ready for `node serve`.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Sequence
+
+import uvicorn
+
+from citychain.api import make_app
+from citychain.home import Home
+from citychain.kinds import Plugin
+from citychain.node import Node
+from citychain.service import NodeService
+
+FIRST_PORT = 8700
+ROUNDS = 3  # pull; co-sign; pull the co-signed checkpoints
+
+
+def demo_url(index: int) -> str:
+    return f"http://127.0.0.1:{FIRST_PORT + index}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Servers:
+    """One uvicorn server per service, in threads; stopped all at once."""
+
+    def __init__(self, services: Sequence[NodeService]) -> None:
+        self.servers = []
+        for service in services:
+            config = uvicorn.Config(make_app(service), host="127.0.0.1", port=_free_port(), log_level="error",
+                                    lifespan="off")
+            self.servers.append(uvicorn.Server(config))
+        self.threads = [threading.Thread(target=server.run, daemon=True) for server in self.servers]
+
+    def __enter__(self) -> list[str]:
+        for thread in self.threads:
+            thread.start()
+        for server, thread in zip(self.servers, self.threads):
+            while not server.started:
+                if not thread.is_alive():
+                    raise RuntimeError("a demo node's server did not start")
+                threading.Event().wait(0.02)
+        return [f"http://127.0.0.1:{server.config.port}" for server in self.servers]
+
+    def __exit__(self, *exc) -> None:
+        for server in self.servers:
+            server.should_exit = True
+        for thread in self.threads:
+            thread.join(10)
+
+
+def mesh(homes: Sequence[Path], plugins: Sequence[Plugin] = (), clock=None) -> None:
+    with ExitStack() as stack:
+        nodes = [stack.enter_context(Node.open(home, plugins, clock=clock)) for home in homes]
+        services = [NodeService(node, plugins, interval=3600) for node in nodes]
+        for service in services:
+            stack.callback(service.close)
+        urls = stack.enter_context(_Servers(services))
+        for i, service in enumerate(services):
+            service.syncer._fixed_peers = [url for j, url in enumerate(urls) if j != i]
+        for _ in range(ROUNDS):
+            for service in services:
+                service.syncer.run_round()
+        for i, node in enumerate(nodes):
+            for j in range(len(nodes)):
+                if j != i:
+                    node.add_peer(demo_url(j))
+            config = node.config
+            node.home.write_config(type(config)(**{**config.__dict__, "extra": {
+                **config.extra, "server": {"listen": demo_url(i).removeprefix("http://")}}}))
