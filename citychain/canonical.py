@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections import Counter
 from typing import Any
 
 MAX_INT = 2**53 - 1  # the largest integer an IEEE 754 double holds exactly
@@ -195,14 +196,10 @@ class _Rejected:
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any] | _Rejected:
     obj = dict(pairs)
-    if len(obj) == len(pairs):
-        return obj
-    seen: set[str] = set()
-    for key, _ in pairs:
-        if key in seen:
-            return _Rejected("duplicate_key", "the key appears more than once in its object", key)
-        seen.add(key)
-    raise AssertionError("unreachable: dict() dropped a pair without a repeated key")
+    if len(obj) != len(pairs):
+        repeated = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
+        return _Rejected("duplicate_key", "the key appears more than once in its object", repeated)
+    return obj
 
 
 def _integer(text: str) -> int | _Rejected:

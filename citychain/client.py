@@ -43,7 +43,7 @@ class PeerClient:
         self.limits = limits
         self.session = requests.Session()
         # Transient connection failures retry quickly; anything the peer says is final.
-        retry = Retry(total=2, connect=2, read=0, status=0, backoff_factor=0.2, allowed_methods=None)
+        retry = Retry(total=1, connect=1, read=0, status=0, backoff_factor=0, allowed_methods=None)
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
         self.session.verify = ca_file if ca_file else True

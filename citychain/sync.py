@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from . import merkle
@@ -30,6 +31,7 @@ from .witness import request_body
 log = logging.getLogger("citychain.sync")
 CHUNK = 10 * PAGE  # entries verified and stored per transaction during catch-up
 MAX_BACKOFF = 60.0
+MAX_PARALLEL = 8
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Syncer:
         self.ca_file = ca_file
         self.interval = interval
         self.peers: dict[str, PeerState] = {}
+        self._log_locks: dict[str, threading.Lock] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -106,26 +109,30 @@ class Syncer:
             self._wake.wait(self.interval)
 
     def run_round(self) -> list[str]:
-        """One pass over every peer; returns what happened, a line per event."""
-        report: list[str] = []
-        for url in self.peer_urls():
-            if self._stop.is_set():
-                break
-            state = self.state(url)
-            if time.time() < state.backoff_until:
-                report.append(f"{url}: backing off ({state.error_code})")
-                continue
-            client = self.client(url)
-            try:
-                report.extend(self.sync_peer(client, state))
-                report.extend(self.gather_cosignatures(client, state))
-                state.last_contact, state.failures, state.last_error, state.error_code = time.time(), 0, "", ""
-            except (PeerError, MirrorRejected) as exc:
-                self._failed(state, exc)
-                report.append(f"{url}: {exc.code}: {exc}")
-            finally:
-                client.close()
-        return report
+        """One pass over every peer, peers in parallel (a dead peer must not delay
+        the others); returns what happened, a line per event."""
+        urls = self.peer_urls()
+        if not urls:
+            return []
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(urls)), thread_name_prefix="citychain-peer") as pool:
+            return [line for lines in pool.map(self._sync_one, urls) for line in lines]
+
+    def _sync_one(self, url: str) -> list[str]:
+        state = self.state(url)
+        if self._stop.is_set():
+            return []
+        if time.time() < state.backoff_until:
+            return [f"{url}: backing off ({state.error_code})"]
+        client = self.client(url)
+        try:
+            report = self.sync_peer(client, state) + self.gather_cosignatures(client, state)
+            state.last_contact, state.failures, state.last_error, state.error_code = time.time(), 0, "", ""
+            return report
+        except (PeerError, MirrorRejected) as exc:
+            self._failed(state, exc)
+            return [f"{url}: {exc.code}: {exc}"]
+        finally:
+            client.close()
 
     def _failed(self, state: PeerState, exc: Exception) -> None:
         state.failures += 1
@@ -158,6 +165,16 @@ class Syncer:
             raise PeerError("BAD_CHECKPOINT", f"checkpoint of {agency} does not verify: {exc}") from exc
 
     def sync_log(self, client: PeerClient, state: PeerState, agency: str) -> list[str]:
+        """Only one peer at a time brings in a given log; the others skip it this round."""
+        lock = self._log_locks.setdefault(agency, threading.Lock())
+        if not lock.acquire(blocking=False):
+            return []
+        try:
+            return self._sync_log(client, state, agency)
+        finally:
+            lock.release()
+
+    def _sync_log(self, client: PeerClient, state: PeerState, agency: str) -> list[str]:
         node = self.node
         signed, origin = self._open(client.checkpoint(agency), agency)
         theirs = signed.checkpoint
@@ -202,21 +219,28 @@ class Syncer:
             raise PeerError("FORK", f"{head.agency}: the peer's checkpoint forks from ours")
 
     def _fetch(self, client: PeerClient, agency: str, origin: str, start: int, signed) -> list[str]:
+        """Bring in [start, checkpoint size) in chunks; the next chunk downloads
+        while this one is verified and stored."""
         target = signed.checkpoint
-        position = start
-        while position < target.size:
+
+        def download(position: int) -> tuple[int, list[bytes], list[bytes] | None]:
             chunk: list[bytes] = []
             while len(chunk) < CHUNK and position + len(chunk) < target.size:
                 first = position + len(chunk)
                 chunk += client.entries(agency, first, min(first + PAGE, target.size))
             end = position + len(chunk)
-            proof = None if end == target.size else client.consistency(agency, end, target.size)
-            with self.node.lock:
+            return position, chunk, None if end == target.size else client.consistency(agency, end, target.size)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="citychain-fetch") as fetcher:
+            pending = fetcher.submit(download, start) if start < target.size else None
+            while pending is not None:
+                position, chunk, proof = pending.result()
+                end = position + len(chunk)
+                pending = fetcher.submit(download, end) if end < target.size else None
                 self.node.import_log(agency, origin, position, chunk, signed.note_text, proof)
-            position = end
         with self.node.lock:
             head = self.node.store.head(agency)
-            self.merge_cosignatures(head, signed)
+        self.merge_cosignatures(head, signed)
         return [f"{client.url}: {agency} {start} → {target.size}"] if target.size > start else []
 
     # -- co-signatures -----------------------------------------------------
@@ -231,17 +255,15 @@ class Syncer:
 
     def merge_cosignatures(self, head, signed) -> None:
         """Keep every valid co-signature we see for the checkpoint we hold."""
-        if head.checkpoint is None:
-            return
-        ours = parse_note(head.checkpoint)
-        if ours.text != signed.note.text:
-            return
         valid = cosigners(signed, self.witness_keys(head.agency), int(time.time()))
         new = [s for s in signed.note.signatures if s.name in valid]
-        merged = add_cosignatures(head.checkpoint, new)
-        if merged != head.checkpoint:
-            with self.node.lock:
-                self.node.store.update_checkpoint_note(head.id, signed.checkpoint.size, merged)
+        with self.node.lock:
+            current = self.node.store.head(head.agency)
+            if current.checkpoint is None or parse_note(current.checkpoint).text != signed.note.text:
+                return
+            merged = add_cosignatures(current.checkpoint, new)
+            if merged != current.checkpoint:
+                self.node.store.update_checkpoint_note(current.id, signed.checkpoint.size, merged)
 
     def gather_cosignatures(self, client: PeerClient, state: PeerState) -> list[str]:
         """Ask a peer, as a witness, to co-sign our newest checkpoint."""

@@ -28,6 +28,14 @@ def clock() -> FakeClock:
 @pytest.fixture
 def demo_city(tmp_path, clock):
     """A fresh demo city (cheap key and password hashing; real files)."""
+    import sqlite3
+
     from democity.build import create_demo_city
 
-    return create_demo_city(tmp_path / "city", (), cost=CHEAP_KDF, argon2=FAST_ARGON2, clock=clock)
+    city = create_demo_city(tmp_path / "city", (), cost=CHEAP_KDF, argon2=FAST_ARGON2, clock=clock)
+    # Tests choose their own peers; the demo's fixed loopback ports may belong
+    # to another test's nodes.
+    for home in tmp_path.joinpath("city").iterdir():
+        with sqlite3.connect(home / "ledger.sqlite") as conn:
+            conn.execute("DELETE FROM peers")
+    return city

@@ -28,9 +28,9 @@ def run_and_kill(home: Path, delay: float) -> list[int]:
 
     def read() -> None:
         for line in proc.stdout:
-            word, size = line.split()
-            if word == "ack":
-                acks.append(int(size))
+            words = line.split()
+            if len(words) == 2 and words[0] == "ack" and words[1].isdigit():  # a kill may cut a line short
+                acks.append(int(words[1]))
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
