@@ -128,7 +128,10 @@ class _Levels:
         self.levels: list[bytes] = []
 
     def node(self, level: int, index: int) -> bytes:
-        return self.levels[level][32 * index : 32 * index + 32]
+        found = self.levels[level][32 * index : 32 * index + 32] if level < len(self.levels) else b""
+        if len(found) != 32:
+            raise LookupError(f"no complete subtree ({level}, {index})")
+        return found
 
 
 def _check_nodes(store: Store, head: LogHead, leaf_hashes: bytes, report: LogReport) -> bytes:

@@ -175,3 +175,38 @@ def test_proof_and_range_requests_are_checked(trio):
         reply = a.get(path, **params)
         assert reply.status_code == 400 and reply.json()["error"] in ("BAD_RANGE", "BAD_PARAMETER")
     assert a.get("/v1/logs/nobody/checkpoint").status_code == 404
+
+
+def test_sync_command_runs_one_round_and_says_what_it_did(demo_city):
+    import os
+    import subprocess
+    import sys
+
+    from democity import spec
+
+    root = NodeProcess(demo_city.home("city-root"), free_port()).start()
+    env = {**os.environ, "CITYCHAIN_PASSWORD": spec.PASSWORDS["admin"]}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "main.py", *args], capture_output=True, text=True, env=env)
+
+    try:
+        admin = root.login("admin")
+        reply = root.append(admin, [("trust.agency.suspended", {"agency": "disabled-federation", "reason": "年检 / review"})])
+        assert reply.status_code == 201, reply.text
+        home = str(demo_city.home(B))
+        assert cli("peer", "add", root.url, "--home", home, "--user", "admin").returncode == 0
+        listed = cli("peer", "list", "--home", home, "--user", "admin")
+        assert listed.stdout.split() == [root.url]
+        done = cli("sync", "--home", home)
+        assert done.returncode == 0, done.stderr
+        assert f"{root.url}: city-root 6 → 7" in done.stdout
+        again = cli("sync", "--home", home)
+        assert again.returncode == 0 and "nothing new" in again.stdout
+        shown = cli("trust", "show", "--home", home).stdout
+        assert "disabled-federation" in shown and "[suspended since" in shown
+        root.stop()
+        down = cli("sync", "--home", home)
+        assert down.returncode == 1 and "UNREACHABLE" in down.stdout
+    finally:
+        root.stop()
