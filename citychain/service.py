@@ -24,7 +24,9 @@ from .client import Limits, PeerClient, PeerError
 from .home import HomeError, origin
 from .kinds import Plugin
 from .node import Node
+from .checkpoint import open_checkpoint
 from .sync import Syncer
+from .witnesses import witnessed_by
 from .witness import Witness
 
 log = logging.getLogger("citychain.service")
@@ -92,12 +94,19 @@ class NodeService:
     def status(self) -> dict:
         store = self.readers.store()
         now = time.time()
-        own = store.head(self.node.config.agency)
+        config = self.node.config
+        own = store.head(config.agency)
         refusal = self.node.own.refusal if self.node.own else "read-only"
+        cosigned: dict[str, int] = {}
+        if own is not None and own.checkpoint:
+            signed = open_checkpoint(own.checkpoint, config.origin, [self.node.signer.public_key])
+            cosigned = witnessed_by(signed, self.node.trust, config.city, config.agency, int(now))
         return {
-            "agency": self.node.config.agency,
-            "origin": self.node.config.origin,
+            "agency": config.agency,
+            "origin": config.origin,
             "own_log": {"size": own.size if own else 0, "checkpoint": own.checkpoint if own else None,
+                        "cosigners": sorted(cosigned), "quorum": config.witness_quorum,
+                        "witnessed": len(cosigned) >= config.witness_quorum,
                         "signing": refusal is None, "refusal": refusal},
             "peers": [self.syncer.state(url).to_json(now) for url in self.node.peer_urls()],
             "logs": [{"agency": h.agency, "size": h.size, "status": h.status, "detail": h.status_detail}

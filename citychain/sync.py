@@ -18,15 +18,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from . import merkle
-from .checkpoint import CheckpointError, add_cosignatures, cosigners, open_checkpoint, parse_checkpoint
+from .checkpoint import CheckpointError, add_cosignatures, open_checkpoint, parse_checkpoint
 from .client import PAGE, Limits, PeerClient, PeerError
 from .clock import format_time
 from .forks import ForkEvidence
 from .home import origin as origin_of
-from .keys import public_key_from_bytes
 from .mirror import MirrorRejected, log_keys
 from .note import NoteError, parse_note
 from .witness import request_body
+from .witnesses import witnessed_by
 
 log = logging.getLogger("citychain.sync")
 CHUNK = 10 * PAGE  # entries verified and stored per transaction during catch-up
@@ -43,7 +43,15 @@ class PeerState:
     failures: int = 0
     backoff_until: float = 0.0
     lag: dict[str, int] = field(default_factory=dict)
+    behind_since: dict[str, float] = field(default_factory=dict)
     cosigned_size: int = 0
+
+    def set_lag(self, agency: str, entries: int) -> None:
+        self.lag[agency] = entries
+        if entries:
+            self.behind_since.setdefault(agency, time.time())
+        else:
+            self.behind_since.pop(agency, None)
 
     def to_json(self, now: float) -> dict:
         return {
@@ -55,6 +63,7 @@ class PeerState:
             "failures": self.failures,
             "backoff_seconds": max(0.0, round(self.backoff_until - now, 1)),
             "lag_entries": dict(self.lag),
+            "lag_seconds": {agency: round(now - since, 1) for agency, since in self.behind_since.items()},
         }
 
 
@@ -183,7 +192,7 @@ class Syncer:
         if head.status != "ok":
             return []
         ours = parse_checkpoint(parse_note(head.checkpoint).text) if head.checkpoint else None
-        state.lag[agency] = max(0, theirs.size - head.size)
+        state.set_lag(agency, max(0, theirs.size - head.size))
         if ours is not None and theirs.size <= ours.size:
             self._compare_smaller(head, ours, signed, client.url)
             return []
@@ -191,7 +200,7 @@ class Syncer:
             path = client.consistency(agency, ours.size, theirs.size, full=True)
             self._check_extends(head, ours, signed, path, client.url)
         report = self._fetch(client, agency, origin, head.size, signed)
-        state.lag[agency] = 0
+        state.set_lag(agency, 0)
         return report
 
     def _compare_smaller(self, head, ours, signed, source: str) -> None:
@@ -244,18 +253,9 @@ class Syncer:
         return [f"{client.url}: {agency} {start} → {target.size}"] if target.size > start else []
 
     # -- co-signatures -----------------------------------------------------
-    def witness_keys(self, exclude: str) -> dict:
-        city = self.node.config.city
-        keys = {}
-        for agency in self.node.trust.agencies.values():
-            current = [k for k in agency.keys if k.revoked_from is None]
-            if agency.id != exclude and current:
-                keys[origin_of(city, agency.id)] = public_key_from_bytes(current[-1].public_key)
-        return keys
-
     def merge_cosignatures(self, head, signed) -> None:
         """Keep every valid co-signature we see for the checkpoint we hold."""
-        valid = cosigners(signed, self.witness_keys(head.agency), int(time.time()))
+        valid = witnessed_by(signed, self.node.trust, self.node.config.city, head.agency, int(time.time()))
         new = [s for s in signed.note.signatures if s.name in valid]
         with self.node.lock:
             current = self.node.store.head(head.agency)
