@@ -1,4 +1,4 @@
-"""Canonical JSON (docs/parts/canonical.md): RFC 8785 bytes on the restricted
+"""Canonical JSON (docs/protocol.md (§ Canonical JSON)): RFC 8785 bytes on the restricted
 profile, the claims that make the stdlib fast path exact, and every rejection
 with its reason and path."""
 
@@ -454,7 +454,7 @@ def test_not_canonical_names_the_first_differing_byte():
 
 
 # --------------------------------------------------------------------------
-# The test vectors printed in docs/parts/canonical.md
+# The test vectors printed in docs/protocol.md (§ Canonical JSON)
 
 DOC_VECTORS = [
     (

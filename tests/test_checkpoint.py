@@ -2,7 +2,7 @@
 
 Vectors:
 - our own, fixed (keys from fixed seeds, fixed time), as printed in
-  docs/parts/checkpoint.md: any change to the bytes we sign fails here;
+  docs/protocol.md (§ Checkpoints): any change to the bytes we sign fails here;
 - a real checkpoint of the log arche2025h1.staging.ct.transparency.dev with an
   Ed25519 log signature and four witnesses' cosignature/v1 lines (taken from a
   public test suite), checked against the witnesses' published verifier keys:
@@ -41,7 +41,7 @@ from citychain.note import COSIGNATURE_V1, ED25519, Note, NoteSignature, format_
 
 DASH = "\u2014"
 
-# --- our worked vector (docs/parts/checkpoint.md) -------------------------------------------------
+# --- our worked vector (docs/protocol.md (§ Checkpoints)) -------------------------------------------------
 
 LOG_SEED = bytes(range(0x00, 0x20))  # 000102…1f
 WITNESS_SEED = bytes(range(0x20, 0x40))  # 202122…3f
@@ -463,8 +463,8 @@ def test_cosigners_counts_only_known_valid_witnesses():
 
 
 def test_the_documented_vector_is_this_vector():
-    """docs/parts/checkpoint.md §7 must print exactly the bytes checked above."""
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "parts" / "checkpoint.md").read_text("utf-8")
+    """docs/protocol.md (§ Checkpoints) §7 must print exactly the bytes checked above."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text("utf-8")
     for value in (LOG_SEED.hex(), WITNESS_SEED.hex(), LOG_PUBLIC_HEX, WITNESS_PUBLIC_HEX, LOG_KEY_ID_HEX,
                   WITNESS_KEY_ID_HEX, ROOT_HEX, str(TIME), BODY, SIGNED, COSIGNED,
                   cosignature_message(CHECKPOINT, TIME).decode()):

@@ -1,4 +1,4 @@
-"""Strict base64 and hex (docs/parts/canonical.md): one spelling per byte string."""
+"""Strict base64 and hex (docs/protocol.md (§ Canonical JSON)): one spelling per byte string."""
 
 from __future__ import annotations
 

@@ -620,7 +620,7 @@ def test_memory_tree():
             tree.node(level, index)
 
 
-# -- claims made in docs/parts/merkle.md ---------------------------------------
+# -- claims made in docs/protocol.md (§ Merkle trees) ---------------------------------------
 
 
 def test_inclusion_proof_length_formula():

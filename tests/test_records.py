@@ -67,3 +67,10 @@ def test_chain_rules():
         check_chain(leaf, "market-regulation", 0, b"\x01" * 32)
     with pytest.raises(RecordError, match="belongs to log"):
         check_chain(leaf, "civil-affairs", 0, None)
+
+
+def test_the_protocol_document_prints_this_vector():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text("utf-8")
+    assert LEAF.decode() in doc and LEAF_HASH in doc and SIGNER.kid in doc
