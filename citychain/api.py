@@ -1,8 +1,8 @@
 """The node's HTTP API (design §4), as a Starlette app served by uvicorn.
 
-Handlers are plain functions (Starlette runs them in its thread pool); each
-thread reads through its own SQLite connection, while writes go through the
-node under its lock. Reads of public data are open; writes need a signed-in
+Reads are short and run on the event loop; writes (sign-in, appends, the
+witness) run in the thread pool and go through the node under its lock. Each
+thread reads through its own SQLite connection. Reads of public data are open; writes need a signed-in
 user whose role allows them — checked here by the node, whatever the client.
 """
 
@@ -102,7 +102,11 @@ def error_response(exc: Exception) -> JSONResponse:
 
 
 def handler(func: Callable[[Request], Response]) -> Callable[[Request], Response]:
-    def wrapped(request: Request) -> Response:
+    """Reads run on the event loop itself: each is a few SQLite lookups, and
+    handing them to a thread pool costs more (GIL hand-offs between many
+    threads) than it saves."""
+
+    async def wrapped(request: Request) -> Response:
         try:
             return func(request)
         except (ApiError, AuthError, PermissionDenied, RecordRejected, LedgerUnavailable, UserError) as exc:
