@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from common import KIND, PLUGIN, ROOT, clerk, licence_body, machine, percentile  # sets sys.path
+from common import KIND, PLUGIN, clerk, licence_body, machine, percentile  # sets sys.path
 
 from citychain.keys import KdfCost  # noqa: E402
 from citychain.node import Node  # noqa: E402

@@ -16,8 +16,8 @@ from typing import Callable, Sequence
 
 from . import backup, check, trust
 from .bundle import BundleError, export_bundle, read_bundle, write_bundle
-from .clock import format_time, parse_time
-from .encoding import EncodingError, b64decode
+from .clock import SystemClock, format_time, parse_time
+from .encoding import EncodingError, b64decode, b64encode
 from .guard import RollbackDetected
 from .home import HomeError
 from .keys import KdfCost, KeyProblem, kid, passphrase_from_environment
@@ -51,9 +51,14 @@ def open_node(args: argparse.Namespace, write: bool = True) -> Node:
     return Node.open(Path(args.home), args.plugins(), write=write)
 
 
-def signed_in(node: Node, args: argparse.Namespace):
+def signed_in(node: Node, args: argparse.Namespace, action: str | None = None):
+    """The --user, signed in with the password from the environment or a prompt,
+    and allowed `action` if one is given (refusals are audited)."""
     password = password_from_env_or_prompt(prompt=f"Password for {args.user}: ")
-    return node.users.authenticate(args.user, password)
+    user = node.users.authenticate(args.user, password)
+    if action is not None:
+        node.users.require(user, action)
+    return user
 
 
 # -- node ------------------------------------------------------------------
@@ -73,14 +78,13 @@ def cmd_node_init(args: argparse.Namespace) -> int:
         if is_root:
             node.bootstrap_trust_log(args.name_zh or args.agency, args.name_en or args.agency)
     print(f"node home: {args.home}\nagency: {identity.agency}\nkid: {identity.kid}")
-    print(f"public key (base64): {trust.b64encode(identity.public_key)}")
+    print(f"public key (base64): {b64encode(identity.public_key)}")
     return 0
 
 
 def cmd_node_backup(args: argparse.Namespace) -> int:
     with open_node(args, write=False) as node:
-        user = signed_in(node, args)
-        node.users.require(user, "node.backup")
+        user = signed_in(node, args, "node.backup")
         made = backup.make_backup(node, Path(args.out))
         node.audit.record(user, "node.backup", "ok", target=str(args.out))
     print(f"backup written: {made.path} ({made.size_bytes} bytes; logs: {made.summary})")
@@ -119,8 +123,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_peer(args: argparse.Namespace) -> int:
     with open_node(args, write=False) as node:
-        user = signed_in(node, args)
-        node.users.require(user, "peer.manage")
+        user = signed_in(node, args, "peer.manage")
         if args.what == "add":
             node.add_peer(args.url)
             node.audit.record(user, "peer.add", "ok", target=args.url)
@@ -169,12 +172,11 @@ def _root_append(args: argparse.Namespace, kind: str, body: dict) -> int:
     return 0
 
 
-def _time_arg(value: str | None, default_now: bool = True) -> str:
+def _time_arg(value: str | None) -> str:
+    """A time given on the command line (checked), or now."""
     if value:
         parse_time(value)
         return value
-    from .clock import SystemClock
-
     return format_time(SystemClock().now())
 
 
@@ -303,8 +305,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 def cmd_audit_show(args: argparse.Namespace) -> int:
     with open_node(args, write=False) as node:
-        actor = signed_in(node, args)
-        node.users.require(actor, "audit.read")
+        signed_in(node, args, "audit.read")
         for row in node.audit.query(limit=args.limit):
             print(json.dumps(row, ensure_ascii=False))
         problems = node.audit.verify()

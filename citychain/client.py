@@ -18,15 +18,14 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .encoding import EncodingError, b64decode
+from .errors import CodedError
 
 MAX_RESPONSE_BYTES = 8 << 20
 PAGE = 1000
 
 
-class PeerError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class PeerError(CodedError):
+    """A peer that failed or lied; it is backed off and reported."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Sequence
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from . import merkle
+from .errors import CodedError
 from .checkpoint import Checkpoint, CheckpointError, open_checkpoint
 from .keys import public_key_from_bytes
 from .kinds import Context, KindRegistry, RecordRejected
@@ -22,12 +23,11 @@ from .store import Store
 from .trust import TrustError, TrustState
 
 
-class MirrorRejected(ValueError):
+class MirrorRejected(CodedError):
     """What a peer sent does not verify; nothing of it was stored."""
 
     def __init__(self, code: str, message: str, seq: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(code, message)
         self.seq = seq
 
 

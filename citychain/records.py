@@ -14,6 +14,7 @@ from . import merkle
 from .canonical import CanonicalError, canonical, parse_canonical
 from .clock import parse_time
 from .encoding import EncodingError, b64decode, b64encode
+from .errors import CodedError
 from .keys import Signer, verify
 
 RECORD_DOMAIN = b"citychain/record/v1\n"
@@ -28,12 +29,8 @@ _RECORD_KEYS = frozenset({"v", "log", "seq", "prev", "time", "kind", "body"})
 _LEAF_KEYS = frozenset({"record", "kid", "sig"})
 
 
-class RecordError(ValueError):
-    """A leaf or record that breaks the format; `code` is stable for callers."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class RecordError(CodedError):
+    """A leaf or record that breaks the format."""
 
 
 @dataclass(frozen=True)

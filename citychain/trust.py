@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from .encoding import EncodingError, b64decode, b64encode
+from .errors import CodedError
 from .keys import kid as key_id
 from .keys import public_key_from_bytes
 from .records import ID_RE, Leaf, Record, verify_leaf_signature
@@ -29,12 +30,8 @@ TRUST_KINDS = (REGISTERED, KEY_ROTATED, KEY_REVOKED, SUSPENDED, REINSTATED, REVO
 ROOT_PERMISSION = "trust:root"
 
 
-class TrustError(ValueError):
-    """A record the trust state does not back; `code` is a stable verdict-like code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class TrustError(CodedError):
+    """A record the trust state does not back; the code is verdict-like."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from typing import Sequence
 import uvicorn
 
 from citychain.api import make_app
-from citychain.home import Home
 from citychain.kinds import Plugin
 from citychain.node import Node
 from citychain.service import NodeService

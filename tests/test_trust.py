@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from citychain.clock import format_time
 from citychain.keys import Signer
 from citychain.records import GENESIS_PREV, Record, make_leaf
 from citychain.trust import (

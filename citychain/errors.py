@@ -1,0 +1,12 @@
+"""The one shape of a ledger error that callers act on: a stable code and a message."""
+
+from __future__ import annotations
+
+
+class CodedError(ValueError):
+    """`code` is stable (tests, status pages and other agencies match on it);
+    the message is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
