@@ -19,12 +19,13 @@ from .bundle import BundleError, export_bundle, read_bundle, write_bundle
 from .clock import SystemClock, format_time, parse_time
 from .encoding import EncodingError, b64decode, b64encode
 from .guard import RollbackDetected
-from .home import HomeError
+from .home import Home, HomeError
 from .keys import KdfCost, KeyProblem, kid, passphrase_from_environment
 from .kinds import Plugin, RecordRejected
 from .ledger import LedgerUnavailable
 from .mirror import MirrorRejected
 from .node import Node
+from .pki import PkiError
 from .records import parse_leaf
 from .trust import TrustError
 from .users import AuthError, PermissionDenied, UserError, password_from_env_or_prompt
@@ -33,7 +34,7 @@ from .users import AuthError, PermissionDenied, UserError, password_from_env_or_
 USER_ERRORS = (
     HomeError, KeyProblem, AuthError, PermissionDenied, UserError, RecordRejected, TrustError,
     MirrorRejected, RollbackDetected, BundleError, LedgerUnavailable, EncodingError, backup.BackupError,
-    FileNotFoundError, ValueError,
+    PkiError, FileNotFoundError, ValueError,
 )
 
 PluginsFactory = Callable[[], Sequence[Plugin]]
@@ -101,12 +102,27 @@ def cmd_node_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_node_serve(args: argparse.Namespace) -> int:
-    from .home import Home
     from .service import serve
 
     listen = args.listen or Home(Path(args.home)).config().extra.get("server", {}).get("listen", "127.0.0.1:8700")
-    return serve(Path(args.home), listen, args.peer or (), args.plugins(), args.interval,
-                 args.tls_cert, args.tls_key, args.ca)
+    return serve(Path(args.home), listen, args.peer or (), args.plugins(), args.interval, args.tls, args.ca)
+
+
+def cmd_node_ca_init(args: argparse.Namespace) -> int:
+    from .node_tls import init_city_ca
+
+    path = init_city_ca(Home(Path(args.home)), args.name_zh, args.name_en, SystemClock().now())
+    print(f"city root CA certificate: {path}")
+    return 0
+
+
+def cmd_node_tls(args: argparse.Namespace) -> int:
+    from .node_tls import issue_node_tls
+
+    path = issue_node_tls(Home(Path(args.home)), Home(Path(args.ca_home)), args.host or ["127.0.0.1", "localhost"],
+                          SystemClock().now())
+    print(f"TLS certificate for {args.home}: {path}")
+    return 0
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -346,10 +362,18 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--listen", help="HOST:PORT (default: the home's config, else 127.0.0.1:8700; beyond loopback needs TLS)")
     p.add_argument("--peer", action="append", help="a peer node's URL (kept in the home)")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between sync rounds")
-    p.add_argument("--tls-cert")
-    p.add_argument("--tls-key")
-    p.add_argument("--ca", help="the city root CA certificate, to check peers' HTTPS")
+    p.add_argument("--tls", action="store_true", help="serve HTTPS with the home's certificate (see `node tls`)")
+    p.add_argument("--ca", help="the city root CA certificate for peers' HTTPS (default: the home's tls/city-ca.crt)")
     command(p, cmd_node_serve)
+
+    p = node.add_parser("ca-init", help="create the city root CA in the root authority's home")
+    p.add_argument("--name-zh", required=True)
+    p.add_argument("--name-en", required=True)
+    command(p, cmd_node_ca_init)
+    p = node.add_parser("tls", help="issue this node a TLS certificate from the city root CA")
+    p.add_argument("--ca-home", required=True, help="the root authority's home (CA passphrase: CITYCHAIN_CA_PASSPHRASE)")
+    p.add_argument("--host", action="append", help="host name or IP the node is reached at (repeatable)")
+    command(p, cmd_node_tls)
 
     p = sub.add_parser("sync", help="one sync round with every peer; prints what it did")
     p.add_argument("--ca")

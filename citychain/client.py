@@ -45,7 +45,12 @@ class PeerClient:
         retry = Retry(total=1, connect=1, read=0, status=0, backoff_factor=0, allowed_methods=None)
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
-        self.session.verify = ca_file if ca_file else True
+        # The city root CA from the node's own configuration is the only trust
+        # anchor: environment variables (REQUESTS_CA_BUNDLE, proxies) are ignored,
+        # and verify is passed per request since requests lets the environment
+        # override the session's setting.
+        self.session.trust_env = False
+        self.verify = ca_file if ca_file else True
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
 
@@ -58,7 +63,8 @@ class PeerClient:
         started = time.monotonic()
         try:
             with self.session.request(
-                method, self.url + path, stream=True, timeout=(limits.connect_timeout, limits.read_timeout), **kwargs
+                method, self.url + path, stream=True, timeout=(limits.connect_timeout, limits.read_timeout),
+                verify=self.verify, **kwargs
             ) as response:
                 length = int(response.headers.get("Content-Length") or 0)
                 if length > limits.max_bytes:

@@ -105,6 +105,24 @@ class Home:
     def private_dir(self) -> Path:
         return self.path / "private"
 
+    @property
+    def tls_cert_path(self) -> Path:
+        """This node's TLS certificate, issued by the city root CA."""
+        return self.path / "tls" / "node.crt"
+
+    @property
+    def tls_key_path(self) -> Path:
+        return self.path / "tls" / "node.key"  # sealed with the node passphrase
+
+    @property
+    def city_ca_path(self) -> Path:
+        """The city root CA certificate: the node's own trust anchor for peers' HTTPS."""
+        return self.path / "tls" / "city-ca.crt"
+
+    @property
+    def ca_dir(self) -> Path:
+        return self.path / "ca"  # the root authority's home only
+
     def exists(self) -> bool:
         return self.config_path.is_file()
 
@@ -118,7 +136,7 @@ class Home:
 
     def create_dirs(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        for sub in ("keys", "private"):
+        for sub in ("keys", "private", "tls"):
             (self.path / sub).mkdir(mode=0o700, exist_ok=True)
 
     def lock(self) -> "WriterLock":

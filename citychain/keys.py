@@ -119,7 +119,8 @@ class Signer:
         return self.private_key.sign(message)
 
 
-def _derive(passphrase: str, salt: bytes, cost: KdfCost) -> bytes:
+def derive_key(passphrase: str, salt: bytes, cost: KdfCost) -> bytes:
+    """The AES-256 key sealing a private key at rest (shared with pki.py)."""
     return Scrypt(salt=salt, length=32, n=cost.n, r=cost.r, p=cost.p).derive(
         passphrase.encode("utf-8")
     )
@@ -132,7 +133,7 @@ def save_key(path: Path, signer: Signer, passphrase: str, cost: KdfCost = KdfCos
     salt, nonce = os.urandom(16), os.urandom(12)
     seed = signer.private_key.private_bytes_raw()
     aad = f"{KEY_FILE_FORMAT}\n{signer.kid}".encode()
-    sealed = AESGCM(_derive(passphrase, salt, cost)).encrypt(nonce, seed, aad)
+    sealed = AESGCM(derive_key(passphrase, salt, cost)).encrypt(nonce, seed, aad)
     envelope = {
         "format": KEY_FILE_FORMAT,
         "kid": signer.kid,
@@ -156,7 +157,7 @@ def load_key(path: Path, passphrase: str) -> Signer:
     except (ValueError, KeyError, TypeError) as exc:
         raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {path}: {exc}") from exc
     try:
-        seed = AESGCM(_derive(passphrase, salt, cost)).decrypt(nonce, sealed, aad)
+        seed = AESGCM(derive_key(passphrase, salt, cost)).decrypt(nonce, sealed, aad)
     except InvalidTag:
         raise WrongPassphrase(path) from None
     signer = Signer.from_private(Ed25519PrivateKey.from_private_bytes(seed))

@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Sequence
 
@@ -23,7 +24,8 @@ from .api import Readers, Sessions, make_app
 from .client import Limits, PeerClient, PeerError
 from .home import HomeError, origin
 from .kinds import Plugin
-from .node import Node
+from .node import Node, resolve_passphrase
+from .pki import load_cert, load_sealed_key, runtime_tls_files
 from .checkpoint import open_checkpoint
 from .sync import Syncer
 from .witnesses import witnessed_by
@@ -138,38 +140,58 @@ def is_loopback(host: str) -> bool:
 
 def serve(
     home: Path, listen: str, peers: Sequence[str] = (), plugins: Sequence[Plugin] = (), interval: float = 5.0,
-    tls_cert: str | None = None, tls_key: str | None = None, ca_file: str | None = None,
-    limits: Limits = Limits(), clock=None,
+    tls: bool = False, ca_file: str | None = None, limits: Limits = Limits(), clock=None,
 ) -> int:
     host, port = parse_listen(listen)
-    if not is_loopback(host) and not (tls_cert and tls_key):
+    if not is_loopback(host) and not tls:
         raise HomeError(
-            "在回环地址以外监听需要城市根 CA 签发的证书（--tls-cert/--tls-key） / listening beyond loopback needs "
-            "--tls-cert and --tls-key issued by the city root CA"
+            "在回环地址以外监听需要 HTTPS（--tls，证书由城市根 CA 签发） / listening beyond loopback needs "
+            "--tls (a certificate from the city root CA, see `node tls`)"
         )
     configure_logging()
     node = Node.open(Path(home), plugins, clock=clock)
+    if ca_file is None and node.home.city_ca_path.exists():
+        ca_file = str(node.home.city_ca_path)
     service = NodeService(node, plugins, ca_file, interval, limits)
     try:
         for url in peers:
             node.add_peer(url)
-        for line in service.syncer.run_round():  # restore safety: hear from peers before serving
-            log.info(line)
-        config = uvicorn.Config(
-            make_app(service), host=host, port=port, log_level="warning", access_log=False,
-            ssl_certfile=tls_cert, ssl_keyfile=tls_key, timeout_graceful_shutdown=5, lifespan="off",
-        )
-        server = uvicorn.Server(config)
-        # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown; with our
-        # handler in place that only asks it to stop, so the node closes cleanly.
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
-        service.syncer.start()
-        scheme = "https" if tls_cert else "http"
-        print(f"node {node.config.agency} serving on {scheme}://{host}:{port}", flush=True)
-        server.run()
+        with ExitStack() as stack:
+            tls_files = stack.enter_context(_runtime_tls(node)) if tls else (None, None)
+            _run(service, host, port, tls_files)
     finally:
         service.close()
         node.close()
     print("node stopped cleanly", flush=True)
     return 0
+
+
+def _runtime_tls(node: Node):
+    """uvicorn reads a plain PEM key; it lives in a private temporary folder
+    only while the server runs."""
+    home = node.home
+    if not home.tls_cert_path.exists():
+        raise HomeError(f"{home.path} has no TLS certificate; issue one with `node tls`")
+    passphrase = resolve_passphrase(home, node.config, None)
+    return runtime_tls_files(load_cert(home.tls_cert_path), load_sealed_key(home.tls_key_path, passphrase))
+
+
+def _run(service: NodeService, host: str, port: int, tls_files) -> None:
+    """Hear from peers first (restore safety), then serve until asked to stop."""
+    node = service.node
+    cert_file, key_file = (str(p) if p else None for p in tls_files)
+    for line in service.syncer.run_round():
+        log.info(line)
+    config = uvicorn.Config(
+        make_app(service), host=host, port=port, log_level="warning", access_log=False,
+        ssl_certfile=cert_file, ssl_keyfile=key_file, timeout_graceful_shutdown=5, lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown; with our
+    # handler in place that only asks it to stop, so the node closes cleanly.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
+    service.syncer.start()
+    scheme = "https" if cert_file else "http"
+    print(f"node {node.config.agency} serving on {scheme}://{host}:{port}", flush=True)
+    server.run()

@@ -1,45 +1,75 @@
 """Node-local users and roles; the one place permissions are decided.
 
-The CLI, the GUI and the HTTP API all call `Users.require`, so a clerk cannot
-do a supervisor's work by choosing another door. Passwords are hashed with
-Argon2id (memory-hard); a run of wrong passwords locks the account for a while.
+The CLI, the GUI and the HTTP API all call `Users.authenticate` and
+`Users.require`, so a clerk cannot do a supervisor's work by choosing another
+door, and every refusal lands in the audit trail. Domain packages register
+their own actions (opaque strings) with the roles allowed; this module knows
+nothing of what those actions mean.
+
+Passwords are hashed with Argon2id (memory-hard). A run of wrong passwords
+locks the account for a while. Call `authenticate` and `require` outside any
+open transaction: their audit rows and failure counters must survive the
+caller's rollback.
 """
 
 from __future__ import annotations
 
 import getpass
+import math
 import os
 import re
+import sqlite3
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import StrEnum
+from functools import cached_property
+from typing import Any, Callable, Iterable
 
 import argon2
 import sqlite_utils
 
-ROLES = ("clerk", "supervisor", "auditor", "admin")
-NAME_RE = re.compile(r"[A-Za-z0-9._-]{1,32}\Z")
+from .audit import AuditTrail, atomic
+from .clock import format_time
+
+NAME_RE = re.compile(r"[A-Za-z0-9._-]{1,32}")
+ACTION_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 MIN_PASSWORD = 10
-MAX_FAILURES = 5
-LOCK_SECONDS = 15 * 60
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    name TEXT PRIMARY KEY,
-    display_name TEXT NOT NULL,
-    role TEXT NOT NULL,
-    password_hash TEXT NOT NULL,
-    created REAL NOT NULL,
-    disabled INTEGER NOT NULL DEFAULT 0,
-    failures INTEGER NOT NULL DEFAULT 0,
-    locked_until REAL NOT NULL DEFAULT 0
-);
-"""
+MAX_PASSWORD = 1024  # Argon2 takes any length; this only stops absurd input
+MAX_DISPLAY_NAME = 100
 
 
-class UserError(ValueError):
-    """Bilingual: `message_zh`, `message_en`; str() gives both."""
+class Role(StrEnum):
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+ROLES = tuple(role.value for role in Role)
+# A supervisor may do whatever a clerk may. Admin and auditor inherit nothing:
+# the admin runs the node, not the agency's business.
+_IMPLIED = {Role.CLERK: frozenset({Role.SUPERVISOR})}
+
+SCHEMA = (
+    f"""CREATE TABLE IF NOT EXISTS users (
+        name TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ({", ".join(f"'{r}'" for r in ROLES)})),
+        password_hash TEXT NOT NULL,
+        created TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        locked_until REAL NOT NULL DEFAULT 0
+    )""",
+)
+
+
+# -- errors ------------------------------------------------------------------
+class Bilingual(Exception):
+    """`message_zh`, `message_en`; str() gives both, Chinese first."""
 
     def __init__(self, message_zh: str, message_en: str) -> None:
         super().__init__(f"{message_zh} / {message_en}")
@@ -47,18 +77,84 @@ class UserError(ValueError):
         self.message_en = message_en
 
 
-class AuthError(UserError):
+class UserError(Bilingual, ValueError):
+    """Something the person at the keyboard can fix (bad name, weak password…)."""
+
+
+class UnknownRole(UserError):
+    def __init__(self, role: object) -> None:
+        super().__init__(f"未知角色 {role}", f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+
+
+class InvalidName(UserError):
+    def __init__(self) -> None:
+        super().__init__(
+            "用户名须为 1–32 个英文字母、数字或 . _ -", "user names are 1–32 ASCII letters, digits, '.', '_' or '-'"
+        )
+
+
+class WeakPassword(UserError):
     pass
 
 
+class UserExists(UserError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"用户 {name} 已存在", f"user {name} already exists")
+
+
+class NoSuchUser(UserError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"没有用户 {name}", f"there is no user {name}")
+
+
+class LastAdmin(UserError):
+    def __init__(self) -> None:
+        super().__init__("不能停用最后一个管理员", "the last enabled admin cannot be disabled")
+
+
+class PasswordUnavailable(UserError):
+    pass
+
+
+class DuplicateAction(Bilingual, ValueError):
+    def __init__(self, action: str) -> None:
+        super().__init__(f"操作 {action} 已用不同角色注册过", f"action {action!r} is already registered with other roles")
+
+
+class UnknownAction(Bilingual, LookupError):
+    """A programming error: a door asked about an action nobody registered."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"未注册的操作 {action}", f"action {action!r} is not registered")
+
+
+class AuthError(UserError):
+    """Signing in failed; the HTTP API answers 401."""
+
+
 class BadCredentials(AuthError):
+    """Unknown user or wrong password: one message, so names cannot be probed."""
+
     def __init__(self) -> None:
         super().__init__("用户名或密码错误", "wrong user name or password")
 
 
+class UnknownUser(BadCredentials):
+    pass
+
+
+class BadPassword(BadCredentials):
+    pass
+
+
 class AccountLocked(AuthError):
-    def __init__(self, minutes: int) -> None:
-        super().__init__(f"账户已锁定，请 {minutes} 分钟后再试", f"account locked; try again in {minutes} min")
+    def __init__(self, until: float, now: float) -> None:
+        minutes = max(1, math.ceil((until - now) / 60))
+        super().__init__(
+            f"密码错误次数过多，账户已锁定，请 {minutes} 分钟后再试",
+            f"too many wrong passwords; the account is locked for {minutes} more min",
+        )
+        self.until = until
 
 
 class AccountDisabled(AuthError):
@@ -67,56 +163,125 @@ class AccountDisabled(AuthError):
 
 
 class PermissionDenied(UserError):
-    def __init__(self, action: str, role: str) -> None:
-        super().__init__(f"权限不足：{role} 角色不能执行 {action}", f"permission denied: role {role} may not {action}")
+    def __init__(self, action: str, role: str, message_zh: str = "", message_en: str = "") -> None:
+        super().__init__(
+            message_zh or f"权限不足：角色 {role} 不能执行 {action}",
+            message_en or f"permission denied: role {role} may not {action}",
+        )
         self.action = action
         self.role = role
 
 
+class BootstrapClosed(PermissionDenied):
+    def __init__(self) -> None:
+        super().__init__(
+            "user.manage", "none", "节点已有用户，新用户须由管理员添加", "this node has users; an admin must add new ones"
+        )
+
+
+# -- data --------------------------------------------------------------------
 @dataclass(frozen=True)
 class User:
+    """A signed-in person, as the doors pass it around."""
+
     name: str
     display_name: str
-    role: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """One row of `list_users`, for admins (no hash)."""
+
+    name: str
+    display_name: str
+    role: Role
+    created: str
+    disabled: bool
+    locked: bool
+
+
+@dataclass(frozen=True)
+class _Stored:
+    name: str
+    display_name: str
+    role: Role
+    password_hash: str
+    created: str
+    disabled: bool
+    failed_attempts: int
+    locked_until: float
+
+    @property
+    def user(self) -> User:
+        return User(self.name, self.display_name, self.role)
+
+
+@dataclass(frozen=True)
+class _Unauthenticated:
+    """Who a failed sign-in is recorded as: nobody has proved who they are."""
+
+    name: str = "(unauthenticated)"
+    role: str = "none"
 
 
 @dataclass(frozen=True)
 class Argon2Params:
+    """Argon2id cost. The default is OWASP's recommendation (19 MiB, t=2, p=1)."""
+
     time_cost: int = 2
-    memory_cost: int = 19 * 1024  # KiB (OWASP's Argon2id minimum)
+    memory_cost: int = 19 * 1024  # KiB
     parallelism: int = 1
+
+    def __post_init__(self) -> None:
+        if self.time_cost < 1 or self.parallelism < 1 or self.memory_cost < 8 * self.parallelism:
+            raise ValueError(f"Argon2 parameters out of range: {self}")
 
     @classmethod
     def fast(cls) -> "Argon2Params":
-        """Tests only: still Argon2id, with a small memory cost."""
+        """Tests and the demo only: still Argon2id, with a tiny memory cost."""
         return cls(time_cost=1, memory_cost=1024, parallelism=1)
 
     def hasher(self) -> argon2.PasswordHasher:
-        return argon2.PasswordHasher(self.time_cost, self.memory_cost, self.parallelism, type=argon2.Type.ID)
+        return argon2.PasswordHasher(
+            time_cost=self.time_cost, memory_cost=self.memory_cost, parallelism=self.parallelism,
+            type=argon2.Type.ID,
+        )
 
 
-@dataclass
-class Permissions:
-    """Which roles may do each action; domain packages add theirs."""
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """`max_failures` wrong passwords in a row lock the account for `lock_minutes`."""
 
-    table: dict[str, tuple[frozenset[str], str, str]] = field(default_factory=dict)
+    max_failures: int = 5
+    lock_minutes: float = 15
 
     def __post_init__(self) -> None:
-        for action, roles, zh, en in CORE_ACTIONS:
-            self.register(action, roles, zh, en)
+        if self.max_failures < 1 or self.lock_minutes <= 0:
+            raise ValueError(f"lock-out policy out of range: {self}")
 
-    def register(self, action: str, roles: frozenset[str], description_zh: str, description_en: str) -> None:
-        unknown = set(roles) - set(ROLES)
-        if unknown:
-            raise ValueError(f"unknown roles {sorted(unknown)} for {action}")
-        existing = self.table.get(action)
-        if existing is not None and existing[0] != frozenset(roles):
-            raise ValueError(f"action {action!r} is registered twice with different roles")
-        self.table[action] = (frozenset(roles), description_zh, description_en)
 
-    def allows(self, role: str, action: str) -> bool:
-        entry = self.table.get(action)
-        return entry is not None and role in entry[0]
+# -- permissions ---------------------------------------------------------------
+@dataclass(frozen=True)
+class ActionRule:
+    action: str
+    roles: frozenset[Role]  # effective roles, supervisor already added to clerk actions
+    description_zh: str
+    description_en: str
+
+
+def parse_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise UnknownRole(role) from None
+
+
+def _effective(roles: Iterable[str]) -> frozenset[Role]:
+    parsed = {parse_role(role) for role in roles}
+    for role in list(parsed):
+        parsed |= _IMPLIED.get(role, frozenset())
+    return frozenset(parsed)
 
 
 CORE_ACTIONS = (
@@ -126,126 +291,287 @@ CORE_ACTIONS = (
     ("node.restore", frozenset({"admin"}), "恢复节点", "restore the node"),
     ("peer.manage", frozenset({"admin"}), "管理对等节点", "manage peers"),
     ("audit.read", frozenset({"auditor", "admin"}), "查看审计记录", "read the audit trail"),
-    ("log.read_private", frozenset({"supervisor", "auditor", "admin"}), "查看私有数据", "read private data"),
+    ("log.read_private", frozenset({"supervisor", "auditor", "admin"}), "查看非公开数据", "read private data"),
 )
 
 
+class Permissions:
+    """Which roles may do each action; core actions are there from the start."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, ActionRule] = {}
+        for action, roles, zh, en in CORE_ACTIONS:
+            self.register(action, roles, zh, en)
+
+    def register(self, action: str, roles: frozenset[str], description_zh: str, description_en: str) -> ActionRule:
+        """Idempotent for the same roles; a clash means two packages disagree."""
+        if not isinstance(action, str) or not ACTION_RE.fullmatch(action):
+            raise ValueError(f"action names are 1–64 of A-Z a-z 0-9 _ . : -, not {action!r}")
+        if not roles:
+            raise ValueError(f"action {action!r} needs at least one role")
+        rule = ActionRule(action, _effective(roles), description_zh, description_en)
+        existing = self._rules.get(action)
+        if existing is not None:
+            if existing.roles != rule.roles:
+                raise DuplicateAction(action)
+            return existing
+        self._rules[action] = rule
+        return rule
+
+    def rule(self, action: str) -> ActionRule:
+        try:
+            return self._rules[action]
+        except KeyError:
+            raise UnknownAction(action) from None
+
+    def allows(self, role: str, action: str) -> bool:
+        return role in self.rule(action).roles
+
+    def rules(self) -> list[ActionRule]:
+        return sorted(self._rules.values(), key=lambda rule: rule.action)
+
+
+# -- validation ----------------------------------------------------------------
+def check_name(name: str) -> str:
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        raise InvalidName()
+    return name
+
+
+def check_password(password: str, name: str) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise WeakPassword(f"密码至少需要 {MIN_PASSWORD} 个字符", f"passwords need at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise WeakPassword(f"密码不能超过 {MAX_PASSWORD} 个字符", f"passwords are at most {MAX_PASSWORD} characters")
+    if password.casefold() == name.casefold():
+        raise WeakPassword("密码不能与用户名相同", "the password must not be the user name")
+    return password
+
+
+def check_display_name(display_name: str) -> str:
+    text = display_name.strip() if isinstance(display_name, str) else ""
+    if not 1 <= len(text) <= MAX_DISPLAY_NAME or any(unicodedata.category(c) == "Cc" for c in text):
+        raise UserError(
+            f"显示名须为 1–{MAX_DISPLAY_NAME} 个字符，不含控制字符",
+            f"display names are 1–{MAX_DISPLAY_NAME} characters without control characters",
+        )
+    return text
+
+
+# -- users -------------------------------------------------------------------
 class Users:
     def __init__(
         self,
         db: sqlite_utils.Database,
         permissions: Permissions,
-        audit=None,
+        audit: AuditTrail | None = None,
         params: Argon2Params | None = None,
         now: Callable[[], float] = time.time,
+        lockout: LockoutPolicy | None = None,
     ) -> None:
-        self.conn = db.conn
-        self.conn.executescript(SCHEMA)
+        self.conn: sqlite3.Connection = db.conn
         self.permissions = permissions
         self.audit = audit
         self.params = params or Argon2Params()
+        self.lockout = lockout or LockoutPolicy()
         self._hasher = self.params.hasher()
         self._now = now
-        self._dummy_hash = self._hasher.hash("dummy password for timing")
+        with atomic(self.conn):
+            for statement in SCHEMA:
+                self.conn.execute(statement)
 
-    def _row(self, name: str):
-        return self.conn.execute(
-            "SELECT name, display_name, role, password_hash, disabled, failures, locked_until FROM users WHERE name=?",
+    # -- helpers --------------------------------------------------------------
+    @cached_property
+    def _dummy_hash(self) -> str:
+        """Verified against for unknown names, so they cost what a real check costs."""
+        return self._hasher.hash("not a password: timing padding")
+
+    def _matches(self, hashed: str, password: str) -> bool:
+        if not isinstance(password, str):  # e.g. a number in a JSON login body
+            return False
+        try:
+            return self._hasher.verify(hashed, password)
+        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+            return False
+
+    def _record(self, user: Any, action: str, outcome: str, target: str = "", detail: dict | None = None) -> None:
+        if self.audit is not None:
+            moment = datetime.fromtimestamp(self._now(), timezone.utc)
+            self.audit.record(user, action, outcome, target=target, detail=detail, now=moment)
+
+    def _load(self, name: str) -> _Stored | None:
+        row = self.conn.execute(
+            "SELECT name, display_name, role, password_hash, created, disabled, failed_attempts, locked_until "
+            "FROM users WHERE name = ?",
             (name,),
         ).fetchone()
-
-    def authenticate(self, name: str, password: str) -> User:
-        row = self._row(name)
         if row is None:
-            try:
-                self._hasher.verify(self._dummy_hash, password)  # same cost as a real check
-            except argon2.exceptions.VerificationError:
-                pass
-            raise BadCredentials()
-        _, display, role, hashed, disabled, failures, locked_until = row
+            return None
+        name, display, role, hashed, created, disabled, failures, locked_until = row
+        return _Stored(name, display, Role(role), hashed, created, bool(disabled), failures, locked_until)
+
+    def _load_existing(self, name: str) -> _Stored:
+        stored = self._load(name)
+        if stored is None:
+            raise NoSuchUser(name)
+        return stored
+
+    # -- signing in -------------------------------------------------------------
+    def authenticate(self, name: str, password: str) -> User:
+        """The signed-in user, or an `AuthError`; every attempt is audited."""
+        stored = self._load(name) if isinstance(name, str) else None
+        if stored is None:
+            self._matches(self._dummy_hash, password)  # same cost as a real check
+            self._record(_Unauthenticated(), "user.login", "failed", detail={"reason": "unknown-user"})
+            raise UnknownUser()
         now = self._now()
-        if disabled:
+        if stored.locked_until > now:
+            self._record(_Unauthenticated(), "user.login", "denied", target=name, detail={"reason": "locked"})
+            raise AccountLocked(stored.locked_until, now)
+        if not self._matches(stored.password_hash, password):
+            self._count_failure(name, now)
+            raise BadPassword()
+        if stored.disabled:  # checked after the password, so guessers learn nothing
+            self._record(_Unauthenticated(), "user.login", "denied", target=name, detail={"reason": "disabled"})
             raise AccountDisabled()
-        if locked_until > now:
-            raise AccountLocked(max(1, round((locked_until - now) / 60)))
-        try:
-            self._hasher.verify(hashed, password)
-        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
-            failures += 1
-            lock = now + LOCK_SECONDS if failures >= MAX_FAILURES else 0
+        self._signed_in(stored, password)
+        return stored.user
+
+    def _count_failure(self, name: str, now: float) -> None:
+        with atomic(self.conn):
+            self.conn.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE name = ?", (name,))
+            failures = self.conn.execute("SELECT failed_attempts FROM users WHERE name = ?", (name,)).fetchone()[0]
+            detail: dict[str, Any] = {"reason": "bad-password", "failures": failures}
+            if failures >= self.lockout.max_failures:
+                until = now + self.lockout.lock_minutes * 60
+                self.conn.execute(
+                    "UPDATE users SET failed_attempts = 0, locked_until = ? WHERE name = ?", (until, name)
+                )
+                detail["locked_until"] = format_time(datetime.fromtimestamp(until, timezone.utc))
+            self._record(_Unauthenticated(), "user.login", "failed", target=name, detail=detail)
+
+    def _signed_in(self, stored: _Stored, password: str) -> None:
+        """Reset the failure count and rehash if the cost parameters changed."""
+        rehash = self._hasher.check_needs_rehash(stored.password_hash)
+        new_hash = self._hasher.hash(password) if rehash else stored.password_hash
+        with atomic(self.conn):
             self.conn.execute(
-                "UPDATE users SET failures=?, locked_until=? WHERE name=?",
-                (0 if lock else failures, lock, name),
+                "UPDATE users SET failed_attempts = 0, locked_until = 0, password_hash = ? WHERE name = ?",
+                (new_hash, stored.name),
             )
-            raise BadCredentials() from None
-        updates = {"failures": 0, "locked_until": 0}
-        if self._hasher.check_needs_rehash(hashed):
-            updates["password_hash"] = self._hasher.hash(password)
-        sets = ", ".join(f"{k}=?" for k in updates)
-        self.conn.execute(f"UPDATE users SET {sets} WHERE name=?", (*updates.values(), name))
+            self._record(stored.user, "user.login", "ok", target=stored.name, detail={"rehashed": rehash})
+
+    # -- permission checks --------------------------------------------------------
+    def require(self, user: User, action: str) -> None:
+        """Raise `PermissionDenied` (and audit the refusal) unless the role may."""
+        if self.permissions.allows(user.role, action):
+            return
+        self._record(user, action, "denied")
+        raise PermissionDenied(action, str(user.role))
+
+    def _require_manager(self, actor: User | None) -> None:
+        if actor is None:
+            self._record(_Unauthenticated(), "user.manage", "denied")
+            raise BootstrapClosed()
+        self.require(actor, "user.manage")
+
+    # -- managing users -------------------------------------------------------------
+    def add_user(
+        self, actor: User | None, name: str, role: str, password: str, display_name: str = ""
+    ) -> User:
+        """Add a user. `actor=None` only bootstraps the first user, an admin."""
+        if actor is not None or self._has_users():
+            self._require_manager(actor)
+        role = parse_role(role)
+        check_name(name)
+        check_password(password, name)
+        display = check_display_name(display_name or name)
+        if actor is None and role is not Role.ADMIN:
+            raise UserError("第一个用户必须是管理员", "the first user must be an admin")
+        hashed = self._hasher.hash(password)  # slow: before taking the write lock
+        with atomic(self.conn):
+            if not self._insert(name, display, role, hashed, bootstrap=actor is None):
+                if actor is None:
+                    raise BootstrapClosed()  # another process bootstrapped first
+                raise UserExists(name)
+            self._record(actor, "user.add", "ok", target=name, detail={"role": role.value})
         return User(name, display, role)
 
-    def require(self, user: User, action: str) -> None:
-        if not self.permissions.allows(user.role, action):
-            if self.audit is not None:
-                self.audit.record(user, action, "denied")
-            raise PermissionDenied(action, user.role)
+    def _has_users(self) -> bool:
+        return self.conn.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0] == 1
 
-    def _check_new(self, name: str, role: str, password: str) -> None:
-        if not NAME_RE.match(name):
-            raise UserError("用户名只能包含字母、数字和 ._-（1–32 个字符）", "user names are 1–32 letters, digits or ._-")
-        if role not in ROLES:
-            raise UserError(f"未知角色 {role}", f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-        if len(password) < MIN_PASSWORD:
-            raise UserError(f"密码至少需要 {MIN_PASSWORD} 个字符", f"passwords need at least {MIN_PASSWORD} characters")
-
-    def add_user(self, actor: User | None, name: str, role: str, password: str, display_name: str = "") -> User:
-        """Add a user; with no actor, only the very first user, an admin."""
-        if actor is None:
-            count = self.conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
-            if count or role != "admin":
-                raise PermissionDenied("user.manage", "(nobody)")
+    def _insert(self, name: str, display: str, role: Role, hashed: str, bootstrap: bool) -> bool:
+        values = (name, display, role.value, hashed, format_time(datetime.fromtimestamp(self._now(), timezone.utc)))
+        columns = "INSERT INTO users (name, display_name, role, password_hash, created) "
+        if bootstrap:  # one statement, so two bootstraps cannot both win
+            sql = columns + "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)"
         else:
-            self.require(actor, "user.manage")
-        self._check_new(name, role, password)
-        if self._row(name) is not None:
-            raise UserError(f"用户 {name} 已存在", f"user {name} already exists")
-        self.conn.execute(
-            "INSERT INTO users (name, display_name, role, password_hash, created) VALUES (?, ?, ?, ?, ?)",
-            (name, display_name or name, role, self._hasher.hash(password), self._now()),
-        )
-        if self.audit is not None:
-            self.audit.record(actor, "user.add", "ok", target=name, detail={"role": role})
-        return User(name, display_name or name, role)
+            sql = columns + "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"
+        return self.conn.execute(sql, values).rowcount == 1
 
     def set_password(self, actor: User, name: str, password: str) -> None:
-        if actor.name != name:
-            self.require(actor, "user.manage")
-        self._check_new(name, "clerk", password)
-        self.conn.execute("UPDATE users SET password_hash=?, failures=0, locked_until=0 WHERE name=?",
-                          (self._hasher.hash(password), name))
-        if self.audit is not None:
-            self.audit.record(actor, "user.password", "ok", target=name)
+        """Set a new password; this also lifts a lock-out."""
+        self._require_manager(actor)
+        check_password(password, name)
+        hashed = self._hasher.hash(password)
+        with atomic(self.conn):
+            self._load_existing(name)
+            self.conn.execute(
+                "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = 0 WHERE name = ?",
+                (hashed, name),
+            )
+            self._record(actor, "user.password", "ok", target=name)
 
     def disable_user(self, actor: User, name: str) -> None:
-        self.require(actor, "user.manage")
-        self.conn.execute("UPDATE users SET disabled=1 WHERE name=?", (name,))
-        if self.audit is not None:
-            self.audit.record(actor, "user.disable", "ok", target=name)
+        """Stop a user signing in; the last enabled admin is kept."""
+        self._require_manager(actor)
+        with atomic(self.conn):
+            stored = self._load_existing(name)
+            if stored.role is Role.ADMIN and not stored.disabled and self._enabled_admins() == 1:
+                raise LastAdmin()
+            self.conn.execute("UPDATE users SET disabled = 1 WHERE name = ?", (name,))
+            self._record(actor, "user.disable", "ok", target=name)
 
-    def list_users(self, actor: User) -> list[User]:
-        self.require(actor, "user.manage")
-        rows = self.conn.execute("SELECT name, display_name, role FROM users ORDER BY name")
-        return [User(*row) for row in rows]
+    def enable_user(self, actor: User, name: str) -> None:
+        """Let a disabled user sign in again, with a clean failure count."""
+        self._require_manager(actor)
+        with atomic(self.conn):
+            self._load_existing(name)
+            self.conn.execute(
+                "UPDATE users SET disabled = 0, failed_attempts = 0, locked_until = 0 WHERE name = ?", (name,)
+            )
+            self._record(actor, "user.enable", "ok", target=name)
+
+    def _enabled_admins(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0").fetchone()[0]
+
+    def list_users(self, actor: User) -> list[UserInfo]:
+        self._require_manager(actor)
+        now = self._now()
+        rows = self.conn.execute(
+            "SELECT name, display_name, role, created, disabled, locked_until FROM users ORDER BY name"
+        )
+        return [
+            UserInfo(name, display, Role(role), created, bool(disabled), locked_until > now)
+            for name, display, role, created, disabled, locked_until in rows
+        ]
 
 
+# -- password input --------------------------------------------------------------
 def password_from_env_or_prompt(env_var: str = "CITYCHAIN_PASSWORD", prompt: str = "Password: ") -> str:
-    """Scripts set the variable; people at a terminal are asked; nothing hangs."""
+    """Scripts set the variable; people at a terminal are asked; nothing waits
+    on a pipe or /dev/null for input that will never come."""
     value = os.environ.get(env_var)
     if value:
         return value
     if sys.stdin is not None and sys.stdin.isatty():
-        value = getpass.getpass(prompt)
+        try:
+            value = getpass.getpass(prompt)
+        except EOFError:
+            value = ""
         if value:
             return value
-    raise UserError(f"需要密码：请设置 {env_var} 或在终端中运行", f"a password is needed: set {env_var} or run at a terminal")
+    raise PasswordUnavailable(
+        f"需要密码：请设置环境变量 {env_var}，或在终端中运行以输入密码",
+        f"a password is needed: set {env_var} or run at a terminal to be asked",
+    )

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Sequence
 
 from citychain.bundle import export_bundle
-from citychain.clock import Clock, format_time
-from citychain.home import HomeError
+from citychain.clock import Clock, SystemClock, format_time
+from citychain.home import Home, HomeError
 from citychain.keys import KdfCost
 from citychain.kinds import Plugin
 from citychain.node import Node
+from citychain.node_tls import init_city_ca, issue_node_tls
 from citychain.trust import REGISTERED, key_json
 from citychain.users import Argon2Params
 
@@ -60,6 +61,15 @@ def _registration(agency: spec.DemoAgency, identity, now: str) -> dict:
     }
 
 
+def _demo_tls(homes: list[Path], cost: KdfCost, clock: Clock | None) -> None:
+    """The city root CA in the root's home, and a loopback TLS certificate for every node."""
+    now = (clock or SystemClock()).now()
+    root = Home(homes[0])
+    init_city_ca(root, spec.ROOT_AGENCY.name_zh[:30], "Demo City Root CA", now, cost)
+    for home in homes:
+        issue_node_tls(Home(home), root, ["127.0.0.1", "localhost"], now, cost)
+
+
 def create_demo_city(
     target: Path,
     plugins: Sequence[Plugin] = (),
@@ -86,5 +96,6 @@ def create_demo_city(
             _add_demo_users(node)
             node.import_trust_bundle(bundle)
     homes = [target / spec.ROOT] + [target / a.id for a in spec.AGENCIES]
+    _demo_tls(homes, cost, clock)
     mesh(homes, plugins, clock)
     return DemoCity(target, spec.AGENCIES)

@@ -29,4 +29,5 @@ if __name__ == "__main__":
     skew = float(os.environ.get("CITYCHAIN_CLOCK_SKEW", "0"))
     # Short peer deadlines so the slow-peer test does not take minutes.
     sys.exit(serve(Path(home), listen, peers, (TEST_PLUGIN,), interval=1.0, limits=Limits(read_timeout=2, deadline=3),
-                   clock=SkewedClock(skew) if skew else None))
+                   clock=SkewedClock(skew) if skew else None, tls=os.environ.get("CITYCHAIN_TEST_TLS") == "1",
+                   ca_file=os.environ.get("CITYCHAIN_TEST_CA")))

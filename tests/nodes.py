@@ -34,8 +34,16 @@ class NodeProcess:
     env: dict[str, str] = field(default_factory=dict)
 
     @property
+    def tls(self) -> bool:
+        return self.env.get("CITYCHAIN_TEST_TLS") == "1"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def verify(self):
+        return str(self.home / "tls" / "city-ca.crt") if self.tls else True
 
     def start(self, wait: bool = True) -> "NodeProcess":
         self.log_path = self.home.parent / f"{self.home.name}.log"
@@ -54,7 +62,7 @@ class NodeProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"node exited: {self.log_path.read_text()[-2000:]}")
             try:
-                if requests.get(self.url + "/v1/status", timeout=1).status_code == 200:
+                if requests.get(self.url + "/v1/status", timeout=1, verify=self.verify).status_code == 200:
                     return
             except requests.RequestException:
                 time.sleep(0.1)
@@ -74,17 +82,18 @@ class NodeProcess:
         self.stop(signal.SIGKILL)
 
     def get(self, path: str, **params):
-        return requests.get(self.url + path, params=params, timeout=10)
+        return requests.get(self.url + path, params=params, timeout=10, verify=self.verify)
 
     def login(self, role: str) -> str:
-        reply = requests.post(self.url + "/v1/login", json={"user": role, "password": spec.PASSWORDS[role]}, timeout=10)
+        reply = requests.post(self.url + "/v1/login", json={"user": role, "password": spec.PASSWORDS[role]}, timeout=10,
+                              verify=self.verify)
         reply.raise_for_status()
         return reply.json()["token"]
 
     def append(self, token: str, records: list[tuple[str, dict]]):
         return requests.post(
             self.url + "/v1/records", json={"records": [{"kind": k, "body": b} for k, b in records]},
-            headers={"Authorization": f"Bearer {token}"}, timeout=30,
+            headers={"Authorization": f"Bearer {token}"}, timeout=30, verify=self.verify,
         )
 
     def size_of(self, agency: str) -> int:

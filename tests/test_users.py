@@ -385,3 +385,10 @@ def test_a_process_without_a_terminal_fails_at_once_instead_of_waiting():
         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode != 0 and "PasswordUnavailable" in done.stderr and "CITYCHAIN_PASSWORD" in done.stderr
+
+
+def test_a_password_that_is_not_text_is_just_wrong(users, staff):
+    with pytest.raises(BadPassword):
+        users.authenticate("clerk", 12345678901)
+    with pytest.raises(UnknownUser):
+        users.authenticate(None, None)
