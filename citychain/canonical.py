@@ -1,4 +1,4 @@
-"""Canonical JSON: RFC 8785 (JCS) over a restricted value set (docs/parts/canonical.md).
+"""Canonical JSON: RFC 8785 (JCS) over a restricted value set (docs/protocol.md §1).
 
 The set: strings, integers with |n| <= 2**53 - 1, booleans, null, arrays and
 objects with string keys. No floats (money is integer fen). Strings and keys
@@ -30,7 +30,7 @@ MAX_BYTES = 1 << 20  # default input limit for `parse`; callers set tighter ones
 class CanonicalError(ValueError):
     """A value or document outside the profile.
 
-    `reason` is a stable machine code (see docs/parts/canonical.md); `path` is
+    `reason` is a stable machine code (see docs/protocol.md §1); `path` is
     a JSON Pointer (RFC 6901) to the offending member, "" for the whole
     document, with lone surrogates shown as \\uXXXX so it is always printable.
     """

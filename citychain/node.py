@@ -152,9 +152,6 @@ class Node:
         """Append as `user` (None only for the node's own bootstrap records)."""
         if self.own is None:
             raise HomeError("this node was opened read-only")
-        for action in sorted({self.kinds.get(kind).action for kind, _ in items}):
-            if user is not None:
-                self.users.require(user, action)
 
         def audit(leaves) -> None:
             kinds = sorted({leaf.record.kind for leaf in leaves})
@@ -163,7 +160,11 @@ class Node:
                 detail={"kinds": kinds, "first_seq": leaves[0].record.seq, "count": len(leaves)},
             )
 
-        with self.lock:
+        with self.lock:  # a refusal writes an audit row on the shared connection too
+            if user is not None:
+                self.users.require_current(user)
+                for action in sorted({self.kinds.get(kind).action for kind, _ in items}):
+                    self.users.require(user, action)
             return self.own.append(items, on_commit=audit)
 
     def bootstrap_trust_log(self, name_zh: str, name_en: str) -> Appended:

@@ -469,6 +469,15 @@ class Users:
         self._record(user, action, "denied")
         raise PermissionDenied(action, str(user.role))
 
+    def require_current(self, user: User) -> None:
+        """A signed-in session outlives nothing: a user disabled (or whose role
+        changed) since signing in may no longer act."""
+        row = self.conn.execute("SELECT role, disabled FROM users WHERE name = ?", (user.name,)).fetchone()
+        if row is None or row[1]:
+            raise AccountDisabled()
+        if row[0] != str(user.role):
+            raise PermissionDenied("(role changed)", str(user.role))
+
     def _require_manager(self, actor: User | None) -> None:
         if actor is None:
             self._record(_Unauthenticated(), "user.manage", "denied")

@@ -157,3 +157,15 @@ def test_another_process_appending_is_detected(demo_city):
         node.own.tip = node.own.tip.__class__(0, merkle.Frontier(), None)  # a stale writer's view
         with pytest.raises(LedgerUnavailable, match="another process"):
             node.append(clerk, [note(1)])
+
+
+def test_a_user_disabled_after_signing_in_can_no_longer_append(demo_city):
+    from citychain.users import AccountDisabled
+
+    with open_node(demo_city) as node:
+        clerk = sign_in(node, "clerk")
+        node.append(clerk, [note(0)])
+        node.users.disable_user(sign_in(node, "admin"), "clerk")
+        with pytest.raises(AccountDisabled):
+            node.append(clerk, [note(1)])
+        assert node.store.head("market-regulation").size == 1
