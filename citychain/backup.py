@@ -113,6 +113,7 @@ def _read_members(source: Path) -> dict[str, bytes]:
 
 def restore_backup(source: Path, target: Path, user: str, password: str, force: bool = False) -> Restored:
     """Restore into `target`; an admin of the backed-up node must sign in."""
+    from .audit import AuditTrail
     from .users import Permissions, Users  # the restored copy's own users decide
 
     members = _read_members(Path(source))
@@ -129,8 +130,11 @@ def restore_backup(source: Path, target: Path, user: str, password: str, force: 
         try:
             if store.conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise BackupError("the backed-up database fails SQLite's integrity check")
-            users = Users(store.db, Permissions())
-            users.require(users.authenticate(user, password), "node.restore")
+            audit = AuditTrail(store.db)
+            users = Users(store.db, Permissions(), audit=audit)
+            admin = users.authenticate(user, password)
+            users.require(admin, "node.restore")
+            audit.record(admin, "node.restore", "ok", target=Path(source).name)
             summary = _summary(store)
         finally:
             store.close()
