@@ -311,6 +311,23 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    with open_node(args, write=False) as node:
+        actor = signed_in(node, args)
+        name = args.name or actor.name
+        password = password_from_env_or_prompt(env_var="CITYCHAIN_NEW_PASSWORD", prompt=f"New password for {name}: ")
+        node.users.set_password(actor, name, password)
+    print(f"password changed for {name}")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    with open_node(args, write=False) as node:
+        node.users.disable_user(signed_in(node, args), args.name)
+    print(f"user {args.name} disabled")
+    return 0
+
+
 def cmd_user_list(args: argparse.Namespace) -> int:
     with open_node(args, write=False) as node:
         actor = signed_in(node, args)
@@ -454,6 +471,12 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--display-name")
     command(p, cmd_user_add, user=True)
     command(us.add_parser("list", help="list users"), cmd_user_list, user=True)
+    p = us.add_parser("passwd", help="change a password (your own, or another's as admin; CITYCHAIN_NEW_PASSWORD)")
+    p.add_argument("--name", help="whose (default: the signed-in user)")
+    command(p, cmd_user_passwd, user=True)
+    p = us.add_parser("disable", help="stop a user signing in (admin)")
+    p.add_argument("--name", required=True)
+    command(p, cmd_user_disable, user=True)
 
     au = sub.add_parser("audit", help="the node's audit trail").add_subparsers(dest="what", required=True)
     p = au.add_parser("show", help="newest audit rows, and whether the chain verifies")

@@ -152,3 +152,22 @@ def test_backup_and_restore(city, tmp_path):
                password=spec.PASSWORDS["admin"])
     assert done.returncode == 2 and ("damaged" in done.stderr or "cannot be read" in done.stderr)
     assert not (tmp_path / "r2").exists()
+
+
+def test_people_change_their_own_password_but_not_others(city, tmp_path):
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(city / "charity-federation", home)
+    done = cli("user", "passwd", "--home", str(home), "--user", "clerk", password=spec.PASSWORDS["clerk"],
+               new_password="a-new-clerk-password")
+    assert done.returncode == 0, done.stderr
+    assert cli("user", "list", "--home", str(home), "--user", "clerk", password=spec.PASSWORDS["clerk"]).returncode == 2
+    done = cli("user", "passwd", "--home", str(home), "--user", "clerk", "--name", "supervisor",
+               password="a-new-clerk-password", new_password="taken-over-123")
+    assert done.returncode == 2 and "permission denied" in done.stderr
+    done = cli("user", "disable", "--home", str(home), "--user", "admin", "--name", "clerk", password=spec.PASSWORDS["admin"])
+    assert done.returncode == 0, done.stderr
+    done = cli("user", "passwd", "--home", str(home), "--user", "clerk", password="a-new-clerk-password",
+               new_password="another-password-1")
+    assert done.returncode == 2 and "disabled" in done.stderr
