@@ -1,0 +1,114 @@
+"""Checking what a clerk typed, field by field, before anything is signed.
+
+Every problem is reported against its field in both languages, all at once, so
+the form can mark each one; nothing is written while any remains.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import Mapping
+
+from stdnum.cn import ric, uscc
+
+from .types import CHOICE, DATE, MONEY, RESIDENT_ID, TEXT, USCC, Field, LicenceType
+
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    message_zh: str
+    message_en: str
+
+
+class FieldErrors(ValueError):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message_zh} / {p.message_en}" for p in problems))
+        self.problems = tuple(problems)
+
+    def by_field(self) -> dict[str, Problem]:
+        return {p.field: p for p in self.problems}
+
+
+def _check(field: Field, raw: str) -> tuple[object, Problem | None]:
+    """The clean value, or why not."""
+    value = unicodedata.normalize("NFC", raw.strip())
+    if len(value) > field.max_length:
+        return None, Problem(field.name, f"最多 {field.max_length} 个字符", f"at most {field.max_length} characters")
+    if field.kind == TEXT:
+        return value, None
+    if field.kind == RESIDENT_ID:
+        value = value.upper()
+        if not ric.is_valid(value):
+            return None, Problem(field.name, "身份号码无效（长度、出生日期或校验位不对）",
+                                 "not a valid resident ID number (length, birth date or check digit)")
+        return value, None
+    if field.kind == USCC:
+        value = value.upper()
+        if not uscc.is_valid(value):
+            return None, Problem(field.name, "统一社会信用代码无效（应为 18 位，校验位须正确）",
+                                 "not a valid unified social credit code (18 characters with a correct check character)")
+        return value, None
+    if field.kind == DATE:
+        try:
+            if not _DATE_RE.match(value):
+                raise ValueError
+            date.fromisoformat(value)
+        except ValueError:
+            return None, Problem(field.name, "日期格式应为 YYYY-MM-DD", "dates are written YYYY-MM-DD")
+        return value, None
+    if field.kind == MONEY:
+        if not value.isdigit() or int(value) <= 0:
+            return None, Problem(field.name, "金额应为正整数（分）", "amounts are positive whole numbers of fen")
+        return int(value), None
+    if field.kind == CHOICE:
+        allowed = [c[0] for c in field.choices]
+        if value not in allowed:
+            return None, Problem(field.name, f"请选择：{'、'.join(c[1] for c in field.choices)}",
+                                 f"choose one of: {', '.join(c[2] for c in field.choices)}")
+        return value, None
+    raise ValueError(f"unknown field kind {field.kind!r}")
+
+
+def validate(licence: LicenceType, form: Mapping[str, str], valid_from: str, valid_until: str | None) -> dict:
+    """Clean field values, or FieldErrors naming every problem."""
+    problems: list[Problem] = []
+    clean: dict[str, object] = {}
+    unknown = set(form) - {f.name for f in licence.fields}
+    for name in sorted(unknown):
+        problems.append(Problem(name, "此证照没有这个栏目", f"{licence.name_en} has no field {name!r}"))
+    for field in licence.fields:
+        raw = form.get(field.name, "")
+        if not raw.strip():
+            if field.required:
+                problems.append(Problem(field.name, f"请填写{field.label_zh}", f"{field.label_en} is required"))
+            continue
+        value, problem = _check(field, raw)
+        if problem:
+            problems.append(problem)
+        else:
+            clean[field.name] = value
+    problems.extend(_validity(valid_from, valid_until))
+    if problems:
+        raise FieldErrors(problems)
+    return clean
+
+
+def _validity(valid_from: str, valid_until: str | None) -> list[Problem]:
+    period = Field("valid_from", "有效期自", "Valid from", DATE)
+    _, problem = _check(period, valid_from)
+    if problem:
+        return [problem]
+    if valid_until is None:
+        return []
+    _, problem = _check(Field("valid_until", "有效期至", "Valid until", DATE), valid_until)
+    if problem:
+        return [problem]
+    if valid_until <= valid_from:
+        return [Problem("valid_until", "有效期截止日期必须晚于起始日期", "the end of validity must come after its start")]
+    return []
