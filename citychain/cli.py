@@ -83,6 +83,16 @@ def cmd_node_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_node_new_key(args: argparse.Namespace) -> int:
+    with open_node(args) as node:
+        identity = node.new_key()
+    print(f"new key for {identity.agency}: kid {identity.kid}")
+    print(f"public key (base64): {b64encode(identity.public_key)}")
+    print("the root authority registers it with `trust rotate-key`; this node switches to it by itself once its "
+          "trust log lists it")
+    return 0
+
+
 def cmd_node_backup(args: argparse.Namespace) -> int:
     with open_node(args, write=False) as node:
         user = signed_in(node, args, "node.backup")
@@ -367,6 +377,7 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--name-zh")
     p.add_argument("--name-en")
     command(p, cmd_node_init)
+    command(node.add_parser("new-key", help="make this node's next signing key (for a key rotation)"), cmd_node_new_key)
     p = node.add_parser("backup", help="a consistent copy of the home (ledger, keys, private store)")
     p.add_argument("--out", required=True)
     command(p, cmd_node_backup, user=True)

@@ -94,6 +94,11 @@ class Home:
         return self.path / "keys" / "agency.key"
 
     @property
+    def next_key_path(self) -> Path:
+        """A new key waiting for the trust log to list it (see `node new-key`)."""
+        return self.path / "keys" / "next.key"
+
+    @property
     def guard_path(self) -> Path:
         return self.path / "keys" / "signed-state.json"
 

@@ -66,6 +66,7 @@ class Node:
         self.users = Users(self.store.db, self.permissions, audit=self.audit, params=argon2, now=lambda: clock.now().timestamp())
         self.trust = self._replay_trust()
         self.signer = signer
+        self._passphrase: str | None = None
         self.own: OwnLog | None = None
         if signer is not None:
             self.own = OwnLog(
@@ -97,7 +98,35 @@ class Node:
                 raise
         node = cls(home, config, signer, plugins, clock or SystemClock(), argon2)
         node._lock = lock
+        node._passphrase = passphrase
+        if write:
+            node.promote_next_key()
         return node
+
+    def new_key(self, cost: KdfCost = KdfCost()) -> Identity:
+        """Make the next signing key; the root registers it with `trust rotate-key`,
+        and the node switches to it by itself once the trust log lists it."""
+        if self.home.next_key_path.exists():
+            raise HomeError(f"a new key is already waiting in {self.home.next_key_path}")
+        signer = Signer.generate()
+        save_key(self.home.next_key_path, signer, resolve_passphrase(self.home, self.config, self._passphrase), cost)
+        return Identity(self.config.agency, signer.kid, signer.public_raw)
+
+    def promote_next_key(self) -> bool:
+        """Switch to the waiting key once the trust log says it may sign now."""
+        path = self.home.next_key_path
+        if self.own is None or not path.exists():
+            return False
+        agency = self.trust.agencies.get(self.config.agency)
+        nxt = load_key(path, resolve_passphrase(self.home, self.config, self._passphrase))
+        key = agency.key(nxt.kid) if agency else None
+        if key is None or key.problem_at(format_time(self.clock.now())) is not None:
+            return False
+        with self.lock:
+            self.home.key_path.replace(self.home.key_path.with_name(f"retired-{self.signer.kid}.key"))
+            path.replace(self.home.key_path)
+            self.signer = self.own.signer = nxt
+        return True
 
     @classmethod
     def create(
@@ -160,6 +189,7 @@ class Node:
                 detail={"kinds": kinds, "first_seq": leaves[0].record.seq, "count": len(leaves)},
             )
 
+        self.promote_next_key()
         with self.lock:  # a refusal writes an audit row on the shared connection too
             if user is not None:
                 self.users.require_current(user)

@@ -171,3 +171,40 @@ def test_people_change_their_own_password_but_not_others(city, tmp_path):
     done = cli("user", "passwd", "--home", str(home), "--user", "clerk", password="a-new-clerk-password",
                new_password="another-password-1")
     assert done.returncode == 2 and "disabled" in done.stderr
+
+
+def test_key_rotation_end_to_end(tmp_path):
+    """The agency makes a key, the root rotates it in, the agency switches by itself."""
+    from citychain.bundle import read_bundle
+    from citychain.home import origin
+    from citychain.node import Node
+    from citychain.check import check_home
+
+    from ledger_kit import TEST_PLUGIN, note
+
+    city = tmp_path / "city"
+    assert cli("city", "demo", str(city)).returncode == 0
+    agency = city / "market-regulation"
+    made = cli("node", "new-key", "--home", str(agency))
+    assert made.returncode == 0, made.stderr
+    new_key = re.search(r"public key \(base64\): (\S+)", made.stdout).group(1)
+    new_kid = re.search(r"kid (\w{16})", made.stdout).group(1)
+    with Node.open(agency, (TEST_PLUGIN,)) as node:
+        old_kid = node.signer.kid
+    done = cli("trust", "rotate-key", "--home", str(city / "city-root"), "--user", "admin", "--agency",
+               "market-regulation", "--public-key", new_key, "--retire-kid", old_kid, password=spec.PASSWORDS["admin"])
+    assert done.returncode == 0, done.stderr
+    assert cli("trust", "export", "--home", str(city / "city-root"), str(tmp_path / "t.json")).returncode == 0
+    with Node.open(agency, (TEST_PLUGIN,)) as node:
+        node.import_trust_bundle(read_bundle(tmp_path / "t.json"))
+        clerk = node.users.authenticate("clerk", spec.PASSWORDS["clerk"])
+        appended = node.append(clerk, [note(0)])
+    assert appended.leaves[0].kid == new_kid
+    assert (agency / "keys" / f"retired-{old_kid}.key").exists() and not (agency / "keys" / "next.key").exists()
+    from citychain.checkpoint import open_checkpoint
+    from citychain.encoding import b64decode
+    from citychain.keys import public_key_from_bytes
+
+    # the batch's checkpoint is signed with the new key, and the old key may no longer sign
+    open_checkpoint(appended.checkpoint, origin("demo", "market-regulation"), [public_key_from_bytes(b64decode(new_key))])
+    assert check_home(agency, (TEST_PLUGIN,)).ok
