@@ -14,8 +14,10 @@ from typing import Sequence
 
 
 def plugins() -> Sequence:
-    """Domain packages (certificates, charity) plug their record kinds in here."""
-    return ()
+    """Domain packages plug their record kinds in here (charity follows)."""
+    from certificates.kinds import PLUGIN as certificates
+
+    return (certificates,)
 
 
 def build_parser() -> argparse.ArgumentParser:

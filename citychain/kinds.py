@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from .records import Record
-from .trust import ROOT_PERMISSION, TRUST_KINDS
+from .trust import ROOT_PERMISSION, TRUST_KINDS, TrustState
 
 
 class RecordRejected(ValueError):
@@ -29,10 +29,12 @@ class RecordRejected(ValueError):
 
 @dataclass(frozen=True)
 class Context:
-    """What a rule may look at: the database inside the appending transaction."""
+    """What a rule may look at: the database inside the appending transaction,
+    and the trust log (e.g. an agency's public attributes)."""
 
     conn: sqlite3.Connection
     log_id: int
+    trust: TrustState | None = None
 
 
 def _no_rule(record: Record, ctx: Context) -> None:

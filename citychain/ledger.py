@@ -125,7 +125,7 @@ class OwnLog:
         tip = self.tip
         with self.store.transaction() as conn:
             self._check_tip(tip)
-            ctx = Context(conn, self.head.id)
+            ctx = Context(conn, self.head.id, trial or trust)
             leaves, nodes, frontier, last = [], [], tip.frontier, tip.last_hash
             for offset, (kind, body) in enumerate(items):
                 record = Record(self.agency, tip.size + offset, last.hex() if last else GENESIS_PREV, time, kind, body)

@@ -90,7 +90,7 @@ def import_entries(
     tip = load_tip(store, head)
     frontier, last, nodes, seq = tip.frontier, tip.last_hash, [], head.size
     with store.transaction() as conn:
-        ctx = Context(conn, head.id)
+        ctx = Context(conn, head.id, judge_with)
         for seq, data in enumerate(leaves, start=head.size):
             try:
                 leaf = parse_leaf(data)
