@@ -14,6 +14,7 @@ from typing import Any, Iterable, Sequence
 from .audit import AuditTrail
 from .bundle import BundleError, TrustBundle
 from .clock import Clock, SystemClock, format_time
+from .guard import SignedState, save
 from .home import Config, Home, HomeError, origin
 from .keys import KdfCost, Signer, load_key, passphrase_from_environment, save_key
 from .kinds import KindRegistry, Plugin
@@ -227,8 +228,6 @@ class Node:
             )
             head = self.store.head(self.config.agency)
             if head.checkpoint and result.new_size == head.size and self.own is not None:
-                from .guard import SignedState, save
-
                 save(self.home.guard_path, SignedState(self.config.origin, head.size, head.root, head.checkpoint,
                                                        head.size, head.root, ()))
                 self.own.reload()

@@ -13,8 +13,6 @@ every agency, so anything the spec leaves ambiguous is refused.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from dataclasses import dataclass
@@ -22,6 +20,8 @@ from typing import Iterable, Sequence
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .encoding import EncodingError, b64decode, b64encode
 
 ED25519 = 0x01  # signature type of a plain Ed25519 note signature
 COSIGNATURE_V1 = 0x04  # signature type of a C2SP tlog-cosignature/v1 (Ed25519, timestamped)
@@ -64,25 +64,15 @@ class AmbiguousKey(NoteError):
     """Two different trusted keys share a name and key ID; which one signed is unknowable."""
 
 
-def encode_b64(data: bytes) -> str:
-    """Standard, padded base64 (RFC 4648 §4)."""
-    return base64.b64encode(data).decode("ascii")
+encode_b64 = b64encode
 
 
 def decode_b64(text: str) -> bytes:
-    """Standard padded base64 in its one canonical spelling, or MalformedNote.
-
-    Non-canonical spellings (non-zero padding bits, missing or extra padding,
-    the URL-safe alphabet, whitespace) are refused so that one value has
-    exactly one text form.
-    """
+    """encoding.b64decode (one canonical spelling only), failing as MalformedNote."""
     try:
-        data = base64.b64decode(text.encode("ascii"), validate=True)
-    except (UnicodeEncodeError, binascii.Error) as exc:
-        raise MalformedNote(f"not standard padded base64: {text[:40]!r}") from exc
-    if encode_b64(data) != text:
-        raise MalformedNote(f"base64 is not in canonical form: {text[:40]!r}")
-    return data
+        return b64decode(text)
+    except EncodingError as exc:
+        raise MalformedNote(f"{exc}: {text[:40]!r}") from exc
 
 
 def check_key_name(name: str) -> None:

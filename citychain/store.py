@@ -195,14 +195,7 @@ class Store:
         )
 
     def leaves(self, log_id: int, start: int, end: int) -> list[bytes]:
-        rows = self.conn.execute(
-            "SELECT leaf FROM entries WHERE log=? AND seq>=? AND seq<? ORDER BY seq", (log_id, start, end)
-        )
-        return [r[0] for r in rows]
-
-    def leaf(self, log_id: int, seq: int) -> bytes | None:
-        row = self.conn.execute("SELECT leaf FROM entries WHERE log=? AND seq=?", (log_id, seq)).fetchone()
-        return row[0] if row else None
+        return list(self.iter_leaves(log_id, start, end))
 
     def iter_leaves(self, log_id: int, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         end = end if end is not None else 1 << 62

@@ -15,6 +15,9 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from functools import partial
+from typing import Callable
 from dataclasses import dataclass, field
 
 from . import merkle
@@ -68,8 +71,6 @@ class PeerState:
 
 
 def format_time_or_none(ts: float | None) -> str | None:
-    from datetime import datetime, timezone
-
     return None if ts is None else format_time(datetime.fromtimestamp(ts, timezone.utc))
 
 
@@ -199,7 +200,7 @@ class Syncer:
         if ours is not None and ours.size:
             path = client.consistency(agency, ours.size, theirs.size, full=True)
             self._check_extends(head, ours, signed, path, client.url)
-        report = self._fetch(client, agency, origin, head.size, signed)
+        report = self._fetch(client, agency, head.size, signed, partial(self.node.import_log, agency, origin))
         state.set_lag(agency, 0)
         return report
 
@@ -227,9 +228,9 @@ class Syncer:
             self.record_fork(ForkEvidence(head.agency, head.origin, head.checkpoint, signed.note_text, tuple(path)), source)
             raise PeerError("FORK", f"{head.agency}: the peer's checkpoint forks from ours")
 
-    def _fetch(self, client: PeerClient, agency: str, origin: str, start: int, signed) -> list[str]:
+    def _fetch(self, client: PeerClient, agency: str, start: int, signed, store: Callable) -> list[str]:
         """Bring in [start, checkpoint size) in chunks; the next chunk downloads
-        while this one is verified and stored."""
+        while `store(position, chunk, note, proof)` verifies and keeps this one."""
         target = signed.checkpoint
 
         def download(position: int) -> tuple[int, list[bytes], list[bytes] | None]:
@@ -246,7 +247,7 @@ class Syncer:
                 position, chunk, proof = pending.result()
                 end = position + len(chunk)
                 pending = fetcher.submit(download, end) if end < target.size else None
-                self.node.import_log(agency, origin, position, chunk, signed.note_text, proof)
+                store(position, chunk, signed.note_text, proof)
         with self.node.lock:
             head = self.node.store.head(agency)
         self.merge_cosignatures(head, signed)
@@ -324,16 +325,8 @@ class Syncer:
                 f"拒绝签名：对等节点持有本机构日志 {theirs.size} 条，本地只有 {head.size} 条 / "
                 f"signing refused: a peer holds {theirs.size} entries of our own log, this home only {head.size}"
             )
-        start = head.size
-        position = start
-        while position < theirs.size:
-            page = client.entries(agency, position, min(position + PAGE, theirs.size))
-            end = position + len(page)
-            proof = None if end == theirs.size else client.consistency(agency, end, theirs.size)
-            with node.lock:
-                node.recover_own(position, page, signed.note_text, proof)
-            position = end
-        return [f"{client.url}: recovered our own log {start} → {theirs.size}"]
+        self._fetch(client, agency, head.size, signed, node.recover_own)
+        return [f"{client.url}: recovered our own log {head.size} → {theirs.size}"]
 
     def record_fork(self, evidence: ForkEvidence, source: str) -> None:
         with self.node.lock:

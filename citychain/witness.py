@@ -14,7 +14,7 @@ from typing import Callable
 
 from . import merkle
 from .checkpoint import CheckpointError, cosign, open_checkpoint
-from .encoding import EncodingError, b64decode
+from .encoding import EncodingError, b64decode, b64encode
 from .keys import Signer
 from .mirror import MirrorRejected, log_keys
 from .trust import TrustState
@@ -57,8 +57,6 @@ def parse_request(body: bytes) -> tuple[int, list[bytes], str]:
 
 
 def request_body(old_size: int, proof: list[bytes], note: str) -> str:
-    from .encoding import b64encode
-
     return "".join([f"old {old_size}\n", *(b64encode(h) + "\n" for h in proof), "\n", note])
 
 
