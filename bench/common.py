@@ -70,6 +70,18 @@ def clerk(node: Node):
     return node.users.authenticate("clerk", spec.PASSWORDS["clerk"])
 
 
+def fill(node: Node, user, first: int, count: int, batch: int = 10_000) -> None:
+    """Append licence-like records first..first+count in batches."""
+    for offset in range(first, first + count, batch):
+        node.append(user, [(KIND, licence_body(i)) for i in range(offset, min(offset + batch, first + count))])
+
+
+def fill_home(home: Path, records: int) -> None:
+    """A log of `records` licence-like records in the given home."""
+    with Node.open(home, (PLUGIN,), argon2=Argon2Params.fast()) as node:
+        fill(node, clerk(node), 0, records)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import KIND, PLUGIN, clerk, demo_home, licence_body, machine, percentile  # sets sys.path
+from common import PLUGIN, clerk, demo_home, fill, machine, percentile  # sets sys.path
 
 from citychain import merkle  # noqa: E402
 from citychain.check import check_home  # noqa: E402
@@ -26,8 +26,7 @@ PROBE = 50_000  # records timed at the start and at the end
 
 def append_rate(node, user, first: int, count: int, batch: int) -> float:
     start = time.perf_counter()
-    for offset in range(first, first + count, batch):
-        node.append(user, [(KIND, licence_body(i)) for i in range(offset, min(offset + batch, first + count))])
+    fill(node, user, first, count, batch)
     return count / (time.perf_counter() - start)
 
 

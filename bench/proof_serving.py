@@ -18,10 +18,9 @@ from pathlib import Path
 
 import requests
 
-from common import KIND, PLUGIN, clerk, licence_body, machine  # sets sys.path
+from common import PLUGIN, fill_home, machine  # sets sys.path
 
 from citychain.keys import KdfCost  # noqa: E402
-from citychain.node import Node  # noqa: E402
 from citychain.users import Argon2Params  # noqa: E402
 from democity.build import create_demo_city  # noqa: E402
 
@@ -43,13 +42,6 @@ end
 """
 
 
-def build(home: Path, records: int) -> None:
-    with Node.open(home, (PLUGIN,), argon2=Argon2Params.fast()) as node:
-        user = clerk(node)
-        for first in range(0, records, 10_000):
-            node.append(user, [(KIND, licence_body(i)) for i in range(first, min(first + 10_000, records))])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -63,7 +55,7 @@ def main() -> None:
         city = create_demo_city(Path(tmp) / "city", (PLUGIN,), cost=KdfCost.cheap(), argon2=Argon2Params.fast())
         home = city.home(AGENCY)
         started = time.perf_counter()
-        build(home, args.records)
+        fill_home(home, args.records)
         print(f"built a {args.records:,}-record log in {time.perf_counter() - started:.0f} s")
         server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("node_runner.py")), str(home),
                                    "127.0.0.1:8951"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from common import KIND, PLUGIN, clerk, licence_body, machine, percentile  # sets sys.path
+from common import KIND, PLUGIN, fill_home, licence_body, machine, percentile  # sets sys.path
 
 from citychain.keys import KdfCost  # noqa: E402
 from citychain.node import Node  # noqa: E402
@@ -51,10 +51,7 @@ def size_of(port: int, agency: str) -> int:
 
 
 def catch_up(city, records: int) -> float:
-    with Node.open(city.home(A), (PLUGIN,), argon2=Argon2Params.fast()) as node:
-        user = clerk(node)
-        for first in range(0, records, 10_000):
-            node.append(user, [(KIND, licence_body(i)) for i in range(first, min(first + 10_000, records))])
+    fill_home(city.home(A), records)
     a = start(city.home(A), 8911, [])
     try:
         with Node.open(city.home(B), (PLUGIN,), argon2=Argon2Params.fast()) as node:
