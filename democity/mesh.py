@@ -8,7 +8,6 @@ peers, ready for `node serve`.
 
 from __future__ import annotations
 
-import socket
 import threading
 from contextlib import ExitStack
 from pathlib import Path
@@ -29,19 +28,14 @@ def demo_url(index: int) -> str:
     return f"http://127.0.0.1:{FIRST_PORT + index}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class _Servers:
     """One uvicorn server per service, in threads; stopped all at once."""
 
     def __init__(self, services: Sequence[NodeService]) -> None:
         self.servers = []
         for service in services:
-            config = uvicorn.Config(make_app(service), host="127.0.0.1", port=_free_port(), log_level="error",
+            # port 0: the system picks a free port as it binds, so no other process can take it first
+            config = uvicorn.Config(make_app(service), host="127.0.0.1", port=0, log_level="error",
                                     lifespan="off")
             self.servers.append(uvicorn.Server(config))
         self.threads = [threading.Thread(target=server.run, daemon=True) for server in self.servers]
@@ -54,7 +48,7 @@ class _Servers:
                 if not thread.is_alive():
                     raise RuntimeError("a demo node's server did not start")
                 threading.Event().wait(0.02)
-        return [f"http://127.0.0.1:{server.config.port}" for server in self.servers]
+        return [f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}" for server in self.servers]
 
     def __exit__(self, *exc) -> None:
         for server in self.servers:
