@@ -1,7 +1,7 @@
 """Salted field commitments: personal data never reaches the shared ledger in
 the clear (design §3).
 
-    salt_f       = HMAC-SHA256(seed, "citychain/salt/v1\\n" ‖ f)
+    salt_f       = first 16 bytes of HMAC-SHA256(seed, "citychain/salt/v1\\n" ‖ f)
     commitment_f = hex(SHA-256(salt_f ‖ JCS(v)))
 
 One random 16-byte seed per certificate; revealing salt_f and v discloses one
@@ -20,6 +20,7 @@ from citychain.canonical import canonical
 
 SALT_DOMAIN = b"citychain/salt/v1\n"
 SEED_BYTES = 16
+SALT_BYTES = 16  # 128 bits hide a value as well as 256 and keep the QR code small
 
 
 def new_seed() -> bytes:
@@ -29,7 +30,7 @@ def new_seed() -> bytes:
 def salt(seed: bytes, field: str) -> bytes:
     if len(seed) != SEED_BYTES:
         raise ValueError(f"a certificate seed is {SEED_BYTES} bytes")
-    return hmac.new(seed, SALT_DOMAIN + field.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.new(seed, SALT_DOMAIN + field.encode("utf-8"), hashlib.sha256).digest()[:SALT_BYTES]
 
 
 def commitment(salt_bytes: bytes, value: Any) -> str:

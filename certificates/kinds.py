@@ -168,6 +168,14 @@ PLUGIN = Plugin(
         ("certificate.suspend", frozenset({"supervisor"}), "暂停证照", "suspend certificates"),
         ("certificate.reinstate", frozenset({"supervisor"}), "恢复证照", "reinstate certificates"),
         ("certificate.supersede", frozenset({"supervisor"}), "替换证照", "supersede certificates"),
+        ("certificate.erase", frozenset({"supervisor"}), "按申请删除个人数据", "erase personal data on request"),
     ),
     schema=_schema,
+    routes=lambda service: _routes(service),
 )
+
+
+def _routes(service):
+    from .status import routes
+
+    return routes(service)

@@ -51,9 +51,25 @@ def _summary(store: Store) -> str:
 
 
 def _files_of(home: Home) -> list[Path]:
-    """Everything but the database, its WAL files and the lock."""
-    skip = {home.db_path.name, home.db_path.name + "-wal", home.db_path.name + "-shm", "node.lock"}
+    """Everything but the databases, their WAL files and the lock."""
+    skip = {"node.lock"} | {db.name + suffix for db in _databases(home) for suffix in ("", "-wal", "-shm")}
     return sorted(p for p in home.path.rglob("*") if p.is_file() and p.name not in skip and not p.name.startswith("."))
+
+
+def _databases(home: Home) -> list[Path]:
+    """SQLite files, copied with the online backup API rather than as bytes."""
+    return [home.db_path, home.private_dir / "store.sqlite"]
+
+
+def _copy_database(source: Path, tmp: Path) -> bytes:
+    copy = tmp / source.name
+    origin_conn, target = sqlite3.connect(source), sqlite3.connect(copy)
+    with target:
+        origin_conn.backup(target)
+    target.execute("PRAGMA journal_mode=DELETE")
+    target.close()
+    origin_conn.close()
+    return copy.read_bytes()
 
 
 def make_backup(node, out: Path) -> BackupMade:
@@ -63,13 +79,9 @@ def make_backup(node, out: Path) -> BackupMade:
         members: dict[str, bytes] = {}
         for path in _files_of(home):
             members[str(path.relative_to(home.path))] = path.read_bytes()
-        db_copy = Path(tmp) / "ledger.sqlite"
-        target = sqlite3.connect(db_copy)
-        with target:
-            node.store.conn.backup(target)
-        target.execute("PRAGMA journal_mode=DELETE")
-        target.close()
-        members[home.db_path.name] = db_copy.read_bytes()
+        for db in _databases(home):
+            if db.exists():
+                members[str(db.relative_to(home.path))] = _copy_database(db, Path(tmp))
     manifest = {
         "format": FORMAT,
         "agency": node.config.agency,

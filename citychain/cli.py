@@ -269,7 +269,10 @@ def cmd_trust_show(args: argparse.Namespace) -> int:
 def cmd_trust_export(args: argparse.Namespace) -> int:
     with open_node(args, write=False) as node:
         config = node.config
-        bundle = export_bundle(node.store, config.city, config.root_agency, config.root_keys)
+        ca_path = node.home.city_ca_path
+        ca_pem = ca_path.read_text("ascii") if ca_path.exists() else ""
+        bundle = export_bundle(node.store, config.city, config.root_agency, config.root_keys, ca_pem,
+                               config.witness_quorum)
     write_bundle(Path(args.out), bundle)
     print(f"trust bundle written: {args.out} ({len(bundle.entries)} records)")
     return 0

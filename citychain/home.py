@@ -120,6 +120,15 @@ class Home:
         return self.path / "tls" / "node.key"  # sealed with the node passphrase
 
     @property
+    def seal_cert_path(self) -> Path:
+        """The agency's document-signing (PDF seal) certificate, from the city root CA."""
+        return self.path / "tls" / "seal.crt"
+
+    @property
+    def seal_key_path(self) -> Path:
+        return self.path / "tls" / "seal.key"  # sealed with the node passphrase
+
+    @property
     def city_ca_path(self) -> Path:
         """The city root CA certificate: the node's own trust anchor for peers' HTTPS."""
         return self.path / "tls" / "city-ca.crt"

@@ -187,3 +187,39 @@ def passphrase_from_environment(prompt: str | None = None) -> str:
         if value:
             return value
     raise NoPassphrase()
+
+
+SECRET_FILE_FORMAT = "citychain-sealed-secret/v1"
+
+
+def seal_secret(secret: bytes, passphrase: str, label: str, cost: KdfCost = KdfCost()) -> bytes:
+    """A symmetric secret (e.g. a private store's data key) sealed like a key
+    file; `label` says what it is and is bound in as associated data."""
+    if not passphrase:
+        raise NoPassphrase()
+    salt, nonce = os.urandom(16), os.urandom(12)
+    aad = f"{SECRET_FILE_FORMAT}\n{label}".encode()
+    envelope = {
+        "format": SECRET_FILE_FORMAT,
+        "label": label,
+        "kdf": {"name": "scrypt", "n": cost.n, "r": cost.r, "p": cost.p, "salt": b64encode(salt)},
+        "cipher": {"name": "AES-256-GCM", "nonce": b64encode(nonce),
+                   "ciphertext": b64encode(AESGCM(derive_key(passphrase, salt, cost)).encrypt(nonce, secret, aad))},
+    }
+    return json.dumps(envelope, indent=2).encode() + b"\n"
+
+
+def open_secret(path: Path, passphrase: str, label: str) -> bytes:
+    try:
+        env = json.loads(Path(path).read_bytes())
+        if env.get("format") != SECRET_FILE_FORMAT or env["kdf"]["name"] != "scrypt" or env["label"] != label:
+            raise KeyFileInvalid(f"{path} is not a CityChain sealed {label}")
+        kdf, cipher = env["kdf"], env["cipher"]
+        cost = KdfCost(n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"]))
+        salt, nonce, sealed = b64decode(kdf["salt"]), b64decode(cipher["nonce"]), b64decode(cipher["ciphertext"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {path}: {exc}") from exc
+    try:
+        return AESGCM(derive_key(passphrase, salt, cost)).decrypt(nonce, sealed, f"{SECRET_FILE_FORMAT}\n{label}".encode())
+    except InvalidTag:
+        raise WrongPassphrase(Path(path)) from None

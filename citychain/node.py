@@ -20,6 +20,7 @@ from .keys import KdfCost, Signer, load_key, passphrase_from_environment, save_k
 from .kinds import KindRegistry, Plugin
 from .ledger import Appended, OwnLog
 from .mirror import Imported, import_entries
+from .private import PrivateStore
 from .records import parse_leaf
 from .store import Store
 from .trust import REGISTERED, ROOT_PERMISSION, TrustState, key_json
@@ -68,6 +69,7 @@ class Node:
         self.trust = self._replay_trust()
         self.signer = signer
         self._passphrase: str | None = None
+        self._private: PrivateStore | None = None
         self.own: OwnLog | None = None
         if signer is not None:
             self.own = OwnLog(
@@ -156,8 +158,18 @@ class Node:
         return Identity(agency, signer.kid, signer.public_raw)
 
     def close(self) -> None:
+        if self._private is not None:
+            self._private.close()
         self.store.close()
         self._lock.release()
+
+    def private(self, cost: KdfCost = KdfCost()) -> PrivateStore:
+        """The encrypted private store, opened with the node passphrase on first
+        use (`cost` applies only when its data key is first made)."""
+        if self._private is None:
+            passphrase = resolve_passphrase(self.home, self.config, self._passphrase)
+            self._private = PrivateStore(self.home.private_dir, passphrase, cost)
+        return self._private
 
     def __enter__(self) -> "Node":
         return self

@@ -13,7 +13,8 @@ from typing import Sequence
 from .home import Home, HomeError
 from .keys import KdfCost
 from .node import resolve_passphrase
-from .pki import create_root_ca, issue_tls_cert, load_ca_cert, new_ec_key, save_cert, save_sealed_key
+from .pki import (create_root_ca, issue_signing_cert, issue_tls_cert, load_ca_cert, new_ec_key, save_cert,
+                  save_sealed_key)
 
 CA_PASSPHRASE_ENV = "CITYCHAIN_CA_PASSPHRASE"
 
@@ -44,6 +45,19 @@ def issue_node_tls(node: Home, root: Home, hosts: Sequence[str], now: datetime, 
     save_cert(node.tls_cert_path, cert)
     shutil.copyfile(load_ca_path(root), node.city_ca_path)
     return node.tls_cert_path
+
+
+def issue_node_seal(node: Home, root: Home, name_zh: str, name_en: str, now: datetime,
+                    cost: KdfCost = KdfCost()) -> Path:
+    """A new document-signing key for `node`'s PDF seal, certified by the city CA."""
+    key = new_ec_key()
+    cert = issue_signing_cert(root.ca_dir, _passphrase(root, CA_PASSPHRASE_ENV), node.config().agency,
+                              name_zh, name_en, key.public_key(), now)
+    node.seal_cert_path.parent.mkdir(mode=0o700, exist_ok=True)
+    save_sealed_key(node.seal_key_path, key, _passphrase(node), cost)
+    save_cert(node.seal_cert_path, cert)
+    shutil.copyfile(load_ca_path(root), node.city_ca_path)
+    return node.seal_cert_path
 
 
 def load_ca_path(root: Home) -> Path:

@@ -196,13 +196,22 @@ class Syncer:
         state.set_lag(agency, max(0, theirs.size - head.size))
         if ours is not None and theirs.size <= ours.size:
             self._compare_smaller(head, ours, signed, client.url)
+            if theirs.size == ours.size:
+                self._checked(agency)
             return []
         if ours is not None and ours.size:
             path = client.consistency(agency, ours.size, theirs.size, full=True)
             self._check_extends(head, ours, signed, path, client.url)
         report = self._fetch(client, agency, head.size, signed, partial(self.node.import_log, agency, origin))
         state.set_lag(agency, 0)
+        self._checked(agency)
         return report
+
+    def _checked(self, agency: str) -> None:
+        """A peer has just shown us this log's head matching ours: how fresh our
+        copy is, for verifiers (`checked:<agency>` in meta)."""
+        with self.node.lock:
+            self.node.store.set_meta(f"checked:{agency}", format_time(self.node.clock.now()))
 
     def _compare_smaller(self, head, ours, signed, source: str) -> None:
         theirs = signed.checkpoint

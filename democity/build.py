@@ -13,7 +13,7 @@ from citychain.home import Home, HomeError
 from citychain.keys import KdfCost
 from citychain.kinds import Plugin
 from citychain.node import Node
-from citychain.node_tls import init_city_ca, issue_node_tls
+from citychain.node_tls import init_city_ca, issue_node_seal, issue_node_tls
 from citychain.trust import REGISTERED, key_json
 from citychain.users import Argon2Params
 
@@ -62,12 +62,16 @@ def _registration(agency: spec.DemoAgency, identity, now: str) -> dict:
 
 
 def _demo_tls(homes: list[Path], cost: KdfCost, clock: Clock | None) -> None:
-    """The city root CA in the root's home, and a loopback TLS certificate for every node."""
+    """The city root CA in the root's home, and for every node a loopback TLS
+    certificate and a document-signing certificate for its PDF seal."""
     now = (clock or SystemClock()).now()
     root = Home(homes[0])
     init_city_ca(root, spec.ROOT_AGENCY.name_zh[:30], "Demo City Root CA", now, cost)
+    names = {a.id: a for a in (spec.ROOT_AGENCY, *spec.AGENCIES)}
     for home in homes:
         issue_node_tls(Home(home), root, ["127.0.0.1", "localhost"], now, cost)
+        agency = names[Home(home).config().agency]
+        issue_node_seal(Home(home), root, agency.name_zh, agency.name_en, now, cost)
 
 
 def create_demo_city(

@@ -1,0 +1,237 @@
+"""The certificate desk of one agency node: issue, change status, print.
+
+Everything goes through `Node.append`, so roles, the trust log and the kind
+rules hold here exactly as over HTTP. Clear values and the per-certificate
+seed go to the node's encrypted private store in the same step; the ledger
+gets only commitments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from citychain import merkle
+from citychain.clock import parse_time
+from citychain.encoding import b64decode, b64encode
+from citychain.node import Node, resolve_passphrase
+from citychain.pki import load_cert, load_sealed_key
+from citychain.records import Leaf, parse_leaf
+
+from . import kinds
+from .commitments import commit_all, new_seed
+from .fields import validate
+from .identifiers import CertificateId, parse_certificate_id
+from .pades import SealIdentity, seal_pdf
+from .payload import Proof, qr_payload
+from .pdf_layout import PrintedCertificate, PrintedField, render_pdf
+from .qr_text import encode_qr_text
+from .types import CHOICE, MONEY, LicenceType, licence_type
+
+CITY_TIME = ZoneInfo("Asia/Shanghai")
+PRIVATE_NS = "certificate"
+VOID_WORDS = {
+    "revoked": ("已撤销", "REVOKED"),
+    "suspended": ("已暂停", "SUSPENDED"),
+    "superseded": ("已被替换", "SUPERSEDED"),
+}
+
+
+class DeskError(ValueError):
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        super().__init__(f"{message_zh} / {message_en}")
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+@dataclass(frozen=True)
+class Issued:
+    cert_id: str
+    leaf: Leaf
+    seed: bytes
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Status:
+    cert_id: str
+    type: str
+    seq: int
+    valid_from: str
+    valid_until: str | None
+    status: str  # valid | revoked | suspended | superseded
+    superseded_by: str | None
+
+
+def city_today(now: datetime) -> date:
+    return now.astimezone(CITY_TIME).date()
+
+
+def city_time_text(time: str) -> str:
+    return parse_time(time).astimezone(CITY_TIME).strftime("%Y-%m-%d %H:%M (UTC+8)")
+
+
+def default_validity(licence: LicenceType, start: date) -> str | None:
+    if licence.validity_years is None:
+        return None
+    try:
+        end = start.replace(year=start.year + licence.validity_years)
+    except ValueError:  # 29 February
+        end = start.replace(year=start.year + licence.validity_years, day=28)
+    return (end - timedelta(days=1)).isoformat()
+
+
+def display_value(licence: LicenceType, name: str, value: Any) -> str:
+    field = licence.field(name)
+    if field.kind == MONEY:
+        return f"¥{value / 100:,.2f}"
+    if field.kind == CHOICE:
+        zh, en = next((c[1], c[2]) for c in field.choices if c[0] == value)
+        return f"{zh} / {en}"
+    return str(value)
+
+
+class CertificateDesk:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    # -- reading -------------------------------------------------------------
+    def status(self, cert_id: str) -> Status:
+        row = self.node.store.conn.execute(
+            "SELECT c.id, c.type, c.seq, c.valid_from, c.valid_until, c.status, c.superseded_by "
+            "FROM certificates c JOIN logs l ON l.id = c.log WHERE c.id = ? AND l.own = 1", (cert_id,)
+        ).fetchone()
+        if row is None:
+            raise DeskError(f"本机构没有签发过证照 {cert_id}", f"this agency has not issued certificate {cert_id}")
+        return Status(*row)
+
+    def leaf(self, seq: int) -> Leaf:
+        head = self.node.store.head(self.node.config.agency)
+        return parse_leaf(self.node.store.leaves(head.id, seq, seq + 1)[0])
+
+    def private_values(self, cert_id: str) -> tuple[bytes, dict[str, Any]]:
+        sealed = self.node.private().get(PRIVATE_NS, cert_id)
+        if sealed is None:
+            raise DeskError("此证照的个人数据已按申请删除，无法再打印",
+                            "this certificate's personal data was erased on request; it cannot be printed again")
+        return b64decode(sealed["seed"]), sealed["values"]
+
+    def proof(self, cert_id: str) -> Proof:
+        status = self.status(cert_id)
+        seed, values = self.private_values(cert_id)
+        head = self.node.store.head(self.node.config.agency)
+        path = merkle.inclusion_proof(self.node.store.reader(head.id), status.seq, head.size)
+        return Proof(self.leaf(status.seq), seed, values, status.seq, head.size, tuple(path), head.checkpoint or "")
+
+    def qr_text(self, cert_id: str) -> str:
+        status = self.status(cert_id)
+        seed, values = self.private_values(cert_id)
+        licence = licence_type(status.type)
+        shown = [f.name for f in licence.fields if f.in_qr]
+        return encode_qr_text(qr_payload(self.leaf(status.seq), seed, values, shown))
+
+    # -- writing -------------------------------------------------------------
+    def _next_id(self, licence: LicenceType) -> CertificateId:
+        uscc = self.node.trust.agency(self.node.config.agency).attribute("uscc")
+        if not uscc:
+            raise DeskError("信任日志中没有本机构的统一社会信用代码", "the trust log holds no USCC for this agency")
+        head = self.node.store.head(self.node.config.agency)
+        (count,) = self.node.store.conn.execute(
+            "SELECT COUNT(*) FROM certificates WHERE log = ? AND type = ?", (head.id, licence.id)).fetchone()
+        return CertificateId(licence.code, uscc, f"{count + 1:06d}")
+
+    def _issued_item(self, licence: LicenceType, cert_id: CertificateId, form: Mapping[str, str],
+                     valid_from: str | None, valid_until: str | None) -> tuple[tuple[str, dict], bytes, dict]:
+        start = valid_from or city_today(self.node.clock.now()).isoformat()
+        if valid_until is None and valid_from is None:
+            valid_until = default_validity(licence, date.fromisoformat(start))
+        values = validate(licence, form, start, valid_until)
+        seed = new_seed()
+        body = {"id": str(cert_id), "type": licence.id, "valid_from": start, "commitments": commit_all(seed, values)}
+        if valid_until is not None:
+            body["valid_until"] = valid_until
+        return (kinds.ISSUED, body), seed, values
+
+    def _store_private(self, cert_id: str, seed: bytes, values: dict) -> None:
+        self.node.private().put(PRIVATE_NS, cert_id, {"seed": b64encode(seed), "values": values})
+
+    def issue(self, user, type_id: str, form: Mapping[str, str], valid_from: str | None = None,
+              valid_until: str | None = None) -> Issued:
+        """Validate, commit, sign. Invalid input raises FieldErrors and writes nothing."""
+        licence = licence_type(type_id)
+        with self.node.lock:
+            cert_id = self._next_id(licence)
+            item, seed, values = self._issued_item(licence, cert_id, form, valid_from, valid_until)
+            self._store_private(str(cert_id), seed, values)  # before the ledger: a crash leaves an orphan, not a hole
+            appended = self.node.append(user, [item], target=str(cert_id))
+        return Issued(str(cert_id), appended.leaves[0], seed, values)
+
+    def change(self, user, kind: str, cert_id: str, reason: str) -> Leaf:
+        """Revoke, suspend or reinstate (supervisors; the node checks)."""
+        if not reason.strip():
+            raise DeskError("请填写原因", "a reason is required")
+        cert_id = str(parse_certificate_id(cert_id))
+        return self.node.append(user, [(kind, {"id": cert_id, "reason": reason.strip()})], target=cert_id).leaves[0]
+
+    def supersede(self, user, cert_id: str, form: Mapping[str, str], reason: str,
+                  valid_from: str | None = None, valid_until: str | None = None) -> Issued:
+        """A renewal or correction: the next version of the id, and the old one
+        pointing to it, in one batch."""
+        if not reason.strip():
+            raise DeskError("请填写原因", "a reason is required")
+        old = self.status(str(parse_certificate_id(cert_id)))
+        licence = licence_type(old.type)
+        with self.node.lock:
+            new_id = parse_certificate_id(old.cert_id).next_version()
+            item, seed, values = self._issued_item(licence, new_id, form, valid_from, valid_until)
+            self._store_private(str(new_id), seed, values)
+            appended = self.node.append(user, [
+                item, (kinds.SUPERSEDED, {"id": old.cert_id, "by": str(new_id), "reason": reason.strip()}),
+            ], target=old.cert_id)
+        return Issued(str(new_id), appended.leaves[0], seed, values)
+
+    def erase(self, user, cert_id: str) -> bool:
+        """A deletion request: the seed and clear values go; the ledger keeps
+        only commitments nobody can open or link any more."""
+        self.node.users.require_current(user)
+        self.node.users.require(user, "certificate.erase")
+        gone = self.node.private().erase(PRIVATE_NS, cert_id)
+        self.node.audit.record(user, "certificate.erase", "ok" if gone else "absent", target=cert_id)
+        return gone
+
+    # -- printing ------------------------------------------------------------
+    @cached_property
+    def seal(self) -> SealIdentity:
+        home = self.node.home
+        if not home.seal_key_path.exists():
+            raise DeskError("本节点还没有电子印章证书（node seal）", "this node has no document-signing certificate yet")
+        passphrase = resolve_passphrase(home, self.node.config, self.node._passphrase)
+        return SealIdentity(load_cert(home.seal_cert_path), load_sealed_key(home.seal_key_path, passphrase),
+                            load_cert(home.city_ca_path))
+
+    def printed(self, cert_id: str) -> PrintedCertificate:
+        status = self.status(cert_id)
+        licence = licence_type(status.type)
+        _, values = self.private_values(cert_id)
+        agency = self.node.trust.agency(self.node.config.agency)
+        leaf = self.leaf(status.seq)
+        return PrintedCertificate(
+            title_zh=licence.name_zh, title_en=licence.name_en, cert_id=cert_id,
+            agency_zh=agency.name_zh, agency_en=agency.name_en,
+            fields=tuple(PrintedField(f.label_zh, f.label_en, display_value(licence, f.name, values[f.name]))
+                         for f in licence.fields if f.name in values),
+            valid_from=status.valid_from, valid_until=status.valid_until, issued_at=city_time_text(leaf.record.time),
+            qr_text=self.qr_text(cert_id), void_reason=VOID_WORDS.get(status.status),
+        )
+
+    def pdf(self, cert_id: str) -> bytes:
+        """The sealed PDF with the newest proof; a certificate that is no longer
+        valid is printed marked void, never as if valid."""
+        printed = self.printed(cert_id)
+        when = self.node.clock.now()
+        page = render_pdf(printed, creation_date=when)
+        reason = "电子证照 / electronic licence " + cert_id
+        return seal_pdf(page, self.proof(cert_id).to_bytes(), self.seal, when, reason)

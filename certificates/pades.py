@@ -1,0 +1,133 @@
+"""The PDF's digital seal (PAdES, with pyHanko) and its embedded proof file.
+
+The proof is attached and the page sealed in one incremental revision, so the
+seal covers the page, the metadata and the attachment alike. A verifier
+accepts a file only when the one signature covers the entire file, chains to
+the city root CA from its own configuration, and was made by the
+document-signing certificate of the agency whose log holds the record.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pyhanko.pdf_utils import embed
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from citychain.pki import cert_agency
+
+MAX_PDF_BYTES = 8 * 1024 * 1024
+MAX_ATTACHMENT_BYTES = 256 * 1024
+FIELD_NAME = "CityChainSeal"
+
+
+class SealProblem(ValueError):
+    """Why a sealed PDF is not acceptable; `code` is TAMPERED or MALFORMED."""
+
+    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
+        super().__init__(f"{message_zh} / {message_en}")
+        self.code = code
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+@dataclass(frozen=True)
+class SealIdentity:
+    """An agency's document-signing certificate and key, and the CA above it."""
+
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+    ca_cert: x509.Certificate
+
+
+@dataclass(frozen=True)
+class OpenedPdf:
+    agency: str | None  # from the sealing certificate (its serialNumber)
+    signer_name: str
+    attachment: bytes
+
+
+def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def seal_pdf(pdf: bytes, attachment: bytes, seal: SealIdentity, when: datetime, reason: str) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    data = embed.EmbeddedFileObject.from_file_data(
+        writer, attachment, mime_type="application/json",
+        params=embed.EmbeddedFileParams(creation_date=when, modification_date=when),
+    )
+    embed.embed_file(writer, embed.FileSpec(
+        file_spec_string="certificate-proof.json", file_name="certificate-proof.json", embedded_data=data,
+        description="CityChain proof: ledger record, inclusion proof, checkpoint / 账本证明",
+    ))
+    key = asn1_keys.PrivateKeyInfo.load(seal.key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    signer = signers.SimpleSigner(
+        signing_cert=_asn1_cert(seal.cert), signing_key=key,
+        cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(seal.ca_cert)]),
+    )
+    meta = signers.PdfSignatureMetadata(
+        field_name=FIELD_NAME, reason=reason, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
+    )
+    out = io.BytesIO()
+    signers.PdfSigner(meta, signer=signer).sign_pdf(writer, output=out)
+    return out.getvalue()
+
+
+def _attachment(reader: PdfFileReader) -> bytes:
+    names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    found = [names[i + 1] for i in range(0, len(names), 2) if names[i] == "certificate-proof.json"]
+    if len(found) != 1:
+        raise KeyError("certificate-proof.json")
+    stream = found[0].get_object()["/EF"]["/F"].get_object()
+    if len(stream.encoded_data) > MAX_ATTACHMENT_BYTES:
+        raise SealProblem("MALFORMED", "附件过大", "the embedded proof file is too large")
+    return stream.data
+
+
+def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, moment: datetime | None = None) -> OpenedPdf:
+    """Check the seal and return the attachment; raises SealProblem."""
+    if len(data) > MAX_PDF_BYTES:
+        raise SealProblem("MALFORMED", "文件过大", f"the file is larger than {MAX_PDF_BYTES // (1024 * 1024)} MB")
+    if not data.startswith(b"%PDF-"):
+        raise SealProblem("MALFORMED", "这不是 PDF 文件", "this file is not a PDF")
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=True)
+        signatures = reader.embedded_signatures
+        if len(signatures) != 1:
+            raise SealProblem("TAMPERED", "文件中的电子印章数量不对",
+                              f"the file carries {len(signatures)} seals; a certificate carries exactly one")
+        sig = signatures[0]
+        context = ValidationContext(trust_roots=[_asn1_cert(ca_cert)], allow_fetching=False, moment=moment)
+        status = validate_pdf_signature(sig, context, skip_diff=True)
+        if not status.intact or not status.valid:
+            raise SealProblem("TAMPERED", "电子印章与文件内容不符，文件被改动过",
+                              "the digital seal does not match the file: it was changed after sealing")
+        if status.coverage.name != "ENTIRE_FILE":
+            raise SealProblem("TAMPERED", "盖章后文件又被追加修改", "the file was changed after it was sealed")
+        if not status.trusted:
+            raise SealProblem("TAMPERED", "电子印章不是本市根证书签发的",
+                              "the seal's certificate is not from this verifier's city root CA")
+        signer = x509.load_der_x509_certificate(status.signing_cert.dump())
+        return OpenedPdf(cert_agency(signer), signer.subject.rfc4514_string(), _attachment(reader))
+    except SealProblem:
+        raise
+    except (PdfError, SigningError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise SealProblem("MALFORMED", "PDF 文件已损坏或不完整", f"the PDF is damaged or incomplete: {exc}") from None
+    except Exception as exc:  # pyHanko raises a wide range on hostile bytes; none may crash a kiosk
+        raise SealProblem("MALFORMED", "PDF 文件无法解析", f"the PDF cannot be read: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,66 @@
+"""What a node knows about one certificate: its status, the issuer's log as this
+node holds it, and the proof that the certificate's leaf is in that log.
+
+The same report comes from a node home on disk (`--home`) and from a running
+node over HTTP (`GET /v1/certificates/status`); the verifier checks the
+checkpoint and the inclusion proof itself either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from citychain import merkle
+from citychain.clock import format_time
+from citychain.encoding import b64encode
+from citychain.store import Store
+
+
+def status_report(store: Store, agency: str, cert_id: str, seq: int, now: str) -> dict[str, Any]:
+    head = store.head(agency)
+    if head is None:
+        return {"agency": agency, "log_status": "absent"}
+    report: dict[str, Any] = {
+        "agency": agency,
+        "log_status": head.status,
+        "log_detail": head.status_detail,
+        "size": head.size,
+        "checkpoint": head.checkpoint or "",
+        "as_of": now if head.own else store.get_meta(f"checked:{agency}"),
+        "own": bool(head.own),
+        "certificate": None,
+        "leaf_hash": None,
+        "inclusion": None,
+    }
+    row = store.conn.execute(
+        "SELECT status, superseded_by, seq FROM certificates WHERE id = ? AND log = ?", (cert_id, head.id)
+    ).fetchone()
+    if row is not None:
+        report["certificate"] = {"status": row[0], "superseded_by": row[1]}
+    if 0 <= seq < head.size:
+        report["leaf_hash"] = merkle.leaf_hash(store.leaves(head.id, seq, seq + 1)[0]).hex()
+        report["inclusion"] = [b64encode(h) for h in merkle.inclusion_proof(store.reader(head.id), seq, head.size)]
+    return report
+
+
+def routes(service) -> list[Route]:
+    def certificate_status(request: Request) -> JSONResponse:
+        query = request.query_params
+        try:
+            seq = int(query.get("seq", "-1"))
+        except ValueError:
+            return JSONResponse({"error": "BAD_REQUEST", "message": "seq must be an integer"}, 400)
+        agency, cert_id = query.get("agency", ""), query.get("id", "")
+        if not agency or not cert_id or len(cert_id) > 120:
+            return JSONResponse({"error": "BAD_REQUEST", "message": "give agency, id and seq"}, 400)
+        now = format_time(service.node.clock.now())
+        return JSONResponse(status_report(service.readers.store(), agency, cert_id, seq, now))
+
+    async def endpoint(request: Request) -> JSONResponse:
+        return certificate_status(request)
+
+    return [Route("/v1/certificates/status", endpoint)]

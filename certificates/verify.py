@@ -1,0 +1,439 @@
+"""Verifying a certificate from its QR text, its PDF or a photo of the page,
+with the verdicts of design §6.
+
+Trust comes only from the verifier's own configuration (a trust bundle or a
+node home): the document supplies claims, never the keys to check them.
+Offline, every check that needs no network is made and the verdict says that
+revocation was not checked; with a node, its copy of the issuer's log adds the
+status — and an outage or a stale copy is `STATUS_UNKNOWN`, never `VALID` or
+`TAMPERED`.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from cryptography import x509
+
+from citychain import merkle
+from citychain.bundle import BundleError, read_bundle, trust_from_bundle
+from citychain.checkpoint import CheckpointError, open_checkpoint
+from citychain.clock import Clock, SystemClock, format_time, parse_time
+from citychain.encoding import EncodingError, b64decode
+from citychain.home import Home
+from citychain.keys import public_key_from_bytes
+from citychain.mirror import log_keys
+from citychain.records import Leaf, parse_leaf, verify_leaf_signature
+from citychain.store import Store
+from citychain.trust import TrustError, TrustState
+from citychain.witnesses import witnessed_by
+
+from . import kinds
+from .commitments import commitment, salt
+from .desk import CITY_TIME
+from .identifiers import InvalidCertificateId, parse_certificate_id
+from .pades import SealProblem, open_sealed_pdf
+from .payload import PayloadError, Proof, open_qr_payload
+from .qr_text import QrTextError, decode_qr_text
+from .types import BY_ID
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+DEFAULT_MAX_AGE_S = 3600
+
+SENTENCES = {
+    "VALID": ("证照有效：签名、签发机构和账本记录均已核验。",
+              "Valid: the signature, the issuing agency and the ledger record all check out."),
+    "TAMPERED": ("证照被改动过或签名不符，请勿采信。",
+                 "This certificate was altered or its signature does not match. Do not rely on it."),
+    "MALFORMED": ("无法读取：这不是完整的可信城市证照。",
+                  "This cannot be read: it is not a complete CityChain certificate."),
+    "UNKNOWN_ISSUER": ("签发机构不在本机信任的名单中。",
+                       "The issuing agency is not one this verifier trusts."),
+    "ISSUER_NOT_AUTHORISED": ("该机构无权签发此类证照。",
+                              "This agency was not authorised to issue this kind of certificate."),
+    "KEY_REVOKED": ("签发所用的密钥已被吊销，证照不可信。",
+                    "The key that signed this certificate has been revoked; it cannot be trusted."),
+    "REVOKED": ("证照已被签发机构撤销。", "The issuing agency has revoked this certificate."),
+    "SUSPENDED": ("证照已被暂停使用。", "This certificate is suspended."),
+    "SUPERSEDED": ("证照已被新证替换，请使用新证。", "This certificate was replaced by a newer one; use the new one."),
+    "EXPIRED": ("证照已过有效期。", "This certificate has expired."),
+    "NOT_YET_VALID": ("证照尚未生效。", "This certificate is not valid yet."),
+    "NOT_IN_LEDGER": ("签发机构的账本中没有这张证照。", "The issuing agency's ledger does not hold this certificate."),
+    "LOG_FORKED": ("签发机构的账本出现前后矛盾的版本，暂时无法确认。请联系签发机构。",
+                   "The issuing agency's ledger was seen in two conflicting versions; nothing can be confirmed. "
+                   "Contact the agency."),
+    "LOG_INVALID": ("签发机构的账本违反了规则，已被标记。请联系签发机构。",
+                    "The issuing agency's ledger broke the rules and is flagged. Contact the agency."),
+    "STATUS_UNKNOWN": ("证照本身核验无误，但暂时无法确认是否已被撤销。",
+                       "The certificate itself checks out, but whether it was revoked could not be confirmed."),
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    code: str
+    detail_zh: str = ""
+    detail_en: str = ""
+    cert_id: str | None = None
+    type: str | None = None
+    issuer: str | None = None
+    issuer_name_zh: str | None = None
+    issuer_name_en: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)  # as signed
+    hidden: tuple[str, ...] = ()  # fields this document does not disclose
+    valid_from: str | None = None
+    valid_until: str | None = None
+    issued_at: str | None = None
+    status_checked: bool = False
+    status_as_of: str | None = None
+    cosigners: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.code == "VALID"
+
+    @property
+    def sentence_zh(self) -> str:
+        text = SENTENCES[self.code][0]
+        if self.code == "VALID" and not self.status_checked:
+            text += f"（离线核验：未能查询是否已被撤销；凭证截至 {self.status_as_of or '未知'}）"
+        if self.code == "STATUS_UNKNOWN" and self.status_as_of:
+            text += f"（状态截至 {self.status_as_of}）"
+        return text
+
+    @property
+    def sentence_en(self) -> str:
+        text = SENTENCES[self.code][1]
+        if self.code == "VALID" and not self.status_checked:
+            text += f" (Offline check: revocation was not checked; proof as of {self.status_as_of or 'unknown'}.)"
+        if self.code == "STATUS_UNKNOWN" and self.status_as_of:
+            text += f" (Status as of {self.status_as_of}.)"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.code, "message_zh": self.sentence_zh, "message_en": self.sentence_en,
+            "detail_zh": self.detail_zh, "detail_en": self.detail_en,
+            "certificate_id": self.cert_id, "type": self.type,
+            "issuer": {"agency": self.issuer, "name_zh": self.issuer_name_zh, "name_en": self.issuer_name_en},
+            "fields": self.fields, "hidden_fields": list(self.hidden),
+            "valid_from": self.valid_from, "valid_until": self.valid_until, "issued_at": self.issued_at,
+            "status_checked": self.status_checked, "status_as_of": self.status_as_of,
+            "cosigners": list(self.cosigners), "source": self.source,
+        }
+
+
+class Rejected(Exception):
+    """Stops a verification with a verdict."""
+
+    def __init__(self, code: str, zh: str, en: str) -> None:
+        super().__init__(f"{code}: {en}")
+        self.code, self.zh, self.en = code, zh, en
+
+
+# -- configuration ---------------------------------------------------------
+@dataclass(frozen=True)
+class VerifierConfig:
+    """The verifier's own trust roots: never taken from a document."""
+
+    city: str
+    trust: TrustState
+    ca_cert: x509.Certificate | None
+    witness_quorum: int = 2
+
+    @classmethod
+    def from_bundle(cls, path: Path) -> "VerifierConfig":
+        bundle = read_bundle(Path(path))
+        ca = x509.load_pem_x509_certificate(bundle.city_ca_pem.encode()) if bundle.city_ca_pem else None
+        return cls(bundle.city, trust_from_bundle(bundle), ca, bundle.witness_quorum)
+
+    @classmethod
+    def from_home(cls, path: Path) -> "VerifierConfig":
+        home = Home(Path(path))
+        config = home.config()
+        store = Store(home.db_path)
+        try:
+            head = store.head(config.root_agency)
+            if head is None:
+                raise BundleError(f"{path} holds no trust log yet")
+            state = TrustState(config.root_agency, frozenset(config.root_keys))
+            state.replay(parse_leaf(data) for data in store.iter_leaves(head.id))
+        finally:
+            store.close()
+        ca = x509.load_pem_x509_certificate(home.city_ca_path.read_bytes()) if home.city_ca_path.exists() else None
+        return cls(config.city, state, ca, config.witness_quorum)
+
+
+class StatusSource(Protocol):
+    """A node's answer about one certificate (certificates.status.status_report)."""
+
+    def report(self, agency: str, cert_id: str, seq: int) -> dict[str, Any]: ...
+
+
+class HomeStatus:
+    """A node home on this machine, read directly (the node may be running)."""
+
+    def __init__(self, path: Path, clock: Clock) -> None:
+        self.home, self.clock = Home(Path(path)), clock
+
+    def report(self, agency: str, cert_id: str, seq: int) -> dict[str, Any]:
+        from .status import status_report
+
+        store = Store(self.home.db_path)
+        try:
+            return status_report(store, agency, cert_id, seq, format_time(self.clock.now()))
+        finally:
+            store.close()
+
+
+class NodeStatus:
+    """A running node over HTTP(S), checked against the verifier's own CA file."""
+
+    def __init__(self, url: str, ca_file: str | None = None, timeout: float = 5.0) -> None:
+        import requests
+
+        self.url, self.timeout = url.rstrip("/"), timeout
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.verify: str | bool = ca_file or True
+
+    def report(self, agency: str, cert_id: str, seq: int) -> dict[str, Any]:
+        response = self.session.get(
+            f"{self.url}/v1/certificates/status", params={"agency": agency, "id": cert_id, "seq": seq},
+            timeout=self.timeout, verify=self.verify,
+        )
+        response.raise_for_status()
+        if len(response.content) > 1024 * 1024:
+            raise ValueError("status report too large")
+        return response.json()
+
+
+# -- the checks ------------------------------------------------------------
+_TRUST_VERDICTS = {
+    "KEY_REVOKED": "KEY_REVOKED",
+    "UNKNOWN_ISSUER": "UNKNOWN_ISSUER",
+}
+
+
+def _check_record(leaf: Leaf, config: VerifierConfig) -> tuple[Any, str]:
+    """Signature and issuer; returns (agency, licence type id)."""
+    record = leaf.record
+    body = record.body
+    if record.kind != kinds.ISSUED or not isinstance(body.get("type"), str) or body["type"] not in BY_ID:
+        raise Rejected("MALFORMED", "这不是证照签发记录", "the record is not a certificate issue record")
+    licence = BY_ID[body["type"]]
+    try:
+        cert_id = parse_certificate_id(str(body.get("id", "")))
+    except InvalidCertificateId as exc:
+        raise Rejected("MALFORMED", exc.message_zh, exc.message_en) from None
+    agency = config.trust.agencies.get(record.log)
+    if agency is None:
+        raise Rejected("UNKNOWN_ISSUER", f"本机信任配置中没有机构 {record.log}",
+                       f"agency {record.log!r} is not in this verifier's trust configuration")
+    key = agency.key(leaf.kid)
+    if key is None:
+        owner = next((a.id for a in config.trust.agencies.values() if a.key(leaf.kid)), None)
+        if owner is not None:
+            raise Rejected("TAMPERED", f"签名用的是另一机构（{owner}）的密钥",
+                           f"it is signed with another agency's key ({owner}), not {record.log}'s")
+        raise Rejected("UNKNOWN_ISSUER", "签名密钥不在本机信任配置中（配置可能过旧）",
+                       "the signing key is not in this verifier's trust configuration (it may be out of date)")
+    if not verify_leaf_signature(leaf, public_key_from_bytes(key.public_key)):
+        raise Rejected("TAMPERED", "签名与内容不符", "the signature does not match the content")
+    try:
+        config.trust.authorise(record, leaf.kid, licence.permission)
+    except TrustError as exc:
+        code = _TRUST_VERDICTS.get(exc.code, "ISSUER_NOT_AUTHORISED")
+        raise Rejected(code, str(exc).split(" / ")[0], str(exc).split(" / ")[-1]) from None
+    if agency.attribute("uscc") != cert_id.issuer_uscc or cert_id.type_code != licence.code:
+        raise Rejected("ISSUER_NOT_AUTHORISED", "证照标识中的机构代码或类型与签发机构不符",
+                       "the issuer code or type in the certificate id does not match the signing agency")
+    return agency, licence.id
+
+
+def _open_checkpoint(note: str, leaf: Leaf, config: VerifierConfig):
+    origin = f"citychain/{config.city}/{leaf.record.log}"
+    return open_checkpoint(note, origin, log_keys(config.trust, leaf.record.log))
+
+
+def _newest_cosignature(signed, config: VerifierConfig, agency: str, now: int) -> tuple[tuple[str, ...], str | None]:
+    cosigs = witnessed_by(signed, config.trust, config.city, agency, now)
+    names = tuple(sorted(name.rsplit("/", 1)[-1] for name in cosigs))
+    newest = max(cosigs.values(), default=None)
+    return names, (format_time(datetime.fromtimestamp(newest, timezone.utc)) if newest else None)
+
+
+def _check_proof(proof: Proof, leaf: Leaf, config: VerifierConfig, now: int) -> tuple[tuple[str, ...], str | None]:
+    """The embedded inclusion proof and checkpoint: the leaf was in the issuer's log."""
+    try:
+        signed = _open_checkpoint(proof.checkpoint, leaf, config)
+        if signed.checkpoint.size != proof.size or proof.index != leaf.record.seq:
+            raise CheckpointError("the proof's size or index does not match")
+        merkle.verify_inclusion(leaf.hash, proof.index, proof.size, list(proof.path), signed.checkpoint.root)
+    except (CheckpointError, merkle.ProofError, ValueError) as exc:
+        raise Rejected("TAMPERED", "附带的账本证明不成立", f"the embedded ledger proof does not hold: {exc}") from None
+    return _newest_cosignature(signed, config, leaf.record.log, now)
+
+
+def _check_values(proof: Proof, leaf: Leaf) -> dict[str, Any]:
+    commitments = leaf.record.body.get("commitments", {})
+    if set(proof.values) != set(commitments):
+        raise Rejected("TAMPERED", "证明文件中的栏目与账本记录不符", "the proof's fields differ from the ledger record")
+    for name, value in proof.values.items():
+        if commitment(salt(proof.seed, name), value) != commitments[name]:
+            raise Rejected("TAMPERED", f"栏目“{name}”与签名的承诺不符", f"field {name!r} does not match its signed commitment")
+    return dict(proof.values)
+
+
+def _online(source: StatusSource, leaf: Leaf, config: VerifierConfig, now: datetime, max_age_s: int) -> dict:
+    """The node's view, checked: returns {"code": verdict or None, "as_of", "cosigners", ...}."""
+    record, cert_id = leaf.record, leaf.record.body["id"]
+    try:
+        report = source.report(record.log, cert_id, record.seq)
+    except Exception as exc:  # any failure to get an answer is an outage, never a verdict on the document
+        return {"code": "STATUS_UNKNOWN", "zh": "无法连接账本节点", "en": f"the ledger node could not be reached: {exc}"}
+    if not isinstance(report, dict) or report.get("log_status") == "absent":
+        return {"code": "STATUS_UNKNOWN", "zh": "节点没有该机构的账本", "en": "the node holds no copy of the issuer's log"}
+    if report.get("log_status") == "forked":
+        return {"code": "LOG_FORKED", "zh": "", "en": str(report.get("log_detail", ""))}
+    if report.get("log_status") == "invalid":
+        return {"code": "LOG_INVALID", "zh": "", "en": str(report.get("log_detail", ""))}
+    try:
+        signed = _open_checkpoint(str(report.get("checkpoint", "")), leaf, config)
+    except CheckpointError as exc:
+        return {"code": "STATUS_UNKNOWN", "zh": "节点给出的检查点无效", "en": f"the node's checkpoint does not verify: {exc}"}
+    cosigners, _ = _newest_cosignature(signed, config, record.log, int(now.timestamp()))
+    as_of = report.get("as_of") if isinstance(report.get("as_of"), str) else None
+    unknown = {"cosigners": cosigners, "as_of": as_of}
+    if signed.checkpoint.size <= record.seq:
+        return {**unknown, "code": "STATUS_UNKNOWN", "zh": "节点的账本副本尚未同步到这张证照",
+                "en": "the node's copy of the issuer's log does not reach this certificate yet"}
+    if report.get("leaf_hash") != leaf.hash_hex:
+        return {**unknown, "code": "NOT_IN_LEDGER", "zh": "账本中该位置是另一条记录",
+                "en": f"the issuer's log holds a different record at position {record.seq}"}
+    try:
+        path = [b64decode(h) for h in report.get("inclusion") or []]
+        merkle.verify_inclusion(leaf.hash, record.seq, signed.checkpoint.size, path, signed.checkpoint.root)
+    except (merkle.ProofError, EncodingError, TypeError, ValueError) as exc:
+        return {**unknown, "code": "STATUS_UNKNOWN", "zh": "节点给出的证明无效", "en": f"the node's proof does not verify: {exc}"}
+    certificate = report.get("certificate") or {}
+    status = certificate.get("status") if isinstance(certificate, dict) else None
+    if status in ("revoked", "suspended", "superseded"):
+        return {**unknown, "code": status.upper(), "zh": "", "en": "",
+                "superseded_by": certificate.get("superseded_by")}
+    if status != "valid":
+        return {**unknown, "code": "STATUS_UNKNOWN", "zh": "节点没有这张证照的状态", "en": "the node has no status for it"}
+    if not report.get("own") and len(cosigners) < config.witness_quorum:
+        return {**unknown, "code": "STATUS_UNKNOWN", "zh": "节点的检查点见证人不足",
+                "en": f"the node's checkpoint has {len(cosigners)} witness co-signatures; {config.witness_quorum} are needed"}
+    if as_of is None or (now - parse_time(as_of)).total_seconds() > max_age_s:
+        return {**unknown, "code": "STATUS_UNKNOWN", "zh": "节点的账本副本过旧", "en": "the node's copy of the issuer's log is out of date"}
+    return {**unknown, "code": None}
+
+
+@dataclass
+class Verifier:
+    config: VerifierConfig
+    source: StatusSource | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    max_age_s: int = DEFAULT_MAX_AGE_S
+
+    def _verdict(self, leaf: Leaf | None, values: dict, hidden: tuple[str, ...], proof: Proof | None,
+                 source: str, opened_agency: Callable[[str], None] | None = None) -> Verdict:
+        now = self.clock.now()
+        base = Verdict("MALFORMED", source=source)
+        try:
+            assert leaf is not None
+            body = leaf.record.body
+            base = replace(base, cert_id=body.get("id"), type=body.get("type"), issuer=leaf.record.log,
+                           fields=values, hidden=hidden, valid_from=body.get("valid_from"),
+                           valid_until=body.get("valid_until"), issued_at=leaf.record.time)
+            agency, _ = _check_record(leaf, self.config)
+            base = replace(base, issuer_name_zh=agency.name_zh, issuer_name_en=agency.name_en)
+            if opened_agency is not None:
+                opened_agency(leaf.record.log)
+            as_of = leaf.record.time
+            if proof is not None:
+                if proof.leaf.data != leaf.data:
+                    raise Rejected("TAMPERED", "证明文件与证照记录不符", "the proof file is for another record")
+                base = replace(base, fields=_check_values(proof, leaf), hidden=())
+                cosigners, newest = _check_proof(proof, leaf, self.config, int(now.timestamp()))
+                base = replace(base, cosigners=cosigners)
+                as_of = max(as_of, newest or as_of)
+            base = replace(base, status_as_of=as_of)
+            if self.source is not None:
+                online = _online(self.source, leaf, self.config, now, self.max_age_s)
+                base = replace(base, cosigners=online.get("cosigners", base.cosigners),
+                               status_as_of=online.get("as_of") or base.status_as_of)
+                if online["code"] not in (None, "STATUS_UNKNOWN"):
+                    return replace(base, code=online["code"], detail_zh=online.get("zh", ""),
+                                   detail_en=online.get("en", ""), status_checked=True)
+            today = now.astimezone(CITY_TIME).date()
+            if date.fromisoformat(body["valid_from"]) > today:
+                return replace(base, code="NOT_YET_VALID")
+            if body.get("valid_until") and date.fromisoformat(body["valid_until"]) < today:
+                return replace(base, code="EXPIRED")
+            if self.source is not None and online["code"] == "STATUS_UNKNOWN":
+                return replace(base, code="STATUS_UNKNOWN", detail_zh=online["zh"], detail_en=online["en"])
+            return replace(base, code="VALID", status_checked=self.source is not None)
+        except Rejected as exc:
+            return replace(base, code=exc.code, detail_zh=exc.zh, detail_en=exc.en)
+
+    def qr(self, text: str) -> Verdict:
+        try:
+            disclosed = open_qr_payload(decode_qr_text(text))
+        except (QrTextError, PayloadError) as exc:
+            zh, en = (str(exc).split(" / ", 1) + [""])[:2]
+            return Verdict("MALFORMED", zh, en, source="qr")
+        return self._verdict(disclosed.leaf, disclosed.values, disclosed.hidden, None, "qr")
+
+    def pdf(self, data: bytes) -> Verdict:
+        if self.config.ca_cert is None:
+            return Verdict("UNKNOWN_ISSUER", "本机信任配置中没有城市根证书，无法核验电子印章",
+                           "this verifier's configuration has no city root CA to check the seal", source="pdf")
+        try:
+            opened = open_sealed_pdf(data, self.config.ca_cert)
+            proof = Proof.from_bytes(opened.attachment)
+        except SealProblem as exc:
+            return Verdict(exc.code, exc.message_zh, exc.message_en, source="pdf")
+        except PayloadError as exc:
+            return Verdict("MALFORMED", exc.message_zh, exc.message_en, source="pdf")
+
+        def sealed_by(agency: str) -> None:
+            if opened.agency != agency:
+                raise Rejected("TAMPERED", "电子印章不是签发机构的", f"the PDF is sealed by {opened.agency!r}, not by {agency!r}")
+
+        return self._verdict(proof.leaf, {}, (), proof, "pdf", sealed_by)
+
+    def image(self, data: bytes) -> Verdict:
+        text, problem = qr_from_image(data)
+        if text is None:
+            return Verdict("MALFORMED", problem[0], problem[1], source="image")
+        return replace(self.qr(text), source="image")
+
+
+def qr_from_image(data: bytes) -> tuple[str | None, tuple[str, str]]:
+    """The CityChain QR text in a photo or scan, decoded with zxing-cpp."""
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > MAX_IMAGE_BYTES:
+        return None, ("图片文件过大", f"the image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                return None, ("图片像素过多", "the image has too many pixels")
+            image = image.convert("L")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as exc:
+        return None, ("无法读取图片", f"the image cannot be read: {exc}")
+    codes = [c.text for c in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode) if c.valid]
+    ours = [t for t in codes if t.startswith("TC1:")]
+    if not ours:
+        return None, ("图片中没有找到可信城市证照二维码", "no CityChain certificate QR code was found in the image")
+    return ours[0], ("", "")
