@@ -21,6 +21,7 @@ def plugins() -> Sequence:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from certificates import cli as certificates_cli
     from citychain import cli as ledger_cli
     from democity import cli as demo_cli
 
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo_cli.register(sub, plugins)
     ledger_cli.register(sub, plugins)
+    certificates_cli.register(sub, plugins)
     return parser
 
 

@@ -71,7 +71,8 @@ def city_today(now: datetime) -> date:
 
 
 def city_time_text(time: str) -> str:
-    return parse_time(time).astimezone(CITY_TIME).strftime("%Y-%m-%d %H:%M (UTC+8)")
+    """A record time in the city's own time zone (ISO 8601 with its offset)."""
+    return parse_time(time).astimezone(CITY_TIME).isoformat(timespec="seconds")
 
 
 def default_validity(licence: LicenceType, start: date) -> str | None:

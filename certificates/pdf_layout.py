@@ -149,7 +149,7 @@ def render_pdf(doc: PrintedCertificate, *, creation_date: datetime | None = None
         _table(c, top, pieces)
         if number == 1:
             _bottom_band(c, doc, qr, module, band_top)
-        _footer(c, doc, number, len(pages))
+        _footer(c, number, len(pages))
         if doc.void_reason:
             _void_watermark(c, doc.void_reason)
         c.showPage()
@@ -210,32 +210,46 @@ def _width(text: str, size: float) -> float:
 def _wrap(text: str, size: float, width: float) -> list[str]:
     """Lines no wider than `width`: Chinese breaks between any two characters
     (but not before a closing mark or after an opening one), Latin between words."""
+    return list(_wrap_em(text, width / size))
+
+
+@lru_cache(maxsize=128)
+def _tokens(para: str) -> tuple[tuple[str, float], ...]:
+    """The paragraph's break units with their widths in em."""
+    return tuple((tok, sum(_em(ch) for ch in tok)) for tok in _TOKEN_RE.findall(para))
+
+
+@lru_cache(maxsize=128)
+def _wrap_em(text: str, width: float) -> tuple[str, ...]:
     lines: list[str] = []
     for para in text.split("\n"):
-        tokens: list[str] = []
-        for tok in _TOKEN_RE.findall(para):
-            tokens.extend(tok if len(tok) > 1 and _width(tok, size) > width else (tok,))
-        line: list[str] = []
+        line: list[tuple[str, float]] = []
         used = 0.0
-        for tok in tokens:
-            w = _width(tok, size)
-            if used + w <= width or (not line and not tok.isspace()):
-                if line or not tok.isspace():
-                    line.append(tok)
-                    used += w
-                continue
-            if tok.isspace():
-                lines.append("".join(line).rstrip())
-                line, used = [], 0.0
-                continue
-            carry: list[str] = []
-            if len(line) > 1 and (tok[0] in _NO_LINE_START or line[-1] in _NO_LINE_END) and not line[-1].isspace():
-                carry.append(line.pop())
-            lines.append("".join(line).rstrip())
-            line = carry + [tok]
-            used = sum(_width(t, size) for t in line)
-        lines.append("".join(line).rstrip())
-    return lines
+        for tok, w in _tokens(para):
+            if w > width and len(tok) > 1:  # a word longer than the line: break it anywhere
+                pieces = [(ch, _em(ch)) for ch in tok]
+            else:
+                pieces = [(tok, w)]
+            for tok, w in pieces:
+                space = tok.isspace()
+                if used + w <= width or (not line and not space):
+                    if line or not space:  # no line starts with a space
+                        line.append((tok, w))
+                        used += w
+                    continue
+                if space:  # break at the space, dropping it
+                    lines.append("".join(t for t, _ in line).rstrip())
+                    line, used = [], 0.0
+                    continue
+                carry: list[tuple[str, float]] = []
+                last = line[-1][0]
+                if len(line) > 1 and not last.isspace() and (tok[0] in _NO_LINE_START or last in _NO_LINE_END):
+                    carry.append(line.pop())
+                lines.append("".join(t for t, _ in line).rstrip())
+                line = carry + [(tok, w)]
+                used = sum(w for _, w in line)
+        lines.append("".join(t for t, _ in line).rstrip())
+    return tuple(lines)
 
 
 def _text(c: Canvas, x: float, y: float, text: str, size: float, color: Color = INK,
@@ -484,7 +498,7 @@ def _continuation_header(c: Canvas, doc: PrintedCertificate) -> float:
     return CONTINUED_HEADER_BOTTOM
 
 
-def _footer(c: Canvas, doc: PrintedCertificate, number: int, count: int) -> None:
+def _footer(c: Canvas, number: int, count: int) -> None:
     text = f"第 {number} 页 / 共 {count} 页 · Page {number} of {count}"
     if number < count:
         text += " · 续见下页 / continued on the next page"
@@ -506,24 +520,27 @@ def _void_banner(c: Canvas, top: float, reason: tuple[str, str]) -> float:
 
 
 def _void_watermark(c: Canvas, reason: tuple[str, str]) -> None:
-    """Big red diagonal words over everything, so no part of the page looks valid."""
-    text = f"作废 VOID — {reason[0]} {reason[1]}"
-    angle = math.degrees(math.atan2(PAGE_H, PAGE_W))
-    room = math.hypot(PAGE_W, PAGE_H) - 70 * mm
-    size = min(72.0, room / (_width(text, 1.0) or 1.0))
-    x = -_width(text, size) / 2
+    """Big red diagonal words across the page ("作废 VOID", the reason under it),
+    over everything, so no part of the page looks valid. It runs corner to
+    corner, well clear of the QR code in the lower right."""
+    big, small = "作废 VOID", f"— {reason[0]} {reason[1]}"
+    room = math.hypot(PAGE_W, PAGE_H) - 90 * mm
+    big_size = min(120.0, room / _width(big, 1.0))
+    small_size = min(big_size * 0.42, room / _width(small, 1.0))
     c.saveState()
     c.translate(PAGE_W / 2, PAGE_H / 2)
-    c.rotate(angle)
-    c.setLineWidth(1.0)
+    c.rotate(math.degrees(math.atan2(PAGE_H, PAGE_W)))
     # A translucent fill inside a firmer outline: the page stays readable underneath.
-    c.setFillColor(VOID_RED, 0.35)
+    c.setFillColor(VOID_RED, 0.3)
     c.setStrokeColor(VOID_RED, 0.8)
-    t = c.beginText(x, -size * 0.35)
-    t.setFont(FONT_NAME, size)
-    t.setTextRenderMode(2)
-    t.textOut(text)
-    c.drawText(t)
+    lines = ((big, big_size, -big_size * 0.1), (small, small_size, -big_size * 0.1 - small_size * 1.35))
+    for text, size, baseline in lines:
+        c.setLineWidth(size / 80)
+        t = c.beginText(-_width(text, size) / 2, baseline)
+        t.setFont(FONT_NAME, size)
+        t.setTextRenderMode(2)
+        t.textOut(text)
+        c.drawText(t)
     c.restoreState()
 
 

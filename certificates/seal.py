@@ -18,8 +18,8 @@ from reportlab.pdfgen.canvas import Canvas
 SEAL_RED = Color(0.86, 0.06, 0.08)
 DEFAULT_LABEL_ZH = "电子证照专用章"
 
-_MAX_ARC_DEG = 250.0  # the name never runs further round than this
-_MIN_ARC_DEG = 150.0  # short names are spread out, as seal engravers do
+_MAX_ARC_DEG = 240.0  # the name never runs further round than this
+_MIN_ARC_DEG = 110.0  # short names are spread out, as seal engravers do
 _NAME_SCALE = 75.0  # seal characters are cut narrow and tall (horizontal scale, %)
 
 
@@ -70,7 +70,7 @@ def _arc_text(canvas: Canvas, cx: float, cy: float, radius: float, ring: float, 
     if not chars:
         return
     n = len(chars)
-    span = min(_MAX_ARC_DEG, max(_MIN_ARC_DEG, n * 24.0)) if n > 1 else 0.0
+    span = min(_MAX_ARC_DEG, max(_MIN_ARC_DEG, n * 25.0)) if n > 1 else 0.0
     step = span / (n - 1) if n > 1 else 0.0
     size = radius * 0.28
     if n > 1:
@@ -94,10 +94,8 @@ def _straight_label(canvas: Canvas, cx: float, cy: float, radius: float, text: s
         return
     size = radius * 0.17
     scale = 90.0
-    drop = radius * 0.52  # the baseline, below the centre
-    baseline = cy - drop
-    # Half the chord at that height, less a margin inside the ring.
-    half_chord = math.sqrt(radius**2 - drop**2) * 0.80
+    baseline = cy - radius * 0.54
+    half_chord = radius * 0.5  # clear of the ends of the name's arc
     natural = stringWidth(text, font, size) * scale / 100
     if natural > 2 * half_chord:
         size *= 2 * half_chord / natural

@@ -233,15 +233,20 @@ def _check_record(leaf: Leaf, config: VerifierConfig) -> tuple[Any, str]:
     except InvalidCertificateId as exc:
         raise Rejected("MALFORMED", exc.message_zh, exc.message_en) from None
     agency = config.trust.agencies.get(record.log)
+    owner = next((a.id for a in config.trust.agencies.values() if a.key(leaf.kid)), None)
+    if agency is None and owner is not None:
+        raise Rejected("TAMPERED", f"记录自称来自 {record.log}，却是 {owner} 的密钥签的",
+                       f"the record claims to come from {record.log!r} but is signed with {owner}'s key")
     if agency is None:
         raise Rejected("UNKNOWN_ISSUER", f"本机信任配置中没有机构 {record.log}",
                        f"agency {record.log!r} is not in this verifier's trust configuration")
     key = agency.key(leaf.kid)
     if key is None:
-        owner = next((a.id for a in config.trust.agencies.values() if a.key(leaf.kid)), None)
         if owner is not None:
             raise Rejected("TAMPERED", f"签名用的是另一机构（{owner}）的密钥",
                            f"it is signed with another agency's key ({owner}), not {record.log}'s")
+        if any(verify_leaf_signature(leaf, public_key_from_bytes(k.public_key)) for k in agency.keys):
+            raise Rejected("TAMPERED", "签名密钥编号被改动过", "the signing key's id was altered")
         raise Rejected("UNKNOWN_ISSUER", "签名密钥不在本机信任配置中（配置可能过旧）",
                        "the signing key is not in this verifier's trust configuration (it may be out of date)")
     if not verify_leaf_signature(leaf, public_key_from_bytes(key.public_key)):

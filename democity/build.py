@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
-from citychain.bundle import export_bundle
+from citychain.bundle import export_bundle, write_bundle
 from citychain.clock import Clock, SystemClock, format_time
 from citychain.home import Home, HomeError
 from citychain.keys import KdfCost
@@ -17,10 +17,11 @@ from citychain.node_tls import init_city_ca, issue_node_seal, issue_node_tls
 from citychain.trust import REGISTERED, key_json
 from citychain.users import Argon2Params
 
-from . import spec
+from . import samples, spec
 from .mesh import mesh
 
 PASSPHRASE_FILE = "demo-passphrase.txt"
+BUNDLE_FILE = "trust-bundle.json"  # what a kiosk of the demo city loads
 
 
 @dataclass(frozen=True)
@@ -101,5 +102,12 @@ def create_demo_city(
             node.import_trust_bundle(bundle)
     homes = [target / spec.ROOT] + [target / a.id for a in spec.AGENCIES]
     _demo_tls(homes, cost, clock)
+    with_certificates = any(p.name == "certificates" for p in plugins)
+    plan = samples.issue_samples(target, plugins, clock, argon2, cost) if with_certificates else []
     mesh(homes, plugins, clock)
+    if plan:
+        samples.print_samples(target, plan, plugins, clock, argon2)
+    write_bundle(target / BUNDLE_FILE, replace(
+        bundle, city_ca_pem=Home(homes[0]).city_ca_path.read_text("ascii"), witness_quorum=2,
+    ))
     return DemoCity(target, spec.AGENCIES)

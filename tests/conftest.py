@@ -36,6 +36,8 @@ def demo_city(tmp_path, clock):
     # Tests choose their own peers; the demo's fixed loopback ports may belong
     # to another test's nodes.
     for home in tmp_path.joinpath("city").iterdir():
+        if not (home / "ledger.sqlite").exists():
+            continue
         with sqlite3.connect(home / "ledger.sqlite") as conn:
             conn.execute("DELETE FROM peers")
     return city
