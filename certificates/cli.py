@@ -138,8 +138,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if verdict.cert_id:
             print(f"  {verdict.cert_id}  {verdict.issuer_name_zh or verdict.issuer}  "
                   f"{verdict.valid_from} – {verdict.valid_until or '长期 / no expiry'}")
-        for name, value in verdict.fields.items():
-            print(f"  {name}: {value}")
+        licence = BY_ID.get(verdict.type or "")
+        for field in licence.fields if licence else ():
+            if field.name in verdict.fields:
+                print(f"  {field.label_zh} / {field.label_en}: {verdict.fields[field.name]}")
+        if verdict.status_checked or verdict.code == "STATUS_UNKNOWN":
+            print(f"  状态截至 / status as of: {verdict.status_as_of}  "
+                  f"见证 / co-signed by: {', '.join(verdict.cosigners) or '—'}")
     return 0 if verdict.ok else 1
 
 

@@ -222,8 +222,9 @@ class CertificateDesk:
         return PrintedCertificate(
             title_zh=licence.name_zh, title_en=licence.name_en, cert_id=cert_id,
             agency_zh=agency.name_zh, agency_en=agency.name_en,
-            fields=tuple(PrintedField(f.label_zh, f.label_en, display_value(licence, f.name, values[f.name]))
-                         for f in licence.fields if f.name in values),
+            fields=tuple(PrintedField(f.label_zh.replace("（分）", ""), f.label_en.replace(" (fen)", ""),
+                                      display_value(licence, f.name, values[f.name]))
+                         for f in licence.fields if f.name in values),  # money prints in yuan
             valid_from=status.valid_from, valid_until=status.valid_until, issued_at=city_time_text(leaf.record.time),
             qr_text=self.qr_text(cert_id), void_reason=VOID_WORDS.get(status.status),
         )

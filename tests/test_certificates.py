@@ -404,3 +404,22 @@ def test_paper_round_trip_at_150_dpi_verifies(city):
         image.save(png, format="PNG")
         assert qr_from_image(png.getvalue())[0] == qr
         assert verifier_at(city, issuer(stem)).image(png.getvalue()).code == "VALID"
+
+
+def test_the_qr_vector_in_the_protocol_document():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from citychain.keys import Signer
+
+    doc = (ROOT / "docs" / "protocol.md").read_text("utf-8")
+    section = doc[doc.index("## 11."):]
+    signer = Signer.from_private(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+    seed = bytes(range(16))
+    values = {"holder_name": "张三", "holder_id": "11010519491231002X", "spouse_name": "李四",
+              "spouse_id": "11010519491231002X", "registered_on": "2026-02-14"}
+    body = {"commitments": commit_all(seed, values), "id": "1.2.156.3005.2.31100.11330100MB00000030.000001.001.0",
+            "type": "marriage-certificate", "valid_from": "2026-03-01"}
+    leaf = make_leaf(Record("civil-affairs", 0, "0" * 64, "2026-03-01T08:00:00.000Z", kinds.ISSUED, body), signer)
+    text = encode_qr_text(qr_payload(leaf, seed, values, values))
+    assert f"\n    {text}\n" in section and leaf.hash_hex in section
+    assert open_qr_payload(decode_qr_text(text)).leaf.data == leaf.data

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from certificates.kinds import PLUGIN as CERTIFICATES
 from democity import spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +44,7 @@ def city(tmp_path_factory) -> Path:
 
 
 def test_log_check_passes_on_every_demo_home(city):
-    for home in sorted(p for p in city.iterdir() if p.is_dir()):
+    for home in sorted(p for p in city.iterdir() if (p / "config.toml").exists()):
         done = cli("log", "check", "--home", str(home))
         assert done.returncode == 0, done.stdout + done.stderr
         assert "all logs verify" in done.stdout
@@ -189,13 +190,13 @@ def test_key_rotation_end_to_end(tmp_path):
     assert made.returncode == 0, made.stderr
     new_key = re.search(r"public key \(base64\): (\S+)", made.stdout).group(1)
     new_kid = re.search(r"kid (\w{16})", made.stdout).group(1)
-    with Node.open(agency, (TEST_PLUGIN,)) as node:
+    with Node.open(agency, (TEST_PLUGIN, CERTIFICATES)) as node:
         old_kid = node.signer.kid
     done = cli("trust", "rotate-key", "--home", str(city / "city-root"), "--user", "admin", "--agency",
                "market-regulation", "--public-key", new_key, "--retire-kid", old_kid, password=spec.PASSWORDS["admin"])
     assert done.returncode == 0, done.stderr
     assert cli("trust", "export", "--home", str(city / "city-root"), str(tmp_path / "t.json")).returncode == 0
-    with Node.open(agency, (TEST_PLUGIN,)) as node:
+    with Node.open(agency, (TEST_PLUGIN, CERTIFICATES)) as node:
         node.import_trust_bundle(read_bundle(tmp_path / "t.json"))
         clerk = node.users.authenticate("clerk", spec.PASSWORDS["clerk"])
         appended = node.append(clerk, [note(0)])
@@ -207,4 +208,4 @@ def test_key_rotation_end_to_end(tmp_path):
 
     # the batch's checkpoint is signed with the new key, and the old key may no longer sign
     open_checkpoint(appended.checkpoint, origin("demo", "market-regulation"), [public_key_from_bytes(b64decode(new_key))])
-    assert check_home(agency, (TEST_PLUGIN,)).ok
+    assert check_home(agency, (TEST_PLUGIN, CERTIFICATES)).ok
