@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from citychain import merkle
 from citychain.clock import parse_time
 from citychain.encoding import b64decode, b64encode
+from citychain.errors import BilingualError
 from citychain.node import Node, resolve_passphrase
 from citychain.pki import load_cert, load_sealed_key
 from citychain.records import Leaf, parse_leaf
@@ -40,11 +41,9 @@ VOID_WORDS = {
 }
 
 
-class DeskError(ValueError):
+class DeskError(BilingualError):
     def __init__(self, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+        super().__init__("DESK", message_zh, message_en)
 
 
 @dataclass(frozen=True)

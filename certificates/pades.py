@@ -28,6 +28,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from citychain.errors import BilingualError
 from citychain.pki import cert_agency
 
 MAX_PDF_BYTES = 8 * 1024 * 1024
@@ -35,14 +36,8 @@ MAX_ATTACHMENT_BYTES = 256 * 1024
 FIELD_NAME = "CityChainSeal"
 
 
-class SealProblem(ValueError):
+class SealProblem(BilingualError):
     """Why a sealed PDF is not acceptable; `code` is TAMPERED or MALFORMED."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping
 
 from citychain.canonical import canonical
 from citychain.encoding import EncodingError, b64decode, b64encode
+from citychain.errors import BilingualError
 from citychain.records import Leaf, RecordError, parse_leaf
 
 from .commitments import SALT_BYTES, SEED_BYTES, commitment, salt
@@ -30,13 +31,11 @@ _SALT_RE = re.compile(r"[0-9a-f]{%d}\Z" % (2 * SALT_BYTES))
 _PAYLOAD_KEYS = frozenset({"kid", "record", "sig"})
 
 
-class PayloadError(ValueError):
+class PayloadError(BilingualError):
     """Not a well-formed payload or proof; the verdict is MALFORMED."""
 
     def __init__(self, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+        super().__init__("MALFORMED", message_zh, message_en)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 import base45
 
 from citychain.canonical import CanonicalError, canonical, parse_canonical
+from citychain.errors import BilingualError
 
 PREFIX = "TC1:"
 MAX_TEXT = 2000
@@ -33,10 +34,8 @@ DICTIONARY = (
 )
 
 
-class QrTextError(ValueError):
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.code = code
+class QrTextError(BilingualError):
+    pass
 
 
 def encode_qr_text(payload: Any) -> str:

@@ -394,8 +394,7 @@ class Verifier:
         try:
             disclosed = open_qr_payload(decode_qr_text(text))
         except (QrTextError, PayloadError) as exc:
-            zh, en = (str(exc).split(" / ", 1) + [""])[:2]
-            return Verdict("MALFORMED", zh, en, source="qr")
+            return Verdict("MALFORMED", exc.message_zh, exc.message_en, source="qr")
         return self._verdict(disclosed.leaf, disclosed.values, disclosed.hidden, None, "qr")
 
     def pdf(self, data: bytes) -> Verdict:

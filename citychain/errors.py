@@ -10,3 +10,12 @@ class CodedError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class BilingualError(CodedError):
+    """An error shown to people as is, in Chinese and English."""
+
+    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
+        super().__init__(code, f"{message_zh} / {message_en}")
+        self.message_zh = message_zh
+        self.message_en = message_en
