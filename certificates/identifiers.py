@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from stdnum.cn import uscc
 from stdnum.iso7064 import mod_37_36
 
+from citychain.errors import BilingualError
+
 PREFIX = "1.2.156.3005.2"
 _TYPE_RE = re.compile(r"[0-9A-Z]{2,20}\Z")
 _SERIAL_RE = re.compile(r"[0-9]{1,20}\Z")
 _VERSION_RE = re.compile(r"[0-9]{3}\Z")
 
 
-class InvalidCertificateId(ValueError):
+class InvalidCertificateId(BilingualError):
     def __init__(self, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+        super().__init__("BAD_ID", message_zh, message_en)
 
 
 @dataclass(frozen=True)
