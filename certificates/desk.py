@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any, Mapping
-from zoneinfo import ZoneInfo
 
 from citychain import merkle
 from citychain.clock import parse_time
 from citychain.encoding import b64decode, b64encode
 from citychain.errors import BilingualError
-from citychain.node import Node, resolve_passphrase
+from citychain.node import Node
 from citychain.pki import load_cert, load_sealed_key
 from citychain.records import Leaf, parse_leaf
 
@@ -30,9 +29,8 @@ from .pades import SealIdentity, seal_pdf
 from .payload import Proof, qr_payload
 from .pdf_layout import PrintedCertificate, PrintedField, render_pdf
 from .qr_text import encode_qr_text
-from .types import CHOICE, MONEY, LicenceType, licence_type
+from .types import CHOICE, CITY_TIME, MONEY, LicenceType, licence_type
 
-CITY_TIME = ZoneInfo("Asia/Shanghai")
 PRIVATE_NS = "certificate"
 VOID_WORDS = {
     "revoked": ("已撤销", "REVOKED"),
@@ -208,8 +206,7 @@ class CertificateDesk:
         home = self.node.home
         if not home.seal_key_path.exists():
             raise DeskError("本节点还没有电子印章证书（node seal）", "this node has no document-signing certificate yet")
-        passphrase = resolve_passphrase(home, self.node.config, self.node._passphrase)
-        return SealIdentity(load_cert(home.seal_cert_path), load_sealed_key(home.seal_key_path, passphrase),
+        return SealIdentity(load_cert(home.seal_cert_path), load_sealed_key(home.seal_key_path, self.node.passphrase()),
                             load_cert(home.city_ca_path))
 
     def printed(self, cert_id: str) -> PrintedCertificate:

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from citychain import merkle
+from citychain.api import handler
 from citychain.clock import format_time
 from citychain.encoding import b64encode
 from citychain.store import Store
@@ -48,6 +49,7 @@ def status_report(store: Store, agency: str, cert_id: str, seq: int, now: str) -
 
 
 def routes(service) -> list[Route]:
+    @handler
     def certificate_status(request: Request) -> JSONResponse:
         query = request.query_params
         try:
@@ -60,7 +62,4 @@ def routes(service) -> list[Route]:
         now = format_time(service.node.clock.now())
         return JSONResponse(status_report(service.readers.store(), agency, cert_id, seq, now))
 
-    async def endpoint(request: Request) -> JSONResponse:
-        return certificate_status(request)
-
-    return [Route("/v1/certificates/status", endpoint)]
+    return [Route("/v1/certificates/status", certificate_status)]

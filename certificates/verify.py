@@ -27,19 +27,19 @@ from citychain.encoding import EncodingError, b64decode
 from citychain.home import Home
 from citychain.keys import public_key_from_bytes
 from citychain.mirror import log_keys
-from citychain.records import Leaf, parse_leaf, verify_leaf_signature
+from citychain.node import replay_trust
+from citychain.records import Leaf, verify_leaf_signature
 from citychain.store import Store
 from citychain.trust import TrustError, TrustState
 from citychain.witnesses import witnessed_by
 
 from . import kinds
 from .commitments import commitment, salt
-from .desk import CITY_TIME
 from .identifiers import InvalidCertificateId, parse_certificate_id
 from .pades import SealProblem, open_sealed_pdf
 from .payload import PayloadError, Proof, open_qr_payload
 from .qr_text import QrTextError, decode_qr_text
-from .types import BY_ID
+from .types import BY_ID, CITY_TIME
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
@@ -159,13 +159,11 @@ class VerifierConfig:
         config = home.config()
         store = Store(home.db_path)
         try:
-            head = store.head(config.root_agency)
-            if head is None:
-                raise BundleError(f"{path} holds no trust log yet")
-            state = TrustState(config.root_agency, frozenset(config.root_keys))
-            state.replay(parse_leaf(data) for data in store.iter_leaves(head.id))
+            state = replay_trust(store, config)
         finally:
             store.close()
+        if not state.size:
+            raise BundleError(f"{path} holds no trust log yet")
         ca = x509.load_pem_x509_certificate(home.city_ca_path.read_bytes()) if home.city_ca_path.exists() else None
         return cls(config.city, state, ca, config.witness_quorum)
 

@@ -42,6 +42,15 @@ def resolve_passphrase(home: Home, config: Config, passphrase: str | None) -> st
     return passphrase_from_environment(prompt=f"Passphrase for {home.path}: ")
 
 
+def replay_trust(store: Store, config: Config) -> TrustState:
+    """The trust state a home's stored trust log gives, under its pinned root keys."""
+    state = TrustState(config.root_agency, frozenset(config.root_keys))
+    head = store.head(config.root_agency)
+    if head is not None:
+        state.replay(parse_leaf(data) for data in store.iter_leaves(head.id))
+    return state
+
+
 class Node:
     def __init__(
         self,
@@ -112,7 +121,7 @@ class Node:
         if self.home.next_key_path.exists():
             raise HomeError(f"a new key is already waiting in {self.home.next_key_path}")
         signer = Signer.generate()
-        save_key(self.home.next_key_path, signer, resolve_passphrase(self.home, self.config, self._passphrase), cost)
+        save_key(self.home.next_key_path, signer, self.passphrase(), cost)
         return Identity(self.config.agency, signer.kid, signer.public_raw)
 
     def promote_next_key(self) -> bool:
@@ -121,7 +130,7 @@ class Node:
         if self.own is None or not path.exists():
             return False
         agency = self.trust.agencies.get(self.config.agency)
-        nxt = load_key(path, resolve_passphrase(self.home, self.config, self._passphrase))
+        nxt = load_key(path, self.passphrase())
         key = agency.key(nxt.kid) if agency else None
         if key is None or key.problem_at(format_time(self.clock.now())) is not None:
             return False
@@ -163,12 +172,15 @@ class Node:
         self.store.close()
         self._lock.release()
 
+    def passphrase(self) -> str:
+        """The home's key passphrase, for the other sealed files it keeps."""
+        return resolve_passphrase(self.home, self.config, self._passphrase)
+
     def private(self, cost: KdfCost = KdfCost()) -> PrivateStore:
         """The encrypted private store, opened with the node passphrase on first
         use (`cost` applies only when its data key is first made)."""
         if self._private is None:
-            passphrase = resolve_passphrase(self.home, self.config, self._passphrase)
-            self._private = PrivateStore(self.home.private_dir, passphrase, cost)
+            self._private = PrivateStore(self.home.private_dir, self.passphrase(), cost)
         return self._private
 
     def __enter__(self) -> "Node":
@@ -179,11 +191,7 @@ class Node:
 
     # -- trust -------------------------------------------------------------
     def _replay_trust(self) -> TrustState:
-        state = TrustState(self.config.root_agency, frozenset(self.config.root_keys))
-        head = self.store.head(self.config.root_agency)
-        if head is not None:
-            state.replay(parse_leaf(data) for data in self.store.iter_leaves(head.id))
-        return state
+        return replay_trust(self.store, self.config)
 
     @property
     def is_root(self) -> bool:
