@@ -120,47 +120,76 @@ class Signer:
 
 
 def derive_key(passphrase: str, salt: bytes, cost: KdfCost) -> bytes:
-    """The AES-256 key sealing a private key at rest (shared with pki.py)."""
+    """The AES-256 key that seals a file at rest (see `seal`)."""
     return Scrypt(salt=salt, length=32, n=cost.n, r=cost.r, p=cost.p).derive(
         passphrase.encode("utf-8")
     )
 
 
-def save_key(path: Path, signer: Signer, passphrase: str, cost: KdfCost = KdfCost()) -> None:
-    """Write the key encrypted; the kid is bound in as associated data."""
+def seal(plaintext: bytes, passphrase: str, aad: bytes, cost: KdfCost) -> dict:
+    """The `kdf` and `cipher` members every sealed file of a home shares
+    (key files, sealed EC keys, sealed secrets): scrypt, then AES-256-GCM."""
     if not passphrase:
         raise NoPassphrase()
     salt, nonce = os.urandom(16), os.urandom(12)
-    seed = signer.private_key.private_bytes_raw()
+    sealed = AESGCM(derive_key(passphrase, salt, cost)).encrypt(nonce, plaintext, aad)
+    return {
+        "kdf": {"name": "scrypt", "n": cost.n, "r": cost.r, "p": cost.p, "salt": b64encode(salt)},
+        "cipher": {"name": "AES-256-GCM", "nonce": b64encode(nonce), "ciphertext": b64encode(sealed)},
+    }
+
+
+def unseal(env: dict, passphrase: str, aad: bytes, source: Path | str) -> bytes:
+    """Open what `seal` wrote; a malformed envelope and a wrong passphrase say so apart."""
+    try:
+        kdf, cipher = env["kdf"], env["cipher"]
+        if kdf["name"] != "scrypt":
+            raise ValueError(f"unsupported key derivation {kdf['name']!r}")
+        if cipher["name"] != "AES-256-GCM":
+            raise ValueError(f"unsupported cipher {cipher['name']!r}")
+        cost = KdfCost(n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"]))
+        salt, nonce, sealed = b64decode(kdf["salt"]), b64decode(cipher["nonce"]), b64decode(cipher["ciphertext"])
+        key = derive_key(passphrase, salt, cost)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {source}: {exc}") from exc
+    try:
+        return AESGCM(key).decrypt(nonce, sealed, aad)
+    except InvalidTag:
+        raise WrongPassphrase(Path(source)) from None
+
+
+def _read_envelope(path: Path, fmt: str, what: str) -> dict:
+    try:
+        env = json.loads(Path(path).read_bytes())
+    except ValueError as exc:
+        raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {path}: {exc}") from exc
+    if not isinstance(env, dict) or env.get("format") != fmt:
+        raise KeyFileInvalid(f"{path} is not a CityChain {what}")
+    return env
+
+
+def save_key(path: Path, signer: Signer, passphrase: str, cost: KdfCost = KdfCost()) -> None:
+    """Write the key encrypted; the kid is bound in as associated data."""
     aad = f"{KEY_FILE_FORMAT}\n{signer.kid}".encode()
-    sealed = AESGCM(derive_key(passphrase, salt, cost)).encrypt(nonce, seed, aad)
     envelope = {
         "format": KEY_FILE_FORMAT,
         "kid": signer.kid,
         "public_key": b64encode(signer.public_raw),
-        "kdf": {"name": "scrypt", "n": cost.n, "r": cost.r, "p": cost.p, "salt": b64encode(salt)},
-        "cipher": {"name": "AES-256-GCM", "nonce": b64encode(nonce), "ciphertext": b64encode(sealed)},
+        **seal(signer.private_key.private_bytes_raw(), passphrase, aad, cost),
     }
     write_atomic(path, json.dumps(envelope, indent=2).encode() + b"\n", mode=0o600)
 
 
 def load_key(path: Path, passphrase: str) -> Signer:
+    env = _read_envelope(path, KEY_FILE_FORMAT, "key file")
+    if not isinstance(env.get("kid"), str):
+        raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {path}: no kid")
+    seed = unseal(env, passphrase, f"{KEY_FILE_FORMAT}\n{env['kid']}".encode(), path)
     try:
-        env = json.loads(path.read_bytes())
-        if env.get("format") != KEY_FILE_FORMAT or env["kdf"]["name"] != "scrypt":
-            raise KeyFileInvalid(f"{path} is not a CityChain key file")
-        kdf, cipher = env["kdf"], env["cipher"]
-        cost = KdfCost(n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"]))
-        salt, nonce = b64decode(kdf["salt"]), b64decode(cipher["nonce"])
-        sealed = b64decode(cipher["ciphertext"])
-        aad = f"{KEY_FILE_FORMAT}\n{env['kid']}".encode()
-    except (ValueError, KeyError, TypeError) as exc:
-        raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {path}: {exc}") from exc
-    try:
-        seed = AESGCM(derive_key(passphrase, salt, cost)).decrypt(nonce, sealed, aad)
-    except InvalidTag:
-        raise WrongPassphrase(path) from None
-    signer = Signer.from_private(Ed25519PrivateKey.from_private_bytes(seed))
+        private_key = Ed25519PrivateKey.from_private_bytes(seed)
+    except ValueError as exc:
+        raise KeyFileInvalid(f"{path}: the sealed key cannot be read: {exc}") from exc
+    signer = Signer.from_private(private_key)
     if signer.kid != env["kid"]:
         raise KeyFileInvalid(f"{path}: the key does not match its recorded id")
     return signer
@@ -195,31 +224,13 @@ SECRET_FILE_FORMAT = "citychain-sealed-secret/v1"
 def seal_secret(secret: bytes, passphrase: str, label: str, cost: KdfCost = KdfCost()) -> bytes:
     """A symmetric secret (e.g. a private store's data key) sealed like a key
     file; `label` says what it is and is bound in as associated data."""
-    if not passphrase:
-        raise NoPassphrase()
-    salt, nonce = os.urandom(16), os.urandom(12)
     aad = f"{SECRET_FILE_FORMAT}\n{label}".encode()
-    envelope = {
-        "format": SECRET_FILE_FORMAT,
-        "label": label,
-        "kdf": {"name": "scrypt", "n": cost.n, "r": cost.r, "p": cost.p, "salt": b64encode(salt)},
-        "cipher": {"name": "AES-256-GCM", "nonce": b64encode(nonce),
-                   "ciphertext": b64encode(AESGCM(derive_key(passphrase, salt, cost)).encrypt(nonce, secret, aad))},
-    }
+    envelope = {"format": SECRET_FILE_FORMAT, "label": label, **seal(secret, passphrase, aad, cost)}
     return json.dumps(envelope, indent=2).encode() + b"\n"
 
 
 def open_secret(path: Path, passphrase: str, label: str) -> bytes:
-    try:
-        env = json.loads(Path(path).read_bytes())
-        if env.get("format") != SECRET_FILE_FORMAT or env["kdf"]["name"] != "scrypt" or env["label"] != label:
-            raise KeyFileInvalid(f"{path} is not a CityChain sealed {label}")
-        kdf, cipher = env["kdf"], env["cipher"]
-        cost = KdfCost(n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"]))
-        salt, nonce, sealed = b64decode(kdf["salt"]), b64decode(cipher["nonce"]), b64decode(cipher["ciphertext"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {path}: {exc}") from exc
-    try:
-        return AESGCM(derive_key(passphrase, salt, cost)).decrypt(nonce, sealed, f"{SECRET_FILE_FORMAT}\n{label}".encode())
-    except InvalidTag:
-        raise WrongPassphrase(Path(path)) from None
+    env = _read_envelope(path, SECRET_FILE_FORMAT, f"sealed {label}")
+    if env.get("label") != label:
+        raise KeyFileInvalid(f"{path} is not a CityChain sealed {label}")
+    return unseal(env, passphrase, f"{SECRET_FILE_FORMAT}\n{label}".encode(), path)

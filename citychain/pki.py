@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -32,16 +31,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from .encoding import b64decode, b64encode
 from .files import write_atomic
-from .keys import KdfCost, KeyFileInvalid, NoPassphrase, WrongPassphrase, derive_key
+from .keys import KdfCost, KeyFileInvalid, NoPassphrase, seal, unseal
 from .records import ID_RE
 
 SEALED_KEY_FORMAT = "citychain-sealed-key/v1"
@@ -90,19 +88,14 @@ def seal_private_key(key: PrivateKeyTypes, passphrase: str, cost: KdfCost = KdfC
     matching certificate can be found without the passphrase, and is bound
     into the ciphertext as associated data, so it cannot be swapped.
     """
-    if not passphrase:
-        raise NoPassphrase()
     pkcs8 = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     public_b64 = b64encode(_spki(key.public_key()))
-    salt, nonce = os.urandom(16), os.urandom(12)
-    sealed = AESGCM(derive_key(passphrase, salt, cost)).encrypt(nonce, pkcs8, _aad(public_b64))
     envelope = {
         "format": SEALED_KEY_FORMAT,
         "public_key": public_b64,
-        "kdf": {"name": "scrypt", "n": cost.n, "r": cost.r, "p": cost.p, "salt": b64encode(salt)},
-        "cipher": {"name": "AES-256-GCM", "nonce": b64encode(nonce), "ciphertext": b64encode(sealed)},
+        **seal(pkcs8, passphrase, _aad(public_b64), cost),
     }
     return json.dumps(envelope, indent=2).encode() + b"\n"
 
@@ -111,22 +104,12 @@ def unseal_private_key(data: bytes, passphrase: str, source: Path | str = "seale
     """The key in a sealed envelope; `source` names the file in error messages."""
     try:
         env = json.loads(data)
-        if env.get("format") != SEALED_KEY_FORMAT or env["kdf"]["name"] != "scrypt":
-            raise KeyFileInvalid(f"密钥文件格式不符 / {source} is not a CityChain sealed key file")
-        if env["cipher"]["name"] != "AES-256-GCM":
-            raise KeyFileInvalid(f"不支持的加密算法 / {source}: unsupported cipher {env['cipher']['name']!r}")
-        kdf, cipher = env["kdf"], env["cipher"]
-        cost = KdfCost(n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"]))
-        salt, nonce = b64decode(kdf["salt"]), b64decode(cipher["nonce"])
-        sealed, public_b64 = b64decode(cipher["ciphertext"]), env["public_key"]
-        aad = _aad(public_b64)
-        derived = derive_key(passphrase, salt, cost)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        public_b64 = env["public_key"] if isinstance(env, dict) else None
+    except (ValueError, KeyError) as exc:
         raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {source}: {exc}") from exc
-    try:
-        pkcs8 = AESGCM(derived).decrypt(nonce, sealed, aad)
-    except InvalidTag:
-        raise WrongPassphrase(Path(source)) from None
+    if not isinstance(env, dict) or env.get("format") != SEALED_KEY_FORMAT or not isinstance(public_b64, str):
+        raise KeyFileInvalid(f"密钥文件格式不符 / {source} is not a CityChain sealed key file")
+    pkcs8 = unseal(env, passphrase, _aad(public_b64), source)
     try:
         key = serialization.load_der_private_key(pkcs8, password=None)
     except (ValueError, UnsupportedAlgorithm) as exc:
