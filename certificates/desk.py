@@ -92,6 +92,11 @@ def display_value(licence: LicenceType, name: str, value: Any) -> str:
     return str(value)
 
 
+def _qr_text(status: Status, proof: Proof) -> str:
+    shown = [f.name for f in licence_type(status.type).fields if f.in_qr]
+    return encode_qr_text(qr_payload(proof.leaf, proof.seed, proof.values, shown))
+
+
 class CertificateDesk:
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -117,19 +122,20 @@ class CertificateDesk:
                             "this certificate's personal data was erased on request; it cannot be printed again")
         return b64decode(sealed["seed"]), sealed["values"]
 
-    def proof(self, cert_id: str) -> Proof:
+    def _stored(self, cert_id: str) -> tuple[Status, Proof]:
+        """Everything printing needs, read once: status, leaf, seed, values, newest proof."""
         status = self.status(cert_id)
         seed, values = self.private_values(cert_id)
         head = self.node.store.head(self.node.config.agency)
         path = merkle.inclusion_proof(self.node.store.reader(head.id), status.seq, head.size)
-        return Proof(self.leaf(status.seq), seed, values, status.seq, head.size, tuple(path), head.checkpoint or "")
+        proof = Proof(self.leaf(status.seq), seed, values, status.seq, head.size, tuple(path), head.checkpoint or "")
+        return status, proof
+
+    def proof(self, cert_id: str) -> Proof:
+        return self._stored(cert_id)[1]
 
     def qr_text(self, cert_id: str) -> str:
-        status = self.status(cert_id)
-        seed, values = self.private_values(cert_id)
-        licence = licence_type(status.type)
-        shown = [f.name for f in licence.fields if f.in_qr]
-        return encode_qr_text(qr_payload(self.leaf(status.seq), seed, values, shown))
+        return _qr_text(*self._stored(cert_id))
 
     # -- writing -------------------------------------------------------------
     def _next_id(self, licence: LicenceType) -> CertificateId:
@@ -210,26 +216,26 @@ class CertificateDesk:
                             load_cert(home.city_ca_path))
 
     def printed(self, cert_id: str) -> PrintedCertificate:
-        status = self.status(cert_id)
-        licence = licence_type(status.type)
-        _, values = self.private_values(cert_id)
+        return self._printed(*self._stored(cert_id))
+
+    def _printed(self, status: Status, proof: Proof) -> PrintedCertificate:
+        licence, values, cert_id = licence_type(status.type), proof.values, status.cert_id
         agency = self.node.trust.agency(self.node.config.agency)
-        leaf = self.leaf(status.seq)
         return PrintedCertificate(
             title_zh=licence.name_zh, title_en=licence.name_en, cert_id=cert_id,
             agency_zh=agency.name_zh, agency_en=agency.name_en,
             fields=tuple(PrintedField(f.label_zh.replace("（分）", ""), f.label_en.replace(" (fen)", ""),
                                       display_value(licence, f.name, values[f.name]))
                          for f in licence.fields if f.name in values),  # money prints in yuan
-            valid_from=status.valid_from, valid_until=status.valid_until, issued_at=city_time_text(leaf.record.time),
-            qr_text=self.qr_text(cert_id), void_reason=VOID_WORDS.get(status.status),
+            valid_from=status.valid_from, valid_until=status.valid_until, issued_at=city_time_text(proof.leaf.record.time),
+            qr_text=_qr_text(status, proof), void_reason=VOID_WORDS.get(status.status),
         )
 
     def pdf(self, cert_id: str) -> bytes:
         """The sealed PDF with the newest proof; a certificate that is no longer
         valid is printed marked void, never as if valid."""
-        printed = self.printed(cert_id)
+        status, proof = self._stored(cert_id)
         when = self.node.clock.now()
-        page = render_pdf(printed, creation_date=when)
+        page = render_pdf(self._printed(status, proof), creation_date=when)
         reason = "电子证照 / electronic licence " + cert_id
-        return seal_pdf(page, self.proof(cert_id).to_bytes(), self.seal, when, reason)
+        return seal_pdf(page, proof.to_bytes(), self.seal, when, reason)
