@@ -21,7 +21,8 @@ from citychain.node import Node
 from citychain.service import NodeService
 
 FIRST_PORT = 8700
-ROUNDS = 3  # pull; co-sign; pull the co-signed checkpoints
+CLEAN_ROUNDS = 3  # pull; co-sign; pull the co-signed checkpoints — each without a failed peer
+MAX_ROUNDS = 12
 
 
 def demo_url(index: int) -> str:
@@ -66,9 +67,7 @@ def mesh(homes: Sequence[Path], plugins: Sequence[Plugin] = (), clock=None) -> N
         urls = stack.enter_context(_Servers(services))
         for i, service in enumerate(services):
             service.syncer._fixed_peers = [url for j, url in enumerate(urls) if j != i]
-        for _ in range(ROUNDS):
-            for service in services:
-                service.syncer.run_round()
+        _converge(services)
         for i, node in enumerate(nodes):
             for j in range(len(nodes)):
                 if j != i:
@@ -76,3 +75,21 @@ def mesh(homes: Sequence[Path], plugins: Sequence[Plugin] = (), clock=None) -> N
             config = node.config
             node.home.write_config(type(config)(**{**config.__dict__, "extra": {
                 **config.extra, "server": {"listen": demo_url(i).removeprefix("http://")}}}))
+
+
+def _converge(services: Sequence[NodeService]) -> None:
+    """Rounds until CLEAN_ROUNDS in a row had no peer failure. A busy machine can
+    time out one request; the backoff that protects a live node would then leave
+    the demo with a log half pulled or a checkpoint short of co-signatures."""
+    clean = 0
+    for _ in range(MAX_ROUNDS):
+        failed = False
+        for service in services:
+            for state in service.syncer.peers.values():
+                state.backoff_until = 0.0
+            service.syncer.run_round()
+            failed |= any(state.failures for state in service.syncer.peers.values())
+        clean = 0 if failed else clean + 1
+        if clean == CLEAN_ROUNDS:
+            return
+    raise RuntimeError("the demo nodes did not finish syncing with each other")

@@ -1,0 +1,88 @@
+"""Charity record kinds, plugged into the ledger node (design §7).
+
+Modelled on IATI transaction types: incoming funds (donations), commitments
+(allocations to projects), disbursements (requested, then approved by a second
+person or cancelled), expenditure, refunds and reversals, all in the charity
+organisation's own log; acknowledgements of receipt in the beneficiary
+agency's log. The rules themselves are in `charity.rules`.
+
+Trust-log permissions: `charity:organisation` for the organisation's kinds,
+`charity:acknowledge` for acknowledgements. Node-local actions (roles):
+
+| action                        | roles              | kinds                                   |
+|-------------------------------|--------------------|-----------------------------------------|
+| charity.donation.record       | clerk, supervisor  | donation received                       |
+| charity.disbursement.request  | clerk, supervisor  | disbursement requested                  |
+| charity.acknowledge           | clerk, supervisor  | acknowledged (beneficiary agency)       |
+| charity.fund.manage           | supervisor         | fund created, project created           |
+| charity.allocate              | supervisor         | allocation                              |
+| charity.disbursement.decide   | supervisor         | disbursement approved, cancelled        |
+| charity.expenditure.record    | supervisor         | expenditure                             |
+| charity.refund                | supervisor         | refund                                  |
+| charity.reverse               | supervisor         | reversal                                |
+"""
+
+from __future__ import annotations
+
+from citychain.kinds import KindSpec, Plugin
+from citychain.records import Record
+
+from . import rules
+from .rules import (
+    ACKNOWLEDGED, ALLOCATION, APPROVED, CANCELLED, DONATION, EXPENDITURE, FUND_CREATED, ORGANISATION_KINDS,
+    PROJECT_CREATED, REFUND, REQUESTED, REVERSAL,
+)
+
+__all__ = [
+    "ACKNOWLEDGED", "ALLOCATION", "APPROVED", "CANCELLED", "DONATION", "EXPENDITURE", "FUND_CREATED",
+    "ORGANISATION", "ACKNOWLEDGE", "PLUGIN", "PROJECT_CREATED", "REFUND", "REQUESTED", "REVERSAL",
+]
+
+ORGANISATION = "charity:organisation"
+ACKNOWLEDGE = "charity:acknowledge"
+
+_ACTIONS = {
+    FUND_CREATED: "charity.fund.manage",
+    PROJECT_CREATED: "charity.fund.manage",
+    DONATION: "charity.donation.record",
+    ALLOCATION: "charity.allocate",
+    REQUESTED: "charity.disbursement.request",
+    APPROVED: "charity.disbursement.decide",
+    CANCELLED: "charity.disbursement.decide",
+    EXPENDITURE: "charity.expenditure.record",
+    REFUND: "charity.refund",
+    REVERSAL: "charity.reverse",
+    ACKNOWLEDGED: "charity.acknowledge",
+}
+
+_CLERKS = frozenset({"clerk", "supervisor"})
+_SUPERVISORS = frozenset({"supervisor"})
+
+
+def _organisation(record: Record) -> str:
+    return ORGANISATION
+
+
+def _acknowledge(record: Record) -> str:
+    return ACKNOWLEDGE
+
+
+PLUGIN = Plugin(
+    name="charity",
+    kinds=tuple(
+        KindSpec(kind, _ACTIONS[kind], _acknowledge if kind == ACKNOWLEDGED else _organisation, rules.check, rules.apply)
+        for kind in ORGANISATION_KINDS + (ACKNOWLEDGED,)
+    ),
+    actions=(
+        ("charity.donation.record", _CLERKS, "登记捐赠", "record donations"),
+        ("charity.disbursement.request", _CLERKS, "提出支出申请", "request disbursements"),
+        ("charity.acknowledge", _CLERKS, "确认收到慈善款", "acknowledge charity disbursements"),
+        ("charity.fund.manage", _SUPERVISORS, "设立基金和项目", "create funds and projects"),
+        ("charity.allocate", _SUPERVISORS, "向项目拨付", "allocate funds to projects"),
+        ("charity.disbursement.decide", _SUPERVISORS, "批准或取消支出申请", "approve or cancel disbursements"),
+        ("charity.expenditure.record", _SUPERVISORS, "登记项目支出", "record project expenditure"),
+        ("charity.refund", _SUPERVISORS, "退还捐赠", "refund donations"),
+        ("charity.reverse", _SUPERVISORS, "冲正记录", "reverse records"),
+    ),
+    schema=rules.schema,
+)

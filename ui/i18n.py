@@ -1,0 +1,100 @@
+"""Run-time language switching with Qt translation files.
+
+Source strings are English, wrapped in `self.tr("…")` (or
+`QCoreApplication.translate(context, "…")`); Chinese lives in
+`ui/translations/*_zh_CN.ts` (edit with `pyside6-linguist` or by hand). The
+`.ts` files are compiled to `.qm` with PySide6's own `lrelease` into a cache
+folder on first use, so no build step and nothing generated in the repo.
+
+Switching installs or removes the translators; Qt then sends every widget a
+`QEvent.LanguageChange`, and widgets re-set their texts in `retranslate()`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+
+import PySide6
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LANGUAGES = ("zh_CN", "en")
+DEFAULT_LANGUAGE = "zh_CN"
+_installed: list[QTranslator] = []
+_current = "en"
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "citychain" / "qm"
+
+
+def _lrelease() -> str:
+    return str(Path(PySide6.__file__).resolve().parent / "lrelease")
+
+
+def compiled(ts: Path) -> Path:
+    """The .qm for a .ts file, compiled again whenever the .ts changes."""
+    digest = hashlib.sha256(ts.read_bytes()).hexdigest()[:16]
+    qm = _cache_dir() / f"{ts.stem}-{digest}.qm"
+    if not qm.exists():
+        qm.parent.mkdir(parents=True, exist_ok=True)
+        tmp = qm.with_suffix(".tmp.qm")
+        subprocess.run([_lrelease(), "-silent", str(ts), "-qm", str(tmp)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        tmp.replace(qm)
+    return qm
+
+
+def current_language() -> str:
+    return _current
+
+
+def locale() -> QLocale:
+    """For dates and money: the Chinese or the English (UK-style dates) locale."""
+    if _current == "zh_CN":
+        return QLocale(QLocale.Language.Chinese, QLocale.Country.China)
+    return QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom)
+
+
+def set_language(language: str) -> None:
+    """Switch every window at once; safe to call repeatedly."""
+    global _current
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}")
+    app = QCoreApplication.instance()
+    for translator in _installed:
+        app.removeTranslator(translator)
+    _installed.clear()
+    if language != "en":
+        for ts in sorted(TRANSLATIONS.glob(f"*_{language}.ts")):
+            translator = QTranslator(app)
+            if not translator.load(str(compiled(ts))):
+                raise RuntimeError(f"could not load the translation {ts.name}")
+            app.installTranslator(translator)
+            _installed.append(translator)
+    _current = language
+    QLocale.setDefault(locale())
+    if not _installed:  # removing translators alone sends no LanguageChange
+        from PySide6.QtCore import QEvent
+
+        for widget in _top_level_widgets():
+            QCoreApplication.sendEvent(widget, QEvent(QEvent.Type.LanguageChange))
+
+
+def _top_level_widgets():
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    return app.allWidgets() if isinstance(app, QApplication) else []
+
+
+def money(fen: int) -> str:
+    """Integer fen as yuan for the current locale: ¥1,234.50."""
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{sign}¥{locale().toString(yuan)}.{cents:02d}"
