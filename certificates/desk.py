@@ -22,7 +22,7 @@ from citychain.pki import load_cert, load_sealed_key
 from citychain.records import Leaf, parse_leaf
 
 from . import kinds
-from .commitments import commit_all, new_seed
+from citychain.commitments import commit_all, new_seed
 from .fields import validate
 from .identifiers import CertificateId, parse_certificate_id
 from .pades import SealIdentity, seal_pdf

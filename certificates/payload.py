@@ -23,7 +23,7 @@ from citychain.encoding import EncodingError, b64decode, b64encode
 from citychain.errors import BilingualError
 from citychain.records import Leaf, RecordError, parse_leaf
 
-from .commitments import SALT_BYTES, SEED_BYTES, commitment, salt
+from citychain.commitments import SALT_BYTES, SEED_BYTES, commitment, salt
 
 PROOF_FORMAT = "citychain-certificate-proof/v1"
 PROOF_FILENAME = "certificate-proof.json"

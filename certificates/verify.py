@@ -34,7 +34,7 @@ from citychain.trust import TrustError, TrustState
 from citychain.witnesses import witnessed_by
 
 from . import kinds
-from .commitments import commitment, salt
+from citychain.commitments import commitment, salt
 from .identifiers import InvalidCertificateId, parse_certificate_id
 from .pades import SealProblem, open_sealed_pdf
 from .payload import PayloadError, Proof, open_qr_payload

@@ -2,7 +2,7 @@
 
 A person is committed to as the JSON value `{"name": …}` or
 `{"id_number": …, "name": …}` under the field name `donor` or `beneficiary`,
-with the design §3 scheme (`certificates.commitments`): one random 16-byte
+with the design §3 scheme (`citychain.commitments`): one random 16-byte
 seed per donation or request, kept on the charity node beside the clear
 values. Revealing the field's salt and value opens one commitment and nothing
 else; erasing the seed leaves only an unlinkable hash on the ledger.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from certificates.commitments import commitment, new_seed, opens, salt
+from citychain.commitments import commitment, new_seed, opens, salt
 
 DONOR = "donor"
 BENEFICIARY = "beneficiary"

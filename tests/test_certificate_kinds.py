@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from certificates.commitments import commit_all, new_seed
+from citychain.commitments import commit_all, new_seed
 from certificates.identifiers import CertificateId
 from certificates.kinds import ISSUED, PLUGIN, REINSTATED, REVOKED, SUPERSEDED, SUSPENDED
 from citychain.kinds import RecordRejected

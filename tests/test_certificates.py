@@ -16,7 +16,7 @@ import pypdfium2
 import pytest
 
 from certificates import kinds
-from certificates.commitments import commit_all, new_seed
+from citychain.commitments import commit_all, new_seed
 from certificates.desk import CertificateDesk, DeskError
 from certificates.fields import FieldErrors
 from certificates.identifiers import CertificateId

@@ -4,7 +4,7 @@ the clear (design §3).
     salt_f       = first 16 bytes of HMAC-SHA256(seed, "citychain/salt/v1\\n" ‖ f)
     commitment_f = hex(SHA-256(salt_f ‖ JCS(v)))
 
-One random 16-byte seed per certificate; revealing salt_f and v discloses one
+One random 16-byte seed per document (certificate, donation); revealing salt_f and v discloses one
 field and nothing about the others; erasing the seed (a deletion request)
 leaves only unlinkable hashes on the ledger.
 """
