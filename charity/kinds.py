@@ -85,4 +85,5 @@ PLUGIN = Plugin(
         ("charity.reverse", _SUPERVISORS, "冲正记录", "reverse records"),
     ),
     schema=rules.schema,
+    after_store=rules.after_store,
 )

@@ -233,10 +233,14 @@ def _hex64(value: Any, name: str) -> str:
     return value
 
 
-def _user(body: dict, name: str) -> str:
+def _user(body: dict, name: str, ctx: Context) -> str:
+    """The person who acted: on the node's own appends, the signed-in user and no one else."""
     value = body.get(name)
     if not isinstance(value, str) or not NAME_RE.fullmatch(value):
         raise _reject("MALFORMED", f"{name} 须为本节点的用户名", f"{name} must be a user name", name)
+    if ctx.author is not None and value != ctx.author:
+        raise _reject("NOT_THE_SIGNED_IN_USER", f"{name} 须为当前登录的用户 {ctx.author}",
+                      f"{name} must be the signed-in user {ctx.author}, not {value}", name)
     return value
 
 
@@ -495,7 +499,7 @@ def check_request(record: Record, ctx: Context) -> None:
         raise _reject("MALFORMED", "确认收款的机构须是另一机构", "the acknowledging agency must be another agency",
                       "beneficiary_agency")
     _text(body, "purpose")
-    _user(body, "requested_by")
+    _user(body, "requested_by", ctx)
     _evidence(body)
     _project_has(ctx, project, amount)
 
@@ -535,7 +539,7 @@ def _pending_request(ctx: Context, body: dict) -> tuple[str, str]:
 def check_approval(record: Record, ctx: Context) -> None:
     body = record.body
     _fields(body, ("request", "approved_by"))
-    approver = _user(body, "approved_by")
+    approver = _user(body, "approved_by", ctx)
     requested_by, _ = _pending_request(ctx, body)
     if approver == requested_by:
         raise _reject("SAME_PERSON", "申请人不能批准自己的支出申请，须由另一人批准",
@@ -552,7 +556,7 @@ def apply_approval(record: Record, ctx: Context) -> None:
 def check_cancellation(record: Record, ctx: Context) -> None:
     body = record.body
     _fields(body, ("request", "cancelled_by", "reason"))
-    _user(body, "cancelled_by")
+    _user(body, "cancelled_by", ctx)
     _text(body, "reason")
     _pending_request(ctx, body)
 
@@ -574,7 +578,7 @@ def check_expenditure(record: Record, ctx: Context) -> None:
     _ref(ctx, project, ("project",), "project")
     amount = _amount(body)
     _text(body, "purpose")
-    _user(body, "recorded_by")
+    _user(body, "recorded_by", ctx)
     _evidence(body)
     _project_has(ctx, project, amount)
 
@@ -737,7 +741,7 @@ def check_acknowledgement(record: Record, ctx: Context) -> None:
     _hex64(body["leaf_hash"], "leaf_hash")
     _ident(body, "request")
     _amount(body)
-    _user(body, "acknowledged_by")
+    _user(body, "acknowledged_by", ctx)
     if ctx.conn.execute("SELECT 1 FROM charity_acks WHERE charity=? AND seq=? AND ack_log=?",
                         (charity, seq, ctx.log_id)).fetchone():
         raise _reject("ALREADY_ACKNOWLEDGED", f"已确认过 {charity} 日志第 {seq} 条记录的支出",
@@ -819,7 +823,15 @@ def check(record: Record, ctx: Context) -> None:
 def apply(record: Record, ctx: Context) -> None:
     """Update the index tables for an accepted record (same transaction)."""
     RULES[record.kind][1](record, ctx)
-    resolve_pending_acks(ctx.conn)
+
+
+def after_store(ctx: Context) -> None:
+    """Acknowledgements held until their disbursement arrived are judged as it arrives; a
+    mismatch flags the acknowledging agency's log, naming the record."""
+    for problem in resolve_pending_acks(ctx.conn):
+        (log_id,) = ctx.conn.execute("SELECT id FROM logs WHERE agency=?", (problem.agency,)).fetchone()
+        ctx.flag_invalid(log_id, f"{problem.agency} entry {problem.ack_seq} (charity.acknowledged) breaks a rule: "
+                                 f"{problem.code}: {problem.message}")
 
 
 @dataclass(frozen=True)

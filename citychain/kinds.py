@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from .records import Record
+from .store import set_log_status
 from .trust import ROOT_PERMISSION, TRUST_KINDS, TrustState
 
 
@@ -30,11 +31,22 @@ class RecordRejected(ValueError):
 @dataclass(frozen=True)
 class Context:
     """What a rule may look at: the database inside the appending transaction,
-    and the trust log (e.g. an agency's public attributes)."""
+    the trust log (e.g. an agency's public attributes), and who is appending.
+
+    `author` is the signed-in user's name when this node appends to its own
+    log, so a rule can insist that a body naming the person who acted names
+    that user; it is None when mirroring a peer's log, whose users this node
+    cannot know (there the agency's signature vouches for the names)."""
 
     conn: sqlite3.Connection
     log_id: int
     trust: TrustState | None = None
+    author: str | None = None
+
+    def flag_invalid(self, log_id: int, detail: str) -> None:
+        """Mark a log as breaking a rule that only became checkable now (e.g. a
+        record pointing into another log that has just arrived)."""
+        set_log_status(self.conn, log_id, "invalid", detail)
 
 
 def _no_rule(record: Record, ctx: Context) -> None:
@@ -60,11 +72,15 @@ class Plugin:
     actions: tuple[tuple[str, frozenset[str], str, str], ...] = ()  # (action, roles, zh, en)
     schema: Callable[[sqlite3.Connection], None] | None = None  # create derived tables
     routes: Callable[[object], list] | None = None  # extra HTTP routes, given the node service
+    # after entries are stored, own or a peer's (same transaction): rules that span
+    # logs and could not be judged until now; they flag offending logs with Context.flag_invalid
+    after_store: Callable[[Context], None] | None = None
 
 
 @dataclass
 class KindRegistry:
     specs: dict[str, KindSpec] = field(default_factory=dict)
+    after_store: list[Callable[[Context], None]] = field(default_factory=list)
 
     def register(self, spec: KindSpec) -> None:
         if spec.kind in self.specs:
@@ -85,4 +101,6 @@ class KindRegistry:
         for plugin in plugins:
             for spec in plugin.kinds:
                 registry.register(spec)
+            if plugin.after_store is not None:
+                registry.after_store.append(plugin.after_store)
         return registry

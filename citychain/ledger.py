@@ -112,9 +112,11 @@ class OwnLog:
         self,
         items: Sequence[tuple[str, dict[str, Any]]],
         on_commit: Callable[[Sequence[Leaf]], None] | None = None,
+        author: str | None = None,
     ) -> Appended:
         """Append a batch atomically; `on_commit` runs inside the transaction
-        (for the audit row), so it commits or rolls back with the batch."""
+        (for the audit row), so it commits or rolls back with the batch.
+        `author` is the signed-in user's name, for the kind rules."""
         if self._broken:
             raise LedgerUnavailable(self._broken)
         if not items:
@@ -125,7 +127,7 @@ class OwnLog:
         tip = self.tip
         with self.store.transaction() as conn:
             self._check_tip(tip)
-            ctx = Context(conn, self.head.id, trial or trust)
+            ctx = Context(conn, self.head.id, trial or trust, author)
             leaves, nodes, frontier, last = [], [], tip.frontier, tip.last_hash
             for offset, (kind, body) in enumerate(items):
                 record = Record(self.agency, tip.size + offset, last.hex() if last else GENESIS_PREV, time, kind, body)
@@ -137,6 +139,8 @@ class OwnLog:
             size = tip.size + len(leaves)
             note = sign_checkpoint(Checkpoint(self.origin, size, frontier.root()), self.signer.private_key)
             self._guard_then_store(tip, size, frontier.root(), note, leaves, nodes)
+            for hook in self.kinds.after_store:
+                hook(ctx)
             if on_commit is not None:
                 on_commit(leaves)
         self._broken = None

@@ -31,6 +31,12 @@ class MirrorRejected(CodedError):
         self.seq = seq
 
 
+class _BrokenRule(Exception):
+    def __init__(self, seq: int, detail: str) -> None:
+        super().__init__(detail)
+        self.seq, self.detail = seq, detail
+
+
 @dataclass(frozen=True)
 class Imported:
     agency: str
@@ -89,38 +95,48 @@ def import_entries(
     judge_with = trust.copy() if is_trust_log else trust
     tip = load_tip(store, head)
     frontier, last, nodes, seq = tip.frontier, tip.last_hash, [], head.size
-    with store.transaction() as conn:
-        ctx = Context(conn, head.id, judge_with)
-        for seq, data in enumerate(leaves, start=head.size):
-            try:
-                leaf = parse_leaf(data)
-                check_chain(leaf, agency, seq, last)
-                spec = kinds.get(leaf.record.kind)
-                if is_trust_log:
-                    judge_with.apply(leaf)
-                else:
-                    judge_with.judge(leaf, spec.permission(leaf.record))
-                spec.check(leaf.record, ctx)
-                spec.apply(leaf.record, ctx)
-            except (RecordError, TrustError, RecordRejected) as exc:
-                raise MirrorRejected(getattr(exc, "code", "INVALID"), f"{agency} entry {seq}: {exc}", seq) from exc
-            frontier, new_nodes = frontier.append(leaf.hash)
-            nodes.extend(new_nodes)
-            last = leaf.hash
-        root = frontier.root()
-        if new_size == checkpoint.size:
-            if root != checkpoint.root:
-                raise MirrorRejected("ROOT_MISMATCH", f"{agency}: the entries do not produce the checkpoint's root")
-        else:
-            try:
-                merkle.verify_consistency(new_size, checkpoint.size, root, checkpoint.root, proof)
-            except merkle.ProofError as exc:
-                raise MirrorRejected("INCONSISTENT", f"{agency}: entries up to {new_size} are not part of the checkpoint: {exc}") from exc
-        store.insert_batch(head.id, head.size, list(leaves), nodes)
-        if new_size == checkpoint.size:
-            store.set_head(head.id, checkpoint.size, checkpoint.root, note)
-        else:
-            store.set_size(head.id, new_size, root)
+    try:
+        with store.transaction() as conn:
+            ctx = Context(conn, head.id, judge_with)
+            for seq, data in enumerate(leaves, start=head.size):
+                try:
+                    leaf = parse_leaf(data)
+                    check_chain(leaf, agency, seq, last)
+                    spec = kinds.get(leaf.record.kind)
+                    if is_trust_log:
+                        judge_with.apply(leaf)
+                    else:
+                        judge_with.judge(leaf, spec.permission(leaf.record))
+                except (RecordError, TrustError, RecordRejected) as exc:
+                    raise MirrorRejected(getattr(exc, "code", "INVALID"), f"{agency} entry {seq}: {exc}", seq) from exc
+                try:
+                    spec.check(leaf.record, ctx)
+                    spec.apply(leaf.record, ctx)
+                except RecordRejected as exc:  # signed by its author, yet breaks a rule: the log is at fault
+                    raise _BrokenRule(seq, f"{agency} entry {seq} ({leaf.record.kind}) breaks a rule: {exc.code}: "
+                                           f"{exc.message_zh} / {exc.message_en}") from exc
+                frontier, new_nodes = frontier.append(leaf.hash)
+                nodes.extend(new_nodes)
+                last = leaf.hash
+            root = frontier.root()
+            if new_size == checkpoint.size:
+                if root != checkpoint.root:
+                    raise MirrorRejected("ROOT_MISMATCH", f"{agency}: the entries do not produce the checkpoint's root")
+            else:
+                try:
+                    merkle.verify_consistency(new_size, checkpoint.size, root, checkpoint.root, proof)
+                except merkle.ProofError as exc:
+                    raise MirrorRejected("INCONSISTENT", f"{agency}: entries up to {new_size} are not part of the checkpoint: {exc}") from exc
+            store.insert_batch(head.id, head.size, list(leaves), nodes)
+            if new_size == checkpoint.size:
+                store.set_head(head.id, checkpoint.size, checkpoint.root, note)
+            else:
+                store.set_size(head.id, new_size, root)
+            for hook in kinds.after_store:
+                hook(ctx)
+    except _BrokenRule as broken:
+        store.set_status(head.id, "invalid", broken.detail)
+        raise MirrorRejected("LOG_INVALID", broken.detail, broken.seq) from broken.__cause__
     if is_trust_log:
         trust.adopt(judge_with)
     return Imported(agency, head.size, new_size)

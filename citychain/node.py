@@ -216,7 +216,7 @@ class Node:
                 self.users.require_current(user)
                 for action in sorted({self.kinds.get(kind).action for kind, _ in items}):
                     self.users.require(user, action)
-            return self.own.append(items, on_commit=audit)
+            return self.own.append(items, on_commit=audit, author=user.name if user is not None else None)
 
     def bootstrap_trust_log(self, name_zh: str, name_en: str) -> Appended:
         """The root authority's first record: it registers itself with its key."""

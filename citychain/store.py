@@ -120,6 +120,11 @@ class SqliteNodes:
         return [self.node(level, index) for level, index in coords]
 
 
+def set_log_status(conn: sqlite3.Connection, log_id: int, status: str, detail: str) -> None:
+    """ok, forked or invalid (with what and why): a log not ok takes nothing more in."""
+    conn.execute("UPDATE logs SET status=?, status_detail=? WHERE id=?", (status, detail, log_id))
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -179,7 +184,7 @@ class Store:
         self.conn.execute("UPDATE checkpoints SET note=? WHERE log=? AND size=?", (note, log_id, size))
 
     def set_status(self, log_id: int, status: str, detail: str) -> None:
-        self.conn.execute("UPDATE logs SET status=?, status_detail=? WHERE id=?", (status, detail, log_id))
+        set_log_status(self.conn, log_id, status, detail)
 
     # -- entries and tree -------------------------------------------------
     def insert_batch(

@@ -4,6 +4,8 @@ node mirroring a hand-built log that breaks a rule rejects it."""
 
 from __future__ import annotations
 
+import itertools
+
 from pathlib import Path
 
 import pytest
@@ -59,6 +61,19 @@ def hand_built_log(signer: Signer, agency: str, items, clock, start: int = 0, pr
 def checkpoint_over(leaves: list[bytes], signer: Signer, agency: str) -> str:
     return sign_checkpoint(Checkpoint(f"citychain/demo/{agency}", len(leaves), merkle.MemoryTree(leaves).root()),
                            signer.private_key)
+
+
+ACTOR_FIELDS = ("requested_by", "approved_by", "cancelled_by", "recorded_by", "acknowledged_by")
+
+
+def append_as_actors(node: Node, items) -> None:
+    """Append each run of items as the user its body names as acting (the node
+    insists on it), the supervisor where no one is named."""
+    def actor(item) -> str:
+        return next((item[1][f] for f in ACTOR_FIELDS if f in item[1]), "supervisor")
+
+    for name, run in itertools.groupby(items, key=actor):
+        node.append(sign_in(node, name), list(run))
 
 
 def log_of(node: Node, agency: str) -> tuple[list[bytes], str]:
@@ -198,16 +213,28 @@ def test_approver_must_not_be_the_requester(charity):
     assert "second person" in error.message_en and "另一人" in error.message_zh
 
 
+def test_the_person_named_as_acting_is_the_signed_in_user(charity):
+    supervisor, clerk = sign_in(charity, "supervisor"), sign_in(charity, "clerk")
+    charity.append(supervisor, [b.allocation("A1", "F1", "P1", 10_000)])
+    # a supervisor cannot file a request in a clerk's name and then approve it as the "second person"
+    error = refused(charity, supervisor, [b.request("R1", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk")],
+                    "NOT_THE_SIGNED_IN_USER")
+    assert error.field == "requested_by" and "supervisor" in error.message_en
+    charity.append(clerk, [b.request("R1", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk")])
+    refused(charity, supervisor, [b.approval("R1", "admin")], "NOT_THE_SIGNED_IN_USER")
+    refused(charity, supervisor, [b.cancellation("R1", "clerk", "x")], "NOT_THE_SIGNED_IN_USER")
+
+
 def test_no_double_approval_or_cancellation(charity):
-    supervisor = sign_in(charity, "supervisor")
-    charity.append(supervisor, [b.allocation("A1", "F1", "P1", 10_000),
-                                b.request("R1", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk"),
-                                b.request("R2", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk"),
-                                b.approval("R1", "supervisor"), b.cancellation("R2", "supervisor", "重复")])
-    error = refused(charity, supervisor, [b.approval("R1", "boss")], "BAD_STATE")
+    supervisor, clerk = sign_in(charity, "supervisor"), sign_in(charity, "clerk")
+    charity.append(supervisor, [b.allocation("A1", "F1", "P1", 10_000)])
+    charity.append(clerk, [b.request("R1", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk"),
+                           b.request("R2", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk")])
+    charity.append(supervisor, [b.approval("R1", "supervisor"), b.cancellation("R2", "supervisor", "重复")])
+    error = refused(charity, supervisor, [b.approval("R1", "supervisor")], "BAD_STATE")
     assert error.message_en == "disbursement request R1 is already approved"
-    refused(charity, supervisor, [b.cancellation("R1", "boss", "x")], "BAD_STATE")
-    refused(charity, supervisor, [b.approval("R2", "boss")], "BAD_STATE")
+    refused(charity, supervisor, [b.cancellation("R1", "supervisor", "x")], "BAD_STATE")
+    refused(charity, supervisor, [b.approval("R2", "supervisor")], "BAD_STATE")
     refused(charity, supervisor, [b.reversal("V1", "R2", "x")], "NOT_REVERSIBLE")
     charity.append(supervisor, [b.reversal("V1", "R1", "银行退回 / bank returned it")])
     refused(charity, supervisor, [b.reversal("V2", "R1", "x")], "BAD_STATE")
@@ -219,8 +246,8 @@ def test_no_double_approval_or_cancellation(charity):
     (b.allocation("A9", "P1", "P1", 100), "WRONG_KIND", "fund"),
     (b.allocation("A9", "F9", "P1", 100), "UNKNOWN_REFERENCE", "fund"),
     (b.refund("RF", "F1", 100, "x"), "WRONG_KIND", "receipt"),
-    (b.approval(make_receipt(1), "boss"), "WRONG_KIND", "request"),
-    (b.request("R9", "F1", 100, BENEF_C, CIVIL, "x", "clerk"), "WRONG_KIND", "project"),
+    (b.approval(make_receipt(1), "supervisor"), "WRONG_KIND", "request"),
+    (b.request("R9", "F1", 100, BENEF_C, CIVIL, "x", "supervisor"), "WRONG_KIND", "project"),
     (b.reversal("V9", "F1", "x"), "NOT_REVERSIBLE", "target"),
     (b.reversal("V9", "nothing", "x"), "UNKNOWN_REFERENCE", "target"),
     (b.donation(make_receipt(1), "F1", 100, "bank", DONOR_C), "DUPLICATE", "receipt"),
@@ -272,18 +299,21 @@ def test_a_mirroring_node_rejects_a_hand_built_log_that_breaks_a_rule(demo_city,
     with open_node(demo_city, CIVIL) as peer:
         with pytest.raises(MirrorRejected) as caught:
             peer.import_log(CHARITY, f"citychain/demo/{CHARITY}", 0, leaves, checkpoint_over(leaves, signer, CHARITY))
-        assert (caught.value.code, caught.value.seq) == (code, seq)
+        assert (caught.value.code, caught.value.seq) == ("LOG_INVALID", seq)
+        assert code in str(caught.value) and f"entry {seq}" in str(caught.value)
         assert size(peer) == 0
         assert peer.store.conn.execute("SELECT COUNT(*) FROM charity_items").fetchone() == (0,)
+        head = peer.store.head(CHARITY)
+        assert head.status == "invalid" and f"entry {seq}" in head.status_detail  # flagged, named, kept
     violation = first_violation(parse_leaf(data).record for data in leaves)
     assert (violation.code, violation.seq) == (code, seq)
 
 
 def test_an_honest_log_has_no_violation_and_mirrors(charity, demo_city):
     supervisor = sign_in(charity, "supervisor")
-    charity.append(supervisor, [b.allocation("A1", "F1", "P1", 15_000),
-                                b.request("R1", "P1", 6_000, BENEF_C, CIVIL, "x", "clerk"), b.approval("R1", "supervisor"),
-                                b.refund("RF", make_receipt(2), 5_000, "x")])
+    charity.append(supervisor, [b.allocation("A1", "F1", "P1", 15_000)])
+    charity.append(sign_in(charity, "clerk"), [b.request("R1", "P1", 6_000, BENEF_C, CIVIL, "x", "clerk")])
+    charity.append(supervisor, [b.approval("R1", "supervisor"), b.refund("RF", make_receipt(2), 5_000, "x")])
     leaves, _ = log_of(charity, CHARITY)
     assert first_violation(parse_leaf(data).record for data in leaves) is None
     with open_node(demo_city, CIVIL) as peer:
@@ -298,10 +328,10 @@ def test_an_honest_log_has_no_violation_and_mirrors(charity, demo_city):
 def approved(charity):
     """R1 (60 yuan, to be acknowledged by civil affairs) approved; R2 pending."""
     supervisor = sign_in(charity, "supervisor")
-    charity.append(supervisor, [b.allocation("A1", "F1", "P1", 15_000),
-                                b.request("R1", "P1", 6_000, BENEF_C, CIVIL, "助学金", "clerk"),
-                                b.request("R2", "P1", 1_000, BENEF_C, CIVIL, "助学金", "clerk"),
-                                b.approval("R1", "supervisor")])
+    charity.append(supervisor, [b.allocation("A1", "F1", "P1", 15_000)])
+    charity.append(sign_in(charity, "clerk"), [b.request("R1", "P1", 6_000, BENEF_C, CIVIL, "助学金", "clerk"),
+                                               b.request("R2", "P1", 1_000, BENEF_C, CIVIL, "助学金", "clerk")])
+    charity.append(supervisor, [b.approval("R1", "supervisor")])
     return charity
 
 
@@ -366,10 +396,12 @@ def test_a_held_acknowledgement_that_does_not_match_is_flagged(approved, demo_ci
     ack_log = hand_built_log(signer, CIVIL, [("charity.acknowledged", wrong)], clock)
     with open_node(demo_city, "market-regulation") as third:
         third.import_log(CIVIL, f"citychain/demo/{CIVIL}", 0, ack_log, checkpoint_over(ack_log, signer, CIVIL))
+        assert third.store.head(CIVIL).status == "ok"  # its disbursement is not here yet: held
         mirror(approved, third, CHARITY)
-        assert invalid_acks(third.store.conn) == ()
-        (problem,) = resolve_pending_acks(third.store.conn)
-        assert invalid_acks(third.store.conn) == (problem,)
+        (problem,) = invalid_acks(third.store.conn)
         assert (problem.agency, problem.ack_seq, problem.charity, problem.seq, problem.code) == (
             CIVIL, 0, CHARITY, seq, "ACK_MISMATCH")
+        head = third.store.head(CIVIL)  # judged as the charity's log arrived, and the acknowledging log flagged
+        assert head.status == "invalid" and "entry 0" in head.status_detail and "ACK_MISMATCH" in head.status_detail
+        assert resolve_pending_acks(third.store.conn) == ()
         assert trace_donation(third.store.conn, make_receipt(2)).amount_in("acknowledged") == 0

@@ -22,7 +22,7 @@ from charity.receipts import InvalidReceipt, make_receipt, parse_receipt
 from charity.trace import EXTRA_STATES, STATES, TraceError, donations, fund_totals, project_totals, trace_donation
 from citychain.kinds import RecordRejected
 
-from test_charity_rules import CHARITY, CIVIL, mirror, open_node, sign_in, size
+from test_charity_rules import CHARITY, CIVIL, append_as_actors, mirror, open_node, sign_in, size
 
 import pytest
 
@@ -272,10 +272,10 @@ def test_random_histories_trace_exactly(demo_city, ops, acks):
             event(f"{op[0]} {'accepted' if valid else 'refused'}")
             before = size(node)
             if valid:
-                node.append(supervisor, [item])
+                append_as_actors(node, [item])
             else:
                 with pytest.raises(RecordRejected):
-                    node.append(supervisor, [item])
+                    append_as_actors(node, [item])
                 assert size(node) == before
 
         approved = [rid for rid, r in model.requests.items() if r["status"] in ("approved", "reversed")]
@@ -329,7 +329,7 @@ def test_fifo_worked_example(demo_city):
         node.append(s, [b.fund("F", "基金", "Fund", 100_000), b.project("P", "F", "项目", "Project", 100_000),
                         b.donation(d1, "F", 10_000, "cash", DONOR_C), b.donation(d2, "F", 20_000, "bank", DONOR_C),
                         b.donation(d3, "F", 30_000, "online", DONOR_C, anonymous=True)])
-        node.append(s, [b.allocation("A1", "F", "P", 15_000),  # all of d1, 50 of d2
+        append_as_actors(node, [b.allocation("A1", "F", "P", 15_000),  # all of d1, 50 of d2
                         b.refund("RF", d2, 5_000, "捐赠人要求"),  # d2's newest 50 yuan
                         b.request("R1", "P", 12_000, BENEF_C, CIVIL, "助学金", "clerk"),  # d1 100, d2 20
                         b.approval("R1", "supervisor"),
@@ -338,7 +338,7 @@ def test_fifo_worked_example(demo_city):
                         b.expenditure("E1", "P", 1_000, "文具", "supervisor"),  # d2 10
                         b.reversal("V1", "R1", "银行退回")])  # R1's 120 yuan held in P again
         # R1's freed place is the project's oldest money again: R3 takes it first, then 10 yuan of A2 (d2).
-        node.append(s, [b.request("R3", "P", 13_000, BENEF_C, CIVIL, "助学金", "clerk")])
+        append_as_actors(node, [b.request("R3", "P", 13_000, BENEF_C, CIVIL, "助学金", "clerk")])
         conn = node.store.conn
         expect = {
             d1: {"pending": 10_000},
@@ -409,9 +409,9 @@ def test_hot_queries_use_their_indexes(demo_city):
         node.append(s, [b.fund("F", "基金", "Fund"), b.project("P", "F", "项目", "Project", 10**9)] +
                     [b.donation(make_receipt(i), "F", 5_000, "bank", DONOR_C) for i in range(1, 6)])
         node.store.conn.set_trace_callback(seen.append)
-        node.append(s, [b.allocation("A1", "F", "P", 12_000), b.refund("RF", make_receipt(5), 1_000, "x"),
+        append_as_actors(node, [b.allocation("A1", "F", "P", 12_000), b.refund("RF", make_receipt(5), 1_000, "x"),
                         b.request("R1", "P", 3_000, BENEF_C, CIVIL, "x", "clerk"), b.approval("R1", "supervisor"),
-                        b.request("R2", "P", 3_000, BENEF_C, CIVIL, "x", "clerk"), b.cancellation("R2", "s", "x"),
+                        b.request("R2", "P", 3_000, BENEF_C, CIVIL, "x", "clerk"), b.cancellation("R2", "supervisor", "x"),
                         b.expenditure("E1", "P", 1_000, "x", "supervisor"), b.reversal("V1", "E1", "x"),
                         b.reversal("V2", make_receipt(4), "x"), b.allocation("A2", "F", "P", 1_000),
                         b.reversal("V3", "A2", "x"), b.reversal("V4", "R1", "x")])

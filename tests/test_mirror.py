@@ -85,7 +85,7 @@ def hostile_cases(signer: Signer, other: Signer, clock):
         "bad signature": ("BAD_SIGNATURE", good + [forge(record_bytes(1, prev, '{"amount":1}'), signer, flip_sig=True)]),
         "key before its window": ("KEY_NOT_YET_VALID", one('{"amount":1}', time="2020-01-01T00:00:00.000Z")),
         "another agency's key": ("UNKNOWN_KEY", good + [forge(record_bytes(1, prev, '{"amount":1}'), other)]),
-        "rule broken": ("BAD_AMOUNT", one('{"amount":-1}')),
+        "rule broken": ("LOG_INVALID", one('{"amount":-1}')),
         "unknown kind": ("UNKNOWN_KIND", one('{"amount":1}', kind="test.other")),
     }
 
@@ -105,6 +105,10 @@ def test_hostile_entries_are_rejected_and_nothing_is_stored(demo_city, clock, ca
         head = node.store.head("market-regulation")
         assert head.size == 0
         assert node.store.conn.execute("SELECT COUNT(*) FROM entries WHERE log=?", (head.id,)).fetchone()[0] == 0
+        # a correctly signed record that breaks a rule is the author's fault: the log is flagged, not just refused
+        assert head.status == ("invalid" if code == "LOG_INVALID" else "ok")
+        if code == "LOG_INVALID":
+            assert "entry 1" in head.status_detail and "BAD_AMOUNT" in head.status_detail
 
 
 def test_an_agency_writing_a_kind_it_may_not_is_rejected(demo_city, clock):
