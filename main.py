@@ -14,14 +14,23 @@ from typing import Sequence
 
 
 def plugins() -> Sequence:
-    """Domain packages plug their record kinds in here (charity follows)."""
+    """Domain packages plug their record kinds in here."""
     from certificates.kinds import PLUGIN as certificates
+    from charity.kinds import PLUGIN as charity
 
-    return (certificates,)
+    return (certificates, charity)
+
+
+def document_verifiers() -> Sequence:
+    """Documents `verify` recognises besides certificates (by QR prefix or proof file)."""
+    from charity.verify import RECEIPTS
+
+    return (RECEIPTS,)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from certificates import cli as certificates_cli
+    from charity import cli as charity_cli
     from citychain import cli as ledger_cli
     from democity import cli as demo_cli
 
@@ -31,13 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo_cli.register(sub, plugins)
     ledger_cli.register(sub, plugins)
-    certificates_cli.register(sub, plugins)
+    certificates_cli.register(sub, plugins, documents=document_verifiers)
+    charity_cli.register(sub, plugins)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("--home") or argv[0].startswith("--node"):
+    if not argv or argv[0].startswith(("--home", "--node", "--ca-file", "--language")):
         from ui.app import run
 
         return run(argv)

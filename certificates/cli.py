@@ -10,16 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from citychain.cli import open_node, signed_in
+from citychain.documents.checks import qr_from_image
+from citychain.documents.dispatch import VerifyPlace, claiming_pdf, claiming_qr
 from citychain.files import write_atomic
 
 from . import kinds
 from .desk import CertificateDesk
 from .fields import FieldErrors
+from .qr_text import PREFIX
 from .types import BY_ID
-from .verify import DEFAULT_MAX_AGE_S, HomeStatus, NodeStatus, Verifier, VerifierConfig
+from .verify import DEFAULT_MAX_AGE_S, HomeStatus, NodeStatus, Verdict, Verifier, VerifierConfig
 
 
 def _fields(pairs: list[str]) -> dict[str, str]:
@@ -119,16 +123,37 @@ def _verifier(args: argparse.Namespace) -> Verifier:
     return verifier
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    verifier = _verifier(args)
+def _place(args: argparse.Namespace, verifier: Verifier) -> VerifyPlace:
+    home = Path(args.home) if args.home else None
+    return VerifyPlace(verifier.config, home, args.node, args.ca, args.max_age, verifier.clock)
+
+
+def _verify_any(args: argparse.Namespace, verifier: Verifier):
+    """A certificate's Verdict, or the outcome of the package whose document
+    this is (a donation receipt …: claimed by its QR prefix or proof file name)."""
+    documents = tuple(args.documents()) if args.documents else ()
+    place = _place(args, verifier)
     if args.qr:
-        verdict = verifier.qr(args.qr)
-    elif args.image:
-        verdict = verifier.image(Path(args.image).read_bytes())
-    elif args.file:
-        verdict = verifier.pdf(Path(args.file).read_bytes())
-    else:
-        raise ValueError("给出 FILE.pdf、--qr TEXT 或 --image FILE / give FILE.pdf, --qr TEXT or --image FILE")
+        other = claiming_qr(documents, args.qr)
+        return other.verify_qr(args.qr, place) if other else verifier.qr(args.qr)
+    if args.image:
+        text, problem = qr_from_image(Path(args.image).read_bytes(), (PREFIX, *(d.qr_prefix for d in documents)))
+        if text is None:
+            return Verdict("MALFORMED", problem[0], problem[1], source="image")
+        other = claiming_qr(documents, text)
+        return other.verify_qr(text, place, source="image") if other else replace(verifier.qr(text), source="image")
+    if args.file:
+        data = Path(args.file).read_bytes()
+        other = claiming_pdf(documents, data)
+        return other.verify_pdf(data, place) if other else verifier.pdf(data)
+    raise ValueError("给出 FILE.pdf、--qr TEXT 或 --image FILE / give FILE.pdf, --qr TEXT or --image FILE")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    verdict = _verify_any(args, _verifier(args))
+    if not isinstance(verdict, Verdict):
+        print(json.dumps(verdict.to_json(), ensure_ascii=False, indent=1) if args.json else verdict.text())
+        return 0 if verdict.ok else 1
     if args.json:
         print(json.dumps(verdict.to_json(), ensure_ascii=False, indent=1))
     else:
@@ -148,7 +173,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if verdict.ok else 1
 
 
-def register(sub: argparse._SubParsersAction, plugins) -> None:
+def register(sub: argparse._SubParsersAction, plugins, documents=None) -> None:
+    """`documents`: a callable giving the other packages' document verifiers
+    (`citychain.documents.dispatch.DocumentVerifier`), asked only when `verify` runs."""
     def command(parser: argparse.ArgumentParser, func, writes: bool = True) -> argparse.ArgumentParser:
         parser.add_argument("--home", required=True, help="the agency's node home")
         parser.add_argument("--user", required=True, help="sign in as (password: CITYCHAIN_PASSWORD or prompt)")
@@ -185,9 +212,9 @@ def register(sub: argparse._SubParsersAction, plugins) -> None:
     p = command(sub.add_parser("erase", help="a deletion request: erase the personal data (supervisor)"), cmd_erase)
     p.add_argument("id")
 
-    p = sub.add_parser("verify", help="verify a certificate: exit 0 only when VALID")
-    p.add_argument("file", nargs="?", help="a certificate PDF")
-    p.add_argument("--qr", help="the text of a certificate's QR code")
+    p = sub.add_parser("verify", help="verify a certificate or another CityChain document: exit 0 only when VALID")
+    p.add_argument("file", nargs="?", help="a certificate PDF (or a donation receipt PDF …)")
+    p.add_argument("--qr", help="the text of a certificate's (or a receipt's) QR code")
     p.add_argument("--image", help="a photo or scan of the page")
     p.add_argument("--trust", help="a trust bundle (trust export) as this verifier's configuration")
     where = p.add_mutually_exclusive_group()
@@ -196,4 +223,4 @@ def register(sub: argparse._SubParsersAction, plugins) -> None:
     p.add_argument("--ca", help="CA file for an HTTPS --node")
     p.add_argument("--max-age", type=int, default=DEFAULT_MAX_AGE_S, help="seconds a node's copy may lag")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_verify, plugins=plugins)
+    p.set_defaults(func=cmd_verify, plugins=plugins, documents=documents)

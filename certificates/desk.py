@@ -23,10 +23,10 @@ from citychain.records import Leaf, parse_leaf
 
 from . import kinds
 from citychain.commitments import commit_all, new_seed
+from citychain.documents.pades import SealIdentity, seal_pdf
 from .fields import validate
 from .identifiers import CertificateId, parse_certificate_id
-from .pades import SealIdentity, seal_pdf
-from .payload import Proof, qr_payload
+from .payload import PROOF_FILENAME, Proof, qr_payload
 from .pdf_layout import PrintedCertificate, PrintedField, render_pdf
 from .qr_text import encode_qr_text
 from .types import CHOICE, CITY_TIME, MONEY, LicenceType, licence_type
@@ -238,4 +238,4 @@ class CertificateDesk:
         when = self.node.clock.now()
         page = render_pdf(self._printed(status, proof), creation_date=when)
         reason = "电子证照 / electronic licence " + cert_id
-        return seal_pdf(page, proof.to_bytes(), self.seal, when, reason)
+        return seal_pdf(page, proof.to_bytes(), self.seal, when, reason, attachment_name=PROOF_FILENAME)

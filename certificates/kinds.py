@@ -176,6 +176,7 @@ PLUGIN = Plugin(
 
 
 def _routes(service):
-    from .status import routes
+    """The public status route, then the counters' desk (Starlette only where a node serves HTTP)."""
+    from . import desk_routes, status
 
-    return routes(service)
+    return status.routes(service) + desk_routes.routes(service)

@@ -18,22 +18,28 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import cache, lru_cache
+from datetime import datetime
 
 import segno
-from reportlab.lib.colors import Color, black, white
+from reportlab.lib.colors import Color, white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from resources import cjk_font_path
-
-from .seal import draw_seal
+from citychain.documents.furniture import FRAME, GREY, LABEL_BG, RULE
+from citychain.documents.furniture import frame as _frame
+from citychain.documents.furniture import ornament as _ornament
+from citychain.documents.seal import draw_seal
+from citychain.documents.typeset import FONT_NAME, INK, QR_QUIET
+from citychain.documents.typeset import draw_lines as _lines
+from citychain.documents.typeset import draw_qr as _draw_qr
+from citychain.documents.typeset import draw_text as _text
+from citychain.documents.typeset import font as _font
+from citychain.documents.typeset import pdf_date as _pdf_date
+from citychain.documents.typeset import qr_symbol as _qr
+from citychain.documents.typeset import text_width as _width
+from citychain.documents.typeset import wrap_text as _wrap
 
 
 @dataclass(frozen=True)
@@ -58,18 +64,11 @@ class PrintedCertificate:
     void_reason: tuple[str, str] | None = None  # (zh, en), e.g. ("已撤销", "REVOKED")
 
 
-FONT_NAME = "CityChainCJK"
-
 PAGE_W, PAGE_H = A4
 MARGIN = 15 * mm
 X0, X1 = MARGIN, PAGE_W - MARGIN
 CONTENT_W = X1 - X0
 
-INK = Color(0.10, 0.10, 0.12)
-GREY = Color(0.38, 0.38, 0.42)
-RULE = Color(0.72, 0.66, 0.55)
-FRAME = Color(0.62, 0.47, 0.22)
-LABEL_BG = Color(0.975, 0.955, 0.915)
 VOID_RED = Color(0.82, 0.04, 0.04)
 
 # Where the table starts, below the header of page 1 and of later pages.
@@ -87,7 +86,6 @@ RUN_ON_SIZES = (10.5, 10.0, 9.5, 9.0)  # when the table must run on to further p
 # The bottom band of page 1.
 QR_MIN_MODULES_MM = 42 * mm  # the modules area, quiet zone not included
 QR_MIN_MODULE = 0.5 * mm  # big enough to scan from paper and to decode at 150 dpi
-QR_QUIET = 4  # modules
 VERIFY_W = 64 * mm
 SEAL_RADIUS = 20 * mm
 FOOTER_Y = 11 * mm
@@ -100,13 +98,6 @@ _VERIFY_STEPS = (  # (zh, en)
     ("本文件内嵌证明文件并带有数字签章。", "This PDF carries an embedded proof file and a digital seal."),
     ("撤销状态在线核验。", "Revocation is checked online."),
 )
-
-
-@cache
-def _font() -> str:
-    """Register the CJK font once per process (parsing the .ttc is the slow part)."""
-    pdfmetrics.registerFont(TTFont(FONT_NAME, str(cjk_font_path()), subfontIndex=0))
-    return FONT_NAME
 
 
 def render_pdf(doc: PrintedCertificate, *, creation_date: datetime | None = None) -> bytes:
@@ -157,12 +148,6 @@ def render_pdf(doc: PrintedCertificate, *, creation_date: datetime | None = None
     return buf.getvalue()
 
 
-@lru_cache(maxsize=32)
-def _qr(text: str) -> segno.QRCode:
-    """The symbol (choosing its mask is ~25 ms for a long text; reprints reuse it)."""
-    return segno.make(text, error="q", boost_error=False, micro=False)
-
-
 def _display_time(stamp: str) -> str:
     """"2026-03-01T08:00:00.000Z" as "2026-03-01 08:00:00 UTC"; anything else as given."""
     try:
@@ -178,114 +163,7 @@ def _display_time(stamp: str) -> str:
     return f"{text} UTC{when.strftime('%z')[:3]}:{when.strftime('%z')[3:]}"
 
 
-def _pdf_date(creation_date: datetime | None, issued_at: str) -> str | None:
-    when = creation_date
-    if when is None:
-        try:
-            when = datetime.fromisoformat(issued_at)
-        except ValueError:
-            return None  # reportlab's fixed invariant date
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime("D:%Y%m%d%H%M%S+00'00'")
-
-
 # ---------------------------------------------------------------- text
-
-_CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-_TOKEN_RE = re.compile(rf"[^\s{_CJK}]+|\s|.")
-_NO_LINE_START = frozenset("，。、；：！？）》」』】〕〉”’,.;:!?)]}%…·")
-_NO_LINE_END = frozenset("（《「『【〔〈“‘([{")
-
-
-@cache
-def _em(ch: str) -> float:
-    return pdfmetrics.stringWidth(ch, FONT_NAME, 1000) / 1000
-
-
-def _width(text: str, size: float) -> float:
-    return size * sum(_em(ch) for ch in text)
-
-
-def _wrap(text: str, size: float, width: float) -> list[str]:
-    """Lines no wider than `width`: Chinese breaks between any two characters
-    (but not before a closing mark or after an opening one), Latin between words."""
-    return list(_wrap_em(text, width / size))
-
-
-@lru_cache(maxsize=128)
-def _tokens(para: str) -> tuple[tuple[str, float], ...]:
-    """The paragraph's break units with their widths in em."""
-    return tuple((tok, sum(_em(ch) for ch in tok)) for tok in _TOKEN_RE.findall(para))
-
-
-@lru_cache(maxsize=128)
-def _wrap_em(text: str, width: float) -> tuple[str, ...]:
-    lines: list[str] = []
-    for para in text.split("\n"):
-        line: list[tuple[str, float]] = []
-        used = 0.0
-        for tok, w in _tokens(para):
-            if w > width and len(tok) > 1:  # a word longer than the line: break it anywhere
-                pieces = [(ch, _em(ch)) for ch in tok]
-            else:
-                pieces = [(tok, w)]
-            for tok, w in pieces:
-                space = tok.isspace()
-                if used + w <= width or (not line and not space):
-                    if line or not space:  # no line starts with a space
-                        line.append((tok, w))
-                        used += w
-                    continue
-                if space:  # break at the space, dropping it
-                    lines.append("".join(t for t, _ in line).rstrip())
-                    line, used = [], 0.0
-                    continue
-                carry: list[tuple[str, float]] = []
-                last = line[-1][0]
-                if len(line) > 1 and not last.isspace() and (tok[0] in _NO_LINE_START or last in _NO_LINE_END):
-                    carry.append(line.pop())
-                lines.append("".join(t for t, _ in line).rstrip())
-                line = carry + [(tok, w)]
-                used = sum(w for _, w in line)
-        lines.append("".join(t for t, _ in line).rstrip())
-    return tuple(lines)
-
-
-def _text(c: Canvas, x: float, y: float, text: str, size: float, color: Color = INK,
-          *, anchor: str = "left", space: float = 0.0, bold: bool = False) -> None:
-    width = _width(text, size) + space * max(0, len(text) - 1)
-    if anchor == "centre":
-        x -= width / 2
-    elif anchor == "right":
-        x -= width
-    c.saveState()  # character spacing and render mode outlive BT/ET: keep them local
-    t = c.beginText(x, y)
-    t.setFont(FONT_NAME, size)
-    t.setFillColor(color)
-    if space:
-        t.setCharSpace(space)
-    if bold:
-        c.setStrokeColor(color)
-        c.setLineWidth(size * 0.03)
-        t.setTextRenderMode(2)
-    t.textOut(text)
-    c.drawText(t)
-    c.restoreState()
-
-
-def _lines(c: Canvas, x: float, top: float, lines: list[str], size: float, leading: float,
-           color: Color = INK) -> None:
-    """Lines set downwards from `top` (the top of the first line's em box)."""
-    if not lines:
-        return
-    t = c.beginText(x, top - size * 0.86)
-    t.setFont(FONT_NAME, size, leading)
-    t.setFillColor(color)
-    for line in lines:
-        t.textLine(line)
-    c.drawText(t)
-
 
 # ---------------------------------------------------------------- the table
 
@@ -425,17 +303,6 @@ _BANNER_H = 10 * mm
 _BANNER_SPACE = _BANNER_H + 3 * mm
 
 
-def _frame(c: Canvas) -> None:
-    """A double rule round the page, as on a printed certificate."""
-    c.saveState()
-    c.setStrokeColor(FRAME)
-    c.setLineWidth(1.6)
-    c.rect(8 * mm, 8 * mm, PAGE_W - 16 * mm, PAGE_H - 16 * mm, stroke=1, fill=0)
-    c.setLineWidth(0.5)
-    c.rect(9.6 * mm, 9.6 * mm, PAGE_W - 19.2 * mm, PAGE_H - 19.2 * mm, stroke=1, fill=0)
-    c.restoreState()
-
-
 def _header(c: Canvas, doc: PrintedCertificate) -> float:
     """Title block of page 1; returns where the next block starts."""
     cx = PAGE_W / 2
@@ -451,24 +318,6 @@ def _header(c: Canvas, doc: PrintedCertificate) -> float:
     _ornament(c, cx, PAGE_H - 40.5 * mm)
     _id_line(c, cx, PAGE_H - 46 * mm, doc.cert_id)
     return HEADER_BOTTOM
-
-
-def _ornament(c: Canvas, cx: float, y: float) -> None:
-    c.saveState()
-    c.setStrokeColor(FRAME)
-    c.setFillColor(FRAME)
-    c.setLineWidth(0.6)
-    c.line(cx - 45 * mm, y, cx - 3 * mm, y)
-    c.line(cx + 3 * mm, y, cx + 45 * mm, y)
-    p = c.beginPath()
-    d = 1.6 * mm
-    p.moveTo(cx, y + d)
-    p.lineTo(cx + d, y)
-    p.lineTo(cx, y - d)
-    p.lineTo(cx - d, y)
-    p.close()
-    c.drawPath(p, stroke=0, fill=1)
-    c.restoreState()
 
 
 def _id_line(c: Canvas, cx: float, y: float, cert_id: str) -> None:
@@ -558,38 +407,6 @@ def _bottom_band(c: Canvas, doc: PrintedCertificate, qr: segno.QRCode, module: f
     left = X0 + VERIFY_W + 3 * mm
     right = qr_x - 3 * mm
     _issuer(c, doc, (left + right) / 2, right - left, band_top)
-
-
-def _draw_qr(c: Canvas, qr: segno.QRCode, x: float, y: float, module: float) -> None:
-    """The symbol as filled rectangles (one per run of dark modules) on a white quiet zone.
-
-    The rectangles are written in module units under a scaling matrix: a few
-    thousand of them, formatted as integers, cost little (reportlab's own path
-    calls would spend ~10 ms formatting floats).
-    """
-    matrix = qr.matrix
-    n = len(matrix)
-    total = (n + 2 * QR_QUIET) * module
-    c.saveState()
-    c.setFillColor(white)
-    c.rect(x, y, total, total, stroke=0, fill=1)
-    c.setFillColor(black)
-    c.translate(x + QR_QUIET * module, y + QR_QUIET * module)
-    c.scale(module, module)
-    ops = []
-    for r, row in enumerate(matrix):
-        yy = n - 1 - r
-        start = -1
-        for col in range(n + 1):
-            dark = col < n and row[col]
-            if dark and start < 0:
-                start = col
-            elif not dark and start >= 0:
-                ops.append(f"{start} {yy} {col - start} 1 re")
-                start = -1
-    ops.append("f")
-    c.addLiteral("\n".join(ops))
-    c.restoreState()
 
 
 def _verify_box(c: Canvas, x: float, top: float, width: float, height: float) -> None:

@@ -1,26 +1,17 @@
-"""The text inside a certificate's QR code: `TC1:` + base45(zlib(JCS(payload))).
-
-base45 (RFC 9285) keeps the text in the QR alphanumeric mode, the densest one
-for it; zlib shrinks the JSON first, primed with a preset dictionary of the
-payload's fixed words (RFC 1950 FDICT; docs/protocol.md §11 gives its bytes),
-which saves about a quarter of the characters on a short payload. Decoding is for untrusted input: the
-inflated size is capped (no decompression bombs) and the JSON must be exactly
-canonical, so one payload has one text.
-"""
+"""The text inside a certificate's QR code: `TC1:` + base45(zlib(JCS(payload))),
+framed by `citychain.documents.qr_text` with the certificate prefix and preset
+dictionary (docs/protocol.md §11 gives its bytes)."""
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
-import base45
+from citychain.documents.qr_text import MAX_INFLATED, MAX_TEXT, QrFraming, QrTextError
 
-from citychain.canonical import CanonicalError, canonical, parse_canonical
-from citychain.errors import BilingualError
+__all__ = ["DICTIONARY", "FRAMING", "MAX_INFLATED", "MAX_TEXT", "PREFIX", "QrTextError", "decode_qr_text",
+           "encode_qr_text"]
 
 PREFIX = "TC1:"
-MAX_TEXT = 2000
-MAX_INFLATED = 16 * 1024
 # Never change these bytes: every printed QR code depends on them.
 DICTIONARY = (
     b'"valid_until":"20"},"kind":"certificate.issued","log":"market-regulation","public-security",'
@@ -32,38 +23,12 @@ DICTIONARY = (
     b'{"kid":"","record":{"body":{"commitments":{"holder_id":{"s":"","v":""},"holder_name":{"s":"","v":"'
     b'"}},"id":"1.2.156.3005.2.'
 )
-
-
-class QrTextError(BilingualError):
-    pass
+FRAMING = QrFraming(PREFIX, DICTIONARY, "可信城市证照二维码", "a CityChain certificate")
 
 
 def encode_qr_text(payload: Any) -> str:
-    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, DICTIONARY)
-    packed = packer.compress(canonical(payload)) + packer.flush()
-    return PREFIX + base45.b45encode(packed).decode("ascii")
+    return FRAMING.encode(payload)
 
 
 def decode_qr_text(text: str) -> Any:
-    text = text.strip()
-    if not text.startswith(PREFIX):
-        raise QrTextError("NOT_OURS", "这不是可信城市证照二维码", "this QR code is not a CityChain certificate (no TC1: prefix)")
-    if len(text) > MAX_TEXT:
-        raise QrTextError("TOO_LONG", "二维码内容过长", f"the QR text is longer than {MAX_TEXT} characters")
-    try:
-        packed = base45.b45decode(text[len(PREFIX):])
-    except ValueError as exc:
-        raise QrTextError("MALFORMED", "二维码内容已损坏", f"the QR text is not valid base45: {exc}") from None
-    inflater = zlib.decompressobj(zdict=DICTIONARY)
-    try:
-        data = inflater.decompress(packed, MAX_INFLATED)
-    except zlib.error as exc:
-        raise QrTextError("MALFORMED", "二维码内容已损坏", f"the QR content does not decompress: {exc}") from None
-    if inflater.unconsumed_tail:
-        raise QrTextError("TOO_LONG", "二维码内容过长", f"the QR content inflates beyond {MAX_INFLATED} bytes")
-    if not inflater.eof or inflater.unused_data:
-        raise QrTextError("MALFORMED", "二维码内容不完整", "the QR content is truncated or has trailing bytes")
-    try:
-        return parse_canonical(data)
-    except CanonicalError as exc:
-        raise QrTextError("MALFORMED", "二维码内容格式错误", f"the QR payload is not canonical JSON: {exc}") from None
+    return FRAMING.decode(text)

@@ -14,37 +14,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from citychain import merkle
 from citychain.api import handler
 from citychain.clock import format_time
-from citychain.encoding import b64encode
+from citychain.documents.log_report import log_report
 from citychain.store import Store
 
 
 def status_report(store: Store, agency: str, cert_id: str, seq: int, now: str) -> dict[str, Any]:
-    head = store.head(agency)
+    report, head = log_report(store, agency, seq, now)
     if head is None:
-        return {"agency": agency, "log_status": "absent"}
-    report: dict[str, Any] = {
-        "agency": agency,
-        "log_status": head.status,
-        "log_detail": head.status_detail,
-        "size": head.size,
-        "checkpoint": head.checkpoint or "",
-        "as_of": now if head.own else store.get_meta(f"checked:{agency}"),
-        "own": bool(head.own),
-        "certificate": None,
-        "leaf_hash": None,
-        "inclusion": None,
-    }
+        return report
+    report["certificate"] = None
     row = store.conn.execute(
         "SELECT status, superseded_by, seq FROM certificates WHERE id = ? AND log = ?", (cert_id, head.id)
     ).fetchone()
     if row is not None:
         report["certificate"] = {"status": row[0], "superseded_by": row[1]}
-    if 0 <= seq < head.size:
-        report["leaf_hash"] = merkle.leaf_hash(store.leaves(head.id, seq, seq + 1)[0]).hex()
-        report["inclusion"] = [b64encode(h) for h in merkle.inclusion_proof(store.reader(head.id), seq, head.size)]
     return report
 
 

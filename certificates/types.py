@@ -9,9 +9,9 @@ whether its value travels in the QR code or, being long, only in the PDF.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-CITY_TIME = ZoneInfo("Asia/Shanghai")  # validity dates are the city's calendar days
+from citychain.documents.city_time import CITY_TIME  # noqa: F401  (validity dates are the city's calendar days)
+
 TEXT, RESIDENT_ID, USCC, DATE, CHOICE, MONEY = "text", "resident_id", "uscc", "date", "choice", "money_fen"
 
 

@@ -11,39 +11,34 @@ status — and an outage or a stale copy is `STATUS_UNKNOWN`, never `VALID` or
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from cryptography import x509
-
-from citychain import merkle
-from citychain.bundle import BundleError, read_bundle, trust_from_bundle
-from citychain.checkpoint import CheckpointError, open_checkpoint
-from citychain.clock import Clock, SystemClock, format_time, parse_time
-from citychain.encoding import EncodingError, b64decode
+from citychain.clock import Clock, SystemClock, format_time
+from citychain.commitments import commitment, salt
+from citychain.documents.checks import (
+    DEFAULT_MAX_AGE_S, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, NodeJson, Rejected, VerifierConfig, authorise, check_embedded_proof,
+    check_freshness, check_node_report, check_signer,
+)
+from citychain.documents.checks import qr_from_image as _qr_from_image
+from citychain.documents.city_time import CITY_TIME
+from citychain.documents.pades import SealProblem, open_sealed_pdf
 from citychain.home import Home
-from citychain.keys import public_key_from_bytes
-from citychain.mirror import log_keys
-from citychain.node import replay_trust
-from citychain.records import Leaf, verify_leaf_signature
+from citychain.records import Leaf
 from citychain.store import Store
-from citychain.trust import TrustError, TrustState
-from citychain.witnesses import witnessed_by
 
 from . import kinds
-from citychain.commitments import commitment, salt
 from .identifiers import InvalidCertificateId, parse_certificate_id
-from .pades import SealProblem, open_sealed_pdf
-from .payload import PayloadError, Proof, open_qr_payload
-from .qr_text import QrTextError, decode_qr_text
-from .types import BY_ID, CITY_TIME
+from .payload import PROOF_FILENAME, PayloadError, Proof, open_qr_payload
+from .qr_text import PREFIX, QrTextError, decode_qr_text
+from .types import BY_ID
 
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
-MAX_IMAGE_PIXELS = 40_000_000
-DEFAULT_MAX_AGE_S = 3600
+__all__ = [
+    "DEFAULT_MAX_AGE_S", "MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS", "SENTENCES", "HomeStatus", "NodeStatus", "Rejected",
+    "StatusSource", "Verdict", "Verifier", "VerifierConfig", "qr_from_image",
+]
 
 SENTENCES = {
     "VALID": ("证照有效：签名、签发机构和账本记录均已核验。",
@@ -129,45 +124,6 @@ class Verdict:
         }
 
 
-class Rejected(Exception):
-    """Stops a verification with a verdict."""
-
-    def __init__(self, code: str, zh: str, en: str) -> None:
-        super().__init__(f"{code}: {en}")
-        self.code, self.zh, self.en = code, zh, en
-
-
-# -- configuration ---------------------------------------------------------
-@dataclass(frozen=True)
-class VerifierConfig:
-    """The verifier's own trust roots: never taken from a document."""
-
-    city: str
-    trust: TrustState
-    ca_cert: x509.Certificate | None
-    witness_quorum: int = 2
-
-    @classmethod
-    def from_bundle(cls, path: Path) -> "VerifierConfig":
-        bundle = read_bundle(Path(path))
-        ca = x509.load_pem_x509_certificate(bundle.city_ca_pem.encode()) if bundle.city_ca_pem else None
-        return cls(bundle.city, trust_from_bundle(bundle), ca, bundle.witness_quorum)
-
-    @classmethod
-    def from_home(cls, path: Path) -> "VerifierConfig":
-        home = Home(Path(path))
-        config = home.config()
-        store = Store(home.db_path)
-        try:
-            state = replay_trust(store, config)
-        finally:
-            store.close()
-        if not state.size:
-            raise BundleError(f"{path} holds no trust log yet")
-        ca = x509.load_pem_x509_certificate(home.city_ca_path.read_bytes()) if home.city_ca_path.exists() else None
-        return cls(config.city, state, ca, config.witness_quorum)
-
-
 class StatusSource(Protocol):
     """A node's answer about one certificate (certificates.status.status_report)."""
 
@@ -190,35 +146,14 @@ class HomeStatus:
             store.close()
 
 
-class NodeStatus:
+class NodeStatus(NodeJson):
     """A running node over HTTP(S), checked against the verifier's own CA file."""
 
-    def __init__(self, url: str, ca_file: str | None = None, timeout: float = 5.0) -> None:
-        import requests
-
-        self.url, self.timeout = url.rstrip("/"), timeout
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.verify: str | bool = ca_file or True
-
     def report(self, agency: str, cert_id: str, seq: int) -> dict[str, Any]:
-        response = self.session.get(
-            f"{self.url}/v1/certificates/status", params={"agency": agency, "id": cert_id, "seq": seq},
-            timeout=self.timeout, verify=self.verify,
-        )
-        response.raise_for_status()
-        if len(response.content) > 1024 * 1024:
-            raise ValueError("status report too large")
-        return response.json()
+        return self.get("/v1/certificates/status", {"agency": agency, "id": cert_id, "seq": seq})
 
 
 # -- the checks ------------------------------------------------------------
-_TRUST_VERDICTS = {
-    "KEY_REVOKED": "KEY_REVOKED",
-    "UNKNOWN_ISSUER": "UNKNOWN_ISSUER",
-}
-
-
 def _check_record(leaf: Leaf, config: VerifierConfig) -> tuple[Any, str]:
     """Signature and issuer; returns (agency, licence type id)."""
     record = leaf.record
@@ -230,58 +165,17 @@ def _check_record(leaf: Leaf, config: VerifierConfig) -> tuple[Any, str]:
         cert_id = parse_certificate_id(str(body.get("id", "")))
     except InvalidCertificateId as exc:
         raise Rejected("MALFORMED", exc.message_zh, exc.message_en) from None
-    agency = config.trust.agencies.get(record.log)
-    owner = next((a.id for a in config.trust.agencies.values() if a.key(leaf.kid)), None)
-    if agency is None and owner is not None:
-        raise Rejected("TAMPERED", f"记录自称来自 {record.log}，却是 {owner} 的密钥签的",
-                       f"the record claims to come from {record.log!r} but is signed with {owner}'s key")
-    if agency is None:
-        raise Rejected("UNKNOWN_ISSUER", f"本机信任配置中没有机构 {record.log}",
-                       f"agency {record.log!r} is not in this verifier's trust configuration")
-    key = agency.key(leaf.kid)
-    if key is None:
-        if owner is not None:
-            raise Rejected("TAMPERED", f"签名用的是另一机构（{owner}）的密钥",
-                           f"it is signed with another agency's key ({owner}), not {record.log}'s")
-        if any(verify_leaf_signature(leaf, public_key_from_bytes(k.public_key)) for k in agency.keys):
-            raise Rejected("TAMPERED", "签名密钥编号被改动过", "the signing key's id was altered")
-        raise Rejected("UNKNOWN_ISSUER", "签名密钥不在本机信任配置中（配置可能过旧）",
-                       "the signing key is not in this verifier's trust configuration (it may be out of date)")
-    if not verify_leaf_signature(leaf, public_key_from_bytes(key.public_key)):
-        raise Rejected("TAMPERED", "签名与内容不符", "the signature does not match the content")
-    try:
-        config.trust.authorise(record, leaf.kid, licence.permission)
-    except TrustError as exc:
-        code = _TRUST_VERDICTS.get(exc.code, "ISSUER_NOT_AUTHORISED")
-        raise Rejected(code, str(exc).split(" / ")[0], str(exc).split(" / ")[-1]) from None
+    agency = check_signer(leaf, config)
+    authorise(leaf, config, licence.permission)
     if agency.attribute("uscc") != cert_id.issuer_uscc or cert_id.type_code != licence.code:
         raise Rejected("ISSUER_NOT_AUTHORISED", "证照标识中的机构代码或类型与签发机构不符",
                        "the issuer code or type in the certificate id does not match the signing agency")
     return agency, licence.id
 
 
-def _open_checkpoint(note: str, leaf: Leaf, config: VerifierConfig):
-    origin = f"citychain/{config.city}/{leaf.record.log}"
-    return open_checkpoint(note, origin, log_keys(config.trust, leaf.record.log))
-
-
-def _newest_cosignature(signed, config: VerifierConfig, agency: str, now: int) -> tuple[tuple[str, ...], str | None]:
-    cosigs = witnessed_by(signed, config.trust, config.city, agency, now)
-    names = tuple(sorted(name.rsplit("/", 1)[-1] for name in cosigs))
-    newest = max(cosigs.values(), default=None)
-    return names, (format_time(datetime.fromtimestamp(newest, timezone.utc)) if newest else None)
-
-
 def _check_proof(proof: Proof, leaf: Leaf, config: VerifierConfig, now: int) -> tuple[tuple[str, ...], str | None]:
     """The embedded inclusion proof and checkpoint: the leaf was in the issuer's log."""
-    try:
-        signed = _open_checkpoint(proof.checkpoint, leaf, config)
-        if signed.checkpoint.size != proof.size or proof.index != leaf.record.seq:
-            raise CheckpointError("the proof's size or index does not match")
-        merkle.verify_inclusion(leaf.hash, proof.index, proof.size, list(proof.path), signed.checkpoint.root)
-    except (CheckpointError, merkle.ProofError, ValueError) as exc:
-        raise Rejected("TAMPERED", "附带的账本证明不成立", f"the embedded ledger proof does not hold: {exc}") from None
-    return _newest_cosignature(signed, config, leaf.record.log, now)
+    return check_embedded_proof(leaf, proof.index, proof.size, proof.path, proof.checkpoint, config, now)
 
 
 def _check_values(proof: Proof, leaf: Leaf) -> dict[str, Any]:
@@ -301,43 +195,17 @@ def _online(source: StatusSource, leaf: Leaf, config: VerifierConfig, now: datet
         report = source.report(record.log, cert_id, record.seq)
     except Exception as exc:  # any failure to get an answer is an outage, never a verdict on the document
         return {"code": "STATUS_UNKNOWN", "zh": "无法连接账本节点", "en": f"the ledger node could not be reached: {exc}"}
-    if not isinstance(report, dict) or report.get("log_status") == "absent":
-        return {"code": "STATUS_UNKNOWN", "zh": "节点没有该机构的账本", "en": "the node holds no copy of the issuer's log"}
-    if report.get("log_status") == "forked":
-        return {"code": "LOG_FORKED", "zh": "", "en": str(report.get("log_detail", ""))}
-    if report.get("log_status") == "invalid":
-        return {"code": "LOG_INVALID", "zh": "", "en": str(report.get("log_detail", ""))}
-    try:
-        signed = _open_checkpoint(str(report.get("checkpoint", "")), leaf, config)
-    except CheckpointError as exc:
-        return {"code": "STATUS_UNKNOWN", "zh": "节点给出的检查点无效", "en": f"the node's checkpoint does not verify: {exc}"}
-    cosigners, _ = _newest_cosignature(signed, config, record.log, int(now.timestamp()))
-    as_of = report.get("as_of") if isinstance(report.get("as_of"), str) else None
-    unknown = {"cosigners": cosigners, "as_of": as_of}
-    if signed.checkpoint.size <= record.seq:
-        return {**unknown, "code": "STATUS_UNKNOWN", "zh": "节点的账本副本尚未同步到这张证照",
-                "en": "the node's copy of the issuer's log does not reach this certificate yet"}
-    if report.get("leaf_hash") != leaf.hash_hex:
-        return {**unknown, "code": "NOT_IN_LEDGER", "zh": "账本中该位置是另一条记录",
-                "en": f"the issuer's log holds a different record at position {record.seq}"}
-    try:
-        path = [b64decode(h) for h in report.get("inclusion") or []]
-        merkle.verify_inclusion(leaf.hash, record.seq, signed.checkpoint.size, path, signed.checkpoint.root)
-    except (merkle.ProofError, EncodingError, TypeError, ValueError) as exc:
-        return {**unknown, "code": "STATUS_UNKNOWN", "zh": "节点给出的证明无效", "en": f"the node's proof does not verify: {exc}"}
+    view = check_node_report(report, leaf, config, now)
+    if view["code"] is not None:
+        return view
     certificate = report.get("certificate") or {}
     status = certificate.get("status") if isinstance(certificate, dict) else None
     if status in ("revoked", "suspended", "superseded"):
-        return {**unknown, "code": status.upper(), "zh": "", "en": "",
+        return {**view, "code": status.upper(), "zh": "", "en": "",
                 "superseded_by": certificate.get("superseded_by")}
     if status != "valid":
-        return {**unknown, "code": "STATUS_UNKNOWN", "zh": "节点没有这张证照的状态", "en": "the node has no status for it"}
-    if not report.get("own") and len(cosigners) < config.witness_quorum:
-        return {**unknown, "code": "STATUS_UNKNOWN", "zh": "节点的检查点见证人不足",
-                "en": f"the node's checkpoint has {len(cosigners)} witness co-signatures; {config.witness_quorum} are needed"}
-    if as_of is None or (now - parse_time(as_of)).total_seconds() > max_age_s:
-        return {**unknown, "code": "STATUS_UNKNOWN", "zh": "节点的账本副本过旧", "en": "the node's copy of the issuer's log is out of date"}
-    return {**unknown, "code": None}
+        return {**view, "code": "STATUS_UNKNOWN", "zh": "节点没有这张证照的状态", "en": "the node has no status for it"}
+    return check_freshness(report, view, config, now, max_age_s) or view
 
 
 @dataclass
@@ -400,7 +268,7 @@ class Verifier:
             return Verdict("UNKNOWN_ISSUER", "本机信任配置中没有城市根证书，无法核验电子印章",
                            "this verifier's configuration has no city root CA to check the seal", source="pdf")
         try:
-            opened = open_sealed_pdf(data, self.config.ca_cert)
+            opened = open_sealed_pdf(data, self.config.ca_cert, attachment_name=PROOF_FILENAME)
             proof = Proof.from_bytes(opened.attachment)
         except SealProblem as exc:
             return Verdict(exc.code, exc.message_zh, exc.message_en, source="pdf")
@@ -421,21 +289,5 @@ class Verifier:
 
 
 def qr_from_image(data: bytes) -> tuple[str | None, tuple[str, str]]:
-    """The CityChain QR text in a photo or scan, decoded with zxing-cpp."""
-    import zxingcpp
-    from PIL import Image, UnidentifiedImageError
-
-    if len(data) > MAX_IMAGE_BYTES:
-        return None, ("图片文件过大", f"the image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > MAX_IMAGE_PIXELS:
-                return None, ("图片像素过多", "the image has too many pixels")
-            image = image.convert("L")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as exc:
-        return None, ("无法读取图片", f"the image cannot be read: {exc}")
-    codes = [c.text for c in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode) if c.valid]
-    ours = [t for t in codes if t.startswith("TC1:")]
-    if not ours:
-        return None, ("图片中没有找到可信城市证照二维码", "no CityChain certificate QR code was found in the image")
-    return ours[0], ("", "")
+    """The CityChain certificate QR text in a photo or scan, decoded with zxing-cpp."""
+    return _qr_from_image(data, (PREFIX,))

@@ -86,4 +86,12 @@ PLUGIN = Plugin(
     ),
     schema=rules.schema,
     after_store=rules.after_store,
+    routes=lambda service: _routes(service),
 )
+
+
+def _routes(service):
+    """Public reads (trace, funds, receipt status), then the counters' desk; Starlette only where a node serves HTTP."""
+    from . import desk_routes, receipt_status, routes
+
+    return routes.routes(service) + receipt_status.routes(service) + desk_routes.routes(service)

@@ -7,17 +7,21 @@ donation's own fen positions (see `charity.pots` and docs/charity.md):
 
     donation [a, b) on the fund's line
       ├─ free positions                      → unallocated
-      ├─ used by a refund / reversal         → refunded / reversed
+      ├─ used by a refund / reversal         → refunded (returned or voided)
       └─ used by an allocation → positions on the project's line
            ├─ free positions                 → held_in_project
-           ├─ used by an expenditure         → spent
+           ├─ used by an expenditure         → disbursed (spent by the project)
            └─ used by a request: pending     → pending
                                  approved    → disbursed, or acknowledged
                                                once the beneficiary agency's
                                                acknowledgement is verified
 
-Each state is summed from its own rows; none is a remainder, so a breakdown
-that adds up to the donation is evidence the index is sound, not a tautology.
+The breakdown has exactly the six states of `STATES`, always all six: money
+the project spent itself counts as `disbursed` (it left the organisation), a
+reversed donation as `refunded` (it never stayed); the steps keep the detail
+(`AllocationShare.expenditures`, `DonationTrace.reversal`). Each state is
+summed from its own rows; none is a remainder, so a breakdown that adds up to
+the donation is evidence the index is sound, not a tautology.
 One trace costs a few index seeks per piece of the donation, whatever the size
 of the log.
 """
@@ -32,8 +36,6 @@ from . import pots, rules
 from .receipts import parse_receipt
 
 STATES = ("acknowledged", "disbursed", "pending", "held_in_project", "unallocated", "refunded")
-# Shown only when they hold money: project expenditure, and a donation reversed as a whole.
-EXTRA_STATES = ("spent", "reversed")
 
 
 class TraceError(LookupError):
@@ -105,9 +107,20 @@ class DonationTrace:
     refunds: tuple[Share, ...]
     unallocated_fen: int
     breakdown: tuple[tuple[str, int], ...] = field(default=())
+    reversal: Share | None = None  # the donation voided as a whole (counted as refunded)
 
     def amount_in(self, state: str) -> int:
         return dict(self.breakdown).get(state, 0)
+
+    @property
+    def spent_fen(self) -> int:
+        """Of `disbursed`, what the projects spent themselves (expenditure records)."""
+        return sum(e.amount_fen for a in self.allocations for e in a.expenditures)
+
+    @property
+    def reversed_fen(self) -> int:
+        """Of `refunded`, what was voided by reversing the donation."""
+        return self.reversal.amount_fen if self.reversal else 0
 
     def to_json(self) -> dict[str, Any]:
         def share(s: Share) -> dict:
@@ -131,6 +144,7 @@ class DonationTrace:
                      for d in a.disbursements]}
                 for a in self.allocations],
             "refunds": [share(r) for r in self.refunds],
+            "reversal": share(self.reversal) if self.reversal else None,
             "unallocated_fen": self.unallocated_fen,
         }
 
@@ -215,29 +229,28 @@ def trace_donation(conn: sqlite3.Connection, receipt: str, charity: str | None =
     lo, hi = start, start + amount
 
     unallocated = pots.free_within(conn, log, fund, lo, hi)
-    refunded = reversed_ = 0
     refunds: dict[str, int] = {}
+    voided: dict[str, int] = {}
     pieces: dict[str, list[pots.Use]] = {}
     for use in pots.uses_within(conn, log, fund, lo, hi):
         if use.kind == "allocation":
             pieces.setdefault(use.holder, []).append(use)
-        elif use.kind == "refund":
-            refunded += use.size
-            refunds[use.holder] = refunds.get(use.holder, 0) + use.size
-        elif use.kind == "reversal":
-            reversed_ += use.size
+        elif use.kind in ("refund", "reversal"):
+            bucket = refunds if use.kind == "refund" else voided
+            bucket[use.holder] = bucket.get(use.holder, 0) + use.size
     allocations = tuple(reader.allocation_share(alloc_id, uses) for alloc_id, uses in pieces.items())
-    totals = dict.fromkeys(STATES + EXTRA_STATES, 0)
-    totals.update(unallocated=unallocated, refunded=refunded, reversed=reversed_)
+    totals = dict.fromkeys(STATES, 0)
+    totals.update(unallocated=unallocated, refunded=sum(refunds.values()) + sum(voided.values()))
     for share in allocations:
         totals["held_in_project"] += share.held_fen
-        totals["spent"] += sum(e.amount_fen for e in share.expenditures)
+        totals["disbursed"] += sum(e.amount_fen for e in share.expenditures)
         for d in share.disbursements:
             totals[d.state] += d.amount_fen
-    breakdown = tuple((s, totals[s]) for s in STATES) + tuple((s, totals[s]) for s in EXTRA_STATES if totals[s])
+    reversal = next((Share(rid, reader.seq_of(rid), fen) for rid, fen in voided.items()), None)
     return DonationTrace(
         agency, code, seq, time, fund, name_zh, name_en, amount, channel, bool(anonymous), reversed_by,
-        allocations, tuple(Share(rid, reader.seq_of(rid), fen) for rid, fen in refunds.items()), unallocated, breakdown,
+        allocations, tuple(Share(rid, reader.seq_of(rid), fen) for rid, fen in refunds.items()), unallocated,
+        tuple((s, totals[s]) for s in STATES), reversal,
     )
 
 

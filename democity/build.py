@@ -17,7 +17,7 @@ from citychain.node_tls import init_city_ca, issue_node_seal, issue_node_tls
 from citychain.trust import REGISTERED, key_json
 from citychain.users import Argon2Params
 
-from . import samples, spec
+from . import charity_demo, samples, spec
 from .mesh import mesh
 
 PASSPHRASE_FILE = "demo-passphrase.txt"
@@ -104,9 +104,13 @@ def create_demo_city(
     _demo_tls(homes, cost, clock)
     with_certificates = any(p.name == "certificates" for p in plugins)
     plan = samples.issue_samples(target, plugins, clock, argon2, cost) if with_certificates else []
+    with_charity = any(p.name == "charity" for p in plugins)
+    charity_plan = charity_demo.populate(target, plugins, clock, argon2, cost) if with_charity else None
     mesh(homes, plugins, clock)
     if plan:
         samples.print_samples(target, plan, plugins, clock, argon2)
+    if charity_plan:
+        charity_demo.print_receipts(target, charity_plan, plugins, clock, argon2)
     write_bundle(target / BUNDLE_FILE, replace(
         bundle, city_ca_pem=Home(homes[0]).city_ca_path.read_text("ascii"), witness_quorum=2,
     ))

@@ -1,4 +1,4 @@
-"""Runs a real node process with the test and certificate record kinds: `node_runner.py HOME HOST:PORT [PEER…]`."""
+"""Runs a real node process with the test, certificate and charity record kinds: `node_runner.py HOME HOST:PORT [PEER…]`."""
 
 import os
 import sys
@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from citychain.client import Limits  # noqa: E402
 from citychain.service import serve  # noqa: E402
 from certificates.kinds import PLUGIN as CERTIFICATES  # noqa: E402
+from charity.kinds import PLUGIN as CHARITY  # noqa: E402
 from ledger_kit import TEST_PLUGIN  # noqa: E402
 
 class SkewedClock:
@@ -29,6 +30,6 @@ if __name__ == "__main__":
     # the two things tests may fake).
     skew = float(os.environ.get("CITYCHAIN_CLOCK_SKEW", "0"))
     # Short peer deadlines so the slow-peer test does not take minutes.
-    sys.exit(serve(Path(home), listen, peers, (TEST_PLUGIN, CERTIFICATES), interval=1.0, limits=Limits(read_timeout=2, deadline=3),
+    sys.exit(serve(Path(home), listen, peers, (TEST_PLUGIN, CERTIFICATES, CHARITY), interval=1.0, limits=Limits(read_timeout=2, deadline=3),
                    clock=SkewedClock(skew) if skew else None, tls=os.environ.get("CITYCHAIN_TEST_TLS") == "1",
                    ca_file=os.environ.get("CITYCHAIN_TEST_CA")))

@@ -275,7 +275,9 @@ def test_a_donation_is_reversible_only_while_untouched(charity):
     charity.append(supervisor, [b.reversal("V1", make_receipt(2), "银行退票 / bounced")])
     refused(charity, supervisor, [b.reversal("V2", make_receipt(2), "x")], "BAD_STATE")
     refused(charity, supervisor, [b.refund("RF", make_receipt(2), 1, "x")], "BAD_STATE")
-    assert trace_donation(charity.store.conn, make_receipt(2)).amount_in("reversed") == 20_000
+    trace = trace_donation(charity.store.conn, make_receipt(2))
+    assert trace.amount_in("refunded") == trace.reversed_fen == 20_000  # voided: counted as refunded
+    assert trace.reversal is not None and trace.reversal.id == "V1" and trace.refunds == ()
 
 
 # -- a log that breaks the rules is rejected by every node that mirrors it -------------

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from charity import bodies as b
 from charity.privacy import BENEFICIARY, DONOR, mask_id_number, mask_name, new_seed, opens_person, person_commitment
 from charity.receipts import InvalidReceipt, make_receipt, parse_receipt
-from charity.trace import EXTRA_STATES, STATES, TraceError, donations, fund_totals, project_totals, trace_donation
+from charity.trace import STATES, TraceError, donations, fund_totals, project_totals, trace_donation
 from citychain.kinds import RecordRejected
 
 from test_charity_rules import CHARITY, CIVIL, append_as_actors, mirror, open_node, sign_in, size
@@ -157,7 +157,9 @@ class Model:
             self._free(e["project"], ("expenditure", target))
         return True
 
-    def breakdown(self, receipt: str) -> dict[str, int]:
+    def detail(self, receipt: str) -> Counter:
+        """Where each fen is, with project expenditure (`spent`) and a reversed
+        donation (`reversed`) told apart."""
         d = self.donations[receipt]
         states: Counter = Counter()
         for pos in range(d["start"], d["start"] + d["amount"]):
@@ -179,7 +181,15 @@ class Model:
                         states["pending"] += 1
                     else:
                         states["acknowledged" if inner[1] in self.acknowledged else "disbursed"] += 1
-        return {state: states[state] for state in STATES + EXTRA_STATES if states[state] or state in STATES}
+        return states
+
+    def breakdown(self, receipt: str) -> dict[str, int]:
+        """The six states of docs/charity.md §5: spent counts as disbursed, reversed as refunded."""
+        states = self.detail(receipt)
+        folded = {state: states[state] for state in STATES}
+        folded["disbursed"] += states["spent"]
+        folded["refunded"] += states["reversed"]
+        return folded
 
 
 # -- random operations ----------------------------------------------------------------
@@ -294,10 +304,13 @@ def test_random_histories_trace_exactly(demo_city, ops, acks):
         for receipt, d in model.donations.items():
             trace = trace_donation(conn, receipt)
             got = dict(trace.breakdown)
+            assert list(got) == list(STATES)
             assert got == model.breakdown(receipt), receipt
             assert sum(got.values()) == trace.amount_fen == d["amount"]
             assert all(v >= 0 for v in got.values())
-            by_fund[d["fund"]].update(got)
+            detail = model.detail(receipt)
+            assert (trace.spent_fen, trace.reversed_fen) == (detail["spent"], detail["reversed"])
+            by_fund[d["fund"]].update(detail)
 
         for fund, states in by_fund.items():
             t = fund_totals(conn, CHARITY, fund)
@@ -342,7 +355,7 @@ def test_fifo_worked_example(demo_city):
         conn = node.store.conn
         expect = {
             d1: {"pending": 10_000},
-            d2: {"pending": 2_000 + 2_000 + 1_000, "spent": 1_000, "held_in_project": 9_000, "refunded": 5_000},
+            d2: {"pending": 2_000 + 2_000 + 1_000, "disbursed": 1_000, "held_in_project": 9_000, "refunded": 5_000},
             d3: {"held_in_project": 10_000, "unallocated": 20_000},
         }
         for receipt, want in expect.items():
@@ -355,6 +368,8 @@ def test_fifo_worked_example(demo_city):
             ("R3", 2_000, "pending"), ("R2", 2_000, "pending")]
         assert [(d.request, d.amount_fen) for d in trace.allocations[1].disbursements] == [("R3", 1_000)]
         assert [(e.id, e.amount_fen) for e in trace.allocations[0].expenditures] == [("E1", 1_000)]
+        assert trace.spent_fen == 1_000 and trace.reversed_fen == 0 and trace.reversal is None
+        assert trace.to_json()["breakdown"] == [{"state": s, "amount_fen": dict(trace.breakdown)[s]} for s in STATES]
         assert trace.to_json()["breakdown"][0] == {"state": "acknowledged", "amount_fen": 0}
         f = fund_totals(conn, CHARITY, "F")
         assert (f.raised_fen, f.refunded_fen, f.allocated_fen, f.unallocated_fen, f.pending_fen, f.spent_fen,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from certificates.kinds import PLUGIN as CERTIFICATES
+from main import plugins
 from democity import spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,13 +190,13 @@ def test_key_rotation_end_to_end(tmp_path):
     assert made.returncode == 0, made.stderr
     new_key = re.search(r"public key \(base64\): (\S+)", made.stdout).group(1)
     new_kid = re.search(r"kid (\w{16})", made.stdout).group(1)
-    with Node.open(agency, (TEST_PLUGIN, CERTIFICATES)) as node:
+    with Node.open(agency, (TEST_PLUGIN, *plugins())) as node:
         old_kid = node.signer.kid
     done = cli("trust", "rotate-key", "--home", str(city / "city-root"), "--user", "admin", "--agency",
                "market-regulation", "--public-key", new_key, "--retire-kid", old_kid, password=spec.PASSWORDS["admin"])
     assert done.returncode == 0, done.stderr
     assert cli("trust", "export", "--home", str(city / "city-root"), str(tmp_path / "t.json")).returncode == 0
-    with Node.open(agency, (TEST_PLUGIN, CERTIFICATES)) as node:
+    with Node.open(agency, (TEST_PLUGIN, *plugins())) as node:
         node.import_trust_bundle(read_bundle(tmp_path / "t.json"))
         clerk = node.users.authenticate("clerk", spec.PASSWORDS["clerk"])
         appended = node.append(clerk, [note(0)])
@@ -208,4 +208,4 @@ def test_key_rotation_end_to_end(tmp_path):
 
     # the batch's checkpoint is signed with the new key, and the old key may no longer sign
     open_checkpoint(appended.checkpoint, origin("demo", "market-regulation"), [public_key_from_bytes(b64decode(new_key))])
-    assert check_home(agency, (TEST_PLUGIN, CERTIFICATES)).ok
+    assert check_home(agency, (TEST_PLUGIN, *plugins())).ok

@@ -19,8 +19,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from certificates.pdf_layout import FONT_NAME, PrintedCertificate, PrintedField, _font, _width, _wrap, render_pdf
-from certificates.seal import draw_seal
+from certificates.pdf_layout import PrintedCertificate, PrintedField, render_pdf
+from citychain.documents.seal import draw_seal
+from citychain.documents.typeset import FONT_NAME
+from citychain.documents.typeset import font as _font
+from citychain.documents.typeset import text_width as _width
+from citychain.documents.typeset import wrap_text as _wrap
 
 # Random bytes in base45: about as long, and as incompressible, as a real QR payload.
 QR_TEXT = "TC1:" + base45.b45encode(random.Random(7).randbytes(460)).decode()

@@ -1,10 +1,15 @@
-"""The PDF's digital seal (PAdES, with pyHanko) and its embedded proof file.
+"""A document PDF's digital seal (PAdES, with pyHanko) and its embedded proof file.
 
 The proof is attached and the page sealed in one incremental revision, so the
 seal covers the page, the metadata and the attachment alike. A verifier
 accepts a file only when the one signature covers the entire file, chains to
 the city root CA from its own configuration, and was made by the
 document-signing certificate of the agency whose log holds the record.
+
+The attachment's file name says what kind of document it is (a certificate's
+`certificate-proof.json`, a donation receipt's `donation-proof.json`), so a
+verifier can tell documents apart before checking anything
+(`embedded_file_names`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
+from asn1crypto import cms
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -60,14 +66,16 @@ def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def seal_pdf(pdf: bytes, attachment: bytes, seal: SealIdentity, when: datetime, reason: str) -> bytes:
+def seal_pdf(pdf: bytes, attachment: bytes, seal: SealIdentity, when: datetime, reason: str, *,
+             attachment_name: str) -> bytes:
+    """Attach `attachment` as `attachment_name` and seal the whole file."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     data = embed.EmbeddedFileObject.from_file_data(
         writer, attachment, mime_type="application/json",
         params=embed.EmbeddedFileParams(creation_date=when, modification_date=when),
     )
     embed.embed_file(writer, embed.FileSpec(
-        file_spec_string="certificate-proof.json", file_name="certificate-proof.json", embedded_data=data,
+        file_spec_string=attachment_name, file_name=attachment_name, embedded_data=data,
         description="CityChain proof: ledger record, inclusion proof, checkpoint / 账本证明",
     ))
     key = asn1_keys.PrivateKeyInfo.load(seal.key.private_bytes(
@@ -84,19 +92,69 @@ def seal_pdf(pdf: bytes, attachment: bytes, seal: SealIdentity, when: datetime, 
     return out.getvalue()
 
 
-def _attachment(reader: PdfFileReader) -> bytes:
-    names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
-    found = [names[i + 1] for i in range(0, len(names), 2) if names[i] == "certificate-proof.json"]
+def _embedded(reader: PdfFileReader) -> list:
+    """The /EmbeddedFiles name tree's flat /Names array (all our writer makes)."""
+    return reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+
+
+def _attachment(reader: PdfFileReader, name: str) -> bytes:
+    names = _embedded(reader)
+    found = [names[i + 1] for i in range(0, len(names), 2) if names[i] == name]
     if len(found) != 1:
-        raise KeyError("certificate-proof.json")
+        raise KeyError(name)
     stream = found[0].get_object()["/EF"]["/F"].get_object()
     if len(stream.encoded_data) > MAX_ATTACHMENT_BYTES:
         raise SealProblem("MALFORMED", "附件过大", "the embedded proof file is too large")
     return stream.data
 
 
-def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, moment: datetime | None = None) -> OpenedPdf:
-    """Check the seal and return the attachment; raises SealProblem."""
+_ALTERED = ("电子印章的签名数据被改动过", "the seal's signature block was altered after sealing")
+
+
+def _exact_signature_block(data: bytes, sig, signer_der: bytes, ca_der: bytes) -> None:
+    """The parts of the signature that no signature covers must be exactly what
+    our sealer writes, so that no byte of the file can change unnoticed: the
+    /Contents hex (one spelling, zero padding only), canonical DER, SHA-256
+    as the only digest algorithm, the signer's and the city CA's certificates
+    and nothing else, no unsigned attributes, no CRLs."""
+    start, length, resume, _ = (int(x) for x in sig.sig_object["/ByteRange"])
+    content = bytes(sig.pkcs7_content)
+    if data[start + length:resume] not in (b"<" + content.hex().upper().encode() + b">",
+                                           b"<" + content.hex().encode() + b">"):
+        raise SealProblem("TAMPERED", *_ALTERED)
+    info = cms.ContentInfo.load(content)
+    der = info.dump()
+    if content[len(der):].strip(b"\0") or cms.ContentInfo.load(der).dump(force=True) != der:
+        raise SealProblem("TAMPERED", *_ALTERED)
+    signed = info["content"]
+    infos = list(signed["signer_infos"])
+    expected = (
+        info["content_type"].native == "signed_data" and signed["version"].native == "v1"
+        and [a["algorithm"].native for a in signed["digest_algorithms"]] == ["sha256"]
+        and sorted(c.chosen.dump() for c in signed["certificates"]) == sorted([signer_der, ca_der])
+        and signed["crls"].native is None and signed["encap_content_info"]["content"].native is None
+        and len(infos) == 1 and infos[0]["version"].native == "v1" and infos[0]["unsigned_attrs"].native is None
+    )
+    if not expected:
+        raise SealProblem("TAMPERED", *_ALTERED)
+
+
+def embedded_file_names(data: bytes) -> tuple[str, ...]:
+    """The names of the files attached to a PDF, read without checking
+    anything: only to decide which verifier to hand the file to. Unreadable
+    input gives ()."""
+    if len(data) > MAX_PDF_BYTES or not data.startswith(b"%PDF-"):
+        return ()
+    try:
+        names = _embedded(PdfFileReader(io.BytesIO(data), strict=False))
+        return tuple(str(names[i]) for i in range(0, len(names), 2))
+    except Exception:  # hostile bytes: simply not recognised
+        return ()
+
+
+def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, moment: datetime | None = None, *,
+                    attachment_name: str) -> OpenedPdf:
+    """Check the seal and return the attachment `attachment_name`; raises SealProblem."""
     if len(data) > MAX_PDF_BYTES:
         raise SealProblem("MALFORMED", "文件过大", f"the file is larger than {MAX_PDF_BYTES // (1024 * 1024)} MB")
     if not data.startswith(b"%PDF-"):
@@ -106,7 +164,7 @@ def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, moment: datetime | N
         signatures = reader.embedded_signatures
         if len(signatures) != 1:
             raise SealProblem("TAMPERED", "文件中的电子印章数量不对",
-                              f"the file carries {len(signatures)} seals; a certificate carries exactly one")
+                              f"the file carries {len(signatures)} seals; a sealed document carries exactly one")
         sig = signatures[0]
         context = ValidationContext(trust_roots=[_asn1_cert(ca_cert)], allow_fetching=False, moment=moment)
         status = validate_pdf_signature(sig, context, skip_diff=True)
@@ -118,8 +176,9 @@ def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, moment: datetime | N
         if not status.trusted:
             raise SealProblem("TAMPERED", "电子印章不是本市根证书签发的",
                               "the seal's certificate is not from this verifier's city root CA")
+        _exact_signature_block(data, sig, status.signing_cert.dump(), _asn1_cert(ca_cert).dump())
         signer = x509.load_der_x509_certificate(status.signing_cert.dump())
-        return OpenedPdf(cert_agency(signer), signer.subject.rfc4514_string(), _attachment(reader))
+        return OpenedPdf(cert_agency(signer), signer.subject.rfc4514_string(), _attachment(reader, attachment_name))
     except SealProblem:
         raise
     except (PdfError, SigningError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:

@@ -1,8 +1,9 @@
-"""The issuing agency's round red seal, drawn as vector paths on a reportlab canvas.
+"""An agency's round red seal, drawn as vector paths on a reportlab canvas.
 
 The usual Chinese official seal: a thick red ring, a five-pointed star in the
 centre, the agency's name along the upper arc (each character turned to face
-the centre) and the seal's purpose in a straight line under the star. It is
+the centre) and the seal's purpose in a straight line under the star
+(`label_zh`: 电子证照专用章 on a licence, 财务专用章 on a receipt). It is
 ink, not an image: drawn semi-transparent with the Multiply blend mode, so the
 text it is stamped over still shows through, as on paper.
 """

@@ -1,0 +1,287 @@
+"""The charity desk over HTTP, for counters sharing the charity's (or a
+beneficiary agency's) node. Public reads — a donation's trace, funds' totals —
+are in `charity.routes`; these routes write, or read what only this node's
+users may see (masked donors, pending requests).
+
+Each route signs the caller in from the bearer token of `POST /v1/login` and
+goes through `CharityDesk`, so `Node.append` checks the role with the same
+action as for every other door, and the rules refuse what they refuse
+everywhere (e.g. an approval by the person who made the request).
+
+| route                                                  | answers (ui.backend data)  |
+|--------------------------------------------------------|----------------------------|
+| GET  /v1/charity/desk                                  | which charity desks (public) |
+| GET  /v1/charity/desk/funds, /projects?fund=           | Fund, Project lists        |
+| GET  /v1/charity/desk/donations?limit=                 | Donation list, newest first |
+| GET  /v1/charity/desk/disbursements?status=, /to-acknowledge | Disbursement lists   |
+| POST /v1/charity/desk/funds, /projects, /donations, /allocations, /requests, /acknowledgements | Written |
+| POST /v1/charity/desk/requests/{id}/approve, /cancel   | Written                    |
+| GET  /v1/charity/desk/receipts/{receipt}/pdf           | the receipt PDF            |
+
+Refusals: `{"error", "message", "message_zh", "message_en", "fields"}`, the
+same shape as the certificate desk's.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any, Callable, Sequence
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from citychain.errors import BilingualError
+from citychain.kinds import RecordRejected
+from citychain.ledger import LedgerUnavailable
+from citychain.records import Leaf, parse_leaf
+from citychain.users import AuthError, Bilingual, PermissionDenied, User
+
+from .desk import CharityDesk
+from .kinds import ACKNOWLEDGE, ORGANISATION
+
+MAX_BODY = 64 * 1024
+NO_STORE = {"Cache-Control": "no-store"}
+RECEIPT_ACTION = "charity.donation.record"
+FUND_KEYS = ("id", "name_zh", "name_en", "target_fen", "donations", "raised_fen", "refunded_fen", "allocated_fen",
+             "unallocated_fen", "pending_fen", "disbursed_fen", "acknowledged_fen", "spent_fen", "held_fen")
+PROJECT_KEYS = ("id", "fund", "name_zh", "name_en", "budget_fen", "allocated_fen", "pending_fen", "disbursed_fen",
+                "acknowledged_fen", "spent_fen", "held_fen")
+DONATION_KEYS = ("receipt", "seq", "time", "fund", "amount_fen", "channel", "anonymous", "refunded_fen",
+                 "reversed_by", "donor")
+REQUEST_KEYS = ("charity", "id", "project", "amount_fen", "beneficiary_agency", "purpose", "requested_by", "status",
+                "decided_by", "seq", "acknowledged")
+
+
+class BadRequest(BilingualError):
+    def __init__(self, message_zh: str, message_en: str, field: str | None = None, status: int = 400,
+                 code: str = "BAD_REQUEST") -> None:
+        super().__init__("INVALID_FIELDS" if field else code, message_zh, message_en)
+        self.field, self.status = field, status
+
+
+# -- plumbing (the same shape as certificates.desk_routes) --------------------------------
+def refusal(status: int, code: str, zh: str, en: str, fields: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "message": f"{zh} / {en}", "message_zh": zh, "message_en": en,
+                         "fields": fields or {}}, status, headers=NO_STORE)
+
+
+def error_response(exc: Exception) -> JSONResponse:
+    if isinstance(exc, RecordRejected):
+        fields = {exc.field: [exc.message_zh, exc.message_en]} if exc.field else {}
+        return refusal(422, exc.code, exc.message_zh, exc.message_en, fields)
+    if isinstance(exc, LedgerUnavailable):
+        return refusal(503, "UNAVAILABLE", "本节点暂时不能写入账本：" + str(exc), "this node cannot write now: " + str(exc))
+    if isinstance(exc, PermissionDenied):
+        return refusal(403, "PERMISSION_DENIED", exc.message_zh, exc.message_en)
+    if isinstance(exc, AuthError):
+        return refusal(401, "UNAUTHENTICATED", exc.message_zh, exc.message_en)
+    if isinstance(exc, BadRequest):
+        fields = {exc.field: [exc.message_zh, exc.message_en]} if exc.field else {}
+        return refusal(exc.status if not exc.field else 422, exc.code, exc.message_zh, exc.message_en, fields)
+    if isinstance(exc, BilingualError):  # CharityError: checked before anything was written
+        status = 404 if exc.code.startswith("UNKNOWN_") else 422
+        return refusal(status, exc.code, exc.message_zh, exc.message_en)
+    if isinstance(exc, Bilingual):
+        return refusal(400, getattr(exc, "code", "BAD_REQUEST"), exc.message_zh, exc.message_en)
+    raise exc
+
+
+def signed_in_route(service, path: str, work: Callable[..., Any], methods: Sequence[str] = ("GET",),
+                    status: int = 200) -> Route:
+    async def endpoint(request: Request) -> Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        user = service.sessions.user(token) if token else None
+        if user is None:
+            return refusal(401, "UNAUTHENTICATED", "登录已失效（会话过期或节点已重启），请重新登录",
+                           "you are signed out (the session expired or the node restarted); please sign in again")
+        try:
+            payload = await _payload(request) if request.method == "POST" else {}
+            result = await run_in_threadpool(work, user, request, payload)
+        except (BilingualError, Bilingual, RecordRejected, LedgerUnavailable) as exc:
+            return error_response(exc)
+        return result if isinstance(result, Response) else JSONResponse(result, status, headers=NO_STORE)
+
+    endpoint.__name__ = getattr(work, "__name__", "charity_desk")
+    return Route(path, endpoint, methods=list(methods))
+
+
+async def _payload(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    try:
+        value = json.loads(body or b"{}") if len(body) <= MAX_BODY else None
+    except (ValueError, UnicodeDecodeError):
+        value = None
+    if not isinstance(value, dict):
+        raise BadRequest("请求须为不超过 64 KiB 的 JSON 对象", "the request must be a JSON object under 64 KiB")
+    return value
+
+
+def _text(payload: dict, name: str, optional: bool = False) -> str | None:
+    value = payload.get(name)
+    if optional and value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) > 1000:
+        raise BadRequest(f"请填写{name}", f"{name} is required (text)", name)
+    return value
+
+
+def _fen(payload: dict, name: str, optional: bool = False) -> int | None:
+    value = payload.get(name)
+    if optional and value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadRequest(f"{name} 须为整数（分）", f"{name} must be a whole number of fen", name)
+    return value
+
+
+# -- the routes ------------------------------------------------------------------------------
+class CharityRoutes:
+    def __init__(self, service) -> None:
+        self.service = service
+        self.node = service.node
+
+    @cached_property
+    def desk(self) -> CharityDesk:
+        return CharityDesk(self.node, self.node.private())
+
+    def _permissions(self, agency: str) -> frozenset[str]:
+        known = self.node.trust.agencies.get(agency)
+        return known.permissions if known else frozenset()
+
+    def _last_leaf(self) -> Leaf:
+        """The record just appended (the caller holds the node's lock)."""
+        store = self.node.store
+        head = store.head(self.node.config.agency)
+        return parse_leaf(store.leaves(head.id, head.size - 1, head.size)[0])
+
+    @staticmethod
+    def _written(id_: str, leaf: Leaf) -> dict[str, Any]:
+        return {"id": id_, "seq": leaf.record.seq, "leaf_hash": leaf.hash_hex}
+
+    # -- reading ----------------------------------------------------------------------------
+    def desks(self, request: Request) -> dict[str, Any]:
+        own = self._permissions(self.node.config.agency)
+        return {"charity": ORGANISATION in own, "acknowledges": ACKNOWLEDGE in own,
+                "beneficiaries": [a.id for a in self.node.trust.agencies.values() if ACKNOWLEDGE in a.permissions]}
+
+    def funds(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        return {"funds": [{k: getattr(t, k) for k in FUND_KEYS} for t in self.desk.funds()]}
+
+    def projects(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        fund = request.query_params.get("fund") or None
+        return {"projects": [{k: getattr(t, k) for k in PROJECT_KEYS} for t in self.desk.projects(fund)]}
+
+    def donations(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        text = request.query_params.get("limit", "200")
+        limit = int(text) if text.isdigit() and 0 < int(text) <= 10_000 else 200
+        listed = self.desk.donations()[-limit:]
+        return {"donations": [{k: getattr(d, k) for k in DONATION_KEYS} for d in reversed(listed)]}
+
+    def _requests(self, where: str, args: tuple) -> list[dict[str, Any]]:
+        conn = self.service.readers.store().conn
+        own = conn.execute("SELECT id FROM logs WHERE own = 1").fetchone()
+        rows = conn.execute(
+            "SELECT l.agency, r.id, r.project, r.amount, r.beneficiary_agency, r.purpose, r.requested_by, r.status, "
+            "r.decided_by, r.seq, EXISTS (SELECT 1 FROM charity_acks a WHERE a.charity = l.agency "
+            "AND a.seq = r.approval_seq AND a.ack_log = ?) FROM charity_requests r JOIN logs l ON l.id = r.log "
+            f"WHERE {where} ORDER BY r.seq DESC", (own[0] if own else -1, *args)).fetchall()
+        return [dict(zip(REQUEST_KEYS, row[:10]), acknowledged=bool(row[10])) for row in rows]
+
+    def disbursements(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        where, args = "l.agency = ?", (self.node.config.agency,)
+        status = request.query_params.get("status", "")
+        if status:
+            where, args = where + " AND r.status = ?", args + (status,)
+        return {"disbursements": self._requests(where, args)}
+
+    def to_acknowledge(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        return {"disbursements": self._requests("r.beneficiary_agency = ? AND r.status = 'approved'",
+                                                (self.node.config.agency,))}
+
+    def receipt_pdf(self, user: User, request: Request, payload: dict) -> Response:
+        try:
+            from .receipt_pdf import receipt_pdf
+        except ImportError:
+            raise BadRequest("本节点还不能打印捐赠收据", "this node cannot print receipts yet", status=501,
+                             code="UNAVAILABLE") from None
+        with self.node.lock:  # the receipt names the donor: for those who may take donations
+            self.node.users.require_current(user)
+            self.node.users.require(user, RECEIPT_ACTION)
+            data = receipt_pdf(self.node, request.path_params["receipt"], self.node.private())
+        return Response(data, media_type="application/pdf", headers=NO_STORE)
+
+    # -- writing ----------------------------------------------------------------------------
+    def create_fund(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        fund_id = _text(payload, "fund_id").strip()
+        leaf = self.desk.create_fund(user, fund_id, _text(payload, "name_zh"), _text(payload, "name_en"),
+                                     _fen(payload, "target_fen", optional=True))
+        return self._written(fund_id, leaf)
+
+    def create_project(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        project_id = _text(payload, "project_id").strip()
+        leaf = self.desk.create_project(user, project_id, _text(payload, "fund_id"), _text(payload, "name_zh"),
+                                        _text(payload, "name_en"), _fen(payload, "budget_fen"))
+        return self._written(project_id, leaf)
+
+    def record_donation(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        anonymous = payload.get("anonymous", False)
+        if not isinstance(anonymous, bool):
+            raise BadRequest("anonymous 须为 true 或 false", "anonymous must be true or false", "anonymous")
+        args = (_text(payload, "fund_id"), _fen(payload, "amount_fen"), _text(payload, "channel"),
+                _text(payload, "donor_name"), _text(payload, "donor_id_number", optional=True), anonymous)
+        with self.node.lock:
+            receipt = self.desk.record_donation(user, *args)
+            return self._written(receipt, self._last_leaf())
+
+    def allocate(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        args = (_text(payload, "fund_id"), _text(payload, "project_id"), _fen(payload, "amount_fen"))
+        with self.node.lock:
+            return self._written(self.desk.allocate(user, *args), self._last_leaf())
+
+    def request_disbursement(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        args = (_text(payload, "project_id"), _fen(payload, "amount_fen"), _text(payload, "beneficiary_name"),
+                _text(payload, "beneficiary_id_number", optional=True), _text(payload, "beneficiary_agency"),
+                _text(payload, "purpose"))
+        with self.node.lock:
+            return self._written(self.desk.request_disbursement(user, *args), self._last_leaf())
+
+    def approve(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        request_id = request.path_params["request_id"]
+        return self._written(request_id, self.desk.approve(user, request_id))
+
+    def cancel(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        request_id = request.path_params["request_id"]
+        return self._written(request_id, self.desk.cancel(user, request_id, _text(payload, "reason")))
+
+    def acknowledge(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
+        request_id = _text(payload, "request_id")
+        return self._written(request_id, self.desk.acknowledge(user, _text(payload, "charity"), request_id))
+
+    def routes(self) -> list[Route]:
+        service, base = self.service, "/v1/charity/desk"
+
+        async def desks(request: Request) -> Response:
+            return JSONResponse(await run_in_threadpool(self.desks, request), headers=NO_STORE)
+
+        def route(path: str, work, method: str = "GET") -> Route:
+            return signed_in_route(service, base + path, work, (method,), 201 if method == "POST" else 200)
+
+        return [
+            Route(base, desks),
+            route("/funds", self.funds), route("/funds", self.create_fund, "POST"),
+            route("/projects", self.projects), route("/projects", self.create_project, "POST"),
+            route("/donations", self.donations), route("/donations", self.record_donation, "POST"),
+            route("/disbursements", self.disbursements), route("/to-acknowledge", self.to_acknowledge),
+            route("/allocations", self.allocate, "POST"), route("/requests", self.request_disbursement, "POST"),
+            route("/requests/{request_id}/approve", self.approve, "POST"),
+            route("/requests/{request_id}/cancel", self.cancel, "POST"),
+            route("/acknowledgements", self.acknowledge, "POST"),
+            route("/receipts/{receipt}/pdf", self.receipt_pdf),
+        ]
+
+
+def routes(service) -> list[Route]:
+    return CharityRoutes(service).routes()

@@ -1,0 +1,74 @@
+"""Public charity reads over HTTP, plugged into the node's API:
+
+- `GET /v1/charity/trace/{receipt}[?charity=AGENCY]` — the same JSON as
+  `charity trace --json` (trace_json.trace_report): 400 for a code that is
+  not a receipt code (or whose check character is wrong), 404 for one this
+  node holds no donation for;
+- `GET /v1/charity/funds[?charity=AGENCY]` — each fund's public totals with
+  its projects, for every charity log this node holds.
+
+Donor and beneficiary names never leave the node this way: the ledger holds
+only commitments, and these routes read only the ledger's index tables.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from citychain.api import ApiError, handler
+
+from . import trace as tracing
+from .receipts import InvalidReceipt
+from .trace_json import ProofView, fund_json, trace_report
+
+_STATUS = {"UNKNOWN_RECEIPT": 404, "UNKNOWN_CHARITY": 404, "UNKNOWN_FUND": 404, "AMBIGUOUS_RECEIPT": 409}
+
+
+def _error(status: int, code: str, zh: str, en: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": f"{zh} / {en}", "message_zh": zh, "message_en": en}, status)
+
+
+def _charity_arg(request: Request) -> str | None:
+    charity = request.query_params.get("charity") or None
+    if charity is not None and len(charity) > 64:
+        raise ApiError(400, "BAD_PARAMETER", "charity must be an agency id")
+    return charity
+
+
+def routes(service) -> list[Route]:
+    node = service.node
+
+    def view() -> ProofView:
+        return ProofView(service.readers.store().conn, node.trust, node.config.city, node.config.witness_quorum,
+                         int(node.clock.now().timestamp()))
+
+    @handler
+    def trace(request: Request) -> JSONResponse:
+        receipt = request.path_params["receipt"]
+        if len(receipt) > 40:
+            return _error(400, "BAD_RECEIPT", "收据编号过长", "a receipt code is short")
+        try:
+            return JSONResponse(trace_report(view(), receipt, _charity_arg(request)))
+        except InvalidReceipt as exc:
+            return _error(400, "BAD_RECEIPT", exc.message_zh, exc.message_en)
+        except tracing.TraceError as exc:
+            return _error(_STATUS.get(exc.code, 404), exc.code, exc.message_zh, exc.message_en)
+
+    @handler
+    def funds(request: Request) -> JSONResponse:
+        conn = service.readers.store().conn
+        charity = _charity_arg(request)
+        charities = [charity] if charity else [row[0] for row in conn.execute(
+            "SELECT DISTINCT l.agency FROM charity_funds f JOIN logs l ON l.id = f.log ORDER BY l.agency")]
+        out = []
+        try:
+            for agency in charities:
+                for totals in tracing.funds(conn, agency):
+                    out.append(fund_json(totals, tracing.projects(conn, agency, totals.id)))
+        except tracing.TraceError as exc:
+            return _error(_STATUS.get(exc.code, 404), exc.code, exc.message_zh, exc.message_en)
+        return JSONResponse({"funds": out})
+
+    return [Route("/v1/charity/trace/{receipt}", trace), Route("/v1/charity/funds", funds)]

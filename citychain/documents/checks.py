@@ -1,0 +1,247 @@
+"""The checks every CityChain document verifier makes, whatever the document.
+
+A document (a certificate, a donation receipt) carries one signed leaf of its
+issuer's log, and in its PDF an inclusion proof and a checkpoint. Trust comes
+only from the verifier's own configuration (`VerifierConfig`: a trust bundle
+or a node home), never from the document. The domain verifiers call these in
+the order of docs/protocol.md §11 and §12 and turn a `Rejected` into their
+verdict:
+
+- `check_signer`: the agency is in the verifier's trust log and the leaf is
+  signed with one of its keys (`UNKNOWN_ISSUER`, `TAMPERED`);
+- `authorise`: the key and the agency were valid at the record's time and the
+  agency holds the permission (`KEY_REVOKED`, `ISSUER_NOT_AUTHORISED`);
+- `check_embedded_proof`: the inclusion proof leads to a checkpoint signed by
+  the agency (`TAMPERED`);
+- `check_node_report` and `check_freshness`: a node's view of the issuer's
+  log, checked here rather than believed (`LOG_FORKED`, `LOG_INVALID`,
+  `NOT_IN_LEDGER`, `STATUS_UNKNOWN`).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from cryptography import x509
+
+from citychain import merkle
+from citychain.bundle import BundleError, read_bundle, trust_from_bundle
+from citychain.checkpoint import CheckpointError, SignedCheckpoint, open_checkpoint
+from citychain.clock import format_time, parse_time
+from citychain.encoding import EncodingError, b64decode
+from citychain.home import Home
+from citychain.keys import public_key_from_bytes
+from citychain.mirror import log_keys
+from citychain.node import replay_trust
+from citychain.records import Leaf, verify_leaf_signature
+from citychain.store import Store
+from citychain.trust import Agency, TrustError, TrustState
+from citychain.witnesses import witnessed_by
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+DEFAULT_MAX_AGE_S = 3600
+
+
+class Rejected(Exception):
+    """Stops a verification with a verdict."""
+
+    def __init__(self, code: str, zh: str, en: str) -> None:
+        super().__init__(f"{code}: {en}")
+        self.code, self.zh, self.en = code, zh, en
+
+
+# -- configuration ---------------------------------------------------------
+@dataclass(frozen=True)
+class VerifierConfig:
+    """The verifier's own trust roots: never taken from a document."""
+
+    city: str
+    trust: TrustState
+    ca_cert: x509.Certificate | None
+    witness_quorum: int = 2
+
+    @classmethod
+    def from_bundle(cls, path: Path) -> "VerifierConfig":
+        bundle = read_bundle(Path(path))
+        ca = x509.load_pem_x509_certificate(bundle.city_ca_pem.encode()) if bundle.city_ca_pem else None
+        return cls(bundle.city, trust_from_bundle(bundle), ca, bundle.witness_quorum)
+
+    @classmethod
+    def from_home(cls, path: Path) -> "VerifierConfig":
+        home = Home(Path(path))
+        config = home.config()
+        store = Store(home.db_path)
+        try:
+            state = replay_trust(store, config)
+        finally:
+            store.close()
+        if not state.size:
+            raise BundleError(f"{path} holds no trust log yet")
+        ca = x509.load_pem_x509_certificate(home.city_ca_path.read_bytes()) if home.city_ca_path.exists() else None
+        return cls(config.city, state, ca, config.witness_quorum)
+
+
+# -- the signed leaf -------------------------------------------------------
+def check_signer(leaf: Leaf, config: VerifierConfig) -> Agency:
+    """The record's agency, if the leaf is signed with one of its keys."""
+    record = leaf.record
+    agency = config.trust.agencies.get(record.log)
+    owner = next((a.id for a in config.trust.agencies.values() if a.key(leaf.kid)), None)
+    if agency is None and owner is not None:
+        raise Rejected("TAMPERED", f"记录自称来自 {record.log}，却是 {owner} 的密钥签的",
+                       f"the record claims to come from {record.log!r} but is signed with {owner}'s key")
+    if agency is None:
+        raise Rejected("UNKNOWN_ISSUER", f"本机信任配置中没有机构 {record.log}",
+                       f"agency {record.log!r} is not in this verifier's trust configuration")
+    key = agency.key(leaf.kid)
+    if key is None:
+        if owner is not None:
+            raise Rejected("TAMPERED", f"签名用的是另一机构（{owner}）的密钥",
+                           f"it is signed with another agency's key ({owner}), not {record.log}'s")
+        if any(verify_leaf_signature(leaf, public_key_from_bytes(k.public_key)) for k in agency.keys):
+            raise Rejected("TAMPERED", "签名密钥编号被改动过", "the signing key's id was altered")
+        raise Rejected("UNKNOWN_ISSUER", "签名密钥不在本机信任配置中（配置可能过旧）",
+                       "the signing key is not in this verifier's trust configuration (it may be out of date)")
+    if not verify_leaf_signature(leaf, public_key_from_bytes(key.public_key)):
+        raise Rejected("TAMPERED", "签名与内容不符", "the signature does not match the content")
+    return agency
+
+
+_TRUST_VERDICTS = {
+    "KEY_REVOKED": "KEY_REVOKED",
+    "UNKNOWN_ISSUER": "UNKNOWN_ISSUER",
+}
+
+
+def authorise(leaf: Leaf, config: VerifierConfig, permission: str) -> None:
+    """Key valid at the record's time, agency active, permission held."""
+    try:
+        config.trust.authorise(leaf.record, leaf.kid, permission)
+    except TrustError as exc:
+        code = _TRUST_VERDICTS.get(exc.code, "ISSUER_NOT_AUTHORISED")
+        raise Rejected(code, str(exc).split(" / ")[0], str(exc).split(" / ")[-1]) from None
+
+
+# -- proofs ------------------------------------------------------------------
+def open_log_checkpoint(note: str, leaf: Leaf, config: VerifierConfig) -> SignedCheckpoint:
+    """A checkpoint of the leaf's log, signed with that agency's key (raises CheckpointError)."""
+    origin = f"citychain/{config.city}/{leaf.record.log}"
+    return open_checkpoint(note, origin, log_keys(config.trust, leaf.record.log))
+
+
+def newest_cosignature(signed: SignedCheckpoint, config: VerifierConfig, agency: str,
+                       now: int) -> tuple[tuple[str, ...], str | None]:
+    """(witness agency ids, time of the newest co-signature) of the valid co-signatures."""
+    cosigs = witnessed_by(signed, config.trust, config.city, agency, now)
+    names = tuple(sorted(name.rsplit("/", 1)[-1] for name in cosigs))
+    newest = max(cosigs.values(), default=None)
+    return names, (format_time(datetime.fromtimestamp(newest, timezone.utc)) if newest else None)
+
+
+def check_embedded_proof(leaf: Leaf, index: int, size: int, path: Sequence[bytes], note: str,
+                         config: VerifierConfig, now: int) -> tuple[tuple[str, ...], str | None]:
+    """A document's own inclusion proof and checkpoint: the leaf was in the issuer's log."""
+    try:
+        signed = open_log_checkpoint(note, leaf, config)
+        if signed.checkpoint.size != size or index != leaf.record.seq:
+            raise CheckpointError("the proof's size or index does not match")
+        merkle.verify_inclusion(leaf.hash, index, size, list(path), signed.checkpoint.root)
+    except (CheckpointError, merkle.ProofError, ValueError) as exc:
+        raise Rejected("TAMPERED", "附带的账本证明不成立", f"the embedded ledger proof does not hold: {exc}") from None
+    return newest_cosignature(signed, config, leaf.record.log, now)
+
+
+# -- a node's view -------------------------------------------------------------
+def check_node_report(report: Any, leaf: Leaf, config: VerifierConfig, now: datetime) -> dict[str, Any]:
+    """The log part of a node's report (`citychain.documents.log_report`), checked:
+    {"code": None or a verdict, "zh", "en", "as_of", "cosigners"}. `code` None
+    means the node's copy of the log holds exactly this leaf, proven."""
+    if not isinstance(report, dict) or report.get("log_status") == "absent":
+        return {"code": "STATUS_UNKNOWN", "zh": "节点没有该机构的账本", "en": "the node holds no copy of the issuer's log"}
+    if report.get("log_status") == "forked":
+        return {"code": "LOG_FORKED", "zh": "", "en": str(report.get("log_detail", ""))}
+    if report.get("log_status") == "invalid":
+        return {"code": "LOG_INVALID", "zh": "", "en": str(report.get("log_detail", ""))}
+    record = leaf.record
+    try:
+        signed = open_log_checkpoint(str(report.get("checkpoint", "")), leaf, config)
+    except CheckpointError as exc:
+        return {"code": "STATUS_UNKNOWN", "zh": "节点给出的检查点无效", "en": f"the node's checkpoint does not verify: {exc}"}
+    cosigners, _ = newest_cosignature(signed, config, record.log, int(now.timestamp()))
+    as_of = report.get("as_of") if isinstance(report.get("as_of"), str) else None
+    view: dict[str, Any] = {"cosigners": cosigners, "as_of": as_of, "size": signed.checkpoint.size}
+    if signed.checkpoint.size <= record.seq:
+        return {**view, "code": "STATUS_UNKNOWN", "zh": "节点的账本副本尚未同步到这条记录",
+                "en": "the node's copy of the issuer's log does not reach this record yet"}
+    if report.get("leaf_hash") != leaf.hash_hex:
+        return {**view, "code": "NOT_IN_LEDGER", "zh": "账本中该位置是另一条记录",
+                "en": f"the issuer's log holds a different record at position {record.seq}"}
+    try:
+        path = [b64decode(h) for h in report.get("inclusion") or []]
+        merkle.verify_inclusion(leaf.hash, record.seq, signed.checkpoint.size, path, signed.checkpoint.root)
+    except (merkle.ProofError, EncodingError, TypeError, ValueError) as exc:
+        return {**view, "code": "STATUS_UNKNOWN", "zh": "节点给出的证明无效", "en": f"the node's proof does not verify: {exc}"}
+    return {**view, "code": None, "zh": "", "en": ""}
+
+
+def check_freshness(report: dict[str, Any], view: dict[str, Any], config: VerifierConfig, now: datetime,
+                    max_age_s: int) -> dict[str, Any] | None:
+    """STATUS_UNKNOWN when a peer's copy lacks witnesses or is older than the limit; else None."""
+    if not report.get("own") and len(view["cosigners"]) < config.witness_quorum:
+        return {**view, "code": "STATUS_UNKNOWN", "zh": "节点的检查点见证人不足",
+                "en": f"the node's checkpoint has {len(view['cosigners'])} witness co-signatures; "
+                      f"{config.witness_quorum} are needed"}
+    as_of = view["as_of"]
+    if as_of is None or (now - parse_time(as_of)).total_seconds() > max_age_s:
+        return {**view, "code": "STATUS_UNKNOWN", "zh": "节点的账本副本过旧", "en": "the node's copy of the issuer's log is out of date"}
+    return None
+
+
+class NodeJson:
+    """JSON from a running node over HTTP(S), checked against the verifier's own
+    CA file (never the system's or the environment's proxies)."""
+
+    MAX_BYTES = 1024 * 1024
+
+    def __init__(self, url: str, ca_file: str | None = None, timeout: float = 5.0) -> None:
+        import requests
+
+        self.url, self.timeout = url.rstrip("/"), timeout
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.verify: str | bool = ca_file or True
+
+    def get(self, path: str, params: dict[str, Any]) -> Any:
+        response = self.session.get(f"{self.url}{path}", params=params, timeout=self.timeout, verify=self.verify)
+        response.raise_for_status()
+        if len(response.content) > self.MAX_BYTES:
+            raise ValueError("status report too large")
+        return response.json()
+
+
+# -- images ------------------------------------------------------------------
+def qr_from_image(data: bytes, prefixes: Sequence[str]) -> tuple[str | None, tuple[str, str]]:
+    """The first QR text in a photo or scan that starts with one of `prefixes`
+    (zxing-cpp), or None and why not, in Chinese and English."""
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > MAX_IMAGE_BYTES:
+        return None, ("图片文件过大", f"the image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                return None, ("图片像素过多", "the image has too many pixels")
+            image = image.convert("L")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as exc:
+        return None, ("无法读取图片", f"the image cannot be read: {exc}")
+    codes = [c.text for c in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode) if c.valid]
+    ours = [t for t in codes if t.startswith(tuple(prefixes))]
+    if not ours:
+        return None, ("图片中没有找到可信城市二维码", "no CityChain QR code was found in the image")
+    return ours[0], ("", "")

@@ -1,0 +1,86 @@
+"""Amounts of money on printed documents: figures and Chinese capital numerals.
+
+The ledger holds integer fen. A receipt prints the amount twice, as on any
+Chinese financial document: in figures (¥1,234.50) and in capitals
+(人民币壹仟贰佰叁拾肆元伍角整), written by the rules of the People's Bank of
+China for bills and receipts (《支付结算办法》附件《正确填写票据和结算凭证的基本规定》):
+
+- 壹贰叁肆伍陆柒捌玖 and 拾佰仟万亿, with 壹拾 (never a bare 拾);
+- one 零 for any run of zeros between two non-zero digits, also across a
+  万 or 亿 group; none for trailing zeros;
+- 元 is followed by 整 when there are no 角 and 分, and by 零 when 角 is zero
+  but 分 is not; 整 also follows 角 when there are no 分;
+- under one yuan only the 角 and 分 are written (伍角整, 叁分).
+"""
+
+from __future__ import annotations
+
+DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_SMALL_UNITS = ("", "拾", "佰", "仟")
+_GROUP_UNITS = ("", "万", "亿", "万亿")
+
+
+def yuan_figures(fen: int) -> str:
+    """12345 → '¥123.45', with thousands separators."""
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+
+
+def _group(number: int) -> str:
+    """0 < number < 10000, with 零 between non-zero digits, none at the end."""
+    out, zero = "", False
+    for position in range(3, -1, -1):
+        digit = number // 10 ** position % 10
+        if digit == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out += "零"
+            zero = False
+        out += DIGITS[digit] + _SMALL_UNITS[position]
+    return out
+
+
+def _integer(number: int) -> str:
+    if number == 0:
+        return ""
+    groups = []
+    while number:
+        groups.append(number % 10000)
+        number //= 10000
+    if len(groups) > len(_GROUP_UNITS):
+        raise ValueError("amount too large to write in capitals")
+    out, gap = "", False
+    for index in range(len(groups) - 1, -1, -1):
+        group = groups[index]
+        if group == 0:
+            gap = bool(out)  # a whole group of zeros: one 零 before the next digit
+            continue
+        if out and (gap or group < 1000):
+            out += "零"
+        gap = False
+        out += _group(group) + _GROUP_UNITS[index]
+    return out
+
+
+def rmb_capital(fen: int) -> str:
+    """Positive fen in Chinese capitals: 123450 → '人民币壹仟贰佰叁拾肆元伍角整'."""
+    if not isinstance(fen, int) or isinstance(fen, bool) or fen < 0:
+        raise ValueError("an amount in capitals is a non-negative integer number of fen")
+    yuan, jiao, cents = fen // 100, fen // 10 % 10, fen % 10
+    if fen == 0:
+        return "人民币零元整"
+    out = "人民币"
+    if yuan:
+        out += _integer(yuan) + "元"
+    if jiao == 0 and cents == 0:
+        return out + "整"
+    if jiao:
+        out += DIGITS[jiao] + "角"
+    elif yuan:
+        out += "零"
+    if cents:
+        out += DIGITS[cents] + "分"
+    else:
+        out += "整"
+    return out
