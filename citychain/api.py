@@ -135,6 +135,7 @@ def make_app(service) -> Starlette:
             agency = trust.agencies.get(head.agency)
             out.append({
                 "agency": head.agency, "origin": head.origin, "size": head.size, "status": head.status,
+                "status_detail": head.status_detail,
                 "keys": [k.kid for k in agency.keys] if agency else [],
             })
         return JSONResponse({"logs": out})

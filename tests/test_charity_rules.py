@@ -407,3 +407,21 @@ def test_a_held_acknowledgement_that_does_not_match_is_flagged(approved, demo_ci
         assert head.status == "invalid" and "entry 0" in head.status_detail and "ACK_MISMATCH" in head.status_detail
         assert resolve_pending_acks(third.store.conn) == ()
         assert trace_donation(third.store.conn, make_receipt(2)).amount_in("acknowledged") == 0
+
+
+# -- … and by a node that meets it while syncing over HTTP ----------------------------
+def test_a_syncing_node_flags_an_overspending_log_and_names_the_record(demo_city, clock):
+    from nodes import NodeProcess, free_port, wait_for
+    from test_hostile_peer import HostilePeer, peer_error
+
+    signer = agency_signer(demo_city)
+    leaves = hand_built_log(signer, CHARITY, overspending_log(), clock)
+    with HostilePeer("as built", leaves, signer, agency=CHARITY) as peer:
+        node = NodeProcess(demo_city.home(CIVIL), free_port(), [peer.url]).start()
+        try:
+            wait_for(lambda: peer_error(node, peer.url) == "LOG_INVALID", timeout=30)
+            (held,) = [log for log in node.get("/v1/logs").json()["logs"] if log["agency"] == CHARITY]
+        finally:
+            node.stop()
+    assert held["status"] == "invalid" and held["size"] == 0
+    assert "entry 5 (charity.allocation)" in held["status_detail"] and "INSUFFICIENT_FUNDS" in held["status_detail"]

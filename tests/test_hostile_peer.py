@@ -36,8 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 class HostilePeer:
     """Serves market-regulation's log the way `mode` says, from real leaves."""
 
-    def __init__(self, mode: str, leaves: list[bytes], signer) -> None:
+    def __init__(self, mode: str, leaves: list[bytes], signer, agency: str = A) -> None:
         self.mode, self.leaves, self.signer = mode, leaves, signer
+        self.agency, self.origin = agency, f"citychain/demo/{agency}"
         self.port = free_port()
         self.hits = 0
 
@@ -54,7 +55,7 @@ class HostilePeer:
                                                           {"n": 1000 + seq, "amount": 7}), signer).data]
         elif self.mode == "bad signature":
             leaves = leaves + [leaves[-1]]
-        cp = Checkpoint(ORIGIN, len(leaves), merkle.MemoryTree(leaves).root())
+        cp = Checkpoint(self.origin, len(leaves), merkle.MemoryTree(leaves).root())
         note_text = sign_checkpoint(cp, signer.private_key)
         if self.mode == "forged entry":  # the agency's genuine checkpoint, one entry altered in transit
             leaves = leaves[:-1] + [leaves[-1].replace(b'"n":2', b'"n":9')]
@@ -78,7 +79,7 @@ class HostilePeer:
                         await asyncio.sleep(0.5)
                 return StreamingResponse(trickle(), media_type="application/json")
             note_text, leaves = self.content()
-            return JSONResponse({"logs": [{"agency": A, "origin": ORIGIN, "size": len(leaves), "keys": []}]})
+            return JSONResponse({"logs": [{"agency": self.agency, "origin": self.origin, "size": len(leaves), "keys": []}]})
 
         def checkpoint(request):
             return PlainTextResponse(self.content()[0])
