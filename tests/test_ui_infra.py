@@ -1,0 +1,99 @@
+"""The UI's shared machinery: background tasks report back on the GUI thread,
+languages switch at run time from Qt translation files, and the Qt binding
+keeps Python's reference counts straight."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWidgets import QLabel
+
+from ui import i18n
+from ui.tasks import Cancelled, Tasks
+
+
+def test_void_qt_calls_keep_none_alive(qtbot):
+    """PySide6 6.12.0 drops a reference to None on every call returning nothing;
+    the interpreter then aborts after a few thousand calls. Pinned away in requirements.in."""
+    label = QLabel()
+    qtbot.addWidget(label)
+    before = sys.getrefcount(None)
+    for _ in range(2000):
+        label.setText("x")
+        label.update()
+    assert abs(sys.getrefcount(None) - before) < 50
+
+
+def test_a_task_runs_off_the_gui_thread_and_reports_on_it(qtbot):
+    tasks, seen = Tasks(), {}
+
+    def work(x):
+        seen["thread"] = threading.current_thread()
+        return x * 2
+
+    task = tasks.run(work, 21, done=lambda result: seen.update(result=result, at=threading.current_thread()))
+    with qtbot.waitSignal(task.ended, timeout=5000):
+        pass
+    assert seen["result"] == 42
+    assert seen["thread"] is not threading.main_thread() and seen["at"] is threading.main_thread()
+
+
+def test_a_failure_arrives_as_the_exception_not_a_crash(qtbot):
+    tasks, failures = Tasks(), []
+    task = tasks.run(lambda: 1 / 0, failed=failures.append)
+    with qtbot.waitSignal(task.ended, timeout=5000):
+        pass
+    assert isinstance(failures[0], ZeroDivisionError) and "ZeroDivisionError" in failures[0].__traceback_text__
+
+
+def test_long_work_reports_progress_and_stops_when_cancelled(qtbot):
+    tasks, steps, failures = Tasks(), [], []
+    gate = threading.Event()
+
+    def long(progress):
+        for i in range(1000):
+            progress(i, 1000, "step")
+            gate.wait(0.01)
+        return "finished"
+
+    task = tasks.run(long, progress=lambda done, total, text: steps.append(done), failed=failures.append)
+    qtbot.waitUntil(lambda: len(steps) >= 3, timeout=5000)
+    task.cancel()
+    with qtbot.waitSignal(task.ended, timeout=5000):
+        pass
+    assert isinstance(failures[0], Cancelled) and len(steps) < 1000
+
+
+class Retranslating(QLabel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setText(QCoreApplication.translate("Common", "CityChain"))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
+@pytest.fixture
+def english_afterwards():
+    yield
+    i18n.set_language("en")
+
+
+def test_language_switches_at_run_time_in_both_directions(qtbot, english_afterwards):
+    label = Retranslating()
+    qtbot.addWidget(label)
+    i18n.set_language("zh_CN")  # Qt posts LanguageChange; it arrives with the next event loop turn
+    qtbot.waitUntil(lambda: label.text() == "可信城市", timeout=2000)
+    assert i18n.money(123456) == "¥1,234.56"
+    i18n.set_language("en")
+    qtbot.waitUntil(lambda: label.text() == "CityChain", timeout=2000)
+    with pytest.raises(ValueError):
+        i18n.set_language("fr")
