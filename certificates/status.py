@@ -29,7 +29,7 @@ def status_report(store: Store, agency: str, cert_id: str, seq: int, now: str) -
         "SELECT status, superseded_by, seq FROM certificates WHERE id = ? AND log = ?", (cert_id, head.id)
     ).fetchone()
     if row is not None:
-        report["certificate"] = {"status": row[0], "superseded_by": row[1]}
+        report["certificate"] = {"status": row[0], "superseded_by": row[1], "seq": row[2]}
     return report
 
 

@@ -1,0 +1,143 @@
+"""The kiosk's own settings: `kiosk.toml` in the node home it uses, else in
+the data folder. The trust root is never here — it comes from the node home
+or the trust bundle the operator named — but the administrator PIN is.
+
+    pin_hash = "scrypt$16384$8$1$<salt hex>$<hash hex>"   # python -m ui.kiosk.config
+    idle_timeout_s = 60
+    media_folders = ["/media", "/run/media", "/mnt"]
+    documents_folder = "/srv/kiosk-drop"   # optional extra folder for files
+    max_file_mb = 10
+    scanner_gap_ms = 60        # keys closer than this are a scanner, not a person
+    scanner_min_chars = 8
+    language = "zh_CN"
+    high_contrast = false
+    max_status_age_s = 3600
+
+Without a file the demo PIN `246810` applies (README says so).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import hmac
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from citychain.errors import BilingualError
+
+FILE = "kiosk.toml"
+DEMO_PIN = "246810"
+_SCRYPT = (16384, 8, 1)
+
+
+class ConfigError(BilingualError):
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        super().__init__("KIOSK_CONFIG", message_zh, message_en)
+
+
+def hash_pin(pin: str, salt: bytes | None = None) -> str:
+    salt = salt or os.urandom(16)
+    n, r, p = _SCRYPT
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
+
+
+def pin_matches(pin: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        got = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32)
+    except ValueError:
+        return False
+    return hmac.compare_digest(got.hex(), digest)
+
+
+_DEMO_HASH = hash_pin(DEMO_PIN, b"citychain-kiosk-demo")
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    pin_hash: str = _DEMO_HASH
+    idle_timeout_s: int = 60
+    media_folders: tuple[str, ...] = ("/media", "/run/media", "/mnt")
+    documents_folder: str | None = None
+    max_file_mb: int = 10
+    scanner_gap_ms: int = 60
+    scanner_min_chars: int = 8
+    language: str = "zh_CN"
+    high_contrast: bool = False
+    max_status_age_s: int = 3600
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+    @property
+    def file_roots(self) -> tuple[Path, ...]:
+        roots = [Path(p) for p in self.media_folders]
+        if self.documents_folder:
+            roots.append(Path(self.documents_folder))
+        return tuple(roots)
+
+    @property
+    def demo_pin(self) -> bool:
+        return self.pin_hash == _DEMO_HASH
+
+
+_TYPES = {f.name: f.type for f in fields(KioskConfig)}
+
+
+def _checked(name: str, value: object) -> object:
+    kind = _TYPES[name]
+    if kind == "int" and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+        raise ConfigError(f"{FILE}：{name} 须为正整数", f"{FILE}: {name} must be a positive integer")
+    if kind == "bool" and not isinstance(value, bool):
+        raise ConfigError(f"{FILE}：{name} 须为 true 或 false", f"{FILE}: {name} must be true or false")
+    if kind in ("str", "str | None") and not isinstance(value, str):
+        raise ConfigError(f"{FILE}：{name} 须为文本", f"{FILE}: {name} must be text")
+    if kind == "tuple[str, ...]":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{FILE}：{name} 须为文件夹列表", f"{FILE}: {name} must be a list of folders")
+        return tuple(value)
+    if name == "language" and value not in ("zh_CN", "en"):
+        raise ConfigError(f"{FILE}：language 须为 zh_CN 或 en", f"{FILE}: language must be zh_CN or en")
+    return value
+
+
+def load(path: Path) -> KioskConfig:
+    """The settings in `path`, defaults for what it leaves out; none if it is absent."""
+    if not path.exists():
+        return KioskConfig()
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} 格式错误：{exc}", f"{path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(doc) - set(_TYPES))
+    if unknown:
+        raise ConfigError(f"{path} 中有未知设置：{', '.join(unknown)}", f"{path} has unknown settings: {', '.join(unknown)}")
+    return replace(KioskConfig(), **{name: _checked(name, value) for name, value in doc.items()})
+
+
+def config_path(home: Path | None, data_folder: Path) -> Path:
+    """Beside the node home the kiosk uses, else in the data folder."""
+    if home is not None and (Path(home) / FILE).exists():
+        return Path(home) / FILE
+    return data_folder / FILE
+
+
+def main() -> None:
+    """Print a `pin_hash` line for kiosk.toml (the PIN is asked, never echoed)."""
+    pin = getpass.getpass("新管理员 PIN / new administrator PIN: ")
+    if not pin.isdigit() or len(pin) < 6:
+        raise SystemExit("PIN 须为至少 6 位数字 / the PIN must be at least 6 digits")
+    if getpass.getpass("再输入一次 / again: ") != pin:
+        raise SystemExit("两次输入不一致 / the two entries differ")
+    print(f'pin_hash = "{hash_pin(pin)}"')
+
+
+if __name__ == "__main__":
+    main()

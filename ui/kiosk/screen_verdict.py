@@ -1,0 +1,308 @@
+"""The result of a certificate check: unmistakable from across the hall.
+
+A coloured banner with a symbol and the verdict in Chinese and English; then
+the certificate as its issuer SIGNED it (the verifier's result — never the
+printed text, which a forger controls), the issuer with its seal, validity,
+the witnesses that co-signed the issuer's log, and how fresh the status is.
+Resident ID numbers are masked until someone taps "Show full numbers": the
+screen faces a public hall.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from certificates.types import BY_ID, RESIDENT_ID
+from certificates.verify import Verdict
+from charity.privacy import mask_id_number
+
+from .trace_model import city_time
+from .text import tr
+from .verdicts import look, sentence, shows_content, status_could_not_be_checked
+from .widgets import Screen, SealWidget, button, card, label, restyle, set_text
+
+Names = Callable[[str], tuple[str, str]]  # agency id → (name zh, name en)
+
+
+def _value(type_id: str, name: str, value: object, reveal: bool) -> str:
+    licence = BY_ID.get(type_id)
+    field = next((f for f in licence.fields if f.name == name), None) if licence else None
+    if field is None:
+        return str(value)
+    if field.kind == RESIDENT_ID and not reveal:
+        return mask_id_number(str(value))
+    if field.choices:
+        return next((f"{zh} / {en}" for v, zh, en in field.choices if v == value), str(value))
+    if field.kind == "money_fen" and isinstance(value, int):
+        return f"¥{value / 100:,.2f}"
+    return str(value)
+
+
+def _breakable(text: str, limit: int = 300) -> str:
+    """Technical detail (URLs, exception text) may wrap anywhere and stays short."""
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return re.sub(r"(\S{24})", "\\1\u200b", text)
+
+
+class VerdictScreen(Screen):
+    done = Signal()
+
+    scrolls_itself = True
+
+    def __init__(self, names: Names) -> None:
+        super().__init__()
+        self.setObjectName("verdict")
+        self.names = names
+        self.verdict: Verdict | None = None
+        self.reveal = False
+        self.banner = QFrame()
+        self.banner.setObjectName("verdict-banner")
+        self.banner.setProperty("role", "banner")
+        self.symbol = label("symbol", wrap=False, name="verdict-symbol")
+        self.headline = label("headline", name="verdict-headline")
+        self.headline_en = label("headline2", name="verdict-headline-en")
+        self.sentence = label("sentence", name="verdict-sentence")
+        words = QVBoxLayout()
+        words.setSpacing(2)
+        for widget in (self.headline, self.headline_en, self.sentence):
+            words.addWidget(widget)
+        row = QHBoxLayout(self.banner)
+        row.setContentsMargins(32, 16, 32, 16)
+        row.addWidget(self.symbol)
+        row.addSpacing(24)
+        row.addLayout(words, 1)
+
+        self.document = card()
+        self.doc_title = label("big", name="verdict-type")
+        self.doc_number = label("small", name="verdict-number")
+        self.doc_number.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.doc_caption = label("muted", name="verdict-caption")
+        self.fields_box = QWidget()
+        self.fields_grid = QGridLayout()
+        self.fields_grid.setContentsMargins(0, 0, 0, 0)
+        self.fields_grid.setHorizontalSpacing(24)
+        self.hidden_note = label("small", name="verdict-hidden")
+        self.show_numbers = button("verdict-reveal", "bar", checkable=True)
+        self.show_numbers.toggled.connect(self._toggle_reveal)
+        listing = QVBoxLayout(self.fields_box)
+        listing.setContentsMargins(0, 0, 8, 0)
+        for widget in (self.doc_number, self.doc_caption):
+            listing.addWidget(widget)
+        listing.addLayout(self.fields_grid)
+        listing.addWidget(self.hidden_note)
+        listing.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.fields_box)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        doc = QVBoxLayout(self.document)
+        doc.setContentsMargins(24, 12, 16, 12)
+        head = QHBoxLayout()
+        head.addWidget(self.doc_title, 1)
+        head.addWidget(self.show_numbers, 0, Qt.AlignmentFlag.AlignTop)
+        doc.addLayout(head)
+        doc.addWidget(scroll, 1)
+
+        self.issuer = card()
+        self.seal = SealWidget()
+        self.issuer_name = label("big", name="verdict-issuer")
+        self.facts = label("", name="verdict-facts")
+        self.cosigned = label("small", name="verdict-cosigned")
+        self.status_line = label("warning", name="verdict-status")
+        self.advice = label("", name="verdict-advice")
+        self.detail = label("small", name="verdict-detail")
+        inner = QWidget()
+        side = QVBoxLayout(inner)
+        side.setContentsMargins(20, 12, 20, 12)
+        issuer_scroll = QScrollArea()
+        issuer_scroll.setWidgetResizable(True)
+        issuer_scroll.setWidget(inner)
+        issuer_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        issuer_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QVBoxLayout(self.issuer)
+        outer.setContentsMargins(2, 2, 2, 2)
+        outer.addWidget(issuer_scroll)
+        top = QHBoxLayout()
+        top.addWidget(self.seal)
+        top.addWidget(self.issuer_name, 1)
+        side.addLayout(top)
+        for widget in (self.status_line, self.advice, self.facts, self.cosigned, self.detail):
+            side.addWidget(widget)
+        side.addStretch(1)
+
+        body = QHBoxLayout()
+        body.setSpacing(24)
+        body.addWidget(self.document, 3)
+        body.addWidget(self.issuer, 2)
+        self.finish = button("verdict-done")
+        self.finish.clicked.connect(self.done)
+        bottom = QHBoxLayout()
+        self.hint = label("muted", name="verdict-hint")
+        bottom.addWidget(self.hint, 1)
+        bottom.addWidget(self.finish)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 16, 32, 16)
+        layout.setSpacing(16)
+        layout.addWidget(self.banner)
+        layout.addLayout(body, 1)
+        layout.addLayout(bottom)
+        self.clear()
+
+    # -- showing ------------------------------------------------------------------
+    def set_scale(self, scale: float) -> None:
+        side = max(96, round(170 * scale))
+        self.seal.setFixedSize(side, side)
+
+    def show_verdict(self, verdict: Verdict) -> None:
+        self.verdict, self.reveal = verdict, False
+        self.show_numbers.setChecked(False)
+        shown = look(verdict)
+        restyle(self.banner, tone=shown.tone)
+        self.symbol.setText(shown.symbol)
+        self.headline.setText(shown.headline_zh)
+        self.headline_en.setText(shown.headline_en)
+        self.sentence.setText("\n".join(sentence(verdict)))
+        self.banner.setAccessibleName(f"{shown.headline_zh} {shown.headline_en}")
+        self.advice.setText("\n".join(t for t in (shown.advice_zh, shown.advice_en) if t))
+        extra = [t for t in (verdict.detail_zh, verdict.detail_en) if t]
+        self.detail.setText(_breakable(" / ".join(extra)))
+        trusted = shows_content(verdict)
+        self.seal.set_agency(verdict.issuer_name_zh or "" if trusted else "")
+        self.seal.setVisible(trusted)
+        self._fill_fields()
+        self.retranslate()
+
+    def _fill_fields(self) -> None:
+        while self.fields_grid.count():
+            widget = self.fields_grid.takeAt(0).widget()
+            if widget is not None:
+                widget.hide()
+                widget.setParent(None)
+                widget.deleteLater()
+        verdict = self.verdict
+        if verdict is None or not shows_content(verdict):
+            self.show_numbers.setVisible(False)
+            return
+        licence = BY_ID.get(verdict.type or "")
+        order = [f.name for f in licence.fields] if licence else sorted(verdict.fields)
+        row = 0
+        for name in order:
+            if name not in verdict.fields:
+                continue
+            field = licence.field(name) if licence else None
+            name_label = label("fieldname", f"{field.label_zh} / {field.label_en}" if field else name,
+                               name=f"fieldname-{name}")
+            value = label("fieldvalue", _value(verdict.type or "", name, verdict.fields[name], self.reveal))
+            value.setObjectName(f"field-{name}")
+            value.setAccessibleName(f"{field.label_zh if field else name}: {value.text()}")
+            self.fields_grid.addWidget(name_label, row, 0, Qt.AlignmentFlag.AlignTop)
+            self.fields_grid.addWidget(value, row, 1)
+            row += 1
+        self.fields_grid.setColumnStretch(1, 1)
+        has_ids = bool(licence) and any(f.kind == RESIDENT_ID and f.name in verdict.fields for f in licence.fields)
+        self.show_numbers.setVisible(has_ids)
+
+    def _toggle_reveal(self, on: bool) -> None:
+        self.reveal = on
+        self._fill_fields()
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        set_text(self.finish, tr("Done"))
+        self.hint.setText(tr("Scan the next code at any time."))
+        set_text(self.show_numbers, tr("Hide full numbers") if self.reveal else tr("Show full numbers"))
+        verdict = self.verdict
+        self.document.setVisible(bool(verdict and verdict.cert_id and shows_content(verdict)))
+        self.issuer.setVisible(verdict is not None)
+        if verdict is None:
+            return
+        licence = BY_ID.get(verdict.type or "")
+        self.doc_title.setText(f"{licence.name_zh} · {licence.name_en}" if licence else (verdict.type or ""))
+        self.doc_number.setText(tr("Number: {id}").format(id=verdict.cert_id or ""))
+        if verdict.source == "id":
+            caption = tr("Public record only: personal details are on the document itself, not in the ledger.")
+        else:
+            caption = tr("As signed by the issuing agency — compare with the document in your hand:")
+        self.doc_caption.setText(caption)
+        hidden = [self._label(verdict.type, name) for name in verdict.hidden]
+        note = tr("Not in this code (see the printed document or its PDF): {names}")
+        self.hidden_note.setText(note.format(names=("、" if self._zh() else ", ").join(hidden))
+                                 if hidden and verdict.source != "id" else "")
+        self.hidden_note.setVisible(bool(self.hidden_note.text()))
+        self._issuer_facts(verdict)
+
+    def _issuer_facts(self, verdict: Verdict) -> None:
+        if not shows_content(verdict):
+            self.issuer_name.setText(tr("Nothing in this code can be trusted, so none of it is shown."))
+            for widget in (self.facts, self.cosigned, self.status_line):
+                widget.clear()
+                widget.setVisible(False)
+            self.advice.setVisible(bool(self.advice.text()))
+            self.detail.setVisible(bool(self.detail.text()))
+            return
+        self.issuer_name.setText(f"{verdict.issuer_name_zh}\n{verdict.issuer_name_en}")
+        facts = []
+        if verdict.valid_from:
+            facts.append(tr("Valid: {start} to {end}").format(
+                start=verdict.valid_from, end=verdict.valid_until or tr("no end date")))
+        if verdict.issued_at:
+            facts.append(tr("Issued: {time}").format(time=city_time(verdict.issued_at) or verdict.issued_at))
+        if verdict.cosigners:
+            names = [self.names(a)[0 if self._zh() else 1] for a in verdict.cosigners]
+            who = "、".join(names) if self._zh() else ", ".join(names)
+            self.cosigned.setText(tr("Ledger co-signed by: {names}").format(names=who))
+        else:
+            self.cosigned.clear()
+        self.cosigned.setVisible(bool(self.cosigned.text()))
+        if verdict.status_as_of and not status_could_not_be_checked(verdict):
+            facts.append(tr("Status as of {time}").format(time=city_time(verdict.status_as_of) or verdict.status_as_of))
+        self.facts.setText("\n".join(facts))
+        self.facts.setVisible(bool(facts))
+        if status_could_not_be_checked(verdict):
+            when = city_time(verdict.status_as_of) or tr("unknown")
+            words = tr("Status could not be checked. Newest ledger data held: {time}")
+            self.status_line.setText(words.format(time=when))
+        else:
+            self.status_line.setText("")
+        self.status_line.setVisible(bool(self.status_line.text()))
+        self.advice.setVisible(bool(self.advice.text()))
+        self.detail.setVisible(bool(self.detail.text()))
+
+    @staticmethod
+    def _zh() -> bool:
+        from ui import i18n
+
+        return i18n.current_language() == "zh_CN"
+
+    def _label(self, type_id: str | None, name: str) -> str:
+        licence = BY_ID.get(type_id or "")
+        field = next((f for f in licence.fields if f.name == name), None) if licence else None
+        return (field.label_zh if self._zh() else field.label_en) if field else name
+
+    def clear(self) -> None:
+        """Nothing of the last person's certificate stays in any widget."""
+        self.verdict, self.reveal = None, False
+        self.show_numbers.setChecked(False)
+        for widget in self._result_labels():
+            widget.clear()
+            widget.setAccessibleName("")
+        self.banner.setAccessibleName("")
+        self.seal.set_agency("")
+        self._fill_fields()
+        restyle(self.banner, tone="")
+        self.retranslate()
+
+    def _result_labels(self) -> tuple[QLabel, ...]:
+        return (self.symbol, self.headline, self.headline_en, self.sentence, self.doc_title, self.doc_number,
+                self.doc_caption, self.hidden_note, self.issuer_name, self.facts, self.cosigned, self.status_line,
+                self.advice, self.detail)
+
+    def texts(self) -> list[str]:
+        """What the screen says about a certificate now (the fields included): empty after a reset."""
+        fields = [w for w in self.fields_box.findChildren(QLabel) if w.objectName().startswith("field")]
+        return [w.text() for w in (*self._result_labels(), *fields) if w.text()]

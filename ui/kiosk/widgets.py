@@ -1,0 +1,150 @@
+"""Small building blocks the kiosk screens share: labelled buttons with
+accessible names, styled labels, the screen base class and the agency seal."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QWidget
+
+SEAL_RED = QColor(220, 16, 20, 225)
+
+
+def restyle(widget: QWidget, **props: str) -> None:
+    """Set style properties and make Qt apply the stylesheet rules for them now."""
+    for name, value in props.items():
+        widget.setProperty(name, value)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+def label(role: str = "", text: str = "", wrap: bool = True, name: str = "") -> QLabel:
+    widget = QLabel(text)
+    widget.setWordWrap(wrap)
+    widget.setTextFormat(Qt.TextFormat.PlainText)  # text from documents is never markup
+    if role:
+        widget.setProperty("role", role)
+    if name:
+        widget.setObjectName(name)
+    return widget
+
+
+def button(name: str, kind: str = "", checkable: bool = False) -> QPushButton:
+    widget = QPushButton()
+    widget.setObjectName(name)
+    widget.setCheckable(checkable)
+    widget.setCursor(Qt.CursorShape.PointingHandCursor)
+    widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # taps must not move focus away from the input
+    if kind:
+        widget.setProperty("kind", kind)
+    return widget
+
+
+def set_text(widget: QPushButton | QLabel, text: str, spoken: str | None = None) -> None:
+    """Visible text and the name a screen reader says (symbols spoken as words)."""
+    widget.setText(text)
+    widget.setAccessibleName(spoken or text.replace("\n", " "))
+
+
+def card() -> QFrame:
+    frame = QFrame()
+    frame.setProperty("role", "card")
+    return frame
+
+
+class Screen(QWidget):
+    """One page of the kiosk: says its words again when the language changes,
+    and forgets everything it showed when the session ends."""
+
+    scrolls_itself = False  # True: its long parts have scroll bars of their own
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        pass
+
+    def clear(self) -> None:
+        pass
+
+
+class SealWidget(QWidget):
+    """The agency's round red seal, drawn like the printed one: a ring, a star,
+    the name along the upper arc. Shows who signed, as the paper does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.name = ""
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setAccessibleName("seal")
+
+    def set_agency(self, name_zh: str) -> None:
+        self.name = name_zh
+        self.setAccessibleName(f"{name_zh} 印章 / seal" if name_zh else "")
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if not self.name:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        side = min(self.width(), self.height()) - 4
+        r = side / 2
+        c = QPointF(self.width() / 2, self.height() / 2)
+        painter.setPen(QPen(SEAL_RED, max(3.0, r * 0.07)))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawEllipse(c, r - r * 0.04, r - r * 0.04)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(SEAL_RED)
+        painter.drawPath(_star(c, r * 0.27))
+        self._arc_text(painter, c, r * 0.74, r * 0.2)
+        font = QFont(self.font())
+        font.setPixelSize(max(8, int(r * 0.12)))
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(SEAL_RED)
+        painter.drawText(QRectF(c.x() - r * 0.7, c.y() + r * 0.36, r * 1.4, r * 0.2), Qt.AlignmentFlag.AlignCenter,
+                         "电子证照专用章")
+        painter.end()
+
+    def _arc_text(self, painter: QPainter, c: QPointF, radius: float, size: float) -> None:
+        chars = list(self.name)
+        span = min(240.0, max(110.0, len(chars) * 22.0))
+        font = QFont(self.font())
+        font.setPixelSize(max(8, int(size)))
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(SEAL_RED)
+        for i, ch in enumerate(chars):
+            angle = -span / 2 + span * (i + 0.5) / len(chars)  # degrees from the top, clockwise
+            painter.save()
+            painter.translate(c)
+            painter.rotate(angle)
+            painter.drawText(QRectF(-size, -radius - size / 2, 2 * size, size * 1.1), Qt.AlignmentFlag.AlignCenter, ch)
+            painter.restore()
+
+
+def _star(c: QPointF, outer: float) -> QPainterPath:
+    path = QPainterPath()
+    inner = outer * 0.382
+    for i in range(10):
+        r = outer if i % 2 == 0 else inner
+        a = math.radians(-90 + i * 36)
+        point = QPointF(c.x() + r * math.cos(a), c.y() + r * math.sin(a))
+        path.moveTo(point) if i == 0 else path.lineTo(point)
+    path.closeSubpath()
+    return path
+
+
+class Clickable(QFrame):
+    """A card that acts as a button (fund cards)."""
+
+    clicked = Signal()
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.clicked.emit()
+        super().mouseReleaseEvent(event)
