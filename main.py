@@ -47,10 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith(("--home", "--node", "--ca-file", "--language")):
+    if not argv or argv[0].startswith(("--home", "--node", "--ca", "--language")):
         from ui.app import run
 
         return run(argv)
+    if argv[0] == "kiosk":
+        from ui.kiosk.app import run as run_kiosk
+
+        return run_kiosk(argv[1:])
     from citychain.cli import run_command
 
     args = build_parser().parse_args(argv)

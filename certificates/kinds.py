@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS certificates (
     status_seq INTEGER NOT NULL,
     superseded_by TEXT
 );
+-- The counter's records table sorts by the dates too: an index walk instead of sorting 100,000 rows. Not led
+-- by `log`, or SQLite would use it to find a log's rows for every other query instead of scanning the table.
+CREATE INDEX IF NOT EXISTS certificates_by_valid_from ON certificates (valid_from, seq);
+CREATE INDEX IF NOT EXISTS certificates_by_valid_until ON certificates (valid_until, seq);
 """
 
 

@@ -44,11 +44,11 @@ def _new_home(path: Path, agency: str, root_keys: tuple[bytes, ...], cost: KdfCo
 
 def _add_demo_users(node: Node) -> None:
     """One user per role, named after the role (the first admin bootstraps)."""
-    node.users.add_user(None, "admin", "admin", spec.PASSWORDS["admin"], display_name="演示管理员 / demo admin")
+    node.users.add_user(None, "admin", "admin", spec.PASSWORDS["admin"], display_name=spec.DISPLAY_NAMES["admin"])
     admin = node.users.authenticate("admin", spec.PASSWORDS["admin"])
     for role, password in spec.PASSWORDS.items():
         if role != "admin":
-            node.users.add_user(admin, role, role, password, display_name=f"演示{role} / demo {role}")
+            node.users.add_user(admin, role, role, password, display_name=spec.DISPLAY_NAMES[role])
 
 
 def _registration(agency: spec.DemoAgency, identity, now: str) -> dict:

@@ -19,6 +19,8 @@ PASSWORDS = {
     "clerk": "clerk-demo-2026",
     "auditor": "auditor-demo-2026",
 }
+# What the counter's header shows for each demo user: a name, as a real account has.
+DISPLAY_NAMES = {"admin": "王磊", "supervisor": "张伟", "clerk": "李静", "auditor": "陈敏"}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,47 @@
+"""Backend results to JSON and back, guided by the dataclasses' annotations
+(the remote backend rebuilds what the node's desk routes send)."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any
+
+
+def to_json(value: Any) -> Any:
+    """A result as plain JSON (dataclasses to objects, tuples to arrays)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): to_json(item) for key, item in value.items()}
+    return value
+
+
+def from_json(cls: type, data: Any) -> Any:
+    """The inverse of `to_json` for the dataclasses of ui.backend."""
+    return _build(cls, data)
+
+
+def _build(kind: Any, data: Any) -> Any:
+    origin = typing.get_origin(kind)
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(**{f.name: _build(hints[f.name], data[f.name]) for f in dataclasses.fields(kind)
+                       if f.name in data})
+    if origin in (typing.Union, types.UnionType):
+        if data is None:
+            return None
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        return _build(options[0], data)
+    if origin is tuple:
+        args = typing.get_args(kind)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_build(args[0], item) for item in data)
+        return tuple(_build(a, item) for a, item in zip(args, data))
+    if origin is dict:
+        _, value_kind = typing.get_args(kind)
+        return {key: _build(value_kind, item) for key, item in data.items()}
+    return data

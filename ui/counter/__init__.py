@@ -1,0 +1,1 @@
+"""The counter app: what a civil servant uses all day."""

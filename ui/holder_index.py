@@ -1,0 +1,123 @@
+"""Finding certificates by their holder without keeping holders in the clear.
+
+The names and ID numbers a counter searches by live only in the node's
+encrypted private store. This index keeps, per certificate, keyed hashes
+(HMAC-SHA256 under a random key sealed in that same private store) of each
+name and number, and the masked name a screen may show (张**). A search
+hashes what the clerk typed and looks the hash up, so it finds exact names and
+numbers in one index seek and nothing in the file reads back as a person.
+
+The file sits beside the node's database (`<home>/counter/index.sqlite`) and
+is attached to the counter's read connections, so a records search is one SQL
+statement over both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import sqlite3
+import threading
+import unicodedata
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from certificates.types import RESIDENT_ID, USCC, LicenceType
+from charity.privacy import mask_name
+from citychain.encoding import b64decode, b64encode
+
+KEY_NS, KEY_NAME = "counter", "holder-index-key"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS holders (
+    cert_id TEXT PRIMARY KEY,
+    masked TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tokens (
+    token BLOB NOT NULL,
+    cert_id TEXT NOT NULL,
+    PRIMARY KEY (token, cert_id)
+) WITHOUT ROWID;
+"""
+# Which fields a holder may be found by, and which one names them on screen.
+SEARCHABLE = ("holder_name", "holder_id", "spouse_name", "spouse_id", "legal_rep", "company_name", "uscc")
+SHOWN = ("holder_name", "company_name")
+
+
+def normalise(text: str) -> str:
+    """What a clerk typed and what was stored compare equal after this."""
+    return unicodedata.normalize("NFC", " ".join(text.split())).casefold()
+
+
+def index_key(private) -> bytes:
+    """The HMAC key, made on first use and kept sealed in the private store."""
+    sealed = private.get(KEY_NS, KEY_NAME)
+    if sealed is None:
+        private.put(KEY_NS, KEY_NAME, {"key": b64encode(os.urandom(32))})
+        sealed = private.get(KEY_NS, KEY_NAME)
+    return b64decode(sealed["key"])
+
+
+def shown_holder(licence: LicenceType, values: Mapping[str, Any]) -> str:
+    """The masked name for the records table: the person's, else the company's."""
+    for name in SHOWN:
+        if name in values:
+            field = licence.field(name)
+            return mask_name(str(values[name])) if field.personal else str(values[name])
+    return ""
+
+
+class HolderIndex:
+    def __init__(self, path: Path, key: bytes) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._key = key
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def token(self, text: str) -> bytes:
+        return hmac.new(self._key, normalise(text).encode(), hashlib.sha256).digest()[:16]
+
+    def _rows(self, cert_id: str, licence: LicenceType | None, values: Mapping[str, Any] | None):
+        tokens = set()
+        if licence is not None and values is not None:
+            for name in SEARCHABLE:
+                if name in values and any(f.name == name for f in licence.fields):
+                    text = str(values[name])
+                    kind = licence.field(name).kind
+                    tokens.add(self.token(text.upper() if kind in (RESIDENT_ID, USCC) else text))
+        masked = shown_holder(licence, values) if licence is not None and values is not None else ""
+        return masked, [(t, cert_id) for t in tokens]
+
+    def add_many(self, items: Iterable[tuple[str, LicenceType | None, Mapping[str, Any] | None]]) -> int:
+        """Index certificates: (id, type, clear values or None when erased)."""
+        holders, tokens = [], []
+        for cert_id, licence, values in items:
+            masked, rows = self._rows(cert_id, licence, values)
+            holders.append((cert_id, masked))
+            tokens.extend(rows)
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany("INSERT OR REPLACE INTO holders VALUES (?, ?)", holders)
+                self._conn.executemany("INSERT OR IGNORE INTO tokens VALUES (?, ?)", tokens)
+            except BaseException:
+                self._conn.rollback()
+                raise
+            self._conn.commit()
+        return len(holders)
+
+    def add(self, cert_id: str, licence: LicenceType, values: Mapping[str, Any]) -> None:
+        self.add_many([(cert_id, licence, values)])
+
+    def count(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM holders").fetchone()[0]
+
+    def attach_to(self, conn: sqlite3.Connection, schema: str = "idx") -> None:
+        conn.execute(f"ATTACH DATABASE ? AS {schema}", (str(self.path),))

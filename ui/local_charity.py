@@ -1,0 +1,150 @@
+"""The charity half of `LocalBackend`: the charity desk (charity.desk) of the
+embedded node, with results as the plain data of ui.backend.
+
+A mixin, because the Protocol wants one object; it uses the backend's node,
+sessions and read connections, and adds no state of its own but the desk.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from .backend import BackendError, Disbursement, Donation, Fund, Project, Session, Trace, UNAVAILABLE, Written
+from .errors import translated
+
+_REQUEST_COLUMNS = ("r.id, r.project, r.amount, r.beneficiary_agency, r.purpose, r.requested_by, r.status, "
+                    "r.decided_by, r.seq")
+
+
+def _fund(t) -> Fund:
+    return Fund(t.id, t.name_zh, t.name_en, t.target_fen, t.donations, t.raised_fen, t.refunded_fen, t.allocated_fen,
+                t.unallocated_fen, t.pending_fen, t.disbursed_fen, t.acknowledged_fen, t.spent_fen, t.held_fen)
+
+
+def _project(t) -> Project:
+    return Project(t.id, t.fund, t.name_zh, t.name_en, t.budget_fen, t.allocated_fen, t.pending_fen, t.disbursed_fen,
+                   t.acknowledged_fen, t.spent_fen, t.held_fen)
+
+
+class CharityMethods:
+    node: Any
+
+    @cached_property
+    def charity(self):
+        from charity.desk import CharityDesk
+
+        return CharityDesk(self.node, self.node.private())
+
+    def _written(self, id_: str, leaf=None) -> Written:
+        if leaf is None:
+            head = self.node.store.head(self.node.config.agency)
+            leaf = self.desk.leaf(head.size - 1)  # the record just appended (we hold the node's lock)
+        return Written(id_, leaf.record.seq, leaf.hash_hex)
+
+    # -- reading ------------------------------------------------------------------------
+    def funds(self, session: Session) -> tuple[Fund, ...]:
+        self._user(session)
+        with translated():
+            return tuple(_fund(t) for t in self.charity.funds())
+
+    def projects(self, session: Session, fund_id: str | None = None) -> tuple[Project, ...]:
+        self._user(session)
+        with translated():
+            return tuple(_project(t) for t in self.charity.projects(fund_id or None))
+
+    def donations(self, session: Session, limit: int = 200) -> tuple[Donation, ...]:
+        self._user(session)
+        with translated():
+            listed = self.charity.donations()
+        return tuple(Donation(d.receipt, d.seq, d.time, d.fund, d.amount_fen, d.channel, d.anonymous, d.refunded_fen,
+                              d.reversed_by, d.donor) for d in reversed(listed[-limit:]))
+
+    def _requests(self, where: str, args: tuple) -> list[Disbursement]:
+        conn = self._reader()
+        own = self._own_log(conn)
+        rows = conn.execute(
+            f"SELECT l.agency, {_REQUEST_COLUMNS}, EXISTS (SELECT 1 FROM charity_acks a WHERE a.charity = l.agency "
+            f"AND a.seq = r.approval_seq AND a.ack_log = ?) FROM charity_requests r JOIN logs l ON l.id = r.log "
+            f"WHERE {where} ORDER BY r.seq DESC", (own, *args)).fetchall()
+        return [Disbursement(*row[:10], acknowledged=bool(row[10])) for row in rows]
+
+    def disbursements(self, session: Session, status: str = "") -> tuple[Disbursement, ...]:
+        self._user(session)
+        where, args = "l.agency = ?", (self.node.config.agency,)
+        if status:
+            where, args = where + " AND r.status = ?", args + (status,)
+        with translated():
+            return tuple(self._requests(where, args))
+
+    def to_acknowledge(self, session: Session) -> tuple[Disbursement, ...]:
+        self._user(session)
+        with translated():
+            return tuple(self._requests("r.beneficiary_agency = ? AND r.status = 'approved'",
+                                        (self.node.config.agency,)))
+
+    def trace(self, receipt: str) -> Trace:
+        with translated():
+            report = self.charity.trace(receipt)
+        breakdown = tuple((b["state"], b["amount_fen"]) for b in report["breakdown"])
+        return Trace(report["receipt"], report["amount_fen"], breakdown, report)
+
+    def receipt_pdf(self, session: Session, receipt: str) -> bytes:
+        self._user(session)
+        try:
+            from charity.receipt_pdf import receipt_pdf
+        except ImportError:
+            raise BackendError(UNAVAILABLE, "本版本还不能打印捐赠收据", "receipts cannot be printed by this version yet") \
+                from None
+        with translated(), self.node.lock:
+            return receipt_pdf(self.node, receipt, self.node.private())
+
+    # -- writing ---------------------------------------------------------------------------
+    def create_fund(self, session: Session, fund_id: str, name_zh: str, name_en: str,
+                    target_fen: int | None = None) -> Written:
+        user = self._user(session)
+        with translated():
+            return self._written(fund_id, self.charity.create_fund(user, fund_id.strip(), name_zh, name_en, target_fen))
+
+    def create_project(self, session: Session, project_id: str, fund_id: str, name_zh: str, name_en: str,
+                       budget_fen: int) -> Written:
+        user = self._user(session)
+        with translated():
+            leaf = self.charity.create_project(user, project_id.strip(), fund_id, name_zh, name_en, budget_fen)
+            return self._written(project_id, leaf)
+
+    def record_donation(self, session: Session, fund_id: str, amount_fen: int, channel: str, donor_name: str,
+                        donor_id_number: str | None = None, anonymous: bool = False) -> Written:
+        user = self._user(session)
+        with translated(), self.node.lock:
+            receipt = self.charity.record_donation(user, fund_id, amount_fen, channel, donor_name,
+                                                   donor_id_number or None, anonymous)
+            return self._written(receipt)
+
+    def allocate(self, session: Session, fund_id: str, project_id: str, amount_fen: int) -> Written:
+        user = self._user(session)
+        with translated(), self.node.lock:
+            return self._written(self.charity.allocate(user, fund_id, project_id, amount_fen))
+
+    def request_disbursement(self, session: Session, project_id: str, amount_fen: int, beneficiary_name: str,
+                             beneficiary_id_number: str, beneficiary_agency: str, purpose: str) -> Written:
+        user = self._user(session)
+        with translated(), self.node.lock:
+            rid = self.charity.request_disbursement(user, project_id, amount_fen, beneficiary_name,
+                                                    beneficiary_id_number or None, beneficiary_agency, purpose)
+            return self._written(rid)
+
+    def approve(self, session: Session, request_id: str) -> Written:
+        user = self._user(session)
+        with translated():
+            return self._written(request_id, self.charity.approve(user, request_id))
+
+    def cancel(self, session: Session, request_id: str, reason: str) -> Written:
+        user = self._user(session)
+        with translated():
+            return self._written(request_id, self.charity.cancel(user, request_id, reason))
+
+    def acknowledge(self, session: Session, charity: str, request_id: str) -> Written:
+        user = self._user(session)
+        with translated():
+            return self._written(request_id, self.charity.acknowledge(user, charity, request_id))
