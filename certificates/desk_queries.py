@@ -186,15 +186,17 @@ class DeskQueries:
             clauses.append("(c.id IN (SELECT value FROM json_each(?)) OR c.id LIKE ? ESCAPE '\\')")
             args += [found, f"%{escaped}%"]
         for column, value in (("c.type = ?", query["type"]), ("c.status = ?", query["status"]),
-                              ("c.valid_from >= ?", query["date_from"]), ("c.valid_from <= ?", query["date_to"])):
+                              ("+c.valid_from >= ?", query["date_from"]), ("+c.valid_from <= ?", query["date_to"])):
             if value:
                 clauses.append(column)
                 args.append(value)
+        # The unary + keeps SQLite from reaching for the date index to filter: a date range usually holds most of
+        # a log, and walking the index for it costs ten times the plain scan. The index still serves date sorts.
         where = " AND ".join(clauses)
         order = SORTS[query["sort"]] + (" DESC" if query["descending"] else " ASC")
         rows = conn.execute(
             f"SELECT c.id, c.type, c.seq, c.valid_from, c.valid_until, c.status FROM certificates c WHERE {where} "
-            f"ORDER BY {order}, c.seq DESC LIMIT ? OFFSET ?", (*args, query["limit"], query["offset"])).fetchall()
+            f"ORDER BY {order}, c.rowid DESC LIMIT ? OFFSET ?", (*args, query["limit"], query["offset"])).fetchall()
         (total,) = conn.execute(f"SELECT COUNT(*) FROM certificates c WHERE {where}", args).fetchone()
         keys = ("cert_id", "type", "seq", "valid_from", "valid_until", "status")
         return {"rows": [dict(zip(keys, row), holder=self.holders.masked(row[0])) for row in rows],

@@ -41,8 +41,9 @@ CREATE TABLE IF NOT EXISTS certificates (
 );
 -- The counter's records table sorts by the dates too: an index walk instead of sorting 100,000 rows. Not led
 -- by `log`, or SQLite would use it to find a log's rows for every other query instead of scanning the table.
-CREATE INDEX IF NOT EXISTS certificates_by_valid_from ON certificates (valid_from, seq);
-CREATE INDEX IF NOT EXISTS certificates_by_valid_until ON certificates (valid_until, seq);
+-- Each index entry ends with the rowid, the tie-break of those sorts (within a log, rowid order is log order).
+CREATE INDEX IF NOT EXISTS certificates_valid_from ON certificates (valid_from);
+CREATE INDEX IF NOT EXISTS certificates_valid_until ON certificates (valid_until);
 """
 
 

@@ -9,6 +9,7 @@ peers, ready for `node serve`.
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Sequence
@@ -16,9 +17,11 @@ from typing import Sequence
 import uvicorn
 
 from citychain.api import make_app
+from citychain.checkpoint import open_checkpoint
 from citychain.kinds import Plugin
 from citychain.node import Node
 from citychain.service import NodeService
+from citychain.witnesses import witnessed_by
 
 FIRST_PORT = 8700
 CLEAN_ROUNDS = 3  # pull; co-sign; pull the co-signed checkpoints — each without a failed peer
@@ -78,9 +81,11 @@ def mesh(homes: Sequence[Path], plugins: Sequence[Plugin] = (), clock=None) -> N
 
 
 def _converge(services: Sequence[NodeService]) -> None:
-    """Rounds until CLEAN_ROUNDS in a row had no peer failure. A busy machine can
-    time out one request; the backoff that protects a live node would then leave
-    the demo with a log half pulled or a checkpoint short of co-signatures."""
+    """Rounds until every home holds every other log whole, under a checkpoint
+    with a quorum of co-signatures, and CLEAN_ROUNDS in a row had no peer
+    failure. A busy machine can time out one request; the backoff that protects
+    a live node would then leave the demo with a log half pulled or a checkpoint
+    short of co-signatures, which a verifier rightly calls STATUS_UNKNOWN."""
     clean = 0
     for _ in range(MAX_ROUNDS):
         failed = False
@@ -90,6 +95,31 @@ def _converge(services: Sequence[NodeService]) -> None:
             service.syncer.run_round()
             failed |= any(state.failures for state in service.syncer.peers.values())
         clean = 0 if failed else clean + 1
-        if clean == CLEAN_ROUNDS:
+        if clean >= CLEAN_ROUNDS and not _unsettled([service.node for service in services]):
             return
-    raise RuntimeError("the demo nodes did not finish syncing with each other")
+    raise RuntimeError("the demo nodes did not finish syncing with each other: "
+                       + "; ".join(_unsettled([service.node for service in services])))
+
+
+def _unsettled(nodes: Sequence[Node]) -> list[str]:
+    """What some home still lacks: another agency's log, or witnesses on its checkpoint."""
+    lacking = []
+    for node in nodes:
+        for other in nodes:
+            if other is node:
+                continue
+            agency = other.config.agency
+            with other.lock:
+                size = other.store.head(agency).size
+            if size == 0:
+                continue  # nothing to hold yet
+            with node.lock:
+                held = node.store.head(agency)
+            if held is None or held.size != size or not held.checkpoint:
+                lacking.append(f"{node.config.agency} holds {agency}'s log short of {size}")
+                continue
+            signed = open_checkpoint(held.checkpoint, other.config.origin, [other.signer.public_key])
+            witnesses = witnessed_by(signed, node.trust, node.config.city, agency, int(time.time()))
+            if len(witnesses) < node.config.witness_quorum:
+                lacking.append(f"{node.config.agency} holds {agency}'s checkpoint with {len(witnesses)} witnesses")
+    return lacking

@@ -217,7 +217,8 @@ def test_revoked_after_printing_is_revoked(city, tmp_path):
 def test_a_mirror_that_is_behind_or_stale_says_status_unknown_never_valid(city):
     pdf, qr = sample(city, "marriage-certificate-VALID")
     mirror = verifier_at(city, "market-regulation")  # holds civil affairs' log as of the demo's mesh
-    assert mirror.pdf(pdf).code == "VALID"  # fresh and co-signed by the demo's witnesses
+    verdict = mirror.pdf(pdf)
+    assert verdict.code == "VALID", verdict.detail_en  # fresh and co-signed by the demo's witnesses
     stale = verifier_at(city, "market-regulation", clock=far_clock(1))
     verdict = stale.qr(qr)
     assert verdict.code == "STATUS_UNKNOWN" and verdict.status_as_of and "Status as of" in verdict.sentence_en

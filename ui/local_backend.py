@@ -215,8 +215,8 @@ class LocalBackend(CharityMethods):
             if value and not _is_date(value):
                 raise BackendError(api.INVALID_FIELDS, "日期格式应为 YYYY-MM-DD", "dates are written YYYY-MM-DD",
                                    {name: ("日期格式应为 YYYY-MM-DD", "dates are written YYYY-MM-DD")})
-            if value:
-                clauses.append(f"c.valid_from {op} ?")
+            if value:  # unary +: a date range holds most of a log, scanning beats walking the date index
+                clauses.append(f"+c.valid_from {op} ?")
                 args.append(value)
         return " AND ".join(clauses), args
 
