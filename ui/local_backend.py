@@ -10,7 +10,6 @@ the table is one SQL statement. The sync loop runs on its own thread, as in
 from __future__ import annotations
 
 import functools
-import json
 import re
 import secrets
 import sqlite3
@@ -20,32 +19,25 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from certificates import kinds as cert_kinds
-from certificates.desk import CertificateDesk, display_value
+from certificates.desk import CertificateDesk
+from certificates.desk_queries import PRIVATE_ACTION, DeskQueries
 from certificates.identifiers import parse_certificate_id
 from certificates.types import TYPES, licence_type
-from charity.privacy import mask_id_number, mask_name
-from citychain import merkle
-from citychain.checkpoint import CheckpointError, open_checkpoint
 from citychain.clock import format_time
-from citychain.encoding import b64encode
-from citychain.mirror import log_keys
 from citychain.node import Node
-from citychain.records import parse_leaf
 from citychain.sync import Syncer
-from citychain.witnesses import witnessed_by
 
 from . import backend as api
 from .backend import (
-    BackendError, CertificateDetail, HistoryEntry, IssuedCertificate, LogStatus, NodeInfo, NodeStatus, PeerStatus,
+    BackendError, CertificateDetail, IssuedCertificate, LogStatus, NodeInfo, NodeStatus, PeerStatus,
     RecordPage, RecordQuery, RecordRow, Session, SyncReport,
 )
+from .backend_json import from_json
 from .errors import translated
 from .holder_index import HolderIndex, index_key
 from .local_charity import CharityMethods
 
 CHANGES = {"revoke": cert_kinds.REVOKED, "suspend": cert_kinds.SUSPENDED, "reinstate": cert_kinds.REINSTATED}
-_CERT_KINDS = (cert_kinds.ISSUED, cert_kinds.REVOKED, cert_kinds.SUSPENDED, cert_kinds.REINSTATED,
-               cert_kinds.SUPERSEDED)
 # Rows of one log are inserted in log order, so rowid order is seq order — and
 # walking the table's own b-tree backwards needs no sort of 100,000 rows.
 _SORT_SQL = {"seq": "c.rowid", "id": "c.id", "type": "c.type", "valid_from": "c.valid_from",
@@ -74,6 +66,17 @@ def _checked(method: Callable) -> Callable:
     return wrapper
 
 
+class _NodeReaders:
+    """DeskQueries reads through `readers.store()`; here that is the node's own
+    store, used under the node's lock."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    def store(self):
+        return self.node.store
+
+
 class LocalBackend(CharityMethods):
     def __init__(self, home: Path, plugins: Sequence | None = None, *, clock=None, argon2=None,
                  sync: bool = True, sync_interval: float = 30.0, passphrase: str | None = None) -> None:
@@ -82,6 +85,7 @@ class LocalBackend(CharityMethods):
             self.node = Node.open(self.home, default_plugins() if plugins is None else plugins, passphrase,
                                   clock=clock, argon2=argon2)
         self.desk = CertificateDesk(self.node)
+        self.queries = DeskQueries(self.node, _NodeReaders(self.node))
         ca = self.node.home.city_ca_path
         self.syncer = Syncer(self.node, str(ca) if ca.exists() else None, sync_interval)
         if sync:
@@ -237,78 +241,21 @@ class LocalBackend(CharityMethods):
         (total,) = conn.execute(f"SELECT COUNT(*) FROM certificates c WHERE {where}", args).fetchone()
         return RecordPage(tuple(RecordRow(*row) for row in rows), offset, total)
 
-    def _history(self, cert_id: str, issue_seq: int) -> tuple[HistoryEntry, ...]:
-        """The records about this certificate, with who appended each (from the audit trail)."""
-        parsed = parse_certificate_id(cert_id)
-        targets = [cert_id]
-        if int(parsed.version) > 1:
-            before = type(parsed)(parsed.type_code, parsed.issuer_uscc, parsed.serial, f"{int(parsed.version) - 1:03d}")
-            targets.append(str(before))
-        store = self.node.store
-        head = store.head(self.node.config.agency)
-        who: dict[int, tuple[str, str]] = {}
-        rows = store.conn.execute(
-            f"SELECT user, role, detail FROM audit WHERE action = 'log.append' AND outcome = 'ok' "
-            f"AND target IN ({', '.join('?' * len(targets))}) ORDER BY id", targets)
-        for user, role, detail in rows:
-            detail = json.loads(detail)
-            for seq in range(detail.get("first_seq", 0), detail.get("first_seq", 0) + detail.get("count", 0)):
-                who[seq] = (user, role)
-        entries = []
-        for seq in sorted(set(who) | {issue_seq}):
-            record = parse_leaf(store.leaves(head.id, seq, seq + 1)[0]).record
-            body = record.body
-            if record.kind not in _CERT_KINDS or body.get("id") != cert_id:
-                continue
-            other = body.get("by", "") if record.kind == cert_kinds.SUPERSEDED else (
-                targets[1] if len(targets) > 1 and record.kind == cert_kinds.ISSUED else "")
-            user, role = who.get(seq, ("", ""))
-            entries.append(HistoryEntry(seq, record.kind, record.time, user, role, body.get("reason", ""), other))
-        return tuple(entries)
-
-    def _cosigners(self, checkpoint: str | None, agency: str) -> tuple[tuple[str, ...], str | None]:
-        if not checkpoint:
-            return (), None
-        config = self.node.config
-        try:
-            signed = open_checkpoint(checkpoint, f"citychain/{config.city}/{agency}", log_keys(self.node.trust, agency))
-        except CheckpointError:
-            return (), None
-        cosigs = witnessed_by(signed, self.node.trust, config.city, agency, int(self.node.clock.now().timestamp()))
-        newest = max(cosigs.values(), default=None)
-        names = tuple(sorted(name.rsplit("/", 1)[-1] for name in cosigs))
-        return names, format_time(datetime.fromtimestamp(newest, timezone.utc)) if newest else None
-
     @_checked
     def certificate(self, session: Session, cert_id: str) -> CertificateDetail:
+        """What a hall node's desk serves, read here under the node's lock: one implementation for both counters."""
         self._user(session)
         cert_id = str(parse_certificate_id(cert_id))
         with self.node.lock:
-            status = self.desk.status(cert_id)
-            leaf = self.desk.leaf(status.seq)
-            head = self.node.store.head(self.node.config.agency)
-            path = merkle.inclusion_proof(self.node.store.reader(head.id), status.seq, head.size)
-            sealed = self.node.private().get("certificate", cert_id)
-            history = self._history(cert_id, status.seq)
-        licence = licence_type(status.type)
-        fields = ()
-        if sealed is not None:
-            fields = tuple((f.name, _shown(licence, f, sealed["values"][f.name]))
-                           for f in licence.fields if f.name in sealed["values"])
-        cosigners, _ = self._cosigners(head.checkpoint, self.node.config.agency)
-        return CertificateDetail(
-            cert_id, status.type, status.status, status.superseded_by, status.valid_from, status.valid_until,
-            leaf.record.time, fields, sealed is None, json.loads(leaf.data), leaf.hash_hex, head.size,
-            tuple(b64encode(h) for h in path), head.checkpoint or "", cosigners, history,
-        )
+            return from_json(CertificateDetail, self.queries.detail(cert_id))
 
     @_checked
     def certificate_values(self, session: Session, cert_id: str) -> dict[str, str]:
         user = self._user(session)
+        cert_id = str(parse_certificate_id(cert_id))
         with self.node.lock:
-            self.node.users.require(user, "log.read_private")
-            _, values = self.desk.private_values(str(parse_certificate_id(cert_id)))
-        return {name: str(value) for name, value in values.items()}
+            self.node.users.require(user, PRIVATE_ACTION)
+            return self.queries.values(cert_id)
 
     @_checked
     def change_status(self, session: Session, cert_id: str, change: str, reason: str) -> CertificateDetail:
@@ -332,7 +279,8 @@ class LocalBackend(CharityMethods):
         config = self.node.config
         heads = conn.execute("SELECT agency, size, status, status_detail, own, checkpoint FROM logs ORDER BY id").fetchall()
         own = next((h for h in heads if h[4]), None)
-        cosigners, when = self._cosigners(own[5] if own else None, config.agency)
+        cosigners, newest = self.queries.cosigners(own[5] if own else None)
+        when = format_time(datetime.fromtimestamp(newest, timezone.utc)) if newest else None
         refusal = self.node.own.refusal if self.node.own else "read-only"
         now = datetime.now(timezone.utc).timestamp()
         peers = []
@@ -369,9 +317,3 @@ def _is_date(text: str) -> bool:
     except ValueError:
         return False
 
-
-def _shown(licence, field, value) -> str:
-    """A field as the detail screen shows it: names and ID numbers masked."""
-    if field.personal:
-        return mask_id_number(str(value)) if field.kind == "resident_id" else mask_name(str(value))
-    return display_value(licence, field.name, value)
