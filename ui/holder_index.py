@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from certificates.types import RESIDENT_ID, USCC, LicenceType
-from charity.privacy import mask_name
+from citychain.masking import mask_name
 from citychain.encoding import b64decode, b64encode
 
 KEY_NS, KEY_NAME = "counter", "holder-index-key"

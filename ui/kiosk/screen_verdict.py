@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollA
 
 from certificates.types import BY_ID, RESIDENT_ID
 from certificates.verify import Verdict
-from charity.privacy import mask_id_number
+from citychain.masking import mask_id_number
 
 from .trace_model import city_time
 from .text import tr
