@@ -22,17 +22,9 @@ DEMO_AGENCY = "civil-affairs"  # mirrors every log of the demo city and acknowle
 
 def demo_home() -> Path:
     """The demo city in the data folder, created (with certificates and charity) on first start."""
-    from ui.app import data_folder
+    from ui.app import default_home
 
-    city = data_folder() / "demo-city"
-    if not (city / DEMO_AGENCY / "config.toml").exists():
-        from certificates.kinds import PLUGIN as certificates
-        from charity.kinds import PLUGIN as charity
-        from democity.build import create_demo_city
-
-        print(f"首次启动：正在创建演示城市 / first start: creating the demo city in {city}", flush=True)
-        create_demo_city(city, (certificates, charity))
-    return city / DEMO_AGENCY
+    return default_home(DEMO_AGENCY)
 
 
 def ensure_indexes(home: Path) -> None:
