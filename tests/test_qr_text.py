@@ -39,3 +39,28 @@ def test_hostile_texts_are_refused_with_a_reason(text, code):
         decode_qr_text(text)
     assert caught.value.code == code
     assert " / " in str(caught.value)  # Chinese / English
+
+
+def test_bits_that_deflate_never_reads_must_be_zero():
+    """The last deflate byte is padded with bits no reader looks at: set one and
+    the text still inflates to the same payload, so a changed character of a
+    printed code would verify. Every such text is refused."""
+    packed = base45.b45decode(encode_qr_text(PAYLOAD)[4:])
+    last = packed[-5]
+    padded = [bytes([last | high]) for high in (0x80, 0xC0, 0xE0, 0xF0, 0xF8, 0xFC, 0xFE) if last | high != last]
+    unread = [b for b in padded if _inflated(packed[:-5] + b + packed[-4:]) == _inflated(packed)]
+    assert unread  # the payload leaves some padding in its last byte …
+    for byte in unread:
+        with pytest.raises(QrTextError) as refused:
+            decode_qr_text(_wrap(packed[:-5] + byte + packed[-4:]))
+        assert refused.value.code == "MALFORMED"  # … and no text that sets it is accepted
+    assert decode_qr_text(_wrap(packed)) == PAYLOAD
+
+
+def _inflated(packed: bytes) -> bytes | None:
+    from certificates.qr_text import DICTIONARY
+
+    try:
+        return zlib.decompressobj(zdict=DICTIONARY).decompress(packed)
+    except zlib.error:
+        return None

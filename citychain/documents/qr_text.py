@@ -28,6 +28,30 @@ class QrTextError(BilingualError):
     pass
 
 
+def _inflate(packed: bytes, dictionary: bytes) -> bytes | None:
+    inflater = zlib.decompressobj(zdict=dictionary)
+    try:
+        data = inflater.decompress(packed, MAX_INFLATED)
+    except zlib.error:
+        return None
+    return data if inflater.eof and not inflater.unused_data else None
+
+
+def _unread_bits_set(packed: bytes, dictionary: bytes, data: bytes) -> bool:
+    """Deflate pads its last byte (before the 4-byte Adler-32) with bits no
+    reader looks at; zlib writes zeros. A text with one of them set inflates
+    to the same payload, so two texts would verify alike: refused, so that a
+    changed character of a printed code never verifies. Found by clearing the
+    high bits one more at a time: a clearing that leaves the output unchanged
+    touched only padding."""
+    last = packed[-5]
+    for bits in range(1, 8):
+        cleared = last & (0xFF >> bits)
+        if cleared != last and _inflate(packed[:-5] + bytes([cleared]) + packed[-4:], dictionary) == data:
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class QrFraming:
     prefix: str  # e.g. "TC1:"; upper case, so the whole text stays alphanumeric
@@ -60,6 +84,8 @@ class QrFraming:
             raise QrTextError("TOO_LONG", "二维码内容过长", f"the QR content inflates beyond {MAX_INFLATED} bytes")
         if not inflater.eof or inflater.unused_data:
             raise QrTextError("MALFORMED", "二维码内容不完整", "the QR content is truncated or has trailing bytes")
+        if _unread_bits_set(packed, self.dictionary, data):
+            raise QrTextError("MALFORMED", "二维码内容已被改动", "the QR content has bits set that carry nothing")
         try:
             return parse_canonical(data)
         except CanonicalError as exc:
