@@ -143,7 +143,7 @@ def bench_search(city, count: int, rounds: int) -> dict:
         session = backend.sign_in("clerk", spec.PASSWORDS["clerk"])
         user = backend._sessions[session.token]
         began = time.perf_counter()
-        ids = bulk_issue(backend.node, user, count, index=backend.index)
+        ids = bulk_issue(backend.node, user, count, index=backend.queries.index)
         made = time.perf_counter() - began
         backend.find_certificates(session, RecordQuery())  # warm the connection and the index catch-up
         queries = {

@@ -21,7 +21,7 @@ from citychain.node import Node
 from citychain.pki import load_cert, load_sealed_key
 from citychain.records import Leaf, parse_leaf
 
-from . import kinds
+from . import holder_index, kinds
 from citychain.commitments import commit_all, new_seed
 from citychain.documents.pades import SealIdentity, seal_pdf
 from .fields import validate
@@ -203,6 +203,7 @@ class CertificateDesk:
         self.node.users.require_current(user)
         self.node.users.require(user, "certificate.erase")
         gone = self.node.private().erase(PRIVATE_NS, cert_id)
+        holder_index.forget(self.node.home.path, cert_id)
         self.node.audit.record(user, "certificate.erase", "ok" if gone else "absent", target=cert_id)
         return gone
 

@@ -1,12 +1,13 @@
-"""What a counter may read about this agency's certificates, for the HTTP desk:
-a records search, one certificate's detail, and its clear values.
+"""What a counter may read about this agency's certificates — a records
+search, one certificate's detail, and its clear values — for both counters:
+the HTTP desk of a hall node and the app's embedded node.
 
 The JSON matches the counter's `ui.backend` data field for field (RecordPage,
 CertificateDetail …), so a remote counter shows what an embedded one shows:
 holders masked (张**, 330*************12) for every role, clear values only for
 roles allowed `log.read_private`. A holder search matches what the clerk typed
-exactly, through keyed hashes (HMAC under a key made when the server starts),
-never by handing out clear values.
+exactly, through keyed hashes (`holder_index`), never by handing out clear
+values.
 
 Reads go through the calling thread's own SQLite connection (`readers`), so a
 search never waits behind an append; clear values come from the node's
@@ -15,13 +16,10 @@ encrypted private store.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import os
 import re
 import threading
-import unicodedata
+from datetime import date
 from typing import Any, Mapping
 
 from citychain import merkle
@@ -36,17 +34,19 @@ from citychain.witnesses import witnessed_by
 
 from . import kinds
 from .desk import PRIVATE_NS, display_value
+from .holder_index import HolderIndex, index_key, index_path
 from .identifiers import parse_certificate_id
 from .types import BY_ID, RESIDENT_ID, TYPES, USCC, Field, LicenceType
 
 PRIVATE_ACTION = "log.read_private"
-SEARCHABLE = ("holder_name", "holder_id", "spouse_name", "spouse_id", "legal_rep", "company_name", "uscc")
-SHOWN = ("holder_name", "company_name")
 STATUSES = ("valid", "suspended", "revoked", "superseded")
-SORTS = {"seq": "c.seq", "id": "c.id", "type": "c.type", "valid_from": "c.valid_from",
+# Rows of one log are inserted in log order, so rowid order is seq order — and
+# walking the table's own b-tree backwards needs no sort of 100,000 rows.
+SORTS = {"seq": "c.rowid", "id": "c.id", "type": "c.type", "valid_from": "c.valid_from",
          "valid_until": "c.valid_until", "status": "c.status"}
 MAX_LIMIT = 1000
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_ID_FRAGMENT = re.compile(r"[0-9A-Za-z.]{3,}\Z")  # worth looking for inside certificate numbers
 _CERT_KINDS = (kinds.ISSUED, kinds.REVOKED, kinds.SUSPENDED, kinds.REINSTATED, kinds.SUPERSEDED)
 
 
@@ -66,56 +66,6 @@ def shown_value(licence: LicenceType, field: Field, value: Any) -> str:
     if field.personal:
         return mask_id_number(str(value)) if field.kind in (RESIDENT_ID, USCC) else mask_name(str(value))
     return display_value(licence, field.name, value)
-
-
-def shown_holder(licence: LicenceType, values: Mapping[str, Any]) -> str:
-    for name in SHOWN:
-        if name in values:
-            field = licence.field(name)
-            return mask_name(str(values[name])) if field.personal else str(values[name])
-    return ""
-
-
-def normalise(text: str) -> str:
-    return unicodedata.normalize("NFC", " ".join(text.split())).casefold()
-
-
-class HolderTokens:
-    """Keyed hashes of every searchable name and number, in memory, caught up
-    from the certificates table by sequence number before each search."""
-
-    def __init__(self) -> None:
-        self._key = os.urandom(32)
-        self._lock = threading.Lock()
-        self._tokens: dict[bytes, set[str]] = {}
-        self._masked: dict[str, str] = {}
-        self._seen = -1
-
-    def token(self, text: str) -> bytes:
-        return hmac.new(self._key, normalise(text).encode(), hashlib.sha256).digest()[:16]
-
-    def catch_up(self, conn, log_id: int, private) -> None:
-        with self._lock:
-            rows = conn.execute("SELECT id, type, seq FROM certificates WHERE log = ? AND seq > ? ORDER BY seq",
-                                (log_id, self._seen)).fetchall()
-            for cert_id, type_id, seq in rows:
-                sealed = private.get(PRIVATE_NS, cert_id)
-                licence = BY_ID[type_id]
-                if sealed is not None:
-                    values = sealed["values"]
-                    for name in SEARCHABLE:
-                        if name in values:
-                            self._tokens.setdefault(self.token(str(values[name])), set()).add(cert_id)
-                    self._masked[cert_id] = shown_holder(licence, values)
-                self._seen = seq
-
-    def matching(self, text: str) -> set[str]:
-        with self._lock:
-            return set(self._tokens.get(self.token(text), ()))
-
-    def masked(self, cert_id: str) -> str:
-        with self._lock:
-            return self._masked.get(cert_id, "")
 
 
 def query_from_params(params: Mapping[str, str]) -> dict[str, Any]:
@@ -138,16 +88,43 @@ def query_from_params(params: Mapping[str, str]) -> dict[str, Any]:
     if query["sort"] not in SORTS:
         raise RequestError(f"不能按 {query['sort']} 排序", f"sort is one of {', '.join(SORTS)}", fields=("sort",))
     for name in ("date_from", "date_to"):
-        if query[name] and not _DATE_RE.match(query[name]):
+        if query[name] and not _is_date(query[name]):
             raise RequestError("日期格式应为 YYYY-MM-DD", "dates are written YYYY-MM-DD", 422, "INVALID_FIELDS", (name,))
     return query
 
 
+def _is_date(text: str) -> bool:
+    try:
+        return bool(_DATE_RE.match(text)) and date.fromisoformat(text) is not None
+    except ValueError:
+        return False
+
+
 class DeskQueries:
+    """`readers.store()` gives the calling thread its own Store: a search never
+    waits behind an append. The holder index opens on first use (its key is in
+    the private store, whose passphrase check is slow)."""
+
     def __init__(self, node, readers) -> None:
         self.node = node
         self.readers = readers
-        self.holders = HolderTokens()
+        self._index: HolderIndex | None = None
+        self._index_lock = threading.Lock()
+        self._local = threading.local()
+        self._indexed_at = -1  # own log size when the index was last found complete
+
+    @property
+    def index(self) -> HolderIndex:
+        with self._index_lock:
+            if self._index is None:
+                with self.node.lock:
+                    key = index_key(self.node.private())
+                self._index = HolderIndex(index_path(self.node.home.path), key)
+            return self._index
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
 
     def _own(self):
         store = self.readers.store()
@@ -172,37 +149,64 @@ class DeskQueries:
         return row
 
     # -- search ---------------------------------------------------------------------
+    def _reader(self):
+        """The thread's Store, the holder index attached to its connection once."""
+        store = self.readers.store()
+        if getattr(self._local, "attached", None) is not store.conn:
+            self.index.attach_to(store.conn)
+            self._local.attached = store.conn
+        return store
+
+    def _catch_up(self, conn, log_id: int, size: int) -> None:
+        """Index certificates issued through any door (this desk, the CLI, the demo) since last time."""
+        if size == self._indexed_at:
+            return
+        (have,) = conn.execute("SELECT COUNT(*) FROM certificates WHERE log = ?", (log_id,)).fetchone()
+        if have != self.index.count():
+            missing = conn.execute("SELECT id, type FROM certificates WHERE log = ? AND id NOT IN "
+                                   "(SELECT cert_id FROM idx.holders)", (log_id,)).fetchall()
+            for start in range(0, len(missing), 1000):
+                items = []
+                for cert_id, type_id in missing[start:start + 1000]:
+                    sealed = self._sealed(cert_id)
+                    items.append((cert_id, BY_ID[type_id], sealed["values"] if sealed else None))
+                self.index.add_many(items)
+        self._indexed_at = size
+
     def search(self, query: Mapping[str, Any]) -> dict[str, Any]:
-        """A RecordPage: `text` is part of an id, or a holder's exact name or number."""
-        store, head = self._own()
+        """A RecordPage: `text` is a holder's exact name or number (through the
+        keyed-hash index) or part of a certificate number."""
+        store = self._reader()
+        head = store.head(self.node.config.agency)
         if head is None:
             return {"rows": [], "offset": query["offset"], "total": 0}
         conn = store.conn
-        self.holders.catch_up(conn, head.id, self.node.private())
+        self._catch_up(conn, head.id, head.size)
         clauses, args = ["c.log = ?"], [head.id]
         if query["text"]:
-            escaped = query["text"].upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            found = json.dumps(sorted(self.holders.matching(query["text"])))
-            clauses.append("(c.id IN (SELECT value FROM json_each(?)) OR c.id LIKE ? ESCAPE '\\')")
-            args += [found, f"%{escaped}%"]
+            found, args = ["SELECT cert_id FROM idx.tokens WHERE token = ?"], args + [self.index.token(query["text"])]
+            if _ID_FRAGMENT.match(query["text"]):
+                escaped = query["text"].upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                found.append("SELECT id FROM certificates WHERE id LIKE ? ESCAPE '\\'")
+                args.append(f"%{escaped}%")
+            clauses.append(f"c.id IN ({' UNION ALL '.join(found)})")
+        # The unary + keeps SQLite from reaching for the date index to filter: a date range usually holds most of
+        # a log, and walking the index for it costs five times the plain scan. The index still serves date sorts.
         for column, value in (("c.type = ?", query["type"]), ("c.status = ?", query["status"]),
                               ("+c.valid_from >= ?", query["date_from"]), ("+c.valid_from <= ?", query["date_to"])):
             if value:
                 clauses.append(column)
                 args.append(value)
-        # The unary + keeps SQLite from reaching for the date index to filter: a date range usually holds most of
-        # a log, and walking the index for it costs ten times the plain scan. The index still serves date sorts.
         where = " AND ".join(clauses)
         order = SORTS[query["sort"]] + (" DESC" if query["descending"] else " ASC")
         rows = conn.execute(
-            f"SELECT c.id, c.type, c.seq, c.valid_from, c.valid_until, c.status FROM certificates c WHERE {where} "
+            "SELECT c.id, c.type, c.seq, c.valid_from, c.valid_until, c.status, COALESCE(h.masked, '') "
+            f"FROM certificates c LEFT JOIN idx.holders h ON h.cert_id = c.id WHERE {where} "
             f"ORDER BY {order}, c.rowid DESC LIMIT ? OFFSET ?", (*args, query["limit"], query["offset"])).fetchall()
         (total,) = conn.execute(f"SELECT COUNT(*) FROM certificates c WHERE {where}", args).fetchone()
-        keys = ("cert_id", "type", "seq", "valid_from", "valid_until", "status")
-        return {"rows": [dict(zip(keys, row), holder=self.holders.masked(row[0])) for row in rows],
-                "offset": query["offset"], "total": total}
+        keys = ("cert_id", "type", "seq", "valid_from", "valid_until", "status", "holder")
+        return {"rows": [dict(zip(keys, row)) for row in rows], "offset": query["offset"], "total": total}
 
-    # -- one certificate -------------------------------------------------------------
     def detail(self, cert_id: str) -> dict[str, Any]:
         """A CertificateDetail: status, masked fields, the ledger entry, its proof,
         the co-signers of the checkpoint it leads to, and its history."""

@@ -35,8 +35,9 @@ def as_backend_error(exc: BaseException) -> BackendError | None:
     if isinstance(exc, RecordRejected):
         fields = {exc.field: (exc.message_zh, exc.message_en)} if exc.field else {}
         return BackendError(exc.code, exc.message_zh, exc.message_en, fields)
-    if isinstance(exc, BilingualError):
-        return BackendError(exc.code, exc.message_zh, exc.message_en)
+    if isinstance(exc, BilingualError):  # a desk's RequestError names the fields at fault
+        fields = {name: (exc.message_zh, exc.message_en) for name in getattr(exc, "fields", ())}
+        return BackendError(exc.code, exc.message_zh, exc.message_en, fields)
     zh, en = getattr(exc, "message_zh", None), getattr(exc, "message_en", None)
     if isinstance(exc, Bilingual) or (zh and en):
         return BackendError(getattr(exc, "code", "REFUSED"), zh, en)

@@ -1,50 +1,42 @@
 """The counter's node in this process: `Backend` on an embedded `Node`.
 
 Writes go through the node (roles, rules, audit) and the certificate and
-charity desks; reads run on per-thread read-only connections with the holder
-index attached, so a records search never waits for the writer and a page of
-the table is one SQL statement. The sync loop runs on its own thread, as in
-`node serve`; "sync now" runs one round on the caller's (a task's) thread.
+charity desks; certificate reads go through `DeskQueries`, the very code a hall
+node's desk routes serve, on per-thread connections, so a records search never
+waits for the writer. The sync loop runs on its own thread, as in `node serve`;
+"sync now" runs one round on the caller's (a task's) thread.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 import secrets
 import sqlite3
 import threading
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from certificates import kinds as cert_kinds
 from certificates.desk import CertificateDesk
-from certificates.desk_queries import PRIVATE_ACTION, DeskQueries
+from certificates.desk_queries import PRIVATE_ACTION, DeskQueries, query_from_params
 from certificates.identifiers import parse_certificate_id
 from certificates.types import TYPES, licence_type
 from citychain.clock import format_time
 from citychain.node import Node
+from citychain.store import Store
 from citychain.sync import Syncer
 
 from . import backend as api
 from .backend import (
     BackendError, CertificateDetail, IssuedCertificate, LogStatus, NodeInfo, NodeStatus, PeerStatus,
-    RecordPage, RecordQuery, RecordRow, Session, SyncReport,
+    RecordPage, RecordQuery, Session, SyncReport,
 )
-from .backend_json import from_json
+from .backend_json import from_json, record_query_params
 from .errors import translated
-from .holder_index import HolderIndex, index_key
 from .local_charity import CharityMethods
 
 CHANGES = {"revoke": cert_kinds.REVOKED, "suspend": cert_kinds.SUSPENDED, "reinstate": cert_kinds.REINSTATED}
-# Rows of one log are inserted in log order, so rowid order is seq order — and
-# walking the table's own b-tree backwards needs no sort of 100,000 rows.
-_SORT_SQL = {"seq": "c.rowid", "id": "c.id", "type": "c.type", "valid_from": "c.valid_from",
-             "valid_until": "c.valid_until", "status": "c.status"}
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-_ID_FRAGMENT = re.compile(r"[0-9A-Za-z.]{3,}\Z")  # worth looking for inside certificate numbers
-MAX_PAGE = 1000
 
 
 def default_plugins() -> tuple:
@@ -66,15 +58,31 @@ def _checked(method: Callable) -> Callable:
     return wrapper
 
 
-class _NodeReaders:
-    """DeskQueries reads through `readers.store()`; here that is the node's own
-    store, used under the node's lock."""
+class _Readers:
+    """One Store per thread for reads, so a search never waits for the writer;
+    `hook` sees every statement they run (tests count them)."""
 
-    def __init__(self, node: Node) -> None:
-        self.node = node
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.hook: Callable[[str], None] | None = None
+        self._local = threading.local()
+        self._stores: list[Store] = []
+        self._lock = threading.Lock()
 
-    def store(self):
-        return self.node.store
+    def store(self) -> Store:
+        store = getattr(self._local, "store", None)
+        if store is None:
+            store = self._local.store = Store(self.path)
+            store.conn.set_trace_callback(lambda sql: self.hook(sql) if self.hook else None)
+            with self._lock:
+                self._stores.append(store)
+        return store
+
+    def close(self) -> None:
+        with self._lock:
+            for store in self._stores:
+                store.close()
+            self._stores.clear()
 
 
 class LocalBackend(CharityMethods):
@@ -85,42 +93,15 @@ class LocalBackend(CharityMethods):
             self.node = Node.open(self.home, default_plugins() if plugins is None else plugins, passphrase,
                                   clock=clock, argon2=argon2)
         self.desk = CertificateDesk(self.node)
-        self.queries = DeskQueries(self.node, _NodeReaders(self.node))
+        self.readers = _Readers(self.node.home.db_path)
+        self.queries = DeskQueries(self.node, self.readers)
         ca = self.node.home.city_ca_path
         self.syncer = Syncer(self.node, str(ca) if ca.exists() else None, sync_interval)
         if sync:
             self.syncer.start()
         self._sessions: dict[str, Any] = {}
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
-        self._index: HolderIndex | None = None
-        self._index_lock = threading.Lock()
-        self._checked_size = -1  # own log size when the holder index was last found complete
-        self.query_hook: Callable[[str], None] | None = None  # tests count the SQL a screen runs
 
     # -- plumbing -------------------------------------------------------------------
-    @property
-    def index(self) -> HolderIndex:
-        """Opened on first use: its key needs the private store, whose passphrase check is slow."""
-        with self._index_lock:
-            if self._index is None:
-                with self.node.lock:  # Node.private() opens the store once
-                    key = index_key(self.node.private())
-                self._index = HolderIndex(self.home / "counter" / "index.sqlite", key)
-            return self._index
-
-    def _reader(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(f"file:{self.node.home.db_path}?mode=ro", uri=True, check_same_thread=False)
-            self.index.attach_to(conn)
-            conn.set_trace_callback(lambda sql: self.query_hook(sql) if self.query_hook else None)
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
-        return conn
-
     def _user(self, session: Session):
         user = self._sessions.get(session.token)
         if user is None:
@@ -162,7 +143,7 @@ class LocalBackend(CharityMethods):
     # -- certificates --------------------------------------------------------------------
     def _issued(self, issued) -> IssuedCertificate:
         body = issued.leaf.record.body
-        self.index.add(issued.cert_id, licence_type(body["type"]), issued.values)
+        self.queries.index.add(issued.cert_id, licence_type(body["type"]), issued.values)
         return IssuedCertificate(issued.cert_id, body["type"], issued.leaf.record.seq, body["valid_from"],
                                  body.get("valid_until"))
 
@@ -179,67 +160,11 @@ class LocalBackend(CharityMethods):
         with self.node.lock:
             return self.desk.pdf(cert_id)
 
-    def _catch_up(self, conn: sqlite3.Connection, log: int) -> None:
-        """Index certificates issued by other doors (the CLI, the demo) since last time."""
-        (size,) = conn.execute("SELECT size FROM logs WHERE id = ?", (log,)).fetchone() or (0,)
-        if size == self._checked_size:
-            return
-        (have,) = conn.execute("SELECT COUNT(*) FROM certificates WHERE log = ?", (log,)).fetchone()
-        self._checked_size = size
-        if have == self.index.count():
-            return
-        missing = conn.execute("SELECT id, type FROM certificates WHERE log = ? AND id NOT IN "
-                               "(SELECT cert_id FROM idx.holders)", (log,)).fetchall()
-        with self.node.lock:
-            private = self.node.private()
-        for start in range(0, len(missing), 1000):
-            items = []
-            for cert_id, type_id in missing[start:start + 1000]:
-                sealed = private.get("certificate", cert_id)
-                items.append((cert_id, licence_type(type_id), sealed["values"] if sealed else None))
-            self.index.add_many(items)
-
-    def _where(self, query: RecordQuery, log: int) -> tuple[str, list[Any]]:
-        clauses, args = ["c.log = ?"], [log]
-        text = query.text.strip()
-        if text:  # a holder (exact, through the keyed hash) or part of a certificate number
-            found, args = ["SELECT cert_id FROM idx.tokens WHERE token = ?"], args + [self.index.token(text)]
-            if _ID_FRAGMENT.match(text):
-                found.append("SELECT id FROM certificates WHERE id LIKE ? ESCAPE '\\'")
-                args.append("%" + text.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-            clauses.append(f"c.id IN ({' UNION ALL '.join(found)})")
-        if query.type:
-            clauses.append("c.type = ?")
-            args.append(query.type)
-        if query.status:
-            clauses.append("c.status = ?")
-            args.append(query.status)
-        for name, op in (("date_from", ">="), ("date_to", "<=")):
-            value = getattr(query, name).strip()
-            if value and not _is_date(value):
-                raise BackendError(api.INVALID_FIELDS, "日期格式应为 YYYY-MM-DD", "dates are written YYYY-MM-DD",
-                                   {name: ("日期格式应为 YYYY-MM-DD", "dates are written YYYY-MM-DD")})
-            if value:  # unary +: a date range holds most of a log, scanning beats walking the date index
-                clauses.append(f"+c.valid_from {op} ?")
-                args.append(value)
-        return " AND ".join(clauses), args
-
     @_checked
     def find_certificates(self, session: Session, query: RecordQuery, offset: int = 0,
                           limit: int = 200) -> RecordPage:
         self._user(session)
-        conn = self._reader()
-        log = self._own_log(conn)
-        self._catch_up(conn, log)
-        where, args = self._where(query, log)
-        order = _SORT_SQL.get(query.sort, "c.rowid") + (" DESC" if query.descending else " ASC")
-        rows = conn.execute(
-            "SELECT c.id, c.type, c.seq, c.valid_from, c.valid_until, c.status, COALESCE(h.masked, '') "
-            f"FROM certificates c LEFT JOIN idx.holders h ON h.cert_id = c.id WHERE {where} "
-            f"ORDER BY {order}, c.rowid DESC LIMIT ? OFFSET ?", (*args, max(1, min(limit, MAX_PAGE)), max(0, offset)),
-        ).fetchall()
-        (total,) = conn.execute(f"SELECT COUNT(*) FROM certificates c WHERE {where}", args).fetchone()
-        return RecordPage(tuple(RecordRow(*row) for row in rows), offset, total)
+        return from_json(RecordPage, self.queries.search(query_from_params(record_query_params(query, offset, limit))))
 
     @_checked
     def certificate(self, session: Session, cert_id: str) -> CertificateDetail:
@@ -275,7 +200,7 @@ class LocalBackend(CharityMethods):
     # -- the node panel ---------------------------------------------------------------------
     @_checked
     def node_status(self) -> NodeStatus:
-        conn = self._reader()
+        conn = self.readers.store().conn
         config = self.node.config
         heads = conn.execute("SELECT agency, size, status, status_detail, own, checkpoint FROM logs ORDER BY id").fetchall()
         own = next((h for h in heads if h[4]), None)
@@ -302,18 +227,7 @@ class LocalBackend(CharityMethods):
 
     def close(self) -> None:
         self.syncer.stop()
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
-        if self._index is not None:
-            self._index.close()
+        self.readers.close()
+        self.queries.close()
         self.node.close()
-
-
-def _is_date(text: str) -> bool:
-    try:
-        return bool(_DATE_RE.match(text)) and date.fromisoformat(text) is not None
-    except ValueError:
-        return False
 

@@ -61,7 +61,7 @@ class CharityMethods:
                               d.reversed_by, d.donor) for d in reversed(listed[-limit:]))
 
     def _requests(self, where: str, args: tuple) -> list[Disbursement]:
-        conn = self._reader()
+        conn = self.readers.store().conn
         own = self._own_log(conn)
         rows = conn.execute(
             f"SELECT l.agency, {_REQUEST_COLUMNS}, EXISTS (SELECT 1 FROM charity_acks a WHERE a.charity = l.agency "

@@ -29,6 +29,7 @@ from .backend import (
     Disbursement, Donation, Fund, IssuedCertificate, NodeInfo, NodeStatus, Project, RecordPage, RecordQuery, Session,
     SyncReport, Trace, Written, from_json,
 )
+from .backend_json import record_query_params
 
 CHANGES = ("revoke", "suspend", "reinstate")
 _STATUS_CODES = {401: UNAUTHENTICATED, 403: PERMISSION_DENIED, 404: NOT_FOUND, 422: INVALID_FIELDS, 503: UNAVAILABLE}
@@ -171,9 +172,7 @@ class RemoteBackend:
 
     def find_certificates(self, session: Session, query: RecordQuery, offset: int = 0,
                           limit: int = 200) -> RecordPage:
-        params = {"text": query.text, "type": query.type, "status": query.status, "date_from": query.date_from,
-                  "date_to": query.date_to, "sort": query.sort, "descending": "1" if query.descending else "0",
-                  "offset": max(0, offset), "limit": max(1, limit)}
+        params = record_query_params(query, offset, limit)
         return from_json(RecordPage, self._json("GET", "/v1/certificates", session, params=params))
 
     def certificate(self, session: Session, cert_id: str) -> CertificateDetail:

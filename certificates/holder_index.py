@@ -8,8 +8,9 @@ hashes what the clerk typed and looks the hash up, so it finds exact names and
 numbers in one index seek and nothing in the file reads back as a person.
 
 The file sits beside the node's database (`<home>/counter/index.sqlite`) and
-is attached to the counter's read connections, so a records search is one SQL
-statement over both.
+is attached to the desk's read connections, so a records search is one SQL
+statement over both. A deletion request drops the certificate's rows with its
+seed: an erased holder can no longer be found by name.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from certificates.types import RESIDENT_ID, USCC, LicenceType
-from citychain.masking import mask_name
 from citychain.encoding import b64decode, b64encode
+from citychain.masking import mask_name
+
+from .types import RESIDENT_ID, USCC, LicenceType
 
 KEY_NS, KEY_NAME = "counter", "holder-index-key"
 SCHEMA = """
@@ -42,6 +44,26 @@ CREATE TABLE IF NOT EXISTS tokens (
 # Which fields a holder may be found by, and which one names them on screen.
 SEARCHABLE = ("holder_name", "holder_id", "spouse_name", "spouse_id", "legal_rep", "company_name", "uscc")
 SHOWN = ("holder_name", "company_name")
+
+
+def index_path(home: Path) -> Path:
+    return Path(home) / "counter" / "index.sqlite"
+
+
+def forget(home: Path, cert_id: str) -> None:
+    """A deletion request: the certificate keeps its row (so catching up does
+    not index it again) but loses its tokens and masked name."""
+    path = index_path(home)
+    if not path.exists():
+        return
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("DELETE FROM tokens WHERE cert_id = ?", (cert_id,))
+        conn.execute("UPDATE holders SET masked = '' WHERE cert_id = ?", (cert_id,))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
 
 
 def normalise(text: str) -> str:
