@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from typing import Any
@@ -28,9 +29,7 @@ def from_json(cls: type, data: Any) -> Any:
 def _build(kind: Any, data: Any) -> Any:
     origin = typing.get_origin(kind)
     if dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
-        return kind(**{f.name: _build(hints[f.name], data[f.name]) for f in dataclasses.fields(kind)
-                       if f.name in data})
+        return kind(**{name: _build(hint, data[name]) for name, hint in _fields(kind) if name in data})
     if origin in (typing.Union, types.UnionType):
         if data is None:
             return None
@@ -45,6 +44,13 @@ def _build(kind: Any, data: Any) -> Any:
         _, value_kind = typing.get_args(kind)
         return {key: _build(value_kind, item) for key, item in data.items()}
     return data
+
+
+@functools.cache
+def _fields(kind: type) -> tuple[tuple[str, Any], ...]:
+    """(name, type) of a dataclass's fields; resolving the hints costs more than building a page of rows."""
+    hints = typing.get_type_hints(kind)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(kind))
 
 
 def record_query_params(query, offset: int, limit: int) -> dict[str, str]:
