@@ -39,6 +39,7 @@ from citychain.ledger import LedgerUnavailable
 from citychain.records import Leaf, parse_leaf
 from citychain.users import AuthError, Bilingual, PermissionDenied, User
 
+from . import request_list
 from .desk import CharityDesk
 from .kinds import ACKNOWLEDGE, ORGANISATION
 
@@ -51,9 +52,6 @@ PROJECT_KEYS = ("id", "fund", "name_zh", "name_en", "budget_fen", "allocated_fen
                 "acknowledged_fen", "spent_fen", "held_fen")
 DONATION_KEYS = ("receipt", "seq", "time", "fund", "amount_fen", "channel", "anonymous", "refunded_fen",
                  "reversed_by", "donor")
-REQUEST_KEYS = ("charity", "id", "project", "amount_fen", "beneficiary_agency", "purpose", "requested_by", "status",
-                "decided_by", "seq", "acknowledged")
-
 
 class BadRequest(BilingualError):
     def __init__(self, message_zh: str, message_en: str, field: str | None = None, status: int = 400,
@@ -180,26 +178,14 @@ class CharityRoutes:
         listed = self.desk.donations()[-limit:]
         return {"donations": [{k: getattr(d, k) for k in DONATION_KEYS} for d in reversed(listed)]}
 
-    def _requests(self, where: str, args: tuple) -> list[dict[str, Any]]:
-        conn = self.service.readers.store().conn
-        own = conn.execute("SELECT id FROM logs WHERE own = 1").fetchone()
-        rows = conn.execute(
-            "SELECT l.agency, r.id, r.project, r.amount, r.beneficiary_agency, r.purpose, r.requested_by, r.status, "
-            "r.decided_by, r.seq, EXISTS (SELECT 1 FROM charity_acks a WHERE a.charity = l.agency "
-            "AND a.seq = r.approval_seq AND a.ack_log = ?) FROM charity_requests r JOIN logs l ON l.id = r.log "
-            f"WHERE {where} ORDER BY r.seq DESC", (own[0] if own else -1, *args)).fetchall()
-        return [dict(zip(REQUEST_KEYS, row[:10]), acknowledged=bool(row[10])) for row in rows]
-
     def disbursements(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
-        where, args = "l.agency = ?", (self.node.config.agency,)
-        status = request.query_params.get("status", "")
-        if status:
-            where, args = where + " AND r.status = ?", args + (status,)
-        return {"disbursements": self._requests(where, args)}
+        conn = self.service.readers.store().conn
+        return {"disbursements": request_list.charity_requests(conn, self.node.config.agency,
+                                                               request.query_params.get("status", ""))}
 
     def to_acknowledge(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
-        return {"disbursements": self._requests("r.beneficiary_agency = ? AND r.status = 'approved'",
-                                                (self.node.config.agency,))}
+        conn = self.service.readers.store().conn
+        return {"disbursements": request_list.to_acknowledge(conn, self.node.config.agency)}
 
     def receipt_pdf(self, user: User, request: Request, payload: dict) -> Response:
         try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import secrets
-import sqlite3
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -107,10 +106,6 @@ class LocalBackend(CharityMethods):
         if user is None:
             raise BackendError(api.UNAUTHENTICATED, "登录已失效，请重新登录", "you are signed out; please sign in again")
         return user
-
-    def _own_log(self, conn: sqlite3.Connection) -> int:
-        row = conn.execute("SELECT id FROM logs WHERE agency = ? AND own = 1", (self.node.config.agency,)).fetchone()
-        return row[0] if row else -1
 
     # -- the node and signing in ---------------------------------------------------------
     @_checked

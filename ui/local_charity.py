@@ -10,11 +10,10 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from charity import request_list
+
 from .backend import BackendError, Disbursement, Donation, Fund, Project, Session, Trace, UNAVAILABLE, Written
 from .errors import translated
-
-_REQUEST_COLUMNS = ("r.id, r.project, r.amount, r.beneficiary_agency, r.purpose, r.requested_by, r.status, "
-                    "r.decided_by, r.seq")
 
 
 def _fund(t) -> Fund:
@@ -60,28 +59,17 @@ class CharityMethods:
         return tuple(Donation(d.receipt, d.seq, d.time, d.fund, d.amount_fen, d.channel, d.anonymous, d.refunded_fen,
                               d.reversed_by, d.donor) for d in reversed(listed[-limit:]))
 
-    def _requests(self, where: str, args: tuple) -> list[Disbursement]:
-        conn = self.readers.store().conn
-        own = self._own_log(conn)
-        rows = conn.execute(
-            f"SELECT l.agency, {_REQUEST_COLUMNS}, EXISTS (SELECT 1 FROM charity_acks a WHERE a.charity = l.agency "
-            f"AND a.seq = r.approval_seq AND a.ack_log = ?) FROM charity_requests r JOIN logs l ON l.id = r.log "
-            f"WHERE {where} ORDER BY r.seq DESC", (own, *args)).fetchall()
-        return [Disbursement(*row[:10], acknowledged=bool(row[10])) for row in rows]
-
     def disbursements(self, session: Session, status: str = "") -> tuple[Disbursement, ...]:
         self._user(session)
-        where, args = "l.agency = ?", (self.node.config.agency,)
-        if status:
-            where, args = where + " AND r.status = ?", args + (status,)
         with translated():
-            return tuple(self._requests(where, args))
+            rows = request_list.charity_requests(self.readers.store().conn, self.node.config.agency, status)
+        return tuple(Disbursement(**row) for row in rows)
 
     def to_acknowledge(self, session: Session) -> tuple[Disbursement, ...]:
         self._user(session)
         with translated():
-            return tuple(self._requests("r.beneficiary_agency = ? AND r.status = 'approved'",
-                                        (self.node.config.agency,)))
+            rows = request_list.to_acknowledge(self.readers.store().conn, self.node.config.agency)
+        return tuple(Disbursement(**row) for row in rows)
 
     def trace(self, receipt: str) -> Trace:
         with translated():
