@@ -19,7 +19,7 @@ from citychain.documents.dispatch import VerifyPlace, claiming_pdf, claiming_qr
 from citychain.files import write_atomic
 
 from . import kinds
-from .desk import CertificateDesk
+from .desk import CertificateDesk, display_value
 from .fields import FieldErrors
 from .qr_text import PREFIX
 from .types import BY_ID
@@ -166,7 +166,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         licence = BY_ID.get(verdict.type or "")
         for field in licence.fields if licence else ():
             if field.name in verdict.fields:
-                print(f"  {field.label_zh} / {field.label_en}: {verdict.fields[field.name]}")
+                shown = display_value(licence, field.name, verdict.fields[field.name])
+                print(f"  {field.label_zh} / {field.label_en}: {shown}")
         if verdict.status_checked or verdict.code == "STATUS_UNKNOWN":
             print(f"  状态截至 / status as of: {verdict.status_as_of}  "
                   f"见证 / co-signed by: {', '.join(verdict.cosigners) or '—'}")

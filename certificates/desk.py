@@ -23,6 +23,7 @@ from citychain.records import Leaf, parse_leaf
 
 from . import holder_index, kinds
 from citychain.commitments import commit_all, new_seed
+from citychain.documents.money import yuan_figures
 from citychain.documents.pades import SealIdentity, seal_pdf
 from .fields import validate
 from .identifiers import CertificateId, parse_certificate_id
@@ -83,12 +84,13 @@ def default_validity(licence: LicenceType, start: date) -> str | None:
 
 
 def display_value(licence: LicenceType, name: str, value: Any) -> str:
+    """A value as documents and screens show it: money in exact yuan, a choice in both
+    languages; anything unexpected (a value from a later catalogue) as it is."""
     field = licence.field(name)
-    if field.kind == MONEY:
-        return f"¥{value / 100:,.2f}"
+    if field.kind == MONEY and isinstance(value, int):
+        return yuan_figures(value)
     if field.kind == CHOICE:
-        zh, en = next((c[1], c[2]) for c in field.choices if c[0] == value)
-        return f"{zh} / {en}"
+        return next((f"{zh} / {en}" for v, zh, en in field.choices if v == value), str(value))
     return str(value)
 
 
@@ -225,7 +227,7 @@ class CertificateDesk:
         return PrintedCertificate(
             title_zh=licence.name_zh, title_en=licence.name_en, cert_id=cert_id,
             agency_zh=agency.name_zh, agency_en=agency.name_en,
-            fields=tuple(PrintedField(f.label_zh.replace("（分）", ""), f.label_en.replace(" (fen)", ""),
+            fields=tuple(PrintedField(f.label_zh, f.label_en,
                                       display_value(licence, f.name, values[f.name]))
                          for f in licence.fields if f.name in values),  # money prints in yuan
             valid_from=status.valid_from, valid_until=status.valid_until, issued_at=city_time_text(proof.leaf.record.time),

@@ -64,7 +64,7 @@ _COMPANY_FIELDS = (
 
 TYPES: tuple[LicenceType, ...] = (
     LicenceType("business-licence", "11100", "营业执照", "Business licence", _COMPANY_FIELDS + (
-        Field("registered_capital", "注册资本（分）", "Registered capital (fen)", MONEY),
+        Field("registered_capital", "注册资本", "Registered capital", MONEY),
         Field("established", "成立日期", "Date established", DATE),
         Field("scope", "经营范围", "Business scope", max_length=2000, in_qr=False),
     ), None),

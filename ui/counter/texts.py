@@ -12,7 +12,7 @@ from datetime import datetime
 
 from PySide6.QtCore import QDate, QDateTime, QTimeZone
 
-from certificates.types import BY_ID, CITY_TIME
+from certificates.types import BY_ID, CITY_TIME, MONEY
 from citychain.clock import parse_time
 
 from .. import i18n
@@ -85,10 +85,10 @@ def licence_name(type_id: str) -> str:
 
 
 def field_label(field) -> str:
-    """A form label; amounts are typed in yuan, whatever the record stores."""
-    zh = field.label_zh.replace("（分）", "（元）")
-    en = field.label_en.replace(" (fen)", " (yuan)")
-    return pick(zh, en)
+    """A form label; amounts are typed in yuan (the record stores fen), so the label says so."""
+    if field.kind == MONEY:
+        return pick(field.label_zh + "（元）", field.label_en + " (yuan)")
+    return pick(field.label_zh, field.label_en)
 
 
 def choice_label(choice: tuple[str, str, str]) -> str:

@@ -16,6 +16,7 @@ from typing import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from certificates.desk import display_value
 from certificates.types import BY_ID, RESIDENT_ID
 from certificates.verify import Verdict
 from citychain.masking import mask_id_number
@@ -30,16 +31,11 @@ Names = Callable[[str], tuple[str, str]]  # agency id → (name zh, name en)
 
 def _value(type_id: str, name: str, value: object, reveal: bool) -> str:
     licence = BY_ID.get(type_id)
-    field = next((f for f in licence.fields if f.name == name), None) if licence else None
-    if field is None:
+    if licence is None or not any(f.name == name for f in licence.fields):
         return str(value)
-    if field.kind == RESIDENT_ID and not reveal:
+    if licence.field(name).kind == RESIDENT_ID and not reveal:
         return mask_id_number(str(value))
-    if field.choices:
-        return next((f"{zh} / {en}" for v, zh, en in field.choices if v == value), str(value))
-    if field.kind == "money_fen" and isinstance(value, int):
-        return f"¥{value / 100:,.2f}"
-    return str(value)
+    return display_value(licence, name, value)
 
 
 def _breakable(text: str, limit: int = 300) -> str:
