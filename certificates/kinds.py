@@ -184,4 +184,4 @@ def _routes(service):
     """The public status route, then the counters' desk (Starlette only where a node serves HTTP)."""
     from . import desk_routes, status
 
-    return status.routes(service) + desk_routes.routes(service)
+    return [status.STATUS.http_route(service), *desk_routes.routes(service)]

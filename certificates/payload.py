@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from citychain.canonical import canonical
+from citychain.documents.proof_file import inclusion_json, read_inclusion
 from citychain.encoding import EncodingError, b64decode, b64encode
 from citychain.errors import BilingualError
 from citychain.records import Leaf, RecordError, parse_leaf
@@ -106,7 +107,7 @@ class Proof:
                 "leaf": b64encode(self.leaf.data),
                 "seed": b64encode(self.seed),
                 "values": self.values,
-                "inclusion": {"index": self.index, "size": self.size, "path": [b64encode(h) for h in self.path]},
+                "inclusion": inclusion_json(self.index, self.size, self.path),
                 "checkpoint": self.checkpoint,
             },
             ensure_ascii=False,
@@ -120,18 +121,9 @@ class Proof:
             value = json.loads(data)
             if value.get("format") != PROOF_FORMAT:
                 raise ValueError(f"format is not {PROOF_FORMAT}")
-            inclusion = value["inclusion"]
             seed = b64decode(value["seed"])
-            index, size = inclusion["index"], inclusion["size"]
             if len(seed) != SEED_BYTES or not isinstance(value["values"], dict):
                 raise ValueError("seed or values malformed")
-            if not all(isinstance(n, int) and not isinstance(n, bool) for n in (index, size)) or not 0 <= index < size:
-                raise ValueError("inclusion index and size are malformed")
-            if not isinstance(value["checkpoint"], str):
-                raise ValueError("checkpoint is not text")
-            return cls(
-                parse_leaf(b64decode(value["leaf"])), seed, value["values"], index, size,
-                tuple(b64decode(h) for h in inclusion["path"]), value["checkpoint"],
-            )
+            return cls(parse_leaf(b64decode(value["leaf"])), seed, value["values"], *read_inclusion(value))
         except (ValueError, KeyError, TypeError, AttributeError, EncodingError, RecordError) as exc:
             raise PayloadError("证明文件格式错误", f"the embedded proof file is malformed: {exc}") from None

@@ -10,13 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
-from citychain.api import handler
-from citychain.clock import format_time
-from citychain.documents.log_report import log_report
+from citychain.documents.log_report import ReportKind, log_report
 from citychain.store import Store
 
 
@@ -33,18 +27,4 @@ def status_report(store: Store, agency: str, cert_id: str, seq: int, now: str) -
     return report
 
 
-def routes(service) -> list[Route]:
-    @handler
-    def certificate_status(request: Request) -> JSONResponse:
-        query = request.query_params
-        try:
-            seq = int(query.get("seq", "-1"))
-        except ValueError:
-            return JSONResponse({"error": "BAD_REQUEST", "message": "seq must be an integer"}, 400)
-        agency, cert_id = query.get("agency", ""), query.get("id", "")
-        if not agency or not cert_id or len(cert_id) > 120:
-            return JSONResponse({"error": "BAD_REQUEST", "message": "give agency, id and seq"}, 400)
-        now = format_time(service.node.clock.now())
-        return JSONResponse(status_report(service.readers.store(), agency, cert_id, seq, now))
-
-    return [Route("/v1/certificates/status", certificate_status)]
+STATUS = ReportKind("/v1/certificates/status", "id", 120, status_report)

@@ -13,26 +13,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from citychain.clock import Clock, SystemClock, format_time
+from citychain.clock import Clock, SystemClock
 from citychain.commitments import commitment, salt
 from citychain.documents.checks import (
-    DEFAULT_MAX_AGE_S, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, NodeJson, Rejected, VerifierConfig, authorise, check_embedded_proof,
-    check_freshness, check_node_report, check_signer,
+    DEFAULT_MAX_AGE_S, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, Rejected, Sentences, VerifierConfig, ask_node, authorise,
+    check_embedded_proof, check_freshness, check_signer, open_sealed_proof,
 )
 from citychain.documents.checks import qr_from_image as _qr_from_image
 from citychain.documents.city_time import CITY_TIME
-from citychain.documents.pades import SealProblem, open_sealed_pdf
-from citychain.home import Home
+from citychain.documents.log_report import HomeReports, NodeReports
 from citychain.records import Leaf
-from citychain.store import Store
 
 from . import kinds
 from .identifiers import InvalidCertificateId, parse_certificate_id
 from .payload import PROOF_FILENAME, PayloadError, Proof, open_qr_payload
 from .qr_text import PREFIX, QrTextError, decode_qr_text
+from .status import STATUS
 from .types import BY_ID
 
 __all__ = [
@@ -40,7 +38,7 @@ __all__ = [
     "StatusSource", "Verdict", "Verifier", "VerifierConfig", "qr_from_image",
 ]
 
-SENTENCES = {
+SENTENCES = Sentences({
     "VALID": ("证照有效：签名、签发机构和账本记录均已核验。",
               "Valid: the signature, the issuing agency and the ledger record all check out."),
     "TAMPERED": ("证照被改动过或签名不符，请勿采信。",
@@ -66,7 +64,7 @@ SENTENCES = {
                     "The issuing agency's ledger broke the rules and is flagged. Contact the agency."),
     "STATUS_UNKNOWN": ("证照本身核验无误，但暂时无法确认是否已被撤销。",
                        "The certificate itself checks out, but whether it was revoked could not be confirmed."),
-}
+}, "是否已被撤销", "revocation was")
 
 
 @dataclass(frozen=True)
@@ -95,21 +93,11 @@ class Verdict:
 
     @property
     def sentence_zh(self) -> str:
-        text = SENTENCES[self.code][0]
-        if self.code == "VALID" and not self.status_checked:
-            text += f"（离线核验：未能查询是否已被撤销；凭证截至 {self.status_as_of or '未知'}）"
-        if self.code == "STATUS_UNKNOWN" and self.status_as_of:
-            text += f"（状态截至 {self.status_as_of}）"
-        return text
+        return SENTENCES.say(self.code, self.status_checked, self.status_as_of)[0]
 
     @property
     def sentence_en(self) -> str:
-        text = SENTENCES[self.code][1]
-        if self.code == "VALID" and not self.status_checked:
-            text += f" (Offline check: revocation was not checked; proof as of {self.status_as_of or 'unknown'}.)"
-        if self.code == "STATUS_UNKNOWN" and self.status_as_of:
-            text += f" (Status as of {self.status_as_of}.)"
-        return text
+        return SENTENCES.say(self.code, self.status_checked, self.status_as_of)[1]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -130,27 +118,16 @@ class StatusSource(Protocol):
     def report(self, agency: str, cert_id: str, seq: int) -> dict[str, Any]: ...
 
 
-class HomeStatus:
+class HomeStatus(HomeReports):
     """A node home on this machine, read directly (the node may be running)."""
 
-    def __init__(self, path: Path, clock: Clock) -> None:
-        self.home, self.clock = Home(Path(path)), clock
-
-    def report(self, agency: str, cert_id: str, seq: int) -> dict[str, Any]:
-        from .status import status_report
-
-        store = Store(self.home.db_path)
-        try:
-            return status_report(store, agency, cert_id, seq, format_time(self.clock.now()))
-        finally:
-            store.close()
+    kind = STATUS
 
 
-class NodeStatus(NodeJson):
+class NodeStatus(NodeReports):
     """A running node over HTTP(S), checked against the verifier's own CA file."""
 
-    def report(self, agency: str, cert_id: str, seq: int) -> dict[str, Any]:
-        return self.get("/v1/certificates/status", {"agency": agency, "id": cert_id, "seq": seq})
+    kind = STATUS
 
 
 # -- the checks ------------------------------------------------------------
@@ -173,11 +150,6 @@ def _check_record(leaf: Leaf, config: VerifierConfig) -> tuple[Any, str]:
     return agency, licence.id
 
 
-def _check_proof(proof: Proof, leaf: Leaf, config: VerifierConfig, now: int) -> tuple[tuple[str, ...], str | None]:
-    """The embedded inclusion proof and checkpoint: the leaf was in the issuer's log."""
-    return check_embedded_proof(leaf, proof.index, proof.size, proof.path, proof.checkpoint, config, now)
-
-
 def _check_values(proof: Proof, leaf: Leaf) -> dict[str, Any]:
     commitments = leaf.record.body.get("commitments", {})
     if set(proof.values) != set(commitments):
@@ -190,12 +162,7 @@ def _check_values(proof: Proof, leaf: Leaf) -> dict[str, Any]:
 
 def _online(source: StatusSource, leaf: Leaf, config: VerifierConfig, now: datetime, max_age_s: int) -> dict:
     """The node's view, checked: returns {"code": verdict or None, "as_of", "cosigners", ...}."""
-    record, cert_id = leaf.record, leaf.record.body["id"]
-    try:
-        report = source.report(record.log, cert_id, record.seq)
-    except Exception as exc:  # any failure to get an answer is an outage, never a verdict on the document
-        return {"code": "STATUS_UNKNOWN", "zh": "无法连接账本节点", "en": f"the ledger node could not be reached: {exc}"}
-    view = check_node_report(report, leaf, config, now)
+    report, view = ask_node(source, leaf, leaf.record.body["id"], config, now)
     if view["code"] is not None:
         return view
     certificate = report.get("certificate") or {}
@@ -234,7 +201,8 @@ class Verifier:
                 if proof.leaf.data != leaf.data:
                     raise Rejected("TAMPERED", "证明文件与证照记录不符", "the proof file is for another record")
                 base = replace(base, fields=_check_values(proof, leaf), hidden=())
-                cosigners, newest = _check_proof(proof, leaf, self.config, int(now.timestamp()))
+                cosigners, newest = check_embedded_proof(leaf, proof.index, proof.size, proof.path, proof.checkpoint,
+                                                         self.config, int(now.timestamp()))
                 base = replace(base, cosigners=cosigners)
                 as_of = max(as_of, newest or as_of)
             base = replace(base, status_as_of=as_of)
@@ -264,20 +232,14 @@ class Verifier:
         return self._verdict(disclosed.leaf, disclosed.values, disclosed.hidden, None, "qr")
 
     def pdf(self, data: bytes) -> Verdict:
-        if self.config.ca_cert is None:
-            return Verdict("UNKNOWN_ISSUER", "本机信任配置中没有城市根证书，无法核验电子印章",
-                           "this verifier's configuration has no city root CA to check the seal", source="pdf")
         try:
-            opened = open_sealed_pdf(data, self.config.ca_cert, attachment_name=PROOF_FILENAME)
-            proof = Proof.from_bytes(opened.attachment)
-        except SealProblem as exc:
-            return Verdict(exc.code, exc.message_zh, exc.message_en, source="pdf")
-        except PayloadError as exc:
-            return Verdict("MALFORMED", exc.message_zh, exc.message_en, source="pdf")
+            sealer, proof = open_sealed_proof(data, self.config, PROOF_FILENAME, Proof.from_bytes)
+        except Rejected as exc:
+            return Verdict(exc.code, exc.zh, exc.en, source="pdf")
 
         def sealed_by(agency: str) -> None:
-            if opened.agency != agency:
-                raise Rejected("TAMPERED", "电子印章不是签发机构的", f"the PDF is sealed by {opened.agency!r}, not by {agency!r}")
+            if sealer != agency:
+                raise Rejected("TAMPERED", "电子印章不是签发机构的", f"the PDF is sealed by {sealer!r}, not by {agency!r}")
 
         return self._verdict(proof.leaf, {}, (), proof, "pdf", sealed_by)
 

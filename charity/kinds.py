@@ -94,4 +94,4 @@ def _routes(service):
     """Public reads (trace, funds, receipt status), then the counters' desk; Starlette only where a node serves HTTP."""
     from . import desk_routes, receipt_status, routes
 
-    return routes.routes(service) + receipt_status.routes(service) + desk_routes.routes(service)
+    return [*routes.routes(service), receipt_status.RECEIPT_STATUS.http_route(service), *desk_routes.routes(service)]

@@ -25,6 +25,7 @@ from typing import Any
 
 from citychain.canonical import canonical
 from citychain.commitments import SALT_BYTES, commitment, salt
+from citychain.documents.proof_file import inclusion_json, read_inclusion
 from citychain.documents.qr_text import QrFraming
 from citychain.encoding import EncodingError, b64decode, b64encode
 from citychain.errors import BilingualError
@@ -154,7 +155,7 @@ class Proof:
                 "donor": self.donor.to_json() if self.donor else None,
                 "fund": {"id": self.leaf.record.body.get("fund"), "name_zh": self.fund_name_zh,
                          "name_en": self.fund_name_en},
-                "inclusion": {"index": self.index, "size": self.size, "path": [b64encode(h) for h in self.path]},
+                "inclusion": inclusion_json(self.index, self.size, self.path),
                 "checkpoint": self.checkpoint,
             },
             ensure_ascii=False,
@@ -169,20 +170,16 @@ class Proof:
             if value.get("format") != PROOF_FORMAT:
                 raise ValueError(f"format is not {PROOF_FORMAT}")
             leaf = parse_leaf(b64decode(value["leaf"]))
-            inclusion, fund = value["inclusion"], value["fund"]
-            index, size = inclusion["index"], inclusion["size"]
-            if not all(isinstance(n, int) and not isinstance(n, bool) for n in (index, size)) or not 0 <= index < size:
-                raise ValueError("inclusion index and size are malformed")
-            if not isinstance(value["checkpoint"], str) or not isinstance(fund, dict):
-                raise ValueError("checkpoint or fund malformed")
+            fund = value["fund"]
+            if not isinstance(fund, dict):
+                raise ValueError("fund malformed")
             if fund.get("id") != leaf.record.body.get("fund"):
                 raise ValueError("the fund named is not the donation's")
             names = fund.get("name_zh"), fund.get("name_en")
             if not all(isinstance(n, str) for n in names):
                 raise ValueError("fund names malformed")
             donor = None if value["donor"] is None else _donor(value["donor"])
-            return cls(leaf, donor, names[0], names[1], index, size,
-                       tuple(b64decode(h) for h in inclusion["path"]), value["checkpoint"])
+            return cls(leaf, donor, names[0], names[1], *read_inclusion(value))
         except PayloadError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError, EncodingError, RecordError) as exc:

@@ -13,12 +13,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from citychain.clock import format_time
-from citychain.documents.log_report import log_report
+from citychain.documents.log_report import ReportKind, log_report
 from citychain.store import Store
-
-ROUTE = "/v1/charity/receipts/status"
-
 
 def receipt_status_report(store: Store, agency: str, receipt: str, seq: int, now: str) -> dict[str, Any]:
     report, head = log_report(store, agency, seq, now)
@@ -41,25 +37,4 @@ def receipt_status_report(store: Store, agency: str, receipt: str, seq: int, now
     return report
 
 
-def routes(service) -> list:
-    """The HTTP route, for the charity plug-in's `routes`."""
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
-
-    from citychain.api import handler
-
-    @handler
-    def receipt_status(request: Request) -> JSONResponse:
-        query = request.query_params
-        try:
-            seq = int(query.get("seq", "-1"))
-        except ValueError:
-            return JSONResponse({"error": "BAD_REQUEST", "message": "seq must be an integer"}, 400)
-        agency, receipt = query.get("agency", ""), query.get("receipt", "")
-        if not agency or not receipt or len(receipt) > 40:
-            return JSONResponse({"error": "BAD_REQUEST", "message": "give agency, receipt and seq"}, 400)
-        now = format_time(service.node.clock.now())
-        return JSONResponse(receipt_status_report(service.readers.store(), agency, receipt, seq, now))
-
-    return [Route(ROUTE, receipt_status)]
+RECEIPT_STATUS = ReportKind("/v1/charity/receipts/status", "receipt", 40, receipt_status_report)

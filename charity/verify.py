@@ -14,30 +14,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from citychain.clock import Clock, SystemClock, format_time
+from citychain.clock import Clock, SystemClock
 from citychain.documents.checks import (
-    DEFAULT_MAX_AGE_S, NodeJson, Rejected, VerifierConfig, authorise, check_embedded_proof, check_freshness,
-    check_node_report, check_signer, qr_from_image,
+    DEFAULT_MAX_AGE_S, Rejected, Sentences, VerifierConfig, ask_node, authorise, check_embedded_proof,
+    check_freshness, check_signer, open_sealed_proof, qr_from_image,
 )
 from citychain.documents.dispatch import VerifyPlace
+from citychain.documents.log_report import HomeReports, NodeReports
 from citychain.documents.money import yuan_figures
-from citychain.documents.pades import SealProblem, open_sealed_pdf
 from citychain.documents.qr_text import QrTextError
-from citychain.home import Home
 from citychain.records import Leaf
-from citychain.store import Store
 
 from .kinds import ORGANISATION
 from .privacy import mask_id_number
 from .receipt_payload import PREFIX, PROOF_FILENAME, Donor, PayloadError, Proof, decode_qr
-from .receipt_status import ROUTE, receipt_status_report
+from .receipt_status import RECEIPT_STATUS
 from .receipts import InvalidReceipt, parse_receipt
 from .rules import CHANNELS, DONATION
 
-SENTENCES = {
+SENTENCES = Sentences({
     "VALID": ("捐赠收据有效：慈善组织的签名、授权和账本记录均已核验。",
               "Valid: the charity's signature, its authorisation and the ledger record all check out."),
     "TAMPERED": ("捐赠收据被改动过或签名不符，请勿采信。",
@@ -62,7 +59,7 @@ SENTENCES = {
                     "The charity's ledger broke the rules and is flagged. Contact the charity."),
     "STATUS_UNKNOWN": ("收据本身核验无误，但暂时无法确认是否已退款或冲正。",
                        "The receipt itself checks out, but whether it was refunded or reversed could not be confirmed."),
-}
+}, "是否已退款或冲正", "refunds and reversals were")
 _BODY_KEYS = frozenset({"receipt", "fund", "amount_fen", "channel", "donor", "anonymous"})
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
@@ -100,21 +97,11 @@ class ReceiptVerdict:
 
     @property
     def sentence_zh(self) -> str:
-        text = SENTENCES[self.code][0]
-        if self.code == "VALID" and not self.status_checked:
-            text += f"（离线核验：未能查询是否已退款或冲正；凭证截至 {self.status_as_of or '未知'}）"
-        if self.code == "STATUS_UNKNOWN" and self.status_as_of:
-            text += f"（状态截至 {self.status_as_of}）"
-        return text
+        return SENTENCES.say(self.code, self.status_checked, self.status_as_of)[0]
 
     @property
     def sentence_en(self) -> str:
-        text = SENTENCES[self.code][1]
-        if self.code == "VALID" and not self.status_checked:
-            text += f" (Offline check: refunds and reversals were not checked; proof as of {self.status_as_of or 'unknown'}.)"
-        if self.code == "STATUS_UNKNOWN" and self.status_as_of:
-            text += f" (Status as of {self.status_as_of}.)"
-        return text
+        return SENTENCES.say(self.code, self.status_checked, self.status_as_of)[1]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -156,25 +143,16 @@ class ReceiptStatusSource(Protocol):
     def report(self, agency: str, receipt: str, seq: int) -> dict[str, Any]: ...
 
 
-class HomeReceiptStatus:
+class HomeReceiptStatus(HomeReports):
     """A node home on this machine, read directly (the node may be running)."""
 
-    def __init__(self, path: Path, clock: Clock) -> None:
-        self.home, self.clock = Home(Path(path)), clock
-
-    def report(self, agency: str, receipt: str, seq: int) -> dict[str, Any]:
-        store = Store(self.home.db_path)
-        try:
-            return receipt_status_report(store, agency, receipt, seq, format_time(self.clock.now()))
-        finally:
-            store.close()
+    kind = RECEIPT_STATUS
 
 
-class NodeReceiptStatus(NodeJson):
+class NodeReceiptStatus(NodeReports):
     """A running node over HTTP(S), checked against the verifier's own CA file."""
 
-    def report(self, agency: str, receipt: str, seq: int) -> dict[str, Any]:
-        return self.get(ROUTE, {"agency": agency, "receipt": receipt, "seq": seq})
+    kind = RECEIPT_STATUS
 
 
 # -- the checks ----------------------------------------------------------------
@@ -214,11 +192,7 @@ def _check_donor(proof: Proof, body: dict[str, Any]) -> Donor | None:
 def _online(source: ReceiptStatusSource, leaf: Leaf, config: VerifierConfig, now, max_age_s: int) -> dict:
     """The node's view, checked: {"code": verdict or None, "as_of", "cosigners", "donation"}."""
     record = leaf.record
-    try:
-        report = source.report(record.log, record.body["receipt"], record.seq)
-    except Exception as exc:  # any failure to get an answer is an outage, never a verdict on the document
-        return {"code": "STATUS_UNKNOWN", "zh": "无法连接账本节点", "en": f"the ledger node could not be reached: {exc}"}
-    view = check_node_report(report, leaf, config, now)
+    report, view = ask_node(source, leaf, record.body["receipt"], config, now)
     if view["code"] is not None:
         return view
     donation = report.get("donation")
@@ -298,21 +272,15 @@ class ReceiptVerifier:
         return self._verdict(opened.leaf, opened.donor, None, "qr")
 
     def pdf(self, data: bytes) -> ReceiptVerdict:
-        if self.config.ca_cert is None:
-            return ReceiptVerdict("UNKNOWN_ISSUER", "本机信任配置中没有城市根证书，无法核验电子印章",
-                                  "this verifier's configuration has no city root CA to check the seal", source="pdf")
         try:
-            opened = open_sealed_pdf(data, self.config.ca_cert, attachment_name=PROOF_FILENAME)
-            proof = Proof.from_bytes(opened.attachment)
-        except SealProblem as exc:
-            return ReceiptVerdict(exc.code, exc.message_zh, exc.message_en, source="pdf")
-        except PayloadError as exc:
-            return ReceiptVerdict("MALFORMED", exc.message_zh, exc.message_en, source="pdf")
+            sealer, proof = open_sealed_proof(data, self.config, PROOF_FILENAME, Proof.from_bytes)
+        except Rejected as exc:
+            return ReceiptVerdict(exc.code, exc.zh, exc.en, source="pdf")
 
         def sealed_by(agency: str) -> None:
-            if opened.agency != agency:
+            if sealer != agency:
                 raise Rejected("TAMPERED", "电子印章不是开具收据的组织的",
-                               f"the PDF is sealed by {opened.agency!r}, not by {agency!r}")
+                               f"the PDF is sealed by {sealer!r}, not by {agency!r}")
 
         return self._verdict(proof.leaf, None, proof, "pdf", sealed_by)
 

@@ -24,7 +24,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from cryptography import x509
 
@@ -32,7 +32,9 @@ from citychain import merkle
 from citychain.bundle import BundleError, read_bundle, trust_from_bundle
 from citychain.checkpoint import CheckpointError, SignedCheckpoint, open_checkpoint
 from citychain.clock import format_time, parse_time
+from citychain.documents.pades import open_sealed_pdf
 from citychain.encoding import EncodingError, b64decode
+from citychain.errors import BilingualError
 from citychain.home import Home
 from citychain.keys import public_key_from_bytes
 from citychain.mirror import log_keys
@@ -45,6 +47,7 @@ from citychain.witnesses import witnessed_by
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 DEFAULT_MAX_AGE_S = 3600
+P = TypeVar("P")
 
 
 class Rejected(Exception):
@@ -53,6 +56,26 @@ class Rejected(Exception):
     def __init__(self, code: str, zh: str, en: str) -> None:
         super().__init__(f"{code}: {en}")
         self.code, self.zh, self.en = code, zh, en
+
+
+@dataclass(frozen=True)
+class Sentences:
+    """A document's verdict sentences. Offline VALID says which status was not
+    checked (`unchecked_zh` "是否已被撤销", `unchecked_en` "revocation was")."""
+
+    table: dict[str, tuple[str, str]]
+    unchecked_zh: str
+    unchecked_en: str
+
+    def say(self, code: str, status_checked: bool, as_of: str | None) -> tuple[str, str]:
+        zh, en = self.table[code]
+        if code == "VALID" and not status_checked:
+            zh += f"（离线核验：未能查询{self.unchecked_zh}；凭证截至 {as_of or '未知'}）"
+            en += f" (Offline check: {self.unchecked_en} not checked; proof as of {as_of or 'unknown'}.)"
+        elif code == "STATUS_UNKNOWN" and as_of:
+            zh += f"（状态截至 {as_of}）"
+            en += f" (Status as of {as_of}.)"
+        return zh, en
 
 
 # -- configuration ---------------------------------------------------------
@@ -156,7 +179,33 @@ def check_embedded_proof(leaf: Leaf, index: int, size: int, path: Sequence[bytes
     return newest_cosignature(signed, config, leaf.record.log, now)
 
 
+def open_sealed_proof(data: bytes, config: VerifierConfig, attachment_name: str,
+                      parse: Callable[[bytes], P]) -> tuple[str, P]:
+    """(the sealing agency, the parsed proof file) of a sealed PDF, the seal
+    checked against the verifier's own city CA; `parse` raises a BilingualError."""
+    if config.ca_cert is None:
+        raise Rejected("UNKNOWN_ISSUER", "本机信任配置中没有城市根证书，无法核验电子印章",
+                       "this verifier's configuration has no city root CA to check the seal")
+    try:
+        opened = open_sealed_pdf(data, config.ca_cert, attachment_name=attachment_name)
+        return opened.agency, parse(opened.attachment)
+    except BilingualError as exc:  # SealProblem (TAMPERED, MALFORMED) or the proof's MALFORMED
+        raise Rejected(exc.code, exc.message_zh, exc.message_en) from None
+
+
 # -- a node's view -------------------------------------------------------------
+def ask_node(source: Any, leaf: Leaf, name: str, config: VerifierConfig,
+             now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the node's report, its checked log view) for the document `name` at the
+    leaf's position; `source.report` failing is an outage (`STATUS_UNKNOWN`),
+    never a verdict on the document."""
+    try:
+        report = source.report(leaf.record.log, name, leaf.record.seq)
+    except Exception as exc:  # noqa: BLE001 — any failure to get an answer
+        return {}, {"code": "STATUS_UNKNOWN", "zh": "无法连接账本节点", "en": f"the ledger node could not be reached: {exc}"}
+    return report, check_node_report(report, leaf, config, now)
+
+
 def check_node_report(report: Any, leaf: Leaf, config: VerifierConfig, now: datetime) -> dict[str, Any]:
     """The log part of a node's report (`citychain.documents.log_report`), checked:
     {"code": None or a verdict, "zh", "en", "as_of", "cosigners"}. `code` None
@@ -200,28 +249,6 @@ def check_freshness(report: dict[str, Any], view: dict[str, Any], config: Verifi
     if as_of is None or (now - parse_time(as_of)).total_seconds() > max_age_s:
         return {**view, "code": "STATUS_UNKNOWN", "zh": "节点的账本副本过旧", "en": "the node's copy of the issuer's log is out of date"}
     return None
-
-
-class NodeJson:
-    """JSON from a running node over HTTP(S), checked against the verifier's own
-    CA file (never the system's or the environment's proxies)."""
-
-    MAX_BYTES = 1024 * 1024
-
-    def __init__(self, url: str, ca_file: str | None = None, timeout: float = 5.0) -> None:
-        import requests
-
-        self.url, self.timeout = url.rstrip("/"), timeout
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.verify: str | bool = ca_file or True
-
-    def get(self, path: str, params: dict[str, Any]) -> Any:
-        response = self.session.get(f"{self.url}{path}", params=params, timeout=self.timeout, verify=self.verify)
-        response.raise_for_status()
-        if len(response.content) > self.MAX_BYTES:
-            raise ValueError("status report too large")
-        return response.json()
 
 
 # -- images ------------------------------------------------------------------

@@ -3,16 +3,21 @@ the log's status, the checkpoint it holds, how fresh its copy is, the leaf
 hash at that position and the inclusion proof of it.
 
 Domain plug-ins add their own part (a certificate's status, a donation's
-refunds) and serve the whole as JSON; the verifier checks the checkpoint and
-the proof itself (`citychain.documents.checks.check_node_report`).
+refunds) and name it in a `ReportKind`, which serves the whole as JSON and
+asks for it from a home on disk or a running node; the verifier checks the
+checkpoint and the proof itself (`citychain.documents.checks.check_node_report`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
 
 from citychain import merkle
+from citychain.clock import Clock, format_time
 from citychain.encoding import b64encode
+from citychain.home import Home
 from citychain.store import LogHead, Store
 
 
@@ -37,3 +42,82 @@ def log_report(store: Store, agency: str, seq: int, now: str) -> tuple[dict[str,
         report["leaf_hash"] = merkle.leaf_hash(store.leaves(head.id, seq, seq + 1)[0]).hex()
         report["inclusion"] = [b64encode(h) for h in merkle.inclusion_proof(store.reader(head.id), seq, head.size)]
     return report, head
+
+
+# -- asking for a report ----------------------------------------------------------
+Build = Callable[[Store, str, str, int, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    """One kind of document's report: `GET <route>?agency=&<key>=&seq=` on a
+    node, or `build(store, agency, name, seq, now)` on a home on disk."""
+
+    route: str
+    key: str  # the query parameter naming the document ("id", "receipt")
+    max_length: int
+    build: Build
+
+    def http_route(self, service) -> Any:
+        """The public route a plug-in serves (reads only, like /v1/logs)."""
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        from citychain.api import handler
+
+        @handler
+        def report(request: Request) -> JSONResponse:
+            query = request.query_params
+            try:
+                seq = int(query.get("seq", "-1"))
+            except ValueError:
+                return JSONResponse({"error": "BAD_REQUEST", "message": "seq must be an integer"}, 400)
+            agency, name = query.get("agency", ""), query.get(self.key, "")
+            if not agency or not name or len(name) > self.max_length:
+                return JSONResponse({"error": "BAD_REQUEST", "message": f"give agency, {self.key} and seq"}, 400)
+            now = format_time(service.node.clock.now())
+            return JSONResponse(self.build(service.readers.store(), agency, name, seq, now))
+
+        return Route(self.route, report)
+
+
+class HomeReports:
+    """Reports from a node home on this machine, read directly (the node may be running)."""
+
+    kind: ReportKind  # set by each document's subclass
+
+    def __init__(self, path: Path, clock: Clock) -> None:
+        self.home, self.clock = Home(Path(path)), clock
+
+    def report(self, agency: str, name: str, seq: int) -> dict[str, Any]:
+        store = Store(self.home.db_path)
+        try:
+            return self.kind.build(store, agency, name, seq, format_time(self.clock.now()))
+        finally:
+            store.close()
+
+
+class NodeReports:
+    """Reports from a running node over HTTP(S), checked against the verifier's
+    own CA file (never the system's or the environment's proxies)."""
+
+    kind: ReportKind  # set by each document's subclass
+    MAX_BYTES = 1024 * 1024
+
+    def __init__(self, url: str, ca_file: str | None = None, timeout: float = 5.0) -> None:
+        import requests
+
+        self.url, self.timeout = url.rstrip("/"), timeout
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.verify: str | bool = ca_file or True
+
+    def report(self, agency: str, name: str, seq: int) -> dict[str, Any]:
+        params = {"agency": agency, self.kind.key: name, "seq": seq}
+        response = self.session.get(f"{self.url}{self.kind.route}", params=params, timeout=self.timeout,
+                                    verify=self.verify)
+        response.raise_for_status()
+        if len(response.content) > self.MAX_BYTES:
+            raise ValueError("status report too large")
+        return response.json()

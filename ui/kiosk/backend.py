@@ -158,7 +158,7 @@ class KioskBackend:
     def _checked_receipt(verdict) -> Receipt:
         from charity.verify import SENTENCES
 
-        zh, en = SENTENCES.get(verdict.code, (verdict.code, verdict.code))
+        zh, en = SENTENCES.table.get(verdict.code, (verdict.code, verdict.code))
         if not verdict.receipt:
             raise KioskError(verdict.code, " ".join(t for t in (zh, verdict.detail_zh) if t),
                              " ".join(t for t in (en, verdict.detail_en) if t))

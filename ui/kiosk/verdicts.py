@@ -98,7 +98,7 @@ def shows_content(verdict: Verdict) -> bool:
 
 def sentence(verdict: Verdict) -> tuple[str, str]:
     """The verdict in a sentence, without machine timestamps (the screen shows those in city time)."""
-    return SENTENCES[verdict.code]
+    return SENTENCES.table[verdict.code]
 
 
 def status_could_not_be_checked(verdict: Verdict) -> bool:
