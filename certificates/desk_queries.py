@@ -23,14 +23,12 @@ from datetime import date
 from typing import Any, Mapping
 
 from citychain import merkle
-from citychain.checkpoint import CheckpointError, open_checkpoint
 from citychain.encoding import b64encode
-from citychain.errors import BilingualError
+from citychain.errors import RequestError
 from citychain.masking import mask_id_number, mask_name
-from citychain.mirror import log_keys
+from citychain.node_status import own_cosigners
 from citychain.records import parse_leaf
 from citychain.users import User
-from citychain.witnesses import witnessed_by
 
 from . import kinds
 from .desk import PRIVATE_NS, display_value
@@ -48,17 +46,6 @@ MAX_LIMIT = 1000
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _ID_FRAGMENT = re.compile(r"[0-9A-Za-z.]{3,}\Z")  # worth looking for inside certificate numbers
 _CERT_KINDS = (kinds.ISSUED, kinds.REVOKED, kinds.SUSPENDED, kinds.REINSTATED, kinds.SUPERSEDED)
-
-
-class RequestError(BilingualError):
-    """A request the desk cannot serve, with the HTTP status to answer;
-    `fields` names the query parameters or form fields at fault."""
-
-    def __init__(self, message_zh: str, message_en: str, status: int = 400, code: str = "BAD_REQUEST",
-                 fields: tuple[str, ...] = ()) -> None:
-        super().__init__(code, message_zh, message_en)
-        self.status = status
-        self.fields = fields
 
 
 def shown_value(licence: LicenceType, field: Field, value: Any) -> str:
@@ -237,14 +224,7 @@ class DeskQueries:
 
     def cosigners(self, checkpoint: str | None) -> tuple[tuple[str, ...], int | None]:
         """Witness agencies with a valid co-signature, and the newest one's time."""
-        if not checkpoint:
-            return (), None
-        config, trust = self.node.config, self.node.trust
-        try:
-            signed = open_checkpoint(checkpoint, config.origin, log_keys(trust, config.agency))
-        except CheckpointError:
-            return (), None
-        found = witnessed_by(signed, trust, config.city, config.agency, int(self.node.clock.now().timestamp()))
+        found = own_cosigners(self.node, checkpoint, self.node.clock.now().timestamp())
         return tuple(sorted(name.rsplit("/", 1)[-1] for name in found)), max(found.values(), default=None)
 
     def history(self, store, head, cert_id: str, issue_seq: int) -> list[dict[str, Any]]:

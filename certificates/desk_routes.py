@@ -11,8 +11,6 @@ node's users only (`desk_queries`).
 | route                                         | who            | answers                        |
 |-----------------------------------------------|----------------|--------------------------------|
 | GET  /v1/desk                                 | anyone         | the agency, its licence types  |
-| GET  /v1/desk/session, POST /v1/desk/sign-out | signed in      | user, role, actions            |
-| GET  /v1/desk/status, POST /v1/desk/sync      | anyone / signed in | the node panel; one sync round |
 | POST /v1/certificates                         | certificate.issue | the issued certificate      |
 | GET  /v1/certificates?text=&type=&status=…    | signed in      | a page of records (masked)     |
 | GET  /v1/certificates/{id}                    | signed in      | detail: entry, proof, history  |
@@ -21,115 +19,45 @@ node's users only (`desk_queries`).
 | POST /v1/certificates/{id}/revoke|suspend|reinstate | supervisor | detail after the change      |
 | POST /v1/certificates/{id}/supersede          | supervisor     | the new certificate            |
 
-Refusals are JSON `{"error", "message", "message_zh", "message_en", "fields"}`
-(`fields`: form field → [zh, en]); a form with problems is 422 and writes nothing.
+Sign-in, sign-out and sync for every desk are the core's (`citychain.desk_api`),
+and so is the refusal shape; a form with problems is 422 and writes nothing.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from citychain.clock import format_time
-from citychain.errors import BilingualError, CodedError
-from citychain.kinds import RecordRejected
-from citychain.ledger import LedgerUnavailable
-from citychain.users import AuthError, Bilingual, PermissionDenied, User
+from citychain import desk_api
+from citychain.desk_api import NO_STORE, public_route, refusal
+from citychain.errors import RequestError
+from citychain.users import User
 
 from . import kinds
 from .desk import CertificateDesk
-from .desk_queries import PRIVATE_ACTION, DeskQueries, RequestError, query_from_params
+from .desk_queries import PRIVATE_ACTION, DeskQueries, query_from_params
 from .fields import FieldErrors
 from .identifiers import parse_certificate_id
 from .types import BY_ID
 
-MAX_BODY = 256 * 1024
 CHANGES = {"revoke": kinds.REVOKED, "suspend": kinds.SUSPENDED, "reinstate": kinds.REINSTATED}
 REPRINT_ACTION = "certificate.issue"  # whoever may issue may hand out a copy (as `certificates reprint`)
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-# -- the HTTP plumbing -------------------------------------------------------------------
-def refusal(status: int, code: str, zh: str, en: str, fields: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": code, "message": f"{zh} / {en}", "message_zh": zh, "message_en": en,
-                         "fields": fields or {}}, status, headers=NO_STORE)
 
 
 def error_response(exc: Exception) -> JSONResponse:
-    """One bilingual JSON shape for every refusal; anything else propagates (500)."""
+    """A form's field problems, all at once; the core words everything else."""
     if isinstance(exc, FieldErrors):
         return refusal(422, "INVALID_FIELDS", "请更正标出的栏目：" + "；".join(p.message_zh for p in exc.problems),
                        "Please correct the marked fields: " + "; ".join(p.message_en for p in exc.problems),
                        {p.field: [p.message_zh, p.message_en] for p in exc.problems})
-    if isinstance(exc, RecordRejected):
-        fields = {exc.field: [exc.message_zh, exc.message_en]} if exc.field else {}
-        return refusal(422, exc.code, exc.message_zh, exc.message_en, fields)
-    if isinstance(exc, LedgerUnavailable):
-        return refusal(503, "UNAVAILABLE", "本节点暂时不能写入账本：" + str(exc), "this node cannot write now: " + str(exc))
-    if isinstance(exc, PermissionDenied):
-        return refusal(403, "PERMISSION_DENIED", exc.message_zh, exc.message_en)
-    if isinstance(exc, AuthError):
-        return refusal(401, "UNAUTHENTICATED", exc.message_zh, exc.message_en)
-    if isinstance(exc, RequestError):
-        return refusal(exc.status, exc.code, exc.message_zh, exc.message_en,
-                       {name: [exc.message_zh, exc.message_en] for name in exc.fields})
-    if isinstance(exc, BilingualError):
-        return refusal(400, exc.code, exc.message_zh, exc.message_en)
-    if isinstance(exc, Bilingual):  # UserError and the like: something the person can fix
-        return refusal(400, getattr(exc, "code", "BAD_REQUEST"), exc.message_zh, exc.message_en)
-    if isinstance(exc, CodedError):  # the core's one-message errors ("zh / en" where people see them)
-        zh, _, en = str(exc).partition(" / ")
-        return refusal(422, exc.code, zh, en or zh)
-    raise exc
+    return desk_api.error_response(exc)
 
 
-REFUSALS = (CodedError, Bilingual, FieldErrors, RecordRejected, LedgerUnavailable)
-
-
-def bearer_user(service, request: Request) -> User | None:
-    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    return service.sessions.user(token) if token else None
-
-
-async def json_body(request: Request) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise RequestError("请求过大", f"the request is over {MAX_BODY // 1024} KiB", 413, "TOO_LARGE")
-    try:
-        value = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        value = None
-    if not isinstance(value, dict):
-        raise RequestError("请求须为 JSON 对象", "the request body must be a JSON object")
-    return value
-
-
-def signed_in_route(service, path: str, work: Callable[..., Any], methods: Sequence[str] = ("GET",),
-                    status: int = 200) -> Route:
-    """`work(user, request, payload)` runs in the thread pool (it signs, seals and
-    reads the private store) once the bearer token names a user; a dict result
-    is sent as JSON, a Response as is."""
-
-    async def endpoint(request: Request) -> Response:
-        user = bearer_user(service, request)
-        if user is None:
-            return refusal(401, "UNAUTHENTICATED", "登录已失效（会话过期或节点已重启），请重新登录",
-                           "you are signed out (the session expired or the node restarted); please sign in again")
-        try:
-            payload = await json_body(request) if request.method == "POST" else {}
-            result = await run_in_threadpool(work, user, request, payload)
-        except REFUSALS as exc:
-            return error_response(exc)
-        return result if isinstance(result, Response) else JSONResponse(result, status, headers=NO_STORE)
-
-    endpoint.__name__ = getattr(work, "__name__", "desk")
-    return Route(path, endpoint, methods=list(methods))
+def signed_in_route(service, path: str, work: Callable[..., Any], methods=("GET",), status: int = 200) -> Route:
+    return desk_api.signed_in_route(service, path, work, methods, status, error_response)
 
 
 def text_arg(payload: dict, name: str, required: bool = False, max_length: int = 500) -> str | None:
@@ -192,37 +120,6 @@ class CertificateRoutes:
                 "licence_types": self.queries.issuable(),
                 "agencies": [[a.id, a.name_zh, a.name_en] for a in trust.agencies.values()]}
 
-    def session(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
-        with self.node.lock:
-            self.node.users.require_current(user)
-        actions = sorted(r.action for r in self.node.permissions.rules() if user.role in r.roles)
-        return {"user": user.name, "display_name": user.display_name, "role": str(user.role), "actions": actions}
-
-    def sign_out(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        sessions = self.service.sessions
-        with sessions.lock:
-            sessions.tokens.pop(token, None)
-        return {"ok": True}
-
-    def node_status(self, request: Request) -> dict[str, Any]:
-        status = self.service.status()
-        own = status["own_log"]
-        cosigners, newest = self.queries.cosigners(own["checkpoint"])
-        when = format_time(datetime.fromtimestamp(newest, timezone.utc)) if newest else None
-        keys = ("url", "last_contact", "seconds_since_contact", "error", "error_code", "failures", "lag_entries",
-                "lag_seconds")
-        return {"agency": status["agency"], "own_size": own["size"], "checkpoint": own["checkpoint"],
-                "checkpoint_time": when, "cosigners": list(cosigners), "quorum": own["quorum"],
-                "signing": own["signing"], "refusal": own["refusal"],
-                "peers": [{k: peer[k] for k in keys} for peer in status["peers"]],
-                "logs": [{"agency": log["agency"], "size": log["size"], "status": log["status"],
-                          "detail": log["detail"]} for log in status["logs"]],
-                "forks": status["forks"]}
-
-    def sync(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
-        return {"lines": self.service.syncer.run_round()}
-
     # -- certificates ---------------------------------------------------------------------------
     def issue(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
         type_id = payload.get("type")
@@ -278,19 +175,8 @@ class CertificateRoutes:
 
     def routes(self) -> list[Route]:
         service, one = self.service, "/v1/certificates/{cert_id}"
-
-        def public(work: Callable[[Request], dict]) -> Callable:
-            async def endpoint(request: Request) -> Response:
-                return JSONResponse(await run_in_threadpool(work, request), headers=NO_STORE)
-
-            return endpoint
-
         return [
-            Route("/v1/desk", public(self.node_info)),
-            Route("/v1/desk/status", public(self.node_status)),
-            signed_in_route(service, "/v1/desk/session", self.session),
-            signed_in_route(service, "/v1/desk/sign-out", self.sign_out, ("POST",)),
-            signed_in_route(service, "/v1/desk/sync", self.sync, ("POST",)),
+            public_route("/v1/desk", self.node_info),
             signed_in_route(service, "/v1/certificates", self.issue, ("POST",), 201),
             signed_in_route(service, "/v1/certificates", self.search),
             signed_in_route(service, one + "/values", self.values),

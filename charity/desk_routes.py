@@ -18,33 +18,30 @@ everywhere (e.g. an approval by the person who made the request).
 | POST /v1/charity/desk/requests/{id}/approve, /cancel   | Written                    |
 | GET  /v1/charity/desk/receipts/{receipt}/pdf           | the receipt PDF            |
 
-Refusals: `{"error", "message", "message_zh", "message_en", "fields"}`, the
-same shape as the certificate desk's.
+Refusals have the one shape of `citychain.desk_api`; an unknown fund, project
+or request is 404, a rule's refusal 422.
 """
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from citychain.errors import BilingualError
-from citychain.kinds import RecordRejected
-from citychain.ledger import LedgerUnavailable
+from citychain import desk_api
+from citychain.desk_api import NO_STORE, public_route, refusal
+from citychain.errors import BilingualError, RequestError
 from citychain.records import Leaf, parse_leaf
-from citychain.users import AuthError, Bilingual, PermissionDenied, User
+from citychain.users import User
 
 from . import request_list
 from .desk import CharityDesk
 from .kinds import ACKNOWLEDGE, ORGANISATION
 
 MAX_BODY = 64 * 1024
-NO_STORE = {"Cache-Control": "no-store"}
 RECEIPT_ACTION = "charity.donation.record"
 FUND_KEYS = ("id", "name_zh", "name_en", "target_fen", "donations", "raised_fen", "refunded_fen", "allocated_fen",
              "unallocated_fen", "pending_fen", "disbursed_fen", "acknowledged_fen", "spent_fen", "held_fen")
@@ -53,68 +50,26 @@ PROJECT_KEYS = ("id", "fund", "name_zh", "name_en", "budget_fen", "allocated_fen
 DONATION_KEYS = ("receipt", "seq", "time", "fund", "amount_fen", "channel", "anonymous", "refunded_fen",
                  "reversed_by", "donor")
 
-class BadRequest(BilingualError):
+
+class BadRequest(RequestError):
+    """Naming the field at fault makes it a 422 that the counter marks on its form."""
+
     def __init__(self, message_zh: str, message_en: str, field: str | None = None, status: int = 400,
                  code: str = "BAD_REQUEST") -> None:
-        super().__init__("INVALID_FIELDS" if field else code, message_zh, message_en)
-        self.field, self.status = field, status
-
-
-# -- plumbing (the same shape as certificates.desk_routes) --------------------------------
-def refusal(status: int, code: str, zh: str, en: str, fields: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": code, "message": f"{zh} / {en}", "message_zh": zh, "message_en": en,
-                         "fields": fields or {}}, status, headers=NO_STORE)
+        super().__init__(message_zh, message_en, 422 if field else status, "INVALID_FIELDS" if field else code,
+                         (field,) if field else ())
 
 
 def error_response(exc: Exception) -> JSONResponse:
-    if isinstance(exc, RecordRejected):
-        fields = {exc.field: [exc.message_zh, exc.message_en]} if exc.field else {}
-        return refusal(422, exc.code, exc.message_zh, exc.message_en, fields)
-    if isinstance(exc, LedgerUnavailable):
-        return refusal(503, "UNAVAILABLE", "本节点暂时不能写入账本：" + str(exc), "this node cannot write now: " + str(exc))
-    if isinstance(exc, PermissionDenied):
-        return refusal(403, "PERMISSION_DENIED", exc.message_zh, exc.message_en)
-    if isinstance(exc, AuthError):
-        return refusal(401, "UNAUTHENTICATED", exc.message_zh, exc.message_en)
-    if isinstance(exc, BadRequest):
-        fields = {exc.field: [exc.message_zh, exc.message_en]} if exc.field else {}
-        return refusal(exc.status if not exc.field else 422, exc.code, exc.message_zh, exc.message_en, fields)
-    if isinstance(exc, BilingualError):  # CharityError: checked before anything was written
-        status = 404 if exc.code.startswith("UNKNOWN_") else 422
-        return refusal(status, exc.code, exc.message_zh, exc.message_en)
-    if isinstance(exc, Bilingual):
-        return refusal(400, getattr(exc, "code", "BAD_REQUEST"), exc.message_zh, exc.message_en)
-    raise exc
+    """A CharityError (checked before anything was written) names what is unknown or not allowed."""
+    if isinstance(exc, BilingualError) and not isinstance(exc, RequestError):
+        return refusal(404 if exc.code.startswith("UNKNOWN_") else 422, exc.code, exc.message_zh, exc.message_en)
+    return desk_api.error_response(exc)
 
 
-def signed_in_route(service, path: str, work: Callable[..., Any], methods: Sequence[str] = ("GET",),
-                    status: int = 200) -> Route:
-    async def endpoint(request: Request) -> Response:
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        user = service.sessions.user(token) if token else None
-        if user is None:
-            return refusal(401, "UNAUTHENTICATED", "登录已失效（会话过期或节点已重启），请重新登录",
-                           "you are signed out (the session expired or the node restarted); please sign in again")
-        try:
-            payload = await _payload(request) if request.method == "POST" else {}
-            result = await run_in_threadpool(work, user, request, payload)
-        except (BilingualError, Bilingual, RecordRejected, LedgerUnavailable) as exc:
-            return error_response(exc)
-        return result if isinstance(result, Response) else JSONResponse(result, status, headers=NO_STORE)
-
-    endpoint.__name__ = getattr(work, "__name__", "charity_desk")
-    return Route(path, endpoint, methods=list(methods))
-
-
-async def _payload(request: Request) -> dict[str, Any]:
-    body = await request.body()
-    try:
-        value = json.loads(body or b"{}") if len(body) <= MAX_BODY else None
-    except (ValueError, UnicodeDecodeError):
-        value = None
-    if not isinstance(value, dict):
-        raise BadRequest("请求须为不超过 64 KiB 的 JSON 对象", "the request must be a JSON object under 64 KiB")
-    return value
+def signed_in_route(service, path: str, work: Callable[..., Any], method: str) -> Route:
+    return desk_api.signed_in_route(service, path, work, (method,), 201 if method == "POST" else 200,
+                                    error_response, MAX_BODY)
 
 
 def _text(payload: dict, name: str, optional: bool = False) -> str | None:
@@ -249,14 +204,11 @@ class CharityRoutes:
     def routes(self) -> list[Route]:
         service, base = self.service, "/v1/charity/desk"
 
-        async def desks(request: Request) -> Response:
-            return JSONResponse(await run_in_threadpool(self.desks, request), headers=NO_STORE)
-
         def route(path: str, work, method: str = "GET") -> Route:
-            return signed_in_route(service, base + path, work, (method,), 201 if method == "POST" else 200)
+            return signed_in_route(service, base + path, work, method)
 
         return [
-            Route(base, desks),
+            public_route(base, self.desks),
             route("/funds", self.funds), route("/funds", self.create_fund, "POST"),
             route("/projects", self.projects), route("/projects", self.create_project, "POST"),
             route("/donations", self.donations), route("/donations", self.record_donation, "POST"),

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import merkle
+from . import desk_api, merkle
 from .encoding import b64encode
 from .kinds import RecordRejected
 from .ledger import LedgerUnavailable
@@ -59,6 +59,10 @@ class Sessions:
                 self.tokens.pop(token, None)
                 return None
             return entry[0]
+
+    def close(self, token: str) -> None:
+        with self.lock:
+            self.tokens.pop(token, None)
 
 
 class Readers:
@@ -251,6 +255,7 @@ def make_app(service) -> Starlette:
         Route("/v1/login", login, methods=["POST"]),
         Route("/v1/records", append_records, methods=["POST"]),
         Route("/openapi.json", openapi),
+        *desk_api.routes(service),
     ]
     for plugin in service.plugins:
         if plugin.routes is not None:

@@ -37,6 +37,11 @@ def format_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def format_timestamp(ts: float | None) -> str | None:
+    """A Unix time (or None) in the records' text form."""
+    return None if ts is None else format_time(datetime.fromtimestamp(ts, timezone.utc))
+
+
 def parse_time(text: str) -> datetime:
     """Strict: only the exact form `format_time` writes is accepted."""
     if not isinstance(text, str) or not _TIME_RE.match(text):

@@ -19,3 +19,14 @@ class BilingualError(CodedError):
         super().__init__(code, f"{message_zh} / {message_en}")
         self.message_zh = message_zh
         self.message_en = message_en
+
+
+class RequestError(BilingualError):
+    """A request a desk cannot serve, with the HTTP status to answer;
+    `fields` names the query parameters or form fields at fault."""
+
+    def __init__(self, message_zh: str, message_en: str, status: int = 400, code: str = "BAD_REQUEST",
+                 fields: tuple[str, ...] = ()) -> None:
+        super().__init__(code, message_zh, message_en)
+        self.status = status
+        self.fields = fields

@@ -26,9 +26,8 @@ from .home import HomeError, origin
 from .kinds import Plugin
 from .node import Node, resolve_passphrase
 from .pki import load_cert, load_sealed_key, runtime_tls_files
-from .checkpoint import open_checkpoint
+from .node_status import node_status
 from .sync import Syncer
-from .witnesses import witnessed_by
 from .witness import Witness
 
 log = logging.getLogger("citychain.service")
@@ -94,28 +93,7 @@ class NodeService:
         self.syncer.wake()
 
     def status(self) -> dict:
-        store = self.readers.store()
-        now = time.time()
-        config = self.node.config
-        own = store.head(config.agency)
-        refusal = self.node.own.refusal if self.node.own else "read-only"
-        cosigned: dict[str, int] = {}
-        if own is not None and own.checkpoint:
-            signed = open_checkpoint(own.checkpoint, config.origin, [self.node.signer.public_key])
-            cosigned = witnessed_by(signed, self.node.trust, config.city, config.agency, int(now))
-        return {
-            "agency": config.agency,
-            "origin": config.origin,
-            "own_log": {"size": own.size if own else 0, "checkpoint": own.checkpoint if own else None,
-                        "cosigners": sorted(cosigned), "quorum": config.witness_quorum,
-                        "witnessed": len(cosigned) >= config.witness_quorum,
-                        "signing": refusal is None, "refusal": refusal},
-            "peers": [self.syncer.state(url).to_json(now) for url in self.node.peer_urls()],
-            "logs": [{"agency": h.agency, "size": h.size, "status": h.status, "detail": h.status_detail}
-                     for h in store.heads()],
-            "forks": [{"agency": row[0], "detected": row[1], "source": row[2]}
-                      for row in store.conn.execute("SELECT agency, detected, source FROM forks ORDER BY id")],
-        }
+        return node_status(self.node, self.syncer, self.readers.store())
 
     def close(self) -> None:
         self.syncer.stop()

@@ -15,7 +15,6 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from functools import partial
 from typing import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from . import merkle
 from .checkpoint import CheckpointError, add_cosignatures, open_checkpoint, parse_checkpoint
 from .client import PAGE, Limits, PeerClient, PeerError
-from .clock import format_time
+from .clock import format_time, format_timestamp
 from .forks import ForkEvidence
 from .home import origin as origin_of
 from .mirror import MirrorRejected, log_keys
@@ -59,7 +58,7 @@ class PeerState:
     def to_json(self, now: float) -> dict:
         return {
             "url": self.url,
-            "last_contact": format_time_or_none(self.last_contact),
+            "last_contact": format_timestamp(self.last_contact),
             "seconds_since_contact": None if self.last_contact is None else round(now - self.last_contact, 1),
             "error": self.last_error,
             "error_code": self.error_code,
@@ -68,10 +67,6 @@ class PeerState:
             "lag_entries": dict(self.lag),
             "lag_seconds": {agency: round(now - since, 1) for agency, since in self.behind_since.items()},
         }
-
-
-def format_time_or_none(ts: float | None) -> str | None:
-    return None if ts is None else format_time(datetime.fromtimestamp(ts, timezone.utc))
 
 
 class Syncer:

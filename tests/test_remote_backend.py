@@ -163,6 +163,20 @@ def test_a_wrong_password_is_a_clear_sentence(market):
         backend.close()
 
 
+def test_sync_is_for_the_callers_own_session_and_ends_with_it(market):
+    backend = backend_for(market)
+    try:
+        clerk = sign_in(backend, "clerk")
+        assert backend.sync_now(clerk).lines == ()
+        supervisor = sign_in(backend, "supervisor")  # a later sign-in does not lend its token to the clerk
+        backend.sign_out(clerk)
+        for call in (backend.sync_now, lambda s: backend.find_certificates(s, RecordQuery())):
+            assert refused(call, clerk).code == UNAUTHENTICATED
+        assert backend.sync_now(supervisor).lines == ()
+    finally:
+        backend.close()
+
+
 def test_an_unreachable_node_is_said_so_and_the_backend_recovers(market):
     node = market
     backend = backend_for(node)
@@ -178,7 +192,7 @@ def test_an_unreachable_node_is_said_so_and_the_backend_recovers(market):
         assert refused(backend.find_certificates, clerk, RecordQuery()).code == UNAUTHENTICATED  # restarted
         clerk = sign_in(backend, "clerk")
         assert backend.find_certificates(clerk, RecordQuery()).total >= 0
-        assert backend.sync_now().lines == ()
+        assert backend.sync_now(clerk).lines == ()
     finally:
         backend.close()
         if node.proc.poll() is not None:

@@ -16,7 +16,7 @@ whatever the role may not do, whichever door the request came by.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Mapping, Protocol, runtime_checkable
 
 from citychain.errors import BilingualError
@@ -276,6 +276,17 @@ class NodeStatus:
     logs: tuple[LogStatus, ...]
     forks: tuple[dict[str, str], ...]  # {"agency", "detected", "source"}
 
+    @classmethod
+    def from_status(cls, status: dict[str, Any]) -> "NodeStatus":
+        """From what the node serves at /v1/status (citychain.node_status)."""
+        own = status["own_log"]
+        peers = tuple(PeerStatus(**{f.name: peer[f.name] for f in fields(PeerStatus)}) for peer in status["peers"])
+        return cls(status["agency"], own["size"], own["checkpoint"], own["cosigned_at"],
+                   tuple(name.rsplit("/", 1)[-1] for name in own["cosigners"]), own["quorum"], own["signing"],
+                   own["refusal"], peers,
+                   tuple(LogStatus(log["agency"], log["size"], log["status"], log["detail"]) for log in status["logs"]),
+                   tuple(status["forks"]))
+
     @property
     def alerts(self) -> tuple[LogStatus, ...]:
         """Logs that are forked or broke the rules: shown so nobody can miss them."""
@@ -359,9 +370,10 @@ class Backend(Protocol):
     def acknowledge(self, session: Session, charity: str, request_id: str) -> Written: ...
 
     # the node panel
-    def node_status(self) -> NodeStatus: ...
+    def node_status(self) -> NodeStatus:
+        """Public, as the node's /v1/status."""
 
-    def sync_now(self) -> SyncReport: ...
+    def sync_now(self, session: Session) -> SyncReport: ...
 
     def close(self) -> None: ...
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import secrets
 import threading
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -21,15 +20,14 @@ from certificates.desk import CertificateDesk
 from certificates.desk_queries import PRIVATE_ACTION, DeskQueries, query_from_params
 from certificates.identifiers import parse_certificate_id
 from certificates.types import TYPES, licence_type
-from citychain.clock import format_time
 from citychain.node import Node
+from citychain.node_status import node_status
 from citychain.store import Store
 from citychain.sync import Syncer
 
 from . import backend as api
 from .backend import (
-    BackendError, CertificateDetail, IssuedCertificate, LogStatus, NodeInfo, NodeStatus, PeerStatus,
-    RecordPage, RecordQuery, Session, SyncReport,
+    BackendError, CertificateDetail, IssuedCertificate, NodeInfo, NodeStatus, RecordPage, RecordQuery, Session, SyncReport,
 )
 from .backend_json import from_json, record_query_params
 from .errors import translated
@@ -195,29 +193,11 @@ class LocalBackend(CharityMethods):
     # -- the node panel ---------------------------------------------------------------------
     @_checked
     def node_status(self) -> NodeStatus:
-        conn = self.readers.store().conn
-        config = self.node.config
-        heads = conn.execute("SELECT agency, size, status, status_detail, own, checkpoint FROM logs ORDER BY id").fetchall()
-        own = next((h for h in heads if h[4]), None)
-        cosigners, newest = self.queries.cosigners(own[5] if own else None)
-        when = format_time(datetime.fromtimestamp(newest, timezone.utc)) if newest else None
-        refusal = self.node.own.refusal if self.node.own else "read-only"
-        now = datetime.now(timezone.utc).timestamp()
-        peers = []
-        for url in self.node.peer_urls():
-            state = self.syncer.state(url).to_json(now)
-            peers.append(PeerStatus(state["url"], state["last_contact"], state["seconds_since_contact"],
-                                    state["error"], state["error_code"], state["failures"],
-                                    state["lag_entries"], state["lag_seconds"]))
-        forks = conn.execute("SELECT agency, detected, source FROM forks ORDER BY id").fetchall()
-        return NodeStatus(
-            config.agency, own[1] if own else 0, own[5] if own else None, when, cosigners, config.witness_quorum,
-            refusal is None, refusal, tuple(peers), tuple(LogStatus(a, s, st, d) for a, s, st, d, *_ in heads),
-            tuple({"agency": a, "detected": d, "source": s} for a, d, s in forks),
-        )
+        return NodeStatus.from_status(node_status(self.node, self.syncer, self.readers.store()))
 
     @_checked
-    def sync_now(self) -> SyncReport:
+    def sync_now(self, session: Session) -> SyncReport:
+        self._user(session)
         return SyncReport(tuple(self.syncer.run_round()))
 
     def close(self) -> None:

@@ -62,7 +62,6 @@ class RemoteBackend:
         adapter = HTTPAdapter(max_retries=retry)
         self.http.mount("http://", adapter)
         self.http.mount("https://", adapter)
-        self._token = ""  # the last sign-in's, for the node panel's "sync now"
 
     # -- transport ------------------------------------------------------------------------
     def _send(self, method: str, path: str, session: Session | None = None, **kwargs: Any) -> requests.Response:
@@ -149,7 +148,6 @@ class RemoteBackend:
     def sign_in(self, user: str, password: str) -> Session:
         login = self._json("POST", "/v1/login", json={"user": user.strip(), "password": password})
         who = self._json("GET", "/v1/desk/session", Session(login["user"], "", login["role"], (), login["token"]))
-        self._token = login["token"]
         return Session(who["user"], who["display_name"], who["role"], tuple(who["actions"]), login["token"])
 
     def sign_out(self, session: Session) -> None:
@@ -157,8 +155,6 @@ class RemoteBackend:
             self._send("POST", "/v1/desk/sign-out", session, json={})
         except BackendError:
             pass  # signed out already (expired, restarted) or unreachable: the token is forgotten either way
-        if self._token == session.token:
-            self._token = ""
 
     # -- certificates ----------------------------------------------------------------------------
     def issue(self, session: Session, type_id: str, form: Mapping[str, str], valid_from: str | None = None,
@@ -265,12 +261,10 @@ class RemoteBackend:
 
     # -- the node panel ------------------------------------------------------------------------------
     def node_status(self) -> NodeStatus:
-        return from_json(NodeStatus, self._json("GET", "/v1/desk/status"))
+        return NodeStatus.from_status(self._json("GET", "/v1/status"))
 
-    def sync_now(self) -> SyncReport:
-        if not self._token:
-            raise BackendError(UNAUTHENTICATED, "请先登录再同步", "sign in first to sync the node")
-        data = self._json("POST", "/v1/desk/sync", Session("", "", "", (), self._token), json={})
+    def sync_now(self, session: Session) -> SyncReport:
+        data = self._json("POST", "/v1/desk/sync", session, json={})
         return SyncReport(tuple(data["lines"]))
 
     def close(self) -> None:

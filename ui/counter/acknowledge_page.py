@@ -96,7 +96,7 @@ class AcknowledgePage(QWidget):
 
     def sync(self) -> None:
         self.sync_button.setEnabled(False)
-        self.counter.run(self.counter.backend.sync_now, done=lambda _: self._synced(),
+        self.counter.run(self.counter.backend.sync_now, self.counter.session, done=lambda _: self._synced(),
                          failed=self._sync_failed, what=self.tr("Syncing with the peers…"))
 
     def _synced(self) -> None:

@@ -133,8 +133,8 @@ class NodePanel(QWidget):
 
     def sync_now(self) -> None:
         self.sync_button.setEnabled(False)
-        self.counter.run(self.counter.backend.sync_now, done=self._synced, failed=self._sync_failed,
-                         what=self.tr("Syncing with the peers…"))
+        self.counter.run(self.counter.backend.sync_now, self.counter.session, done=self._synced,
+                         failed=self._sync_failed, what=self.tr("Syncing with the peers…"))
 
     def _synced(self, report: SyncReport) -> None:
         self.sync_button.setEnabled(True)
