@@ -9,11 +9,11 @@ import sqlite3
 from dataclasses import dataclass
 
 from citychain import merkle
+from citychain.documents.money import yuan_amount
 from citychain.kinds import Context, RecordRejected
 from citychain.records import Record
 
 from . import body_checks as checks
-from .body_checks import yuan
 from .schema import PENDING
 
 # -- acknowledgements (in the beneficiary agency's log) ------------------------
@@ -53,8 +53,8 @@ def ack_problem(conn: sqlite3.Connection, ack_agency: str, body: dict) -> Record
         return checks.reject("ACK_MISMATCH", f"第 {seq} 条记录批准的是支出申请 {request}",
                              f"entry {seq} approves request {request}, not {body['request']}", "request")
     if amount != body["amount_fen"]:
-        return checks.reject("ACK_MISMATCH", f"确认金额与批准金额 {yuan(amount)} 元不符",
-                             f"the amount acknowledged differs from the {yuan(amount)} yuan approved", "amount_fen")
+        return checks.reject("ACK_MISMATCH", f"确认金额与批准金额 {yuan_amount(amount, False)} 元不符",
+                             f"the amount acknowledged differs from the {yuan_amount(amount, False)} yuan approved", "amount_fen")
     if beneficiary_agency != ack_agency:
         return checks.reject("NOT_BENEFICIARY", f"该笔支出应由 {beneficiary_agency} 确认",
                              f"this disbursement is to be acknowledged by {beneficiary_agency}, not {ack_agency}", "charity")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from citychain.documents.money import yuan_amount
 from citychain.kinds import Context, RecordRejected
 from citychain.records import ID_RE, Record
 from citychain.users import NAME_RE
@@ -19,12 +20,6 @@ DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 def reject(code: str, zh: str, en: str, field: str | None = None) -> RecordRejected:
     return RecordRejected(code, zh, en, field)
-
-
-def yuan(fen: int) -> str:
-    """12345 → '123.45' (for messages; the ledger holds fen)."""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 def fields(body: dict, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
@@ -132,7 +127,7 @@ def add_item(record: Record, ctx: Context, item_id: str, kind: str) -> None:
 def short(pot: str, have: int, amount: int, what_zh: str, what_en: str, field: str) -> RecordRejected:
     return reject(
         "INSUFFICIENT_FUNDS",
-        f"{what_zh} {pot} 可用余额 {yuan(have)} 元，不足 {yuan(amount)} 元",
-        f"{what_en} {pot} has {yuan(have)} yuan available, less than the {yuan(amount)} yuan asked for",
+        f"{what_zh} {pot} 可用余额 {yuan_amount(have, False)} 元，不足 {yuan_amount(amount, False)} 元",
+        f"{what_en} {pot} has {yuan_amount(have, False)} yuan available, less than the {yuan_amount(amount, False)} yuan asked for",
         field,
     )

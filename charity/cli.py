@@ -16,9 +16,10 @@ import sys
 from pathlib import Path
 
 from citychain.cli import open_node, signed_in
+from citychain.documents.money import yuan_figures
 from citychain.files import write_atomic
 
-from .desk import CHANNEL_WORDS, CharityDesk, CharityError, parse_yuan, yuan_text
+from .desk import CHANNEL_WORDS, CharityDesk, CharityError, parse_yuan
 from .rules import CHANNELS
 
 STATE_WORDS = {
@@ -151,19 +152,19 @@ def cmd_reverse(args: argparse.Namespace) -> int:
 
 # -- reading ------------------------------------------------------------------
 def _print_totals(f, projects) -> None:
-    target = f"  目标 / target ¥{yuan_text(f.target_fen)}" if f.target_fen else ""
+    target = f"  目标 / target {yuan_figures(f.target_fen)}" if f.target_fen else ""
     print(f"{f.id}  {f.name_zh} / {f.name_en}{target}")
     for zh, en, fen in (("募集", "raised", f.raised_fen), ("退还", "refunded", f.refunded_fen),
                         ("已拨付项目", "allocated", f.allocated_fen), ("未拨付", "unallocated", f.unallocated_fen),
                         ("待审批", "pending", f.pending_fen), ("已拨出", "disbursed", f.disbursed_fen),
                         ("其中已确认", "of which acknowledged", f.acknowledged_fen), ("项目支出", "spent", f.spent_fen),
                         ("结余", "unspent", f.unspent_fen)):
-        print(f"  {zh} / {en}: ¥{yuan_text(fen)}")
+        print(f"  {zh} / {en}: {yuan_figures(fen)}")
     print(f"  捐赠笔数 / donations: {f.donations}")
     for p in projects:
-        print(f"  - {p.id} {p.name_zh} / {p.name_en}: 预算 / budget ¥{yuan_text(p.budget_fen)}, "
-              f"拨入 / allocated ¥{yuan_text(p.allocated_fen)}, 拨出 / disbursed ¥{yuan_text(p.disbursed_fen)}, "
-              f"待审批 / pending ¥{yuan_text(p.pending_fen)}, 结余 / unspent ¥{yuan_text(p.unspent_fen)}")
+        print(f"  - {p.id} {p.name_zh} / {p.name_en}: 预算 / budget {yuan_figures(p.budget_fen)}, "
+              f"拨入 / allocated {yuan_figures(p.allocated_fen)}, 拨出 / disbursed {yuan_figures(p.disbursed_fen)}, "
+              f"待审批 / pending {yuan_figures(p.pending_fen)}, 结余 / unspent {yuan_figures(p.unspent_fen)}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -203,9 +204,9 @@ def cmd_donations(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         channel = "/".join(CHANNEL_WORDS[row.channel])
-        extra = f"  退还 / refunded ¥{yuan_text(row.refunded_fen)}" if row.refunded_fen else ""
+        extra = f"  退还 / refunded {yuan_figures(row.refunded_fen)}" if row.refunded_fen else ""
         extra += f"  已冲正 / reversed by {row.reversed_by}" if row.reversed_by else ""
-        print(f"{row.receipt}  {row.time}  {row.fund}  ¥{yuan_text(row.amount_fen):>14}  {channel}  "
+        print(f"{row.receipt}  {row.time}  {row.fund}  {yuan_figures(row.amount_fen):>14}  {channel}  "
               f"{row.donor or '—'}{extra}")
     print(f"共 {len(rows)} 笔 / {len(rows)} donations")
     return 0
@@ -218,16 +219,16 @@ def cmd_trace(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return 0
     fund = report["fund"]
-    print(f"收据 / receipt {report['receipt']}  ¥{yuan_text(report['amount_fen'])}  "
+    print(f"收据 / receipt {report['receipt']}  {yuan_figures(report['amount_fen'])}  "
           f"{fund['name_zh']} / {fund['name_en']}  ({report['charity']}, {report['time']})")
     for entry in report["breakdown"]:
         zh, en = STATE_WORDS[entry["state"]]
-        print(f"  {zh} / {en}: ¥{yuan_text(entry['amount_fen'])}")
+        print(f"  {zh} / {en}: {yuan_figures(entry['amount_fen'])}")
     print("步骤 / steps:")
     for step in report["steps"]:
         proof = step["proof"]
         witnesses = f", 见证 / co-signed by {', '.join(proof['cosigners']) or '—'}" if "cosigners" in proof else ""
-        print(f"  {step['log']} #{step['seq']}  {step['step']}  {step['id']}  ¥{yuan_text(step['amount_fen'])}  "
+        print(f"  {step['log']} #{step['seq']}  {step['step']}  {step['id']}  {yuan_figures(step['amount_fen'])}  "
               f"{PROOF_WORDS[proof['status']]}{witnesses}")
     return 0
 

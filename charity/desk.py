@@ -123,10 +123,6 @@ def check_fen(fen: Any, what_zh: str = "金额", what_en: str = "the amount") ->
     return fen
 
 
-def yuan_text(fen: int) -> str:
-    return f"{fen // 100:,}.{fen % 100:02d}"
-
-
 def _text(value: Any, what_zh: str, what_en: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise CharityError("MISSING", f"请填写{what_zh}", f"{what_en} is required")
@@ -376,5 +372,5 @@ def traced(read):
 
 __all__ = [
     "ANONYMOUS_ZH", "BENEFICIARY_NS", "CHANNEL_WORDS", "CharityDesk", "CharityError", "DONOR_NS", "DonationInput",
-    "DonationListing", "Person", "check_fen", "parse_yuan", "yuan_text",
+    "DonationListing", "Person", "check_fen", "parse_yuan",
 ]

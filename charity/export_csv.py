@@ -28,6 +28,7 @@ from typing import Any, Iterator
 from citychain import merkle
 from citychain.clock import parse_time
 from citychain.documents.city_time import city_datetime
+from citychain.documents.money import yuan_amount
 
 from . import rules
 from .disbursements import disbursements, log_id
@@ -40,11 +41,6 @@ COLUMNS = (
 TYPES = {1: "Incoming Funds", 2: "Outgoing Commitment", 3: "Disbursement", 4: "Expenditure"}
 _SUPPLIER = "供应商（未记录） supplier (not recorded)"
 _CHANNELS = {"cash": "现金 cash", "bank": "银行转账 bank transfer", "online": "网上支付 online"}
-
-
-def _yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 class _Lookup:
@@ -125,7 +121,7 @@ def _acknowledged(r) -> str:
 def _tx(code: int, ref: str, fen: int, fund: str, activity: str, description: str, provider: str, receiver: str,
         channel: str = "", acknowledged: str = "") -> dict[str, Any]:
     return {"transaction-ref": ref, "transaction-type-code": code, "transaction-type": TYPES[code],
-            "value": _yuan(fen), "value-fen": fen, "currency": "CNY", "description": description,
+            "value": yuan_amount(fen, False), "value-fen": fen, "currency": "CNY", "description": description,
             "provider-org": provider, "receiver-org": receiver, "fund-id": fund, "activity-id": activity,
             "channel": channel, "acknowledged": acknowledged}
 

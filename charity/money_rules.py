@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 
+from citychain.documents.money import yuan_amount
 from citychain.kinds import Context
 from citychain.records import Record
 
 from . import body_checks as checks
 from . import pots
-from .body_checks import yuan
 from .receipts import InvalidReceipt, parse_receipt
 from .schema import CHANNELS, MAX_MILESTONES
 
@@ -132,9 +132,9 @@ def check_allocation(record: Record, ctx: Context) -> None:
         raise checks.short(fund, have, amount, "基金", "fund", "amount_fen")
     if allocated + amount > budget:
         raise checks.reject("BUDGET_EXCEEDED",
-                            f"项目 {project} 预算 {yuan(budget)} 元，已拨付 {yuan(allocated)} 元，不能再拨付 {yuan(amount)} 元",
-                            f"project {project} has a budget of {yuan(budget)} yuan and {yuan(allocated)} yuan allocated; "
-                            f"{yuan(amount)} yuan more would exceed it", "amount_fen")
+                            f"项目 {project} 预算 {yuan_amount(budget, False)} 元，已拨付 {yuan_amount(allocated, False)} 元，不能再拨付 {yuan_amount(amount, False)} 元",
+                            f"project {project} has a budget of {yuan_amount(budget, False)} yuan and {yuan_amount(allocated, False)} yuan allocated; "
+                            f"{yuan_amount(amount, False)} yuan more would exceed it", "amount_fen")
 
 
 def apply_allocation(record: Record, ctx: Context) -> None:
@@ -172,9 +172,9 @@ def check_refund(record: Record, ctx: Context) -> None:
     have = pots.free_within(ctx.conn, ctx.log_id, fund, start, start + size)
     if amount > have:
         raise checks.reject("INSUFFICIENT_FUNDS",
-                            f"捐赠 {receipt} 尚未拨付的部分只有 {yuan(have)} 元，不能退款 {yuan(amount)} 元",
-                            f"only {yuan(have)} yuan of donation {receipt} is still unallocated; "
-                            f"{yuan(amount)} yuan cannot be refunded", "amount_fen")
+                            f"捐赠 {receipt} 尚未拨付的部分只有 {yuan_amount(have, False)} 元，不能退款 {yuan_amount(amount, False)} 元",
+                            f"only {yuan_amount(have, False)} yuan of donation {receipt} is still unallocated; "
+                            f"{yuan_amount(amount, False)} yuan cannot be refunded", "amount_fen")
 
 
 def apply_refund(record: Record, ctx: Context) -> None:

@@ -25,7 +25,6 @@ from .ack_rules import (
     AckProblem, ack_problem, ack_status, apply_acknowledgement, check_acknowledgement, invalid_acks,
     resolve_pending_acks,
 )
-from .body_checks import yuan
 from .money_rules import (
     apply_allocation, apply_approval, apply_cancellation, apply_donation, apply_expenditure, apply_fund,
     apply_project, apply_refund, apply_request, apply_reversal, check_allocation, check_approval,
@@ -41,7 +40,7 @@ __all__ = [
     "ACKNOWLEDGED", "ALLOCATION", "APPROVED", "AckProblem", "CANCELLED", "CHANNELS", "DONATION", "EXPENDITURE",
     "FUND_CREATED", "ORGANISATION_KINDS", "PENDING", "PROJECT_CREATED", "REFUND", "REQUESTED", "REVERSAL", "SCHEMA",
     "Violation", "ack_problem", "ack_status", "after_store", "apply", "check", "first_violation", "invalid_acks",
-    "resolve_pending_acks", "schema", "yuan",
+    "resolve_pending_acks", "schema",
 ]
 
 # -- dispatch -------------------------------------------------------------------

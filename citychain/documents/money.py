@@ -1,6 +1,7 @@
-"""Amounts of money on printed documents: figures and Chinese capital numerals.
+"""Amounts of money as people read them: figures and Chinese capital numerals.
 
-The ledger holds integer fen. A receipt prints the amount twice, as on any
+The ledger holds integer fen; every screen, message, export and document
+shows them through these, in exact integer arithmetic. A receipt prints the amount twice, as on any
 Chinese financial document: in figures (¥1,234.50) and in capitals
 (人民币壹仟贰佰叁拾肆元伍角整), written by the rules of the People's Bank of
 China for bills and receipts (《支付结算办法》附件《正确填写票据和结算凭证的基本规定》):
@@ -20,10 +21,16 @@ _SMALL_UNITS = ("", "拾", "佰", "仟")
 _GROUP_UNITS = ("", "万", "亿", "万亿")
 
 
+def yuan_amount(fen: int, grouped: bool = True) -> str:
+    """123450 → '1,234.50' ('1234.50' ungrouped, as machines read it)."""
+    sign = "-" if fen < 0 else ""
+    whole = abs(fen) // 100
+    return f"{sign}{whole:,}.{abs(fen) % 100:02d}" if grouped else f"{sign}{whole}.{abs(fen) % 100:02d}"
+
+
 def yuan_figures(fen: int) -> str:
     """12345 → '¥123.45', with thousands separators."""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+    return ("-¥" if fen < 0 else "¥") + yuan_amount(abs(fen))
 
 
 def _group(number: int) -> str:

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QPlainT
 from certificates.desk import default_validity
 from certificates.fields import FieldErrors, validate
 from certificates.types import CHOICE, DATE, MONEY, RESIDENT_ID, USCC, Field, LicenceType
-from charity.desk import CharityError, parse_yuan, yuan_text
+from charity.desk import CharityError, parse_yuan
+from citychain.documents.money import yuan_amount
 
 from . import texts
 from .widgets import set_prop
@@ -76,7 +77,7 @@ class _Input:
 
     def set_value(self, value: str) -> None:
         if self.field.kind == MONEY and value.isdigit():
-            value = yuan_text(int(value))
+            value = yuan_amount(int(value))
         if isinstance(self.editor, QComboBox):
             self.editor.setCurrentIndex(max(0, self.editor.findData(value)))
         elif isinstance(self.editor, QPlainTextEdit):
