@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, ClassVar, Protocol
 
 from citychain.clock import Clock, SystemClock
 from citychain.commitments import commitment, salt
 from citychain.documents.checks import (
-    DEFAULT_MAX_AGE_S, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, Rejected, Sentences, VerifierConfig, ask_node, authorise,
+    DEFAULT_MAX_AGE_S, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, Rejected, Sentences, Spoken, VerifierConfig, ask_node, authorise,
     check_embedded_proof, check_freshness, check_signer, open_sealed_proof,
 )
 from citychain.documents.checks import qr_from_image as _qr_from_image
@@ -68,7 +68,7 @@ SENTENCES = Sentences({
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(Spoken):
     code: str
     detail_zh: str = ""
     detail_en: str = ""
@@ -87,17 +87,7 @@ class Verdict:
     cosigners: tuple[str, ...] = ()
     source: str = ""
 
-    @property
-    def ok(self) -> bool:
-        return self.code == "VALID"
-
-    @property
-    def sentence_zh(self) -> str:
-        return SENTENCES.say(self.code, self.status_checked, self.status_as_of)[0]
-
-    @property
-    def sentence_en(self) -> str:
-        return SENTENCES.say(self.code, self.status_checked, self.status_as_of)[1]
+    sentences: ClassVar[Sentences] = SENTENCES
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, ClassVar, Protocol
 
 from citychain.clock import Clock, SystemClock
 from citychain.documents.checks import (
-    DEFAULT_MAX_AGE_S, Rejected, Sentences, VerifierConfig, ask_node, authorise, check_embedded_proof,
+    DEFAULT_MAX_AGE_S, Rejected, Sentences, Spoken, VerifierConfig, ask_node, authorise, check_embedded_proof,
     check_freshness, check_signer, open_sealed_proof, qr_from_image,
 )
 from citychain.documents.dispatch import VerifyPlace
@@ -65,7 +65,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 
 @dataclass(frozen=True)
-class ReceiptVerdict:
+class ReceiptVerdict(Spoken):
     code: str
     detail_zh: str = ""
     detail_en: str = ""
@@ -91,17 +91,7 @@ class ReceiptVerdict:
     cosigners: tuple[str, ...] = ()
     source: str = ""
 
-    @property
-    def ok(self) -> bool:
-        return self.code == "VALID"
-
-    @property
-    def sentence_zh(self) -> str:
-        return SENTENCES.say(self.code, self.status_checked, self.status_as_of)[0]
-
-    @property
-    def sentence_en(self) -> str:
-        return SENTENCES.say(self.code, self.status_checked, self.status_as_of)[1]
+    sentences: ClassVar[Sentences] = SENTENCES
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -24,7 +24,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, ClassVar, Sequence, TypeVar
 
 from cryptography import x509
 
@@ -76,6 +76,25 @@ class Sentences:
             zh += f"（状态截至 {as_of}）"
             en += f" (Status as of {as_of}.)"
         return zh, en
+
+
+class Spoken:
+    """A verdict's words, for a verdict dataclass with `code`, `status_checked`
+    and `status_as_of` and its document's `sentences`."""
+
+    sentences: ClassVar[Sentences]
+
+    @property
+    def ok(self) -> bool:
+        return self.code == "VALID"
+
+    @property
+    def sentence_zh(self) -> str:
+        return self.sentences.say(self.code, self.status_checked, self.status_as_of)[0]
+
+    @property
+    def sentence_en(self) -> str:
+        return self.sentences.say(self.code, self.status_checked, self.status_as_of)[1]
 
 
 # -- configuration ---------------------------------------------------------
