@@ -4,7 +4,10 @@ counter survives the node going away and coming back."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pypdfium2
@@ -23,7 +26,8 @@ from nodes import NodeProcess, free_port, wait_for
 
 MARKET, CHARITY, CIVIL = "market-regulation", "charity-federation", "civil-affairs"
 TLS = {"CITYCHAIN_TEST_TLS": "1"}
-SHOTS = Path(__file__).resolve().parent.parent / "build" / "remote-backend"
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "build" / "remote-backend"
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +177,26 @@ def test_sync_is_for_the_callers_own_session_and_ends_with_it(market):
         for call in (backend.sync_now, lambda s: backend.find_certificates(s, RecordQuery())):
             assert refused(call, clerk).code == UNAUTHENTICATED
         assert backend.sync_now(supervisor).lines == ()
+    finally:
+        backend.close()
+
+
+def test_a_user_disabled_after_signing_in_can_no_longer_sync(city, market):
+    def admin_cli(*args: str) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CITYCHAIN_")}
+        env.update(CITYCHAIN_PASSWORD=spec.PASSWORDS["admin"], CITYCHAIN_NEW_PASSWORD="temp-clerk-password-1")
+        done = subprocess.run([sys.executable, str(ROOT / "main.py"), "user", *args, "--home", str(city.home(MARKET)),
+                               "--user", "admin"], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    admin_cli("add", "--name", "temp-clerk", "--role", "clerk")
+    backend = backend_for(market)
+    try:
+        temp = backend.sign_in("temp-clerk", "temp-clerk-password-1")
+        assert backend.sync_now(temp).lines == ()
+        admin_cli("disable", "--name", "temp-clerk")  # in another process, while the node runs
+        error = refused(backend.sync_now, temp)
+        assert error.code == UNAUTHENTICATED and "disabled" in error.message_en
     finally:
         backend.close()
 
