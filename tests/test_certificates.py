@@ -387,6 +387,35 @@ def test_500_random_byte_changes_of_a_pdf_never_verify(city):
         done += 1
 
 
+def test_a_signature_block_re_encoded_with_the_same_meaning_is_tampered(city):
+    """Nothing signs the signature block itself: another encoding of the same
+    CMS (certificates in another order, a length spelt long) must not verify."""
+    from asn1crypto import cms
+
+    pdf, _ = sample(city, "business-licence-VALID")
+    start = pdf.index(b"/Contents <") + len(b"/Contents <")
+    end = pdf.index(b">", start)
+    der = cms.ContentInfo.load(bytes.fromhex(pdf[start:end].decode())).dump()
+
+    def with_block(block: bytes) -> bytes:
+        text = block.hex().upper().encode().ljust(end - start, b"0")
+        assert len(text) == end - start
+        return pdf[:start] + text + pdf[end:]
+
+    certs = [c.dump() for c in cms.ContentInfo.load(der)["content"]["certificates"]]
+    assert der[:2] == b"\x30\x82"  # a SEQUENCE with a two-byte length
+    variants = {
+        "certificates swapped": der.replace(certs[0] + certs[1], certs[1] + certs[0]),
+        "outer length in three bytes": b"\x30\x83\x00" + der[2:],
+    }
+    verifier = bundle_verifier(city)
+    assert verifier.pdf(with_block(der)).code == "VALID"  # the same block, written back as it was
+    for name, block in variants.items():
+        assert block != der and cms.ContentInfo.load(block).dump(force=True) == der, name  # same meaning
+        verdict = verifier.pdf(with_block(block))
+        assert verdict.code == "TAMPERED" and "altered" in verdict.detail_en, (name, verdict.code, verdict.detail_en)
+
+
 def test_truncated_and_hostile_files_are_malformed(city):
     pdf, _ = sample(city, "business-licence-VALID")
     verifier = bundle_verifier(city)
