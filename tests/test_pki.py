@@ -370,3 +370,27 @@ def test_a_tls_certificate_is_no_document_signing_certificate(ca, caplog):
     status = _validate(_sign_pdf(cert, key), ca.cert, NOW + timedelta(days=1))
     assert status.intact and status.valid and not status.trusted
     assert "non repudiation" in caplog.text  # pyHanko logs why the path failed
+
+
+def test_a_sealed_document_outlives_its_signing_certificate(tmp_path):
+    """Judged as of its seal's time, which the signature covers: a licence sealed
+    in 2018 with a certificate that expired in 2019 still verifies today, and a
+    seal dated after the certificate expired does not."""
+    from citychain.documents.pades import SealIdentity, SealProblem, open_sealed_pdf, seal_pdf
+
+    issued = datetime(2018, 1, 1, tzinfo=timezone.utc)
+    old_ca = make_ca(tmp_path / "ca", now=issued - timedelta(days=1))
+    key = new_ec_key()
+    cert = issue_signing_cert(old_ca.cert_path.parent, PASS, "tax-bureau", "示范市税务局", "Demo City Tax Bureau",
+                              key.public_key(), issued, days=365)
+    assert cert.not_valid_after_utc < datetime.now(timezone.utc)
+
+    def sealed(when: datetime) -> bytes:
+        return seal_pdf(_tiny_pdf(), b'{"proof": 1}', SealIdentity(cert, key, old_ca.cert), when, "test",
+                        attachment_name="proof.json")
+
+    opened = open_sealed_pdf(sealed(issued + timedelta(days=150)), old_ca.cert, attachment_name="proof.json")
+    assert opened.agency == "tax-bureau" and opened.attachment == b'{"proof": 1}'
+    with pytest.raises(SealProblem) as late:
+        open_sealed_pdf(sealed(issued + timedelta(days=400)), old_ca.cert, attachment_name="proof.json")
+    assert late.value.code == "TAMPERED"

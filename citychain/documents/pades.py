@@ -88,8 +88,22 @@ def seal_pdf(pdf: bytes, attachment: bytes, seal: SealIdentity, when: datetime, 
         field_name=FIELD_NAME, reason=reason, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
     )
     out = io.BytesIO()
-    signers.PdfSigner(meta, signer=signer).sign_pdf(writer, output=out)
+    _SealerAt(meta, signer, when).sign_pdf(writer, output=out)
     return out.getvalue()
+
+
+class _SealerAt(signers.PdfSigner):
+    """Dates the seal (/M) `when`, by the node's clock like its records; pyHanko
+    would take the wall clock, and offers no parameter for it."""
+
+    def __init__(self, meta: signers.PdfSignatureMetadata, signer: signers.Signer, when: datetime) -> None:
+        super().__init__(meta, signer=signer)
+        self.when = when
+
+    def init_signing_session(self, pdf_out, existing_fields_only=False):
+        session = super().init_signing_session(pdf_out, existing_fields_only)
+        session.system_time = self.when
+        return session
 
 
 def _embedded(reader: PdfFileReader) -> list:
@@ -170,9 +184,13 @@ def embedded_file_names(data: bytes) -> tuple[str, ...]:
         return ()
 
 
-def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, moment: datetime | None = None, *,
-                    attachment_name: str) -> OpenedPdf:
-    """Check the seal and return the attachment `attachment_name`; raises SealProblem."""
+def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, *, attachment_name: str) -> OpenedPdf:
+    """Check the seal and return the attachment `attachment_name`; raises SealProblem.
+
+    The certificate chain is judged as of the seal's own time (/M, which the
+    signature covers), not today: a document sealed while the agency's
+    certificate was valid stays verifiable after it expires, and a seal dated
+    outside the certificate's window fails."""
     if len(data) > MAX_PDF_BYTES:
         raise SealProblem("MALFORMED", "文件过大", f"the file is larger than {MAX_PDF_BYTES // (1024 * 1024)} MB")
     if not data.startswith(b"%PDF-"):
@@ -184,7 +202,10 @@ def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, moment: datetime | N
             raise SealProblem("TAMPERED", "文件中的电子印章数量不对",
                               f"the file carries {len(signatures)} seals; a sealed document carries exactly one")
         sig = signatures[0]
-        context = ValidationContext(trust_roots=[_asn1_cert(ca_cert)], allow_fetching=False, moment=moment)
+        sealed_at = sig.self_reported_timestamp
+        if sealed_at is None:
+            raise SealProblem("MALFORMED", "电子印章没有盖章时间", "the seal carries no signing time")
+        context = ValidationContext(trust_roots=[_asn1_cert(ca_cert)], allow_fetching=False, moment=sealed_at)
         status = validate_pdf_signature(sig, context, skip_diff=True)
         if not status.intact or not status.valid:
             raise SealProblem("TAMPERED", "电子印章与文件内容不符，文件被改动过",
