@@ -22,6 +22,7 @@ from asn1crypto import cms, parser
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.pdf_utils import embed
@@ -43,7 +44,7 @@ FIELD_NAME = "CityChainSeal"
 
 
 class SealProblem(BilingualError):
-    """Why a sealed PDF is not acceptable; `code` is TAMPERED or MALFORMED."""
+    """Why a sealed PDF is not acceptable; `code` is TAMPERED, MALFORMED or UNKNOWN_ISSUER."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,19 @@ def _canonical_der(info: cms.ContentInfo) -> bytes:
     return parser.emit(0, 1, 16, info["content_type"].dump(force=True) + parser.emit(2, 1, 0, parser.emit(0, 1, 16, body)))
 
 
+def _untrusted(signer: x509.Certificate, ca_cert: x509.Certificate) -> None:
+    """An intact seal by a certificate from another CA is a document this
+    verifier cannot vouch for (like a QR code from an agency it does not know);
+    one from our own CA that does not pass is a seal that must not exist."""
+    try:
+        signer.verify_directly_issued_by(ca_cert)
+    except (ValueError, TypeError, InvalidSignature):
+        raise SealProblem("UNKNOWN_ISSUER", "电子印章不是本市根证书签发的",
+                          "the seal's certificate is not from this verifier's city root CA") from None
+    raise SealProblem("TAMPERED", "盖章时电子印章的证书无效",
+                      "the seal's certificate was not valid for sealing when the document was sealed")
+
+
 def embedded_file_names(data: bytes) -> tuple[str, ...]:
     """The names of the files attached to a PDF, read without checking
     anything: only to decide which verifier to hand the file to. Unreadable
@@ -212,11 +226,10 @@ def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, *, attachment_name: 
                               "the digital seal does not match the file: it was changed after sealing")
         if status.coverage.name != "ENTIRE_FILE":
             raise SealProblem("TAMPERED", "盖章后文件又被追加修改", "the file was changed after it was sealed")
-        if not status.trusted:
-            raise SealProblem("TAMPERED", "电子印章不是本市根证书签发的",
-                              "the seal's certificate is not from this verifier's city root CA")
-        _exact_signature_block(data, sig, status.signing_cert.dump(), _asn1_cert(ca_cert).dump())
         signer = x509.load_der_x509_certificate(status.signing_cert.dump())
+        if not status.trusted:
+            _untrusted(signer, ca_cert)
+        _exact_signature_block(data, sig, status.signing_cert.dump(), _asn1_cert(ca_cert).dump())
         return OpenedPdf(cert_agency(signer), signer.subject.rfc4514_string(), _attachment(reader, attachment_name))
     except SealProblem:
         raise
