@@ -1,4 +1,4 @@
-"""The text inside a certificate's QR code: `TC1:` + base45(zlib(JCS(payload))),
+"""The text inside a certificate's QR code: `TC2:` + base45(zlib(JCS(payload)) + CRC-32),
 framed by `citychain.documents.qr_text` with the certificate prefix and preset
 dictionary (docs/protocol.md §11 gives its bytes)."""
 
@@ -11,7 +11,7 @@ from citychain.documents.qr_text import MAX_INFLATED, MAX_TEXT, QrFraming, QrTex
 __all__ = ["DICTIONARY", "FRAMING", "MAX_INFLATED", "MAX_TEXT", "PREFIX", "QrTextError", "decode_qr_text",
            "encode_qr_text"]
 
-PREFIX = "TC1:"
+PREFIX = "TC2:"
 # Never change these bytes: every printed QR code depends on them.
 DICTIONARY = (
     b'"valid_until":"20"},"kind":"certificate.issued","log":"market-regulation","public-security",'

@@ -1,7 +1,7 @@
 """What a donation receipt's QR code and its embedded proof file carry
 (docs/protocol.md §12).
 
-QR text: `TD1:` + base45(zlib(JCS(payload), dictionary)), framed as a
+QR text: `TD2:` + base45(zlib(JCS(payload), dictionary) + CRC-32), framed as a
 certificate's is but with its own prefix and preset dictionary. The payload
 is the signed donation leaf `{"kid", "record", "sig"}`; for a donor who did
 not ask to stay anonymous the `donor` commitment is replaced by
@@ -34,7 +34,7 @@ from citychain.records import Leaf, RecordError, parse_leaf
 from .privacy import DONOR
 from .rules import DONATION
 
-PREFIX = "TD1:"
+PREFIX = "TD2:"
 PROOF_FORMAT = "citychain-donation-proof/v1"
 PROOF_FILENAME = "donation-proof.json"
 # Never change these bytes: every printed receipt depends on them.

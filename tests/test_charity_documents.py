@@ -129,7 +129,7 @@ def png_of_page(pdf: bytes, dpi: int = 150) -> bytes:
 def test_paper_round_trip_at_150_dpi_decodes_verifies_and_leads_to_the_trace(city):
     pdf, qr = city.printed[NAMED]
     png = png_of_page(pdf)
-    assert qr_from_image(png, ("TD1:",))[0] == qr
+    assert qr_from_image(png, ("TD2:",))[0] == qr
     verifier = offline(city)
     for verdict in (verifier.pdf(pdf), verifier.qr(qr), verifier.image(png)):
         assert verdict.code == "VALID" and not verdict.status_checked, verdict.detail_en

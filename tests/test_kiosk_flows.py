@@ -235,7 +235,7 @@ def test_a_receipts_qr_code_or_pdf_is_checked_and_traced(qtbot, kiosk, city):
     import zxingcpp
 
     page = pypdfium2.PdfDocument(receipt_pdf(city).read_bytes())[0].render(scale=150 / 72).to_pil()
-    (qr,) = [c.text for c in zxingcpp.read_barcodes(page) if c.text.startswith("TD1:")]
+    (qr,) = [c.text for c in zxingcpp.read_barcodes(page) if c.text.startswith("TD2:")]
     scan(qtbot, kiosk, qr)
     wait_for_screen(qtbot, kiosk, "trace")
     code = receipt_pdf(city).stem.removeprefix("donation-receipt-")

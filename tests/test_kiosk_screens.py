@@ -71,7 +71,7 @@ def screens(city, media):
         ("verdict-expired", "local", qr("food-business-licence-EXPIRED")),
         ("verdict-tampered", "local", lambda qtbot, w: scan_to(qtbot, w, tampered_qr(city))),
         ("verdict-unknown-issuer", "local", lambda qtbot, w: scan_to(qtbot, w, foreign_qr(city))),
-        ("verdict-malformed", "local", lambda qtbot, w: scan_to(qtbot, w, "TC1:NOT-A-REAL-CODE")),
+        ("verdict-malformed", "local", lambda qtbot, w: scan_to(qtbot, w, "TC2:NOT-A-REAL-CODE")),
         ("verdict-status-unknown", "offline", qr("marriage-certificate-VALID")),
         ("verdict-log-forked", "forked", qr("business-licence-VALID")),
         ("id-lookup", "local", typed_id),

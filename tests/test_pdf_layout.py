@@ -27,7 +27,7 @@ from citychain.documents.typeset import text_width as _width
 from citychain.documents.typeset import wrap_text as _wrap
 
 # Random bytes in base45: about as long, and as incompressible, as a real QR payload.
-QR_TEXT = "TC1:" + base45.b45encode(random.Random(7).randbytes(460)).decode()
+QR_TEXT = "TC2:" + base45.b45encode(random.Random(7).randbytes(460)).decode()
 SCOPE_END = "本经营范围到此结束"
 STANDARD_14 = {"Courier", "Helvetica", "Times-Roman", "Symbol", "ZapfDingbats"}
 

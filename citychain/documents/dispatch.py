@@ -1,7 +1,7 @@
 """One `verify` command for every kind of CityChain document.
 
 `main.py` hands the command the verifiers of the domain packages; each claims
-its documents by their QR prefix (`TD1:` …) or by the name of the proof file
+its documents by their QR prefix (`TD2:` …) or by the name of the proof file
 embedded in the PDF (`donation-proof.json` …), before anything is checked.
 The command builds the verifier's own configuration and where to ask about
 status (`VerifyPlace`) once, and the claiming verifier does the rest. So the

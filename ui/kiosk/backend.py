@@ -17,14 +17,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from certificates.identifiers import InvalidCertificateId, parse_certificate_id
+from certificates.qr_text import PREFIX as CERTIFICATE_QR
 from certificates.verify import Verdict, Verifier
+from charity.receipt_payload import PREFIX as RECEIPT_QR
+from charity.receipt_payload import PROOF_FILENAME as DONATION_PROOF
 from charity.receipts import InvalidReceipt, parse_receipt
 from citychain.errors import BilingualError
 
 from . import files
 
-CERTIFICATE_QR, RECEIPT_QR = "TC1:", "TD1:"
-DONATION_PROOF = "donation-proof.json"
 _RECEIPT_RE = re.compile(r"\s*D-\d{1,16}-[0-9A-Z]\s*\Z", re.IGNORECASE)
 _CERT_ID_RE = re.compile(r"\s*1\.2\.156\.", re.IGNORECASE)
 
