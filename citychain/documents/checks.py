@@ -208,7 +208,7 @@ def open_sealed_proof(data: bytes, config: VerifierConfig, attachment_name: str,
     try:
         opened = open_sealed_pdf(data, config.ca_cert, attachment_name=attachment_name)
         return opened.agency, parse(opened.attachment)
-    except BilingualError as exc:  # SealProblem (TAMPERED, MALFORMED) or the proof's MALFORMED
+    except BilingualError as exc:  # SealProblem (TAMPERED, MALFORMED, UNKNOWN_ISSUER) or the proof's MALFORMED
         raise Rejected(exc.code, exc.message_zh, exc.message_en) from None
 
 
