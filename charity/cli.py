@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 
 from citychain.cli import open_node, signed_in
-from citychain.documents.money import yuan_figures
+from citychain.documents.money import parse_yuan, yuan_figures
 from citychain.files import write_atomic
 
-from .desk import CHANNEL_WORDS, CharityDesk, CharityError, parse_yuan
+from .desk import CHANNEL_WORDS, CharityDesk, CharityError
 from .rules import CHANNELS
 
 STATE_WORDS = {

@@ -18,12 +18,11 @@ and leaves both the ledger and the private store as they were.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from citychain.documents.money import check_fen
 from citychain.errors import BilingualError
 from citychain.node import Node
 from citychain.private import PrivateStore
@@ -42,9 +41,7 @@ RECEIPT_WIDTH = 8  # D-00000123-X; the next serial is found by index order, so t
 ID_WIDTH = 6  # ALLOC-000012
 PREFIXES = {"allocation": "ALLOC", "request": "REQ", "expenditure": "EXP", "refund": "RF", "reversal": "REV"}
 ANONYMOUS_ZH = "匿名"
-MAX_FEN = 10**13  # 100 billion yuan: beyond any gift, well inside SQLite's integers
 CHANNEL_WORDS = {"cash": ("现金", "cash"), "bank": ("银行转账", "bank transfer"), "online": ("网上支付", "online")}
-_YUAN_RE = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]*))?\Z")
 
 
 class CharityError(BilingualError):
@@ -86,41 +83,6 @@ class DonationListing:
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-# -- amounts people type ---------------------------------------------------------
-def parse_yuan(text: str) -> int:
-    """"1,234.50" → 123450 fen: digits with optional thousands commas and at
-    most two decimals, read exactly (no floating point)."""
-    if not isinstance(text, str):
-        raise CharityError("BAD_AMOUNT", "金额须为文本，例如 1,234.50", "an amount is text such as 1,234.50")
-    cleaned = unicodedata.normalize("NFKC", text).strip().removeprefix("¥").strip()
-    if not cleaned:
-        raise CharityError("BAD_AMOUNT", "请填写金额", "an amount is required")
-    if cleaned.startswith("-"):
-        raise CharityError("BAD_AMOUNT", f"金额须为正数，不能是 {text}", f"an amount must be positive, not {text}")
-    match = _YUAN_RE.match(cleaned)
-    if match is None:
-        raise CharityError("BAD_AMOUNT", f"“{text}”不是金额；请写成 1234.50 或 1,234.50（元）",
-                           f"{text!r} is not an amount; write it as 1234.50 or 1,234.50 (yuan)")
-    decimals = match.group(1) or ""
-    if len(decimals) > 2:
-        raise CharityError("BAD_AMOUNT", f"金额最多精确到分（两位小数）：{text}",
-                           f"an amount has at most two decimals (fen): {text}")
-    whole = cleaned.split(".")[0].replace(",", "")
-    fen = int(whole) * 100 + int(decimals.ljust(2, "0"))
-    check_fen(fen)
-    return fen
-
-
-def check_fen(fen: Any, what_zh: str = "金额", what_en: str = "the amount") -> int:
-    if not isinstance(fen, int) or isinstance(fen, bool):
-        raise CharityError("BAD_AMOUNT", f"{what_zh}须为整数（分）", f"{what_en} must be a whole number of fen")
-    if fen <= 0:
-        raise CharityError("BAD_AMOUNT", f"{what_zh}须大于零", f"{what_en} must be more than zero")
-    if fen > MAX_FEN:
-        raise CharityError("BAD_AMOUNT", f"{what_zh}过大", f"{what_en} is implausibly large")
-    return fen
 
 
 def _text(value: Any, what_zh: str, what_en: str) -> str:
@@ -372,5 +334,5 @@ def traced(read):
 
 __all__ = [
     "ANONYMOUS_ZH", "BENEFICIARY_NS", "CHANNEL_WORDS", "CharityDesk", "CharityError", "DONOR_NS", "DonationInput",
-    "DonationListing", "Person", "check_fen", "parse_yuan",
+    "DonationListing", "Person",
 ]

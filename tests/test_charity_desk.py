@@ -13,7 +13,8 @@ from pathlib import Path
 import pypdfium2
 import pytest
 
-from charity.desk import BENEFICIARY_NS, DONOR_NS, CharityDesk, CharityError, parse_yuan
+from charity.desk import BENEFICIARY_NS, DONOR_NS, CharityDesk, CharityError
+from citychain.documents.money import AmountError, parse_yuan
 from charity.kinds import PLUGIN as CHARITY_PLUGIN
 from charity.privacy import BENEFICIARY, DONOR, opens_person
 from charity.receipts import make_receipt
@@ -90,7 +91,7 @@ def test_parse_yuan_reads_exactly(text, fen):
     ("99999999999999", "过大", "large"),
 ])
 def test_parse_yuan_says_what_is_wrong(text, zh, en):
-    with pytest.raises(CharityError) as caught:
+    with pytest.raises(AmountError) as caught:
         parse_yuan(text)
     assert caught.value.code == "BAD_AMOUNT"
     assert zh in caught.value.message_zh and en in caught.value.message_en
@@ -166,7 +167,7 @@ def test_refusals_write_nothing(city):
             (lambda: desk.acknowledge(clerk, CIVIL, "REQ-000001"), "NOT_APPROVED"),
         ]
         for attempt, code in attempts:
-            with pytest.raises((CharityError, RecordRejected)) as caught:
+            with pytest.raises((CharityError, AmountError, RecordRejected)) as caught:
                 attempt()
             assert caught.value.code == code, str(caught.value)
             assert caught.value.message_zh and caught.value.message_en

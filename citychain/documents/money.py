@@ -1,8 +1,10 @@
-"""Amounts of money as people read them: figures and Chinese capital numerals.
+"""Amounts of money as people type and read them: yuan in, figures and Chinese
+capital numerals out.
 
-The ledger holds integer fen; every screen, message, export and document
-shows them through these, in exact integer arithmetic. A receipt prints the amount twice, as on any
-Chinese financial document: in figures (¥1,234.50) and in capitals
+The ledger holds integer fen; every form reads typed yuan, and every screen,
+message, export and document shows fen, through these, in exact integer
+arithmetic. A receipt prints the amount twice, as on any Chinese financial
+document: in figures (¥1,234.50) and in capitals
 (人民币壹仟贰佰叁拾肆元伍角整), written by the rules of the People's Bank of
 China for bills and receipts (《支付结算办法》附件《正确填写票据和结算凭证的基本规定》):
 
@@ -16,9 +18,58 @@ China for bills and receipts (《支付结算办法》附件《正确填写票�
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from typing import Any
+
+from citychain.errors import BilingualError
+
+MAX_FEN = 10**13  # 100 billion yuan: beyond any gift or capital, well inside SQLite's integers
+_YUAN_RE = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]*))?\Z")
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _SMALL_UNITS = ("", "拾", "佰", "仟")
 _GROUP_UNITS = ("", "万", "亿", "万亿")
+
+
+class AmountError(BilingualError):
+    """An amount that is not one, said in both languages."""
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        super().__init__("BAD_AMOUNT", message_zh, message_en)
+
+
+def parse_yuan(text: str) -> int:
+    """"1,234.50" → 123450 fen: digits with optional thousands commas and at
+    most two decimals, read exactly (no floating point)."""
+    if not isinstance(text, str):
+        raise AmountError("金额须为文本，例如 1,234.50", "an amount is text such as 1,234.50")
+    cleaned = unicodedata.normalize("NFKC", text).strip().removeprefix("¥").strip()
+    if not cleaned:
+        raise AmountError("请填写金额", "an amount is required")
+    if cleaned.startswith("-"):
+        raise AmountError(f"金额须为正数，不能是 {text}", f"an amount must be positive, not {text}")
+    match = _YUAN_RE.match(cleaned)
+    if match is None:
+        raise AmountError(f"“{text}”不是金额；请写成 1234.50 或 1,234.50（元）",
+                          f"{text!r} is not an amount; write it as 1234.50 or 1,234.50 (yuan)")
+    decimals = match.group(1) or ""
+    if len(decimals) > 2:
+        raise AmountError(f"金额最多精确到分（两位小数）：{text}",
+                          f"an amount has at most two decimals (fen): {text}")
+    whole = cleaned.split(".")[0].replace(",", "")
+    fen = int(whole) * 100 + int(decimals.ljust(2, "0"))
+    check_fen(fen)
+    return fen
+
+
+def check_fen(fen: Any, what_zh: str = "金额", what_en: str = "the amount") -> int:
+    if not isinstance(fen, int) or isinstance(fen, bool):
+        raise AmountError(f"{what_zh}须为整数（分）", f"{what_en} must be a whole number of fen")
+    if fen <= 0:
+        raise AmountError(f"{what_zh}须大于零", f"{what_en} must be more than zero")
+    if fen > MAX_FEN:
+        raise AmountError(f"{what_zh}过大", f"{what_en} is implausibly large")
+    return fen
 
 
 def yuan_amount(fen: int, grouped: bool = True) -> str:

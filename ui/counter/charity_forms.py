@@ -12,7 +12,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from charity.desk import CharityError, parse_yuan
+from charity.desk import CharityError
+from citychain.documents.money import AmountError, parse_yuan
 
 from ..backend import Fund, Project
 from . import texts
@@ -31,7 +32,7 @@ class MoneyEdit(QLineEdit):
     def fen(self) -> int:
         try:
             return parse_yuan(self.text())
-        except CharityError:
+        except AmountError:
             set_prop(self, "invalid", True)
             raise
 
@@ -114,7 +115,7 @@ class FormDialog(_WorkingDialog):
     def submit(self) -> None:
         try:
             fn, args = self.build()
-        except (CharityError, ValueError) as exc:
+        except (CharityError, AmountError, ValueError) as exc:
             self.banner.show_error(exc)
             return
         self.work(fn, *args)

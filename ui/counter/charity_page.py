@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QTabWidget, QVBoxLayout, QWidget
 
-from charity.desk import CharityError
+from citychain.documents.money import AmountError
 
 from ..backend import Donation, Written
 from . import texts
@@ -105,7 +105,7 @@ class DonationTab(QWidget):
             return
         try:
             amount = self.amount.fen()
-        except CharityError as exc:
+        except AmountError as exc:
             self.banner.show_error(exc)
             self.amount.setFocus()
             return

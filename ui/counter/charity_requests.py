@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QWidget
 
-from charity.desk import CharityError
+from citychain.documents.money import AmountError
 
 from ..backend import Disbursement
 from . import texts
@@ -99,7 +99,7 @@ class RequestsTab(QWidget):
     def request(self) -> None:
         try:
             amount = self.amount.fen()
-        except CharityError as exc:
+        except AmountError as exc:
             self.banner.show_error(exc)
             return
         self.banner.clear()

@@ -17,8 +17,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QPlainT
 from certificates.desk import default_validity
 from certificates.fields import FieldErrors, validate
 from certificates.types import CHOICE, DATE, MONEY, RESIDENT_ID, USCC, Field, LicenceType
-from charity.desk import CharityError, parse_yuan
-from citychain.documents.money import yuan_amount
+from citychain.documents.money import AmountError, parse_yuan, yuan_amount
 
 from . import texts
 from .widgets import set_prop
@@ -72,7 +71,7 @@ class _Input:
             return text, None
         try:
             return str(parse_yuan(text)), None
-        except CharityError as exc:
+        except AmountError as exc:
             return "", (exc.message_zh, exc.message_en)
 
     def set_value(self, value: str) -> None:
