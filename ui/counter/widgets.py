@@ -153,6 +153,8 @@ class Activity(QWidget):
         task.progressed.connect(self._progress)
         task.ended.connect(lambda: self._end(task))
         self._timer.start()
+        if not task.running:  # it ended before we listened, and its `ended` reached nobody
+            self._end(task)
 
     def _end(self, task: Task) -> None:
         self._tasks = [entry for entry in self._tasks if entry[0] is not task]
