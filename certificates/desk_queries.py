@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any, Mapping
 
 from citychain import merkle
+from citychain.desk_api import whole_number
 from citychain.encoding import b64encode
 from citychain.errors import RequestError
 from citychain.masking import mask_id_number, mask_name
@@ -58,10 +59,10 @@ def shown_value(licence: LicenceType, field: Field, value: Any) -> str:
 def query_from_params(params: Mapping[str, str]) -> dict[str, Any]:
     """The query string of `GET /v1/certificates`, checked."""
     def number(name: str, default: int, top: int) -> int:
-        text = params.get(name, str(default))
-        if not text.isdigit() or int(text) > top:
+        number = whole_number(params.get(name, str(default)), top)
+        if number is None:
             raise RequestError(f"参数 {name} 须为 0–{top} 的整数", f"{name} must be a whole number 0–{top}", fields=(name,))
-        return int(text)
+        return number
 
     query = {"text": params.get("text", "")[:120].strip(), "type": params.get("type", ""),
              "status": params.get("status", ""), "date_from": params.get("date_from", "").strip(),

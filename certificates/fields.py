@@ -63,7 +63,8 @@ def _check(field: Field, raw: str) -> tuple[object, Problem | None]:
             return None, Problem(field.name, "日期格式应为 YYYY-MM-DD", "dates are written YYYY-MM-DD")
         return value, None
     if field.kind == MONEY:
-        if not value.isdigit() or int(value) <= 0:
+        # isdigit() alone takes '²' (int() then fails); 15 digits stay within what a record may hold (2**53)
+        if not (value.isascii() and value.isdigit()) or len(value) > 15 or int(value) <= 0:
             return None, Problem(field.name, "金额应为正整数（分）", "amounts are positive whole numbers of fen")
         return int(value), None
     if field.kind == CHOICE:

@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from citychain import desk_api
-from citychain.desk_api import NO_STORE, public_route, refusal
+from citychain.desk_api import NO_STORE, public_route, refusal, whole_number
 from citychain.errors import BilingualError, RequestError
 from citychain.records import Leaf, parse_leaf
 from citychain.users import User
@@ -40,6 +40,7 @@ from citychain.users import User
 from . import request_list
 from .desk import CharityDesk
 from .kinds import ACKNOWLEDGE, ORGANISATION
+from .receipts import InvalidReceipt
 
 MAX_BODY = 64 * 1024
 RECEIPT_ACTION = "charity.donation.record"
@@ -62,6 +63,8 @@ class BadRequest(RequestError):
 
 def error_response(exc: Exception) -> JSONResponse:
     """A CharityError (checked before anything was written) names what is unknown or not allowed."""
+    if isinstance(exc, InvalidReceipt):  # not a receipt code at all (or its check character is wrong)
+        return refusal(400, "BAD_RECEIPT", exc.message_zh, exc.message_en)
     if isinstance(exc, BilingualError) and not isinstance(exc, RequestError):
         return refusal(404 if exc.code.startswith("UNKNOWN_") else 422, exc.code, exc.message_zh, exc.message_en)
     return desk_api.error_response(exc)
@@ -128,8 +131,7 @@ class CharityRoutes:
         return {"projects": [{k: getattr(t, k) for k in PROJECT_KEYS} for t in self.desk.projects(fund)]}
 
     def donations(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
-        text = request.query_params.get("limit", "200")
-        limit = int(text) if text.isdigit() and 0 < int(text) <= 10_000 else 200
+        limit = whole_number(request.query_params.get("limit"), 10_000) or 200
         listed = self.desk.donations()[-limit:]
         return {"donations": [{k: getattr(d, k) for k in DONATION_KEYS} for d in reversed(listed)]}
 

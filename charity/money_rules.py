@@ -4,8 +4,7 @@ Nothing pays out more than it holds; pending requests reserve their amount."""
 
 from __future__ import annotations
 
-import json
-
+from citychain.canonical import canonical_trusted
 from citychain.documents.money import yuan_amount
 from citychain.kinds import Context
 from citychain.records import Record
@@ -74,7 +73,8 @@ def apply_project(record: Record, ctx: Context) -> None:
         "INSERT INTO charity_projects (log, id, fund, name_zh, name_en, budget, milestones, seq) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (ctx.log_id, body["id"], body["fund"], body["name_zh"], body["name_en"], body["budget_fen"],
-         json.dumps(body.get("milestones", []), ensure_ascii=False), record.seq),
+         # The signed (canonical) form, so the row is the same on every node that replays the record.
+         canonical_trusted(body.get("milestones", [])).decode(), record.seq),
     )
     pots.create_pot(ctx.conn, ctx.log_id, body["id"])
 

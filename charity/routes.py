@@ -17,7 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from citychain.api import ApiError, handler
+from citychain.api import handler
+from citychain.desk_api import refusal
+from citychain.errors import RequestError
 
 from . import trace as tracing
 from .receipts import InvalidReceipt
@@ -27,13 +29,13 @@ _STATUS = {"UNKNOWN_RECEIPT": 404, "UNKNOWN_CHARITY": 404, "UNKNOWN_FUND": 404, 
 
 
 def _error(status: int, code: str, zh: str, en: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": f"{zh} / {en}", "message_zh": zh, "message_en": en}, status)
+    return refusal(status, code, zh, en)
 
 
 def _charity_arg(request: Request) -> str | None:
     charity = request.query_params.get("charity") or None
     if charity is not None and len(charity) > 64:
-        raise ApiError(400, "BAD_PARAMETER", "charity must be an agency id")
+        raise RequestError("charity 须为机构标识", "charity must be an agency id", 400, "BAD_PARAMETER", ("charity",))
     return charity
 
 

@@ -1,7 +1,8 @@
 """What counters need from a hall's node whatever they do there, and the
 plumbing every plug-in's desk routes share: a refusal in one bilingual JSON
-shape, sign-in by the bearer token of `POST /v1/login`, a JSON body with a size
-cap, and the work itself in the thread pool (it signs, seals and reads the
+shape, sign-in by the bearer token of `POST /v1/login` (checked against the
+users table on every use), a JSON body with a size cap enforced while it
+streams in, and the work itself in the thread pool (it signs, seals and reads the
 private store). The node panel reads the public `GET /v1/status`.
 
 | route                   | who       | answers                                  |
@@ -17,6 +18,7 @@ Refusals: `{"error", "message", "message_zh", "message_en", "fields"}`
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable, Sequence
 
 from starlette.concurrency import run_in_threadpool
@@ -27,10 +29,12 @@ from starlette.routing import Route
 from .errors import BilingualError, CodedError, RequestError
 from .kinds import RecordRejected
 from .ledger import LedgerUnavailable
-from .users import AuthError, Bilingual, PermissionDenied, User
+from .users import AuthError, Bilingual, PermissionDenied, User, check_session
 
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_BODY = 256 * 1024
+# RFC 6750 §2.1: the scheme (case-insensitive, RFC 9110 §11.1), one or more spaces, a b64token.
+BEARER = re.compile(r"(?i:bearer) +([A-Za-z0-9._~+/-]+=*)")
 
 Work = Callable[[User, Request, dict], Any]
 
@@ -64,23 +68,77 @@ def error_response(exc: Exception) -> JSONResponse:
     raise exc
 
 
-def bearer_token(request: Request) -> str:
-    return request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+class SignedOut(AuthError):
+    def __init__(self) -> None:
+        super().__init__("登录已失效（会话过期或节点已重启），请重新登录",
+                         "you are signed out (the session expired or the node restarted); please sign in again")
 
 
-def bearer_user(service, request: Request) -> User | None:
-    token = bearer_token(request)
-    return service.sessions.user(token) if token else None
+def bearer_token(headers) -> str | None:
+    """The token of `Authorization: Bearer <token>`, the only form accepted."""
+    match = BEARER.fullmatch(headers.get("Authorization", ""))
+    return match[1] if match else None
+
+
+def session_user(service, request: Request) -> User:
+    """The user the request's token signs in, or an `AuthError`. Asked of the
+    users table on every use, so a password change, a disable or a role change
+    made by any door, in any process, ends the session at once."""
+    token = bearer_token(request.headers)
+    signed = service.sessions.signed_in(token) if token else None
+    if signed is None:
+        raise SignedOut()
+    try:
+        check_session(service.readers.store().conn, signed)
+    except AuthError:
+        service.sessions.close(token)
+        raise
+    return signed.user
+
+
+def whole_number(text: str | None, top: int) -> int | None:
+    """An ASCII decimal 0–top, else None: str.isdigit() and int() also take
+    '²' and '٣', and int() of thousands of digits fails."""
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > len(str(top)):
+        return None
+    number = int(text)
+    return number if number <= top else None
+
+
+def parse_json(body: bytes) -> Any:
+    """Every way a request body can fail to be JSON data — bad UTF-8, bad
+    syntax, nesting too deep for the parser (RecursionError), and what Python
+    parses but cannot be data (NaN, 1e999, a lone surrogate "\\ud800", which
+    no answer echoing it could encode) — is one 400."""
+    try:
+        value = json.loads(body)
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+    except (ValueError, RecursionError):  # UnicodeDecodeError and UnicodeEncodeError are ValueErrors
+        raise RequestError("请求内容须为 JSON", "the request body must be JSON") from None
+    return value
+
+
+def _too_large(max_bytes: int) -> RequestError:
+    return RequestError(f"请求超过 {max_bytes:,} 字节", f"the request is over {max_bytes:,} bytes", 413, "TOO_LARGE")
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The body, read as it streams in and refused (413) at the cap, chunked
+    or not; a declared Content-Length over the cap is refused before reading.
+    (Starlette's own `max_body_size` answers in plain text, not our shape.)"""
+    declared = request.headers.get("content-length")
+    if declared is not None and whole_number(declared.strip(), max_bytes) is None:
+        raise _too_large(max_bytes)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise _too_large(max_bytes)
+    return bytes(body)
 
 
 async def json_body(request: Request, max_bytes: int = MAX_BODY) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > max_bytes:
-        raise RequestError("请求过大", f"the request is over {max_bytes // 1024} KiB", 413, "TOO_LARGE")
-    try:
-        value = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        value = None
+    value = parse_json(await read_body(request, max_bytes) or b"{}")
     if not isinstance(value, dict):
         raise RequestError("请求须为 JSON 对象", "the request body must be a JSON object")
     return value
@@ -94,11 +152,8 @@ def signed_in_route(service, path: str, work: Work, methods: Sequence[str] = ("G
     error as `refuse` words it (a plug-in's own errors first, then the core's)."""
 
     async def endpoint(request: Request) -> Response:
-        user = bearer_user(service, request)
-        if user is None:
-            return refusal(401, "UNAUTHENTICATED", "登录已失效（会话过期或节点已重启），请重新登录",
-                           "you are signed out (the session expired or the node restarted); please sign in again")
         try:
+            user = session_user(service, request)
             payload = await json_body(request, max_body) if request.method == "POST" else {}
             result = await run_in_threadpool(work, user, request, payload)
         except Exception as exc:  # noqa: BLE001 — `refuse` re-raises what it does not know
@@ -124,18 +179,14 @@ def routes(service) -> list[Route]:
     node = service.node
 
     def session(user: User, request: Request, payload: dict) -> dict[str, Any]:
-        with node.lock:
-            node.users.require_current(user)
         actions = sorted(r.action for r in node.permissions.rules() if user.role in r.roles)
         return {"user": user.name, "display_name": user.display_name, "role": str(user.role), "actions": actions}
 
     def sign_out(user: User, request: Request, payload: dict) -> dict[str, Any]:
-        service.sessions.close(bearer_token(request))
+        service.sessions.close(bearer_token(request.headers))
         return {"ok": True}
 
     def sync(user: User, request: Request, payload: dict) -> dict[str, Any]:
-        with node.lock:
-            node.users.require_current(user)
         return {"lines": service.syncer.run_round()}
 
     return [

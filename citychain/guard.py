@@ -44,6 +44,14 @@ class RollbackDetected(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Author:
+    """The signed-in person behind a batch (an audit `Actor`)."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
 class SignedState:
     origin: str
     size: int
@@ -52,6 +60,9 @@ class SignedState:
     base_size: int
     base_root: bytes
     batch: tuple[bytes, ...]  # leaves base_size..size-1
+    # Who appended the batch and to what, so a replay writes the same audit row.
+    author: Author | None = None
+    target: str = ""
 
     def to_bytes(self) -> bytes:
         return json.dumps(
@@ -64,6 +75,8 @@ class SignedState:
                 "base_size": self.base_size,
                 "base_root": b64encode(self.base_root),
                 "batch": [b64encode(leaf) for leaf in self.batch],
+                "author": {"name": self.author.name, "role": self.author.role} if self.author else None,
+                "target": self.target,
             }
         ).encode()
 
@@ -80,6 +93,8 @@ class SignedState:
             int(value["base_size"]),
             b64decode(value["base_root"]),
             tuple(b64decode(leaf) for leaf in value["batch"]),
+            Author(**author) if (author := value.get("author")) else None,
+            value.get("target", ""),
         )
 
 

@@ -18,7 +18,7 @@ from .checkpoint import Checkpoint, sign_checkpoint
 from .clock import Clock, format_time
 from .keys import Signer
 from .kinds import Context, KindRegistry, RecordRejected
-from .records import GENESIS_PREV, Leaf, Record, RecordError, make_leaf
+from .records import GENESIS_PREV, Leaf, Record, RecordError, check_chain, make_leaf, parse_leaf
 from .store import LogHead, Store
 from .trust import TrustError, TrustState
 
@@ -54,6 +54,9 @@ def load_tip(store: Store, head: LogHead) -> Tip:
     return Tip(head.size, frontier, last)
 
 
+StoredHook = Callable[[Sequence[Leaf], "guard.Author | None", str, bool], None]
+
+
 class OwnLog:
     def __init__(
         self,
@@ -65,6 +68,7 @@ class OwnLog:
         kinds: KindRegistry,
         trust: Callable[[], TrustState],
         clock: Clock,
+        on_stored: StoredHook | None = None,
     ) -> None:
         self.store = store
         self.signer = signer
@@ -74,6 +78,8 @@ class OwnLog:
         self.kinds = kinds
         self._trust = trust
         self.clock = clock
+        # Runs inside each batch's transaction (the audit row), for appends and replays alike.
+        self.on_stored = on_stored
         self.head = store.ensure_log(agency, origin, own=True)
         self._broken: str | None = None
         self.tip = self._open()
@@ -90,61 +96,80 @@ class OwnLog:
             self._broken = str(exc)
             return tip
         if action is guard.Reconcile.REPLAY:
-            tip = self._replay(tip, state)
-        elif action is guard.Reconcile.ADVANCE and tip.size:
+            return self._replay(tip, state)
+        if action is guard.Reconcile.ADVANCE and tip.size:
             checkpoint = self.store.head(self.agency).checkpoint or ""
             guard.save(self.guard_path, guard.SignedState(self.origin, tip.size, tip.root, checkpoint, tip.size, tip.root, ()))
         return tip
 
     def _replay(self, tip: Tip, state: guard.SignedState) -> Tip:
-        frontier, nodes = tip.frontier, []
-        for data in state.batch:
-            frontier, new_nodes = frontier.append(merkle.leaf_hash(data))
-            nodes.extend(new_nodes)
-        if frontier.root() != state.root:
-            raise LedgerUnavailable("the guard file's batch does not produce its signed root; the key directory is damaged")
-        with self.store.transaction():
-            self.store.insert_batch(self.head.id, tip.size, state.batch, nodes)
-            self.store.set_head(self.head.id, state.size, state.root, state.checkpoint)
-        return Tip(state.size, frontier, merkle.leaf_hash(state.batch[-1]))
+        """Store a batch that was signed but not committed through the same
+        rules, derived tables and audit row as `append`: a replay that skipped
+        them left the derived tables behind the log, and the next append reused
+        a certificate id or a receipt code that every peer then rejected."""
+        leaves, last = [], tip.last_hash
+        try:
+            for seq, data in enumerate(state.batch, start=tip.size):
+                leaf = parse_leaf(data)
+                check_chain(leaf, self.agency, seq, last)
+                leaves.append(leaf)
+                last = leaf.hash
+            self._commit(tip, leaves, state.author, state.target, signed=state)
+        except (RecordError, RecordRejected, LedgerUnavailable) as exc:
+            self._broken = f"the signed batch in {self.guard_path.name} cannot be replayed: {exc}"
+            return tip
+        return self.tip
 
     def append(
-        self,
-        items: Sequence[tuple[str, dict[str, Any]]],
-        on_commit: Callable[[Sequence[Leaf]], None] | None = None,
-        author: str | None = None,
+        self, items: Sequence[tuple[str, dict[str, Any]]], author: guard.Author | None = None, target: str = ""
     ) -> Appended:
-        """Append a batch atomically; `on_commit` runs inside the transaction
-        (for the audit row), so it commits or rolls back with the batch.
-        `author` is the signed-in user's name, for the kind rules."""
+        """Append a batch atomically. `author` is the signed-in person, for the
+        kind rules and the audit row (None for the node's own bootstrap)."""
         if self._broken:
             raise LedgerUnavailable(self._broken)
         if not items:
             raise ValueError("nothing to append")
         time = format_time(self.clock.now())
+        tip = self.tip
+        leaves, last = [], tip.last_hash
+        for offset, (kind, body) in enumerate(items):
+            record = Record(self.agency, tip.size + offset, last.hex() if last else GENESIS_PREV, time, kind, body)
+            leaves.append(self._make_leaf(record))
+            last = leaves[-1].hash
+        return self._commit(tip, leaves, author, target)
+
+    def _commit(
+        self, tip: Tip, leaves: list[Leaf], author: guard.Author | None, target: str,
+        signed: guard.SignedState | None = None,
+    ) -> Appended:
+        """Judge, sign (unless `signed`, a replayed batch), guard and store
+        `leaves` in one transaction: the one path every own entry takes."""
         trust = self._trust()
         trial = trust.copy() if self.agency == trust.root_agency else None
-        tip = self.tip
         with self.store.transaction() as conn:
             self._check_tip(tip)
-            ctx = Context(conn, self.head.id, trial or trust, author)
-            leaves, nodes, frontier, last = [], [], tip.frontier, tip.last_hash
-            for offset, (kind, body) in enumerate(items):
-                record = Record(self.agency, tip.size + offset, last.hex() if last else GENESIS_PREV, time, kind, body)
-                leaf = self._admit(record, trial or trust, ctx)
+            ctx = Context(conn, self.head.id, trial or trust, author.name if author else None)
+            frontier, nodes = tip.frontier, []
+            for leaf in leaves:
+                self._judge(leaf, trial or trust, ctx)
                 frontier, new_nodes = frontier.append(leaf.hash)
                 nodes.extend(new_nodes)
-                leaves.append(leaf)
-                last = leaf.hash
-            size = tip.size + len(leaves)
-            note = sign_checkpoint(Checkpoint(self.origin, size, frontier.root()), self.signer.private_key)
-            self._guard_then_store(tip, size, frontier.root(), note, leaves, nodes)
+            size, root = tip.size + len(leaves), frontier.root()
+            if signed is None:
+                note = sign_checkpoint(Checkpoint(self.origin, size, root), self.signer.private_key)
+                self._save_guard(guard.SignedState(
+                    self.origin, size, root, note, tip.size, tip.root, tuple(l.data for l in leaves), author, target))
+            elif root != signed.root:
+                raise LedgerUnavailable("the batch does not produce its signed root; the key directory is damaged")
+            else:
+                note = signed.checkpoint
+            self._store(tip, size, root, note, leaves, nodes)
             for hook in self.kinds.after_store:
                 hook(ctx)
-            if on_commit is not None:
-                on_commit(leaves)
+            if self.on_stored is not None:
+                self.on_stored(leaves, author, target, signed is not None)
         self._broken = None
-        self.tip = Tip(size, frontier, last)
+        self.tip = Tip(size, frontier, leaves[-1].hash)
         if trial is not None:
             trust.adopt(trial)
         return Appended(tuple(leaves), note, size)
@@ -164,14 +189,18 @@ class OwnLog:
         """Why this log will not sign now, or None."""
         return self._broken
 
-    def _admit(self, record: Record, trust: TrustState, ctx: Context) -> Leaf:
-        spec = self.kinds.get(record.kind)
+    def _make_leaf(self, record: Record) -> Leaf:
         try:
-            leaf = make_leaf(record, self.signer)
+            return make_leaf(record, self.signer)
         except CanonicalError as exc:
             raise RecordRejected("MALFORMED", f"记录内容格式错误（{exc.path or '/'}）", str(exc), exc.path) from exc
         except RecordError as exc:
             raise RecordRejected(exc.code.upper(), "记录格式错误", str(exc)) from exc
+
+    def _judge(self, leaf: Leaf, trust: TrustState, ctx: Context) -> None:
+        """Size, trust and the kind's rules; then the kind's derived tables."""
+        record = leaf.record
+        spec = self.kinds.get(record.kind)
         if len(leaf.data) > spec.max_body_bytes + 1024:
             raise RecordRejected("TOO_LARGE", "记录过大", f"record is {len(leaf.data)} bytes; {record.kind} allows {spec.max_body_bytes}")
         try:
@@ -183,7 +212,6 @@ class OwnLog:
             raise RecordRejected(exc.code, "信任日志不允许此记录", str(exc)) from exc
         spec.check(record, ctx)
         spec.apply(record, ctx)
-        return leaf
 
     def _check_tip(self, tip: Tip) -> None:
         head = self.store.head(self.agency)
@@ -191,12 +219,13 @@ class OwnLog:
             self._broken = "another process changed this log; reopen the node"
             raise LedgerUnavailable(self._broken)
 
-    def _guard_then_store(self, tip: Tip, size: int, root: bytes, note: str, leaves: list[Leaf], nodes) -> None:
-        state = guard.SignedState(self.origin, size, root, note, tip.size, tip.root, tuple(l.data for l in leaves))
+    def _save_guard(self, state: guard.SignedState) -> None:
         try:
             guard.save(self.guard_path, state)
         except OSError as exc:
             raise LedgerUnavailable(f"cannot write the signed-state file: {exc}") from exc
+
+    def _store(self, tip: Tip, size: int, root: bytes, note: str, leaves: list[Leaf], nodes) -> None:
         # From here the checkpoint is signed: if storing fails the batch must be
         # replayed from the guard file before anything else is signed.
         self._broken = "a signed batch was not stored; restart the node to replay it"

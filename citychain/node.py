@@ -14,7 +14,7 @@ from typing import Any, Iterable, Sequence
 from .audit import AuditTrail
 from .bundle import BundleError, TrustBundle
 from .clock import Clock, SystemClock, format_time
-from .guard import SignedState, save
+from .guard import Author, SignedState, save
 from .home import Config, Home, HomeError, origin
 from .keys import KdfCost, Signer, load_key, passphrase_from_environment, save_key
 from .kinds import KindRegistry, Plugin
@@ -22,6 +22,7 @@ from .ledger import Appended, OwnLog
 from .mirror import Imported, import_entries
 from .private import PrivateStore
 from .records import parse_leaf
+from .restore import RestoreGate, fork_refusal
 from .store import Store
 from .trust import REGISTERED, ROOT_PERMISSION, TrustState, key_json
 from .users import Argon2Params, Permissions, User, Users
@@ -82,8 +83,10 @@ class Node:
         self.own: OwnLog | None = None
         if signer is not None:
             self.own = OwnLog(
-                self.store, signer, config.agency, config.origin, home.guard_path, self.kinds, lambda: self.trust, clock
+                self.store, signer, config.agency, config.origin, home.guard_path, self.kinds, lambda: self.trust, clock,
+                on_stored=self._audit_batch,
             )
+        self.restore = RestoreGate(self)  # asks the peers before the first signature (restore safety)
 
     # -- opening and creating ----------------------------------------------
     @classmethod
@@ -113,6 +116,7 @@ class Node:
         node._passphrase = passphrase
         if write:
             node.promote_next_key()
+            node.restore.ask_now()  # before any door reads the log to build a record
         return node
 
     def new_key(self, cost: KdfCost = KdfCost()) -> Identity:
@@ -202,21 +206,22 @@ class Node:
         """Append as `user` (None only for the node's own bootstrap records)."""
         if self.own is None:
             raise HomeError("this node was opened read-only")
-
-        def audit(leaves) -> None:
-            kinds = sorted({leaf.record.kind for leaf in leaves})
-            self.audit.record(
-                user, "log.append", "ok", target=target,
-                detail={"kinds": kinds, "first_seq": leaves[0].record.seq, "count": len(leaves)},
-            )
-
+        self.restore.ensure()  # every door signs here, so every door is checked against a stale restore
         self.promote_next_key()
         with self.lock:  # a refusal writes an audit row on the shared connection too
             if user is not None:
                 self.users.require_current(user)
                 for action in sorted({self.kinds.get(kind).action for kind, _ in items}):
                     self.users.require(user, action)
-            return self.own.append(items, on_commit=audit, author=user.name if user is not None else None)
+            author = Author(user.name, str(user.role)) if user is not None else None
+            return self.own.append(items, author, target)
+
+    def _audit_batch(self, leaves, author: Author | None, target: str, replayed: bool) -> None:
+        """The audit row of a stored batch (inside its transaction); a batch
+        replayed after a crash is recorded as its author's, marked replayed."""
+        kinds = sorted({leaf.record.kind for leaf in leaves})
+        detail = {"kinds": kinds, "first_seq": leaves[0].record.seq, "count": len(leaves)}
+        self.audit.record(author, "log.append", "ok", target=target, detail=detail | ({"replayed": True} if replayed else {}))
 
     def bootstrap_trust_log(self, name_zh: str, name_en: str) -> Appended:
         """The root authority's first record: it registers itself with its key."""
@@ -266,7 +271,7 @@ class Node:
                 )
                 self.store.set_status(head.id, "forked", f"fork detected {now} via {source}")
             if head.own and self.own is not None:
-                self.own.refuse("our own log is forked; see `log forks`")
+                self.own.refuse(str(fork_refusal(self)))
 
     def forks(self) -> list[dict]:
         rows = self.store.conn.execute("SELECT id, agency, detected, source, evidence FROM forks ORDER BY id")

@@ -1,6 +1,7 @@
 """What a node says about itself — served at `GET /v1/status` and shown on a
-counter's node panel: its own log and who co-signed it, each peer's last
-contact and lag, every log it holds with its status, and the forks it found."""
+counter's node panel: its own log and who co-signed it, whether its sync loop
+runs (and how often it had to be restarted), each peer's last contact and lag,
+every log it holds with its status, and the forks it found."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def node_status(node, syncer, store: Store) -> dict[str, Any]:
                     "cosigners": sorted(cosigned), "cosigned_at": format_timestamp(newest),
                     "quorum": config.witness_quorum, "witnessed": len(cosigned) >= config.witness_quorum,
                     "signing": refusal is None, "refusal": refusal},
+        "sync_loop": syncer.health().to_json(),
         "peers": [syncer.state(url).to_json(now) for url in node.peer_urls()],
         "logs": [{"agency": h.agency, "size": h.size, "status": h.status, "detail": h.status_detail}
                  for h in store.heads()],

@@ -27,7 +27,7 @@ from .kinds import Plugin
 from .node import Node, resolve_passphrase
 from .pki import load_cert, load_sealed_key, runtime_tls_files
 from .node_status import node_status
-from .sync import Syncer
+from .sync import MAX_PARALLEL, Syncer
 from .witness import Witness
 
 log = logging.getLogger("citychain.service")
@@ -65,15 +65,16 @@ class NodeService:
             lambda: self.readers.store().conn, node.signer, node.config.origin, lambda: node.trust,
             self.agency_of_origin, lambda: int(time.time()),
         )
-        self._notifier = ThreadPoolExecutor(2, thread_name_prefix="citychain-notify")
+        self._notifier = ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="citychain-notify")
 
     def agency_of_origin(self, text: str) -> str | None:
         city = self.node.config.city
         return next((a for a in self.node.trust.agencies if origin(city, a) == text), None)
 
     def authenticate(self, name: str, password: str):
-        with self.node.lock:
-            return self.node.users.authenticate(name, password)
+        """A `SignedIn`; the node's lock is held around the database steps only,
+        not while Argon2 runs, so wrong-password floods do not stall appends."""
+        return self.node.users.sign_in(name, password, lock=self.node.lock)
 
     def append(self, user, items):
         appended = self.node.append(user, items)
@@ -81,18 +82,23 @@ class NodeService:
         return appended
 
     def notify_peers(self, size: int) -> None:
-        """Tell peers our log grew so they pull at once; then gather co-signatures."""
+        """Tell peers our log grew so they pull at once, each in a task of its own
+        (a slow peer delays no other's notice); then gather co-signatures."""
         for url in self.node.peer_urls():
-            client = PeerClient(url, self.ca_file)
-            try:
-                client.notify(self.node.config.agency, size)
-            except PeerError as exc:
-                log.info("notify %s failed: %s", url, exc.code)
-            finally:
-                client.close()
+            self._notifier.submit(self._notify, url, size)
         self.syncer.wake()
 
+    def _notify(self, url: str, size: int) -> None:
+        client = PeerClient(url, self.ca_file, self.syncer.limits)
+        try:
+            client.notify(self.node.config.agency, size)
+        except PeerError as exc:
+            log.info("notify %s failed: %s", url, exc.code)
+        finally:
+            client.close()
+
     def status(self) -> dict:
+        self.syncer.revive()  # a sync thread found dead is started again, and the status says so
         return node_status(self.node, self.syncer, self.readers.store())
 
     def close(self) -> None:

@@ -7,17 +7,24 @@ entries in pages, each page verified and stored atomically, proven consistent
 with the checkpoint. Any peer may serve any log. A peer that fails or lies is
 backed off (exponentially) and reported, never trusted. Our own checkpoints are
 sent to peers for co-signature (tlog-witness).
+
+The loop gives each peer its own turn in a bounded pool, so a slow peer holds
+only its own worker; whatever goes wrong in a turn is that peer's failure, and
+the loop itself is supervised: if it fails, /v1/status says so and it restarts.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from pathlib import Path
 from typing import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import merkle
 from .checkpoint import CheckpointError, add_cosignatures, open_checkpoint, parse_checkpoint
@@ -34,6 +41,7 @@ log = logging.getLogger("citychain.sync")
 CHUNK = 10 * PAGE  # entries verified and stored per transaction during catch-up
 MAX_BACKOFF = 60.0
 MAX_PARALLEL = 8
+WITNESSED_SIZE = re.compile(r"[0-9]{1,19}")  # a tlog-witness 409 body: the size it last co-signed
 
 
 @dataclass
@@ -69,6 +77,36 @@ class PeerState:
         }
 
 
+@dataclass(frozen=True)
+class LoopHealth:
+    """The sync loop itself, for /v1/status: a loop that failed must never look
+    like peers with nothing new."""
+    running: bool = False
+    restarts: int = 0
+    error: str = ""
+    failed_at: float | None = None
+
+    def to_json(self) -> dict:
+        return {"running": self.running, "restarts": self.restarts, "error": self.error,
+                "failed_at": format_timestamp(self.failed_at)}
+
+
+def _size(note: str | None) -> str:
+    """A checkpoint's size for the log line; only sizes and names are ever logged."""
+    try:
+        return str(parse_checkpoint(parse_note(note).text).size)
+    except (CheckpointError, NoteError, ValueError, TypeError):
+        return "?"
+
+
+def describe(exc: BaseException) -> str:
+    """An unexpected exception in one line for logs and /v1/status: its type,
+    message (cut short) and the line that raised it."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {str(exc)[:200]}{where}"
+
+
 class Syncer:
     def __init__(self, node, ca_file: str | None = None, interval: float = 5.0, limits: Limits = Limits(),
                  peers: list[str] | None = None) -> None:
@@ -82,6 +120,12 @@ class Syncer:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._busy_lock = threading.Lock()
+        self._busy: set[str] = set()  # peers queued or being synced by the loop
+        self._again: set[str] = set()  # … and to sync again when done: we were woken meanwhile
+        self._health = LoopHealth()
 
     # -- peers -------------------------------------------------------------
     def peer_urls(self) -> list[str]:
@@ -95,7 +139,13 @@ class Syncer:
 
     # -- the loop ------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="citychain-sync", daemon=True)
+        with self._start_lock:
+            self._start_thread()
+
+    def _start_thread(self) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="citychain-peer")
+        self._thread = threading.Thread(target=self._supervise, name="citychain-sync", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -103,19 +153,78 @@ class Syncer:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(30)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)  # each request in flight ends by its deadline
 
     def wake(self) -> None:
         self._wake.set()
 
-    def _run(self) -> None:
+    def health(self) -> LoopHealth:
+        thread = self._thread
+        return replace(self._health, running=thread is not None and thread.is_alive())
+
+    def revive(self) -> None:
+        """Start the loop thread again if it died after all (`_supervise` lets
+        only non-`Exception`s through), and say so in /v1/status."""
+        thread = self._thread
+        if thread is None or thread.is_alive() or self._stop.is_set():
+            return
+        with self._start_lock:
+            if self._thread is thread:
+                self._loop_failed("同步线程已终止 / the sync thread had died")
+                self._start_thread()
+
+    def _supervise(self) -> None:
+        """The loop thread. Peers' failures are caught per peer; whatever still
+        escapes a pass (a local fault) is logged, shown in /v1/status, and the
+        loop starts again after a pause: syncing never stops silently."""
+        while not self._stop.is_set():
+            try:
+                self._loop()
+            except Exception as exc:
+                self._loop_failed(describe(exc))
+                self._stop.wait(self.interval)
+
+    def _loop_failed(self, why: str) -> None:
+        health = self._health
+        self._health = replace(health, restarts=health.restarts + 1, error=why, failed_at=time.time())
+        log.error("同步循环出错，已重新启动 / sync loop failed and restarts: %s", why)
+
+    def _loop(self) -> None:
+        """Each peer on its own schedule, never waiting for another: a peer still
+        busy keeps its worker and is skipped — or, if we were woken (a peer's
+        log grew), goes again as soon as it is done."""
+        woken = False
         while not self._stop.is_set():
             self._wake.clear()
-            self.run_round()
-            self._wake.wait(self.interval)
+            for url in self.peer_urls():
+                self._schedule(url, woken)
+            woken = self._wake.wait(self.interval)
+
+    def _schedule(self, url: str, again: bool) -> None:
+        with self._busy_lock:
+            if url in self._busy:
+                if again:
+                    self._again.add(url)
+                return
+            self._busy.add(url)
+        self._pool.submit(self._sync_scheduled, url)
+
+    def _sync_scheduled(self, url: str) -> None:
+        try:
+            self._sync_one(url)
+        finally:
+            with self._busy_lock:
+                self._busy.discard(url)
+                again = url in self._again
+                self._again.discard(url)
+            if again and not self._stop.is_set():
+                self._schedule(url, False)
 
     def run_round(self) -> list[str]:
         """One pass over every peer, peers in parallel (a dead peer must not delay
-        the others); returns what happened, a line per event."""
+        the others; each request ends by its deadline); returns what happened, a
+        line per event."""
         urls = self.peer_urls()
         if not urls:
             return []
@@ -123,28 +232,35 @@ class Syncer:
             return [line for lines in pool.map(self._sync_one, urls) for line in lines]
 
     def _sync_one(self, url: str) -> list[str]:
+        """One peer's turn; whatever goes wrong is that peer's failure, never the caller's."""
         state = self.state(url)
         if self._stop.is_set():
             return []
         if time.time() < state.backoff_until:
             return [f"{url}: backing off ({state.error_code})"]
-        client = self.client(url)
+        client = None
         try:
+            client = self.client(url)
             report = self.sync_peer(client, state) + self.gather_cosignatures(client, state)
             state.last_contact, state.failures, state.last_error, state.error_code = time.time(), 0, "", ""
             return report
         except (PeerError, MirrorRejected) as exc:
-            self._failed(state, exc)
+            self._failed(state, exc.code, str(exc))
             return [f"{url}: {exc.code}: {exc}"]
+        except Exception as exc:  # a fault no check foresaw: still only this peer's turn that failed
+            self._failed(state, "INTERNAL", f"同步此对等节点时出现意外错误 / unexpected error while syncing this peer: "
+                                            f"{describe(exc)}", logging.ERROR)
+            return [f"{url}: INTERNAL: {state.last_error}"]
         finally:
-            client.close()
+            if client is not None:
+                client.close()
 
-    def _failed(self, state: PeerState, exc: Exception) -> None:
+    def _failed(self, state: PeerState, code: str, message: str, level: int = logging.WARNING) -> None:
         state.failures += 1
-        state.error_code = getattr(exc, "code", type(exc).__name__)
-        state.last_error = str(exc)
+        state.error_code = code
+        state.last_error = message
         state.backoff_until = time.time() + min(MAX_BACKOFF, 0.5 * 2 ** state.failures)
-        log.warning("peer %s: %s", state.url, state.last_error)
+        log.log(level, "peer %s: %s: %s", state.url, code, message)
 
     # -- pulling ---------------------------------------------------------------
     def sync_peer(self, client: PeerClient, state: PeerState) -> list[str]:
@@ -282,7 +398,7 @@ class Syncer:
             old = min(state.cosigned_size, size)
             proof = [] if old in (0, size) else merkle.consistency_proof(node.store.reader(own.id), old, size)
             status, text = client.add_checkpoint(request_body(old, proof, note))
-            if status == 409 and text.strip().isdigit():
+            if status == 409 and WITNESSED_SIZE.fullmatch(text.strip()):  # str.isdigit() also takes "²"
                 state.cosigned_size = int(text.strip())
                 if state.cosigned_size > size:
                     raise PeerError("AHEAD", f"the peer co-signed our log up to {state.cosigned_size}, beyond our {size}")
@@ -315,6 +431,8 @@ class Syncer:
         theirs = signed.checkpoint
         with node.lock:
             head = node.store.head(agency)
+            if head.status != "ok":
+                return []  # forked: the evidence is kept once, and nothing more is signed or taken in
             if theirs.size <= head.size:
                 if merkle.root_at(node.store.reader(head.id), theirs.size) != theirs.root:
                     node.own.refuse(f"a peer holds a checkpoint of our log (size {theirs.size}) that our database contradicts")
@@ -329,9 +447,21 @@ class Syncer:
                 f"拒绝签名：对等节点持有本机构日志 {theirs.size} 条，本地只有 {head.size} 条 / "
                 f"signing refused: a peer holds {theirs.size} entries of our own log, this home only {head.size}"
             )
+        if head.checkpoint:  # what we signed must be a prefix of their tree, or this home signed a fork
+            ours = parse_checkpoint(parse_note(head.checkpoint).text)
+            try:
+                path = client.consistency(agency, ours.size, theirs.size, full=True)
+                self._check_extends(head, ours, signed, path, client.url)
+            except PeerError as exc:
+                if exc.code != "FORK":
+                    raise
+                return [f"{client.url}: OUR LOG CONFLICTS with the peer's copy"]  # our fault, not the peer's
         self._fetch(client, agency, head.size, signed, node.recover_own)
         return [f"{client.url}: recovered our own log {head.size} → {theirs.size}"]
 
     def record_fork(self, evidence: ForkEvidence, source: str) -> None:
         with self.node.lock:
             self.node.record_fork(evidence, source)
+        log.error("检测到分叉 / FORK DETECTED in the log of %s via %s: checkpoints of size %s and %s, both signed by "
+                  "the agency, contradict each other; the log takes no more entries (`log forks`)",
+                  evidence.agency, source, _size(evidence.note_a), _size(evidence.note_b))

@@ -10,6 +10,10 @@ Passwords are hashed with Argon2id (memory-hard). A run of wrong passwords
 locks the account for a while. Call `authenticate` and `require` outside any
 open transaction: their audit rows and failure counters must survive the
 caller's rollback.
+
+A change of a user's password, role or enabled state moves the row's
+`session_stamp` (a trigger, so every door and every process moves it); a
+session made at sign-in (`SignedIn`) holds only while the stamp is unchanged.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ import os
 import re
 import sqlite3
 import sys
+import threading
 import time
 import unicodedata
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -39,6 +45,9 @@ ACTION_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # Argon2 takes any length; this only stops absurd input
 MAX_DISPLAY_NAME = 100
+# Argon2 checks at once in this process: each takes its memory cost (19 MiB)
+# and a core, so more than the cores only costs memory.
+_HASHING = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
 class Role(StrEnum):
@@ -62,9 +71,16 @@ SCHEMA = (
         created TEXT NOT NULL,
         disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
         failed_attempts INTEGER NOT NULL DEFAULT 0,
-        locked_until REAL NOT NULL DEFAULT 0
+        locked_until REAL NOT NULL DEFAULT 0,
+        session_stamp INTEGER NOT NULL DEFAULT 0
     )""",
 )
+# In SQL, so a change made by any door (CLI, GUI, HTTP, another process) ends
+# the sessions the HTTP API holds for that user.
+END_SESSIONS = """CREATE TRIGGER IF NOT EXISTS users_end_sessions
+    AFTER UPDATE OF password_hash, role, disabled ON users
+    WHEN NEW.password_hash IS NOT OLD.password_hash OR NEW.role IS NOT OLD.role OR NEW.disabled IS NOT OLD.disabled
+    BEGIN UPDATE users SET session_stamp = session_stamp + 1 WHERE name = NEW.name; END"""
 
 
 # -- errors ------------------------------------------------------------------
@@ -162,6 +178,12 @@ class AccountDisabled(AuthError):
         super().__init__("账户已停用", "this account is disabled")
 
 
+class SessionEnded(AuthError):
+    def __init__(self) -> None:
+        super().__init__("账户的密码或角色已更改，请重新登录",
+                         "the password or role of this account changed; please sign in again")
+
+
 class PermissionDenied(UserError):
     def __init__(self, action: str, role: str, message_zh: str = "", message_en: str = "") -> None:
         super().__init__(
@@ -211,10 +233,20 @@ class _Stored:
     disabled: bool
     failed_attempts: int
     locked_until: float
+    session_stamp: int
 
     @property
     def user(self) -> User:
         return User(self.name, self.display_name, self.role)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A sign-in as a session keeps it: the stamp of the users row it was made
+    under, so `check_session` can tell when the row has changed since."""
+
+    user: User
+    stamp: int
 
 
 @dataclass(frozen=True)
@@ -358,6 +390,22 @@ def check_display_name(display_name: str) -> str:
     return text
 
 
+def _time_text(seconds: float) -> str:
+    return format_time(datetime.fromtimestamp(seconds, timezone.utc))
+
+
+# -- sessions ------------------------------------------------------------------
+def check_session(conn: sqlite3.Connection, signed: SignedIn) -> None:
+    """Raise an `AuthError` unless the user's row is still what it was at
+    sign-in. Any connection to the node's database will do: the HTTP API asks
+    on every use of a token, through its readers, without the node's lock."""
+    row = conn.execute("SELECT disabled, session_stamp FROM users WHERE name = ?", (signed.user.name,)).fetchone()
+    if row is None or row[0]:
+        raise AccountDisabled()
+    if row[1] != signed.stamp:
+        raise SessionEnded()
+
+
 # -- users -------------------------------------------------------------------
 class Users:
     def __init__(
@@ -379,6 +427,10 @@ class Users:
         with atomic(self.conn):
             for statement in SCHEMA:
                 self.conn.execute(statement)
+            columns = {row[1] for row in self.conn.execute("PRAGMA table_info(users)")}
+            if "session_stamp" not in columns:  # a home made before sessions were stamped
+                self.conn.execute("ALTER TABLE users ADD COLUMN session_stamp INTEGER NOT NULL DEFAULT 0")
+            self.conn.execute(END_SESSIONS)
 
     # -- helpers --------------------------------------------------------------
     @cached_property
@@ -390,7 +442,8 @@ class Users:
         if not isinstance(password, str):  # e.g. a number in a JSON login body
             return False
         try:
-            return self._hasher.verify(hashed, password)
+            with _HASHING:
+                return self._hasher.verify(hashed, password)
         except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
             return False
 
@@ -401,14 +454,14 @@ class Users:
 
     def _load(self, name: str) -> _Stored | None:
         row = self.conn.execute(
-            "SELECT name, display_name, role, password_hash, created, disabled, failed_attempts, locked_until "
-            "FROM users WHERE name = ?",
+            "SELECT name, display_name, role, password_hash, created, disabled, failed_attempts, locked_until, "
+            "session_stamp FROM users WHERE name = ?",
             (name,),
         ).fetchone()
         if row is None:
             return None
-        name, display, role, hashed, created, disabled, failures, locked_until = row
-        return _Stored(name, display, Role(role), hashed, created, bool(disabled), failures, locked_until)
+        name, display, role, hashed, created, disabled, failures, locked_until, stamp = row
+        return _Stored(name, display, Role(role), hashed, created, bool(disabled), failures, locked_until, stamp)
 
     def _load_existing(self, name: str) -> _Stored:
         stored = self._load(name)
@@ -417,49 +470,102 @@ class Users:
         return stored
 
     # -- signing in -------------------------------------------------------------
-    def authenticate(self, name: str, password: str) -> User:
+    def authenticate(self, name: str, password: str, lock: AbstractContextManager = nullcontext()) -> User:
         """The signed-in user, or an `AuthError`; every attempt is audited."""
-        stored = self._load(name) if isinstance(name, str) else None
+        return self.sign_in(name, password, lock).user
+
+    def sign_in(self, name: str, password: str, lock: AbstractContextManager = nullcontext()) -> SignedIn:
+        """`authenticate`, with the stamp a session keeps. `lock` guards this
+        object's connection (the node's lock, which appends hold too) and is
+        held for the database steps only: Argon2 runs outside it, so a flood
+        of wrong passwords does not stall the node's writes."""
+        with lock:
+            stored = self._charge(name)
         if stored is None:
             self._matches(self._dummy_hash, password)  # same cost as a real check
-            self._record(_Unauthenticated(), "user.login", "failed", detail={"reason": "unknown-user"})
+            with lock:
+                self._record(_Unauthenticated(), "user.login", "failed", detail={"reason": "unknown-user"})
             raise UnknownUser()
-        now = self._now()
-        if stored.locked_until > now:
-            self._record(_Unauthenticated(), "user.login", "denied", target=name, detail={"reason": "locked"})
-            raise AccountLocked(stored.locked_until, now)
         if not self._matches(stored.password_hash, password):
-            self._count_failure(name, now)
+            with lock:
+                self._count_failure(stored.name)
             raise BadPassword()
-        if stored.disabled:  # checked after the password, so guessers learn nothing
-            self._record(_Unauthenticated(), "user.login", "denied", target=name, detail={"reason": "disabled"})
-            raise AccountDisabled()
-        self._signed_in(stored, password)
-        return stored.user
+        new_hash = self._rehashed(stored.password_hash, password)
+        with lock:
+            return self._signed_in(stored, new_hash)
 
-    def _count_failure(self, name: str, now: float) -> None:
+    def _charge(self, name: object) -> _Stored | None:
+        """Count the attempt as a failure before its password is checked, so
+        attempts checked at the same time (outside the lock, or in other
+        processes) cannot get past the lock-out's run; a success clears it."""
+        if not isinstance(name, str):
+            return None
+        now = self._now()
         with atomic(self.conn):
-            self.conn.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE name = ?", (name,))
-            failures = self.conn.execute("SELECT failed_attempts FROM users WHERE name = ?", (name,)).fetchone()[0]
+            stored = self._load(name)
+            if stored is None:
+                return None
+            refusal = None
+            if stored.locked_until > now:
+                self._record(_Unauthenticated(), "user.login", "denied", target=name, detail={"reason": "locked"})
+                refusal = AccountLocked(stored.locked_until, now)
+            elif stored.failed_attempts >= self.lockout.max_failures:  # a whole run is being checked already
+                until = self._lock_out(name, now)
+                self._record(_Unauthenticated(), "user.login", "denied", target=name,
+                             detail={"reason": "attempts-in-flight", "locked_until": _time_text(until)})
+                refusal = AccountLocked(until, now)
+            else:
+                self.conn.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE name = ?", (name,))
+        if refusal is not None:
+            raise refusal
+        return stored
+
+    def _lock_out(self, name: str, now: float) -> float:
+        until = now + self.lockout.lock_minutes * 60
+        self.conn.execute("UPDATE users SET failed_attempts = 0, locked_until = ? WHERE name = ?", (until, name))
+        return until
+
+    def _count_failure(self, name: str) -> None:
+        """A wrong password, already counted by `_charge`: the run's last one locks the account."""
+        with atomic(self.conn):
+            row = self.conn.execute("SELECT failed_attempts FROM users WHERE name = ?", (name,)).fetchone()
+            failures = row[0] if row else 0
             detail: dict[str, Any] = {"reason": "bad-password", "failures": failures}
             if failures >= self.lockout.max_failures:
-                until = now + self.lockout.lock_minutes * 60
-                self.conn.execute(
-                    "UPDATE users SET failed_attempts = 0, locked_until = ? WHERE name = ?", (until, name)
-                )
-                detail["locked_until"] = format_time(datetime.fromtimestamp(until, timezone.utc))
+                detail["locked_until"] = _time_text(self._lock_out(name, self._now()))
             self._record(_Unauthenticated(), "user.login", "failed", target=name, detail=detail)
 
-    def _signed_in(self, stored: _Stored, password: str) -> None:
-        """Reset the failure count and rehash if the cost parameters changed."""
-        rehash = self._hasher.check_needs_rehash(stored.password_hash)
-        new_hash = self._hasher.hash(password) if rehash else stored.password_hash
+    def _rehashed(self, hashed: str, password: str) -> str:
+        """The hash to keep: made again if the cost parameters changed."""
+        if not self._hasher.check_needs_rehash(hashed):
+            return hashed
+        with _HASHING:
+            return self._hasher.hash(password)
+
+    def _signed_in(self, checked: _Stored, new_hash: str) -> SignedIn:
+        """Clear the failure count and keep the rehash, on the row as it is now:
+        it may have changed while Argon2 ran."""
         with atomic(self.conn):
-            self.conn.execute(
-                "UPDATE users SET failed_attempts = 0, locked_until = 0, password_hash = ? WHERE name = ?",
-                (new_hash, stored.name),
-            )
-            self._record(stored.user, "user.login", "ok", target=stored.name, detail={"rehashed": rehash})
+            stored = self._load(checked.name)
+            if stored is None or stored.password_hash != checked.password_hash:  # a new password meanwhile
+                self._count_failure(checked.name)
+                refusal: AuthError = BadPassword()
+            elif stored.disabled:  # checked after the password, so guessers learn nothing
+                self.conn.execute("UPDATE users SET failed_attempts = MAX(failed_attempts - 1, 0) WHERE name = ?",
+                                  (stored.name,))  # the password was right: take back the charge
+                self._record(_Unauthenticated(), "user.login", "denied", target=stored.name,
+                             detail={"reason": "disabled"})
+                refusal = AccountDisabled()
+            else:
+                self.conn.execute(
+                    "UPDATE users SET failed_attempts = 0, locked_until = 0, password_hash = ? WHERE name = ?",
+                    (new_hash, stored.name),
+                )
+                self._record(stored.user, "user.login", "ok", target=stored.name,
+                             detail={"rehashed": new_hash != stored.password_hash})
+                stamp = self.conn.execute("SELECT session_stamp FROM users WHERE name = ?", (stored.name,)).fetchone()
+                return SignedIn(stored.user, stamp[0])
+        raise refusal
 
     # -- permission checks --------------------------------------------------------
     def require(self, user: User, action: str) -> None:

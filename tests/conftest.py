@@ -25,19 +25,27 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 1, 8, 0, 0, tzinfo=timezone.utc))
 
 
-@pytest.fixture
-def demo_city(tmp_path, clock):
-    """A fresh demo city (cheap key and password hashing; real files)."""
+def quiet_demo_city(path: Path, plugins=(), clock=None):
+    """A demo city (cheap key and password hashing; real files) whose homes
+    store no peers: tests choose their own, and the demo's fixed loopback
+    ports may belong to another test's nodes."""
     import sqlite3
 
     from democity.build import create_demo_city
 
-    city = create_demo_city(tmp_path / "city", (), cost=CHEAP_KDF, argon2=FAST_ARGON2, clock=clock)
-    # Tests choose their own peers; the demo's fixed loopback ports may belong
-    # to another test's nodes.
-    for home in tmp_path.joinpath("city").iterdir():
-        if not (home / "ledger.sqlite").exists():
-            continue
-        with sqlite3.connect(home / "ledger.sqlite") as conn:
-            conn.execute("DELETE FROM peers")
+    city = create_demo_city(path, plugins, cost=CHEAP_KDF, argon2=FAST_ARGON2, clock=clock)
+    for home in city.path.iterdir():
+        if (home / "ledger.sqlite").exists():
+            conn = sqlite3.connect(home / "ledger.sqlite")
+            try:
+                conn.execute("DELETE FROM peers")
+                conn.commit()
+            finally:
+                conn.close()
     return city
+
+
+@pytest.fixture
+def demo_city(tmp_path, clock):
+    """A fresh demo city with no plug-ins."""
+    return quiet_demo_city(tmp_path / "city", clock=clock)

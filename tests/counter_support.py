@@ -4,10 +4,9 @@ signing in through the window as a person would."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-from conftest import CHEAP_KDF, FAST_ARGON2
+from conftest import FAST_ARGON2, quiet_demo_city
 
 from democity import spec
 from ui.fonts import app_font, install_cjk_font
@@ -16,15 +15,9 @@ DEAD_PEER = "http://127.0.0.1:9"  # nothing listens on the discard port: "connec
 
 
 def build_city(path: Path, clock=None):
-    from democity.build import create_demo_city
     from ui.local_backend import default_plugins
 
-    city = create_demo_city(path, default_plugins(), cost=CHEAP_KDF, argon2=FAST_ARGON2, clock=clock)
-    for home in path.iterdir():  # the demo's fixed ports may belong to other tests' nodes
-        if (home / "ledger.sqlite").exists():
-            with sqlite3.connect(home / "ledger.sqlite") as conn:
-                conn.execute("DELETE FROM peers")
-    return city
+    return quiet_demo_city(path, default_plugins(), clock)
 
 
 def style_app(qapp) -> None:

@@ -22,9 +22,8 @@ from charity.trace import STATES
 from citychain.kinds import RecordRejected
 from citychain.node import Node
 from democity import charity_demo, spec
-from democity.build import create_demo_city
 
-from conftest import CHEAP_KDF, FAST_ARGON2
+from conftest import FAST_ARGON2, quiet_demo_city
 from nodes import NodeProcess, free_port, wait_for
 
 CHARITY = "charity-federation"
@@ -34,12 +33,7 @@ CIVIL = "civil-affairs"
 # -- shared with test_charity_cli --------------------------------------------------------
 def charity_city(path: Path) -> Path:
     """A demo city with the charity plug-in (so with the demo's charity data); no stored peers."""
-    city = create_demo_city(path, (CHARITY_PLUGIN,), cost=CHEAP_KDF, argon2=FAST_ARGON2)
-    for home in city.path.iterdir():
-        if (home / "ledger.sqlite").exists():
-            with sqlite3.connect(home / "ledger.sqlite") as conn:
-                conn.execute("DELETE FROM peers")
-    return city.path
+    return quiet_demo_city(path, (CHARITY_PLUGIN,)).path
 
 
 def log_size(home: Path, agency: str = CHARITY) -> int:

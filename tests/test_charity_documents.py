@@ -41,7 +41,7 @@ from citychain.records import Record, make_leaf
 from democity import spec
 from democity.build import BUNDLE_FILE, create_demo_city
 
-from conftest import CHEAP_KDF, FAST_ARGON2
+from conftest import CHEAP_KDF, FAST_ARGON2, quiet_demo_city
 from test_charity_rules import mirror
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,11 +67,7 @@ def city(tmp_path_factory):
     """A demo city whose charity holds four donations (receipts printed before a
     refund and a reversal), two projects, decided and pending requests, an
     expenditure, and acknowledgements by civil affairs."""
-    demo = create_demo_city(tmp_path_factory.mktemp("receipts") / "city", (), CHEAP_KDF, FAST_ARGON2)
-    for home in demo.path.iterdir():
-        if (home / "ledger.sqlite").exists():
-            with sqlite3.connect(home / "ledger.sqlite") as conn:
-                conn.execute("DELETE FROM peers")  # tests choose their own peers
+    demo = quiet_demo_city(tmp_path_factory.mktemp("receipts") / "city")
     city = SimpleNamespace(path=demo.path, home=demo.home, printed={})
     ben = person_commitment(new_seed(), BENEFICIARY, "赵六")
     with open_node(city) as node, open_node(city, CIVIL) as civil:

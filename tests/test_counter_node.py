@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from democity import spec
+
 from counter_support import DEAD_PEER, backend, build_city, close_window, open_window, sign_in, style_app
 
 
@@ -93,3 +95,26 @@ def open_window_pending(qtbot, city, agency: str):
     qtbot.addWidget(window)
     window.show()
     return window
+
+
+def test_a_password_reset_or_disable_ends_the_embedded_counters_sessions(city):
+    """The embedded counter keeps its own sessions; they end like the node's
+    tokens when the person's row changes, whichever door changed it."""
+    from ui.backend import BackendError, RecordQuery
+
+    local = backend(city, "public-security")
+    try:
+        clerk, supervisor = local.sign_in("clerk", spec.PASSWORDS["clerk"]), local.sign_in("supervisor", spec.PASSWORDS["supervisor"])
+        assert local.find_certificates(clerk, RecordQuery()) is not None
+        users = local.node.users
+        admin = users.authenticate("admin", spec.PASSWORDS["admin"])
+        users.set_password(admin, "clerk", "a-new-clerk-password-2026")
+        with pytest.raises(BackendError) as ended:
+            local.find_certificates(clerk, RecordQuery())
+        assert ended.value.code == "UNAUTHENTICATED"
+        assert local.find_certificates(supervisor, RecordQuery()) is not None  # another person's session goes on
+        users.disable_user(admin, "supervisor")
+        with pytest.raises(BackendError):
+            local.find_certificates(supervisor, RecordQuery())
+    finally:
+        local.close()

@@ -18,7 +18,8 @@ from citychain.mirror import MirrorRejected
 from citychain.records import GENESIS_PREV, Record, make_leaf, signing_message
 from democity import spec
 
-from ledger_kit import NOTE, open_node
+from citychain.check import check_home
+from ledger_kit import NOTE, TEST_PLUGIN, open_node
 
 ORIGIN = "citychain/demo/market-regulation"
 
@@ -157,3 +158,31 @@ def test_suspended_agency_records_after_suspension_are_rejected(demo_city, clock
             node.import_log("market-regulation", ORIGIN, 0, leaves, checkpoint_over(leaves, signer))
     assert caught.value.code == "AGENCY_SUSPENDED"
     assert json.loads(bundle.to_bytes())["format"] == "citychain-trust-bundle/v1"
+
+
+def test_log_check_on_a_mirror_stopped_mid_catch_up_calls_it_a_catch_up(demo_city, clock):
+    """Sync stores a long catch-up in pages proven consistent with the target
+    checkpoint; a node killed between pages holds more entries than its last
+    complete checkpoint. That is work in progress, not a mismatch."""
+    signer = agency_signer(demo_city)
+    leaves = good_leaves(signer, 20, clock)
+    with open_node(demo_city, "civil-affairs") as node:
+        node.import_log("market-regulation", ORIGIN, 0, leaves[:3], checkpoint_over(leaves[:3], signer))
+        proof = merkle.consistency_proof(merkle.MemoryTree(leaves), 10, 20)
+        node.import_log("market-regulation", ORIGIN, 3, leaves[3:10], checkpoint_over(leaves, signer), proof)
+    report = check_home(demo_city.home("civil-affairs"), (TEST_PLUGIN,))
+    assert report.ok, report.lines()
+    mirror = next(log for log in report.logs if log.agency == "market-regulation")
+    assert mirror.size == 10
+    assert any("catch-up in progress" in note and "(size 3)" in note for note in mirror.notes), report.lines()
+
+
+def test_log_check_still_fails_a_mirror_whose_extra_entries_are_not_the_signed_tree(demo_city, clock):
+    signer = agency_signer(demo_city)
+    leaves = good_leaves(signer, 5, clock)
+    with open_node(demo_city, "civil-affairs") as node:
+        node.import_log("market-regulation", ORIGIN, 0, leaves[:3], checkpoint_over(leaves[:3], signer))
+        head = node.store.head("market-regulation")
+        node.store.conn.execute("UPDATE logs SET checkpoint = ? WHERE id = ?", (checkpoint_over(leaves[1::-1], signer), head.id))
+    report = check_home(demo_city.home("civil-affairs"), (TEST_PLUGIN,))
+    assert not report.ok

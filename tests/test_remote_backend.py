@@ -5,7 +5,6 @@ counter survives the node going away and coming back."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,11 +16,11 @@ import requests
 from certificates.identifiers import CertificateId
 from certificates.verify import Verifier, VerifierConfig
 from democity import samples, spec
-from democity.build import BUNDLE_FILE, create_demo_city
+from democity.build import BUNDLE_FILE
 from ui.backend import Backend, INVALID_FIELDS, NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED, UNAVAILABLE, BackendError, RecordQuery, Session
 from ui.remote_backend import RemoteBackend
 
-from conftest import CHEAP_KDF, FAST_ARGON2
+from conftest import quiet_demo_city
 from nodes import NodeProcess, free_port, wait_for
 
 MARKET, CHARITY, CIVIL = "market-regulation", "charity-federation", "civil-affairs"
@@ -32,11 +31,7 @@ SHOTS = ROOT / "build" / "remote-backend"
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
-    city = create_demo_city(tmp_path_factory.mktemp("remote") / "city", (), CHEAP_KDF, FAST_ARGON2)
-    for agency in (MARKET, CHARITY, CIVIL):
-        with sqlite3.connect(city.home(agency) / "ledger.sqlite") as conn:
-            conn.execute("DELETE FROM peers")  # the demo's fixed ports may belong to other tests' nodes
-    return city
+    return quiet_demo_city(tmp_path_factory.mktemp("remote") / "city")
 
 
 def start(city, agency: str) -> NodeProcess:

@@ -24,6 +24,7 @@ from citychain.node import Node
 from citychain.node_status import node_status
 from citychain.store import Store
 from citychain.sync import Syncer
+from citychain.users import AuthError, check_session
 
 from . import backend as api
 from .backend import (
@@ -100,10 +101,16 @@ class LocalBackend(CharityMethods):
 
     # -- plumbing -------------------------------------------------------------------
     def _user(self, session: Session):
-        user = self._sessions.get(session.token)
-        if user is None:
+        signed = self._sessions.get(session.token)
+        if signed is None:
             raise BackendError(api.UNAUTHENTICATED, "登录已失效，请重新登录", "you are signed out; please sign in again")
-        return user
+        try:  # a password change, disable or role change by any door ends this session too
+            with self.node.lock:
+                check_session(self.node.store.conn, signed)
+        except AuthError:
+            self._sessions.pop(session.token, None)
+            raise
+        return signed.user
 
     # -- the node and signing in ---------------------------------------------------------
     @_checked
@@ -123,11 +130,11 @@ class LocalBackend(CharityMethods):
 
     @_checked
     def sign_in(self, user: str, password: str) -> Session:
-        with self.node.lock:
-            found = self.node.users.authenticate(user.strip(), password)
+        signed = self.node.users.sign_in(user.strip(), password, lock=self.node.lock)
+        found = signed.user
         actions = tuple(sorted(r.action for r in self.node.permissions.rules() if found.role in r.roles))
         token = secrets.token_urlsafe(24)
-        self._sessions[token] = found
+        self._sessions[token] = signed
         return Session(found.name, found.display_name, str(found.role), actions, token)
 
     def sign_out(self, session: Session) -> None:

@@ -65,6 +65,7 @@ class ReportKind:
         from starlette.routing import Route
 
         from citychain.api import handler
+        from citychain.errors import RequestError
 
         @handler
         def report(request: Request) -> JSONResponse:
@@ -72,10 +73,10 @@ class ReportKind:
             try:
                 seq = int(query.get("seq", "-1"))
             except ValueError:
-                return JSONResponse({"error": "BAD_REQUEST", "message": "seq must be an integer"}, 400)
+                raise RequestError("seq 须为整数", "seq must be an integer", fields=("seq",)) from None
             agency, name = query.get("agency", ""), query.get(self.key, "")
             if not agency or not name or len(name) > self.max_length:
-                return JSONResponse({"error": "BAD_REQUEST", "message": f"give agency, {self.key} and seq"}, 400)
+                raise RequestError(f"请给出 agency、{self.key} 和 seq", f"give agency, {self.key} and seq")
             now = format_time(service.node.clock.now())
             return JSONResponse(self.build(service.readers.store(), agency, name, seq, now))
 
