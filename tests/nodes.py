@@ -111,3 +111,34 @@ def wait_for(condition, timeout: float = 20, step: float = 0.1) -> float:
             return time.time() - start
         time.sleep(step)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+class LoopbackServer:
+    """A fake peer: a subclass's Starlette `app()` served by uvicorn in a thread
+    on 127.0.0.1 for the length of a `with` block."""
+
+    port: int
+
+    def app(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        import threading
+
+        import uvicorn
+
+        config = uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error", lifespan="off",
+                                timeout_graceful_shutdown=1)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        wait_for(lambda: self.server.started)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"

@@ -8,11 +8,9 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -25,7 +23,7 @@ from citychain.records import Record, make_leaf, parse_leaf
 
 from democity import spec
 from ledger_kit import TEST_PLUGIN, note, open_node
-from nodes import NodeProcess, free_port, wait_for
+from nodes import LoopbackServer, NodeProcess, free_port, wait_for
 from test_mirror import agency_signer
 
 A, B = "market-regulation", "civil-affairs"
@@ -33,7 +31,7 @@ ORIGIN = f"citychain/demo/{A}"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class HostilePeer:
+class HostilePeer(LoopbackServer):
     """Serves market-regulation's log the way `mode` says, from real leaves."""
 
     def __init__(self, mode: str, leaves: list[bytes], signer, agency: str = A) -> None:
@@ -105,22 +103,6 @@ class HostilePeer:
             Route("/v1/logs/{agency}/entries", entries), Route("/v1/logs/{agency}/proof/consistency", consistency),
             Route("/v1/witness/add-checkpoint", refuse, methods=["POST"]),
         ])
-
-    def __enter__(self) -> "HostilePeer":
-        self.server = uvicorn.Server(uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error",
-                                                    lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        wait_for(lambda: self.server.started)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 def peer_error(node: NodeProcess, url: str) -> str:

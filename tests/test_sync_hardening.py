@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -25,7 +24,7 @@ from starlette.routing import Route
 from citychain.client import Limits, PeerClient, PeerError
 
 from ledger_kit import note, open_node
-from nodes import NodeProcess, free_port, wait_for
+from nodes import LoopbackServer, NodeProcess, free_port, wait_for
 from test_hostile_peer import ORIGIN, HostilePeer, open_node_checkpoint
 from test_mirror import agency_signer
 
@@ -33,7 +32,7 @@ A, B = "market-regulation", "civil-affairs"
 DEADLINE = 3.0  # tests/node_runner.py's Limits
 
 
-class FakePeer:
+class FakePeer(LoopbackServer):
     """A peer whose answers the test sets and changes while nodes run:
     `logs` is "empty", "nested" or "drip"; `notify` is "ok" or "drip";
     `witness` is the body of its 409 answer (the size it last co-signed)."""
@@ -80,23 +79,6 @@ class FakePeer:
             Route("/v1/logs", logs), Route("/v1/notify", notify, methods=["POST"]),
             Route("/v1/witness/add-checkpoint", witness, methods=["POST"]),
         ])
-
-    def __enter__(self) -> "FakePeer":
-        config = uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error", lifespan="off",
-                                timeout_graceful_shutdown=1)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        wait_for(lambda: self.server.started)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 @contextmanager
