@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
+import psutil
 import pytest
 import requests
 import uvicorn
@@ -181,7 +182,6 @@ def test_a_declared_length_over_the_cap_is_refused_before_the_body_is_read(marke
 
 
 def test_huge_chunked_bodies_are_cut_off_as_they_stream_and_memory_stays_bounded(market):
-    psutil = pytest.importorskip("psutil")
     process = psutil.Process(market.proc.pid)
     mebibyte = b"x" * (1 << 20)
 
