@@ -21,7 +21,7 @@ from typing import Sequence
 import uvicorn
 
 from .api import Readers, Sessions, make_app
-from .client import Limits, PeerClient, PeerError
+from .client import Limits, PeerError
 from .home import HomeError, origin
 from .kinds import Plugin
 from .node import Node, resolve_passphrase
@@ -89,7 +89,7 @@ class NodeService:
         self.syncer.wake()
 
     def _notify(self, url: str, size: int) -> None:
-        client = PeerClient(url, self.ca_file, self.syncer.limits)
+        client = self.syncer.client(url)
         try:
             client.notify(self.node.config.agency, size)
         except PeerError as exc:
