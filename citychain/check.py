@@ -217,12 +217,11 @@ def _check_derived(
     scratch = derived.replay(store, heads, plugins, trust, broken)
     try:
         tables = derived.derived_tables(scratch)
-        report = LogReport(f"derived tables ({len(tables)})", 0)
+        report = LogReport(f"derived tables ({len(tables)})", sum(h.size for h in heads))
         for difference in derived.differences(scratch, store.path, tables):
             report.add(str(difference))
     finally:
         scratch.close()
-    report.size = sum(h.size for h in heads)
     return report
 
 
