@@ -22,10 +22,10 @@ from bench.common import machine, percentile  # noqa: E402
 from certificates.desk import CertificateDesk  # noqa: E402
 from certificates.kinds import PLUGIN  # noqa: E402
 from certificates.verify import HomeStatus, Verifier, VerifierConfig  # noqa: E402
+from citychain.accounts.users import Argon2Params  # noqa: E402
 from citychain.clock import SystemClock  # noqa: E402
-from citychain.keys import KdfCost  # noqa: E402
-from citychain.node import Node  # noqa: E402
-from citychain.users import Argon2Params  # noqa: E402
+from citychain.log.keys import KdfCost  # noqa: E402
+from citychain.node.node import Node  # noqa: E402
 from democity import samples, spec  # noqa: E402
 from democity.build import BUNDLE_FILE, create_demo_city  # noqa: E402
 

@@ -35,9 +35,9 @@ from charity.kinds import PLUGIN  # noqa: E402
 from charity.receipts import make_receipt  # noqa: E402
 from charity.trace import trace_donation  # noqa: E402
 from charity.trace_json import ProofView, trace_report  # noqa: E402
-from citychain.keys import KdfCost  # noqa: E402
-from citychain.node import Node  # noqa: E402
-from citychain.users import Argon2Params  # noqa: E402
+from citychain.accounts.users import Argon2Params  # noqa: E402
+from citychain.log.keys import KdfCost  # noqa: E402
+from citychain.node.node import Node  # noqa: E402
 from democity import spec  # noqa: E402
 from democity.build import create_demo_city  # noqa: E402
 

@@ -13,10 +13,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from citychain.keys import KdfCost  # noqa: E402
-from citychain.kinds import KindSpec, Plugin  # noqa: E402
-from citychain.node import Node  # noqa: E402
-from citychain.users import Argon2Params  # noqa: E402
+from citychain.accounts.users import Argon2Params  # noqa: E402
+from citychain.log.keys import KdfCost  # noqa: E402
+from citychain.node.kinds import KindSpec, Plugin  # noqa: E402
+from citychain.node.node import Node  # noqa: E402
 from democity import spec  # noqa: E402
 from democity.build import create_demo_city  # noqa: E402
 

@@ -79,8 +79,8 @@ def bulk_issue(node, user, count: int, batch: int = 2000, index=None, progress=N
 
 def make_city(path: Path, cheap: bool = True):
     """The demo city; `cheap=False` gives it the real key and password costs a first start gives."""
-    from citychain.keys import KdfCost
-    from citychain.users import Argon2Params
+    from citychain.accounts.users import Argon2Params
+    from citychain.log.keys import KdfCost
     from democity.build import create_demo_city
     from ui.local_backend import default_plugins
 

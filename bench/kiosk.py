@@ -33,8 +33,8 @@ from bench.common import machine, percentile  # noqa: E402
 from certificates.kinds import PLUGIN as CERTIFICATES  # noqa: E402
 from charity.kinds import PLUGIN as CHARITY  # noqa: E402
 from charity.receipts import make_receipt  # noqa: E402
-from citychain.keys import KdfCost  # noqa: E402
-from citychain.users import Argon2Params  # noqa: E402
+from citychain.accounts.users import Argon2Params  # noqa: E402
+from citychain.log.keys import KdfCost  # noqa: E402
 from democity.build import create_demo_city  # noqa: E402
 from ui import i18n  # noqa: E402
 from ui.fonts import app_font, install_cjk_font  # noqa: E402
@@ -90,7 +90,8 @@ def bench_scan(app: QApplication, rounds: int) -> None:
 
 
 def bench_trace(app: QApplication, records: int, samples: int) -> None:
-    from bench.charity import CHARITY as CHARITY_AGENCY, big_city
+    from bench.charity import CHARITY as CHARITY_AGENCY
+    from bench.charity import big_city
 
     city = big_city(records, rebuild=False)
     window = window_for(app, city / CHARITY_AGENCY)

@@ -19,9 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from common import KIND, clerk, demo_home, licence_body, machine, percentile
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 def reference_loop(bodies: list[dict], batch: int, path: Path) -> float:

@@ -19,7 +19,7 @@ from pathlib import Path
 from common import PLUGIN, clerk, demo_home, fill, machine, percentile  # sets sys.path
 
 from citychain import merkle  # noqa: E402
-from citychain.check import check_home  # noqa: E402
+from citychain.node.check import check_home  # noqa: E402
 
 PROBE = 50_000  # records timed at the start and at the end
 

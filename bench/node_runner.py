@@ -5,7 +5,7 @@ from pathlib import Path
 
 from common import PLUGIN  # sets sys.path
 
-from citychain.service import serve  # noqa: E402
+from citychain.net.service import serve  # noqa: E402
 
 if __name__ == "__main__":
     home, listen, *peers = sys.argv[1:]

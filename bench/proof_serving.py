@@ -17,11 +17,10 @@ import time
 from pathlib import Path
 
 import requests
-
 from common import PLUGIN, fill_home, machine  # sets sys.path
 
-from citychain.keys import KdfCost  # noqa: E402
-from citychain.users import Argon2Params  # noqa: E402
+from citychain.accounts.users import Argon2Params  # noqa: E402
+from citychain.log.keys import KdfCost  # noqa: E402
 from democity.build import create_demo_city  # noqa: E402
 
 AGENCY = "market-regulation"

@@ -19,13 +19,19 @@ import time
 from pathlib import Path
 
 import requests
+from common import (  # sets sys.path
+    KIND,
+    PLUGIN,
+    fill_home,
+    licence_body,
+    machine,
+    percentile,
+)
 
-from common import KIND, PLUGIN, fill_home, licence_body, machine, percentile  # sets sys.path
-
-from citychain.keys import KdfCost  # noqa: E402
-from citychain.node import Node  # noqa: E402
-from citychain.sync import Syncer  # noqa: E402
-from citychain.users import Argon2Params  # noqa: E402
+from citychain.accounts.users import Argon2Params  # noqa: E402
+from citychain.log.keys import KdfCost  # noqa: E402
+from citychain.net.sync import Syncer  # noqa: E402
+from citychain.node.node import Node  # noqa: E402
 from democity import spec  # noqa: E402
 from democity.build import create_demo_city  # noqa: E402
 

@@ -23,7 +23,14 @@ from .desk import CertificateDesk, display_value
 from .fields import FieldErrors
 from .qr_text import PREFIX
 from .types import BY_ID
-from .verify import DEFAULT_MAX_AGE_S, HomeStatus, NodeStatus, Verdict, Verifier, VerifierConfig
+from .verify import (
+    DEFAULT_MAX_AGE_S,
+    HomeStatus,
+    NodeStatus,
+    Verdict,
+    Verifier,
+    VerifierConfig,
+)
 
 
 def _fields(pairs: list[str]) -> dict[str, str]:

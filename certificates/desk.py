@@ -13,18 +13,18 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any, Mapping
 
-from citychain import merkle
 from citychain.clock import parse_time
-from citychain.encoding import b64decode, b64encode
-from citychain.errors import BilingualError
-from citychain.node import Node
-from citychain.pki import load_cert, load_sealed_key
-from citychain.records import Leaf, parse_leaf
-
-from . import holder_index, kinds
-from citychain.commitments import commit_all, new_seed
 from citychain.documents.money import yuan_figures
 from citychain.documents.pades import SealIdentity, seal_pdf
+from citychain.errors import BilingualError
+from citychain.log import merkle
+from citychain.log.commitments import commit_all, new_seed
+from citychain.log.encoding import b64decode, b64encode
+from citychain.log.records import Leaf, parse_leaf
+from citychain.node.node import Node
+from citychain.pki.ca import load_cert, load_sealed_key
+
+from . import holder_index, kinds
 from .fields import validate
 from .identifiers import CertificateId, parse_certificate_id
 from .payload import PROOF_FILENAME, Proof, qr_payload

@@ -22,14 +22,14 @@ import threading
 from datetime import date
 from typing import Any, Mapping
 
-from citychain import merkle
-from citychain.desk_api import whole_number
-from citychain.encoding import b64encode
+from citychain.accounts.users import User
 from citychain.errors import RequestError
-from citychain.masking import mask_id_number, mask_name
-from citychain.node_status import own_cosigners
-from citychain.records import parse_leaf
-from citychain.users import User
+from citychain.log import merkle
+from citychain.log.encoding import b64encode
+from citychain.log.masking import mask_id_number, mask_name
+from citychain.log.records import parse_leaf
+from citychain.net.desk_api import whole_number
+from citychain.net.status import own_cosigners
 
 from . import kinds
 from .desk import PRIVATE_NS, display_value

@@ -19,7 +19,7 @@ node's users only (`desk_queries`).
 | POST /v1/certificates/{id}/revoke|suspend|reinstate | supervisor | detail after the change      |
 | POST /v1/certificates/{id}/supersede          | supervisor     | the new certificate            |
 
-Sign-in, sign-out and sync for every desk are the core's (`citychain.desk_api`),
+Sign-in, sign-out and sync for every desk are the core's (`citychain.net.desk_api`),
 and so is the refusal shape; a form with problems is 422 and writes nothing.
 """
 
@@ -31,10 +31,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from citychain import desk_api
-from citychain.desk_api import NO_STORE, public_route, refusal
+from citychain.accounts.users import User
 from citychain.errors import RequestError
-from citychain.users import User
+from citychain.net import desk_api
+from citychain.net.desk_api import NO_STORE, public_route, refusal
 
 from . import kinds
 from .desk import CertificateDesk

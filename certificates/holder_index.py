@@ -24,8 +24,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from citychain.encoding import b64decode, b64encode
-from citychain.masking import mask_name
+from citychain.log.encoding import b64decode, b64encode
+from citychain.log.masking import mask_name
 
 from .types import RESIDENT_ID, USCC, LicenceType
 

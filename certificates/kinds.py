@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from citychain.kinds import Context, KindSpec, Plugin, RecordRejected
-from citychain.records import Record
+from citychain.log.records import Record
+from citychain.node.kinds import Context, KindSpec, Plugin, RecordRejected
 
 from .identifiers import InvalidCertificateId, parse_certificate_id
 from .types import BY_ID

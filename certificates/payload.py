@@ -18,13 +18,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from citychain.canonical import canonical
 from citychain.documents.proof_file import inclusion_json, read_inclusion
-from citychain.encoding import EncodingError, b64decode, b64encode
 from citychain.errors import BilingualError
-from citychain.records import Leaf, RecordError, parse_leaf
-
-from citychain.commitments import SALT_BYTES, SEED_BYTES, commitment, salt
+from citychain.log.canonical import canonical
+from citychain.log.commitments import SALT_BYTES, SEED_BYTES, commitment, salt
+from citychain.log.encoding import EncodingError, b64decode, b64encode
+from citychain.log.records import Leaf, RecordError, parse_leaf
 
 PROOF_FORMAT = "citychain-certificate-proof/v1"
 PROOF_FILENAME = "certificate-proof.json"

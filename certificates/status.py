@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from citychain.documents.log_report import ReportKind, log_report
-from citychain.store import Store
+from citychain.node.store import Store
 
 
 def status_report(store: Store, agency: str, cert_id: str, seq: int, now: str) -> dict[str, Any]:

@@ -16,15 +16,26 @@ from datetime import date, datetime
 from typing import Any, Callable, ClassVar, Protocol
 
 from citychain.clock import Clock, SystemClock
-from citychain.commitments import commitment, salt
 from citychain.documents.checks import (
-    DEFAULT_MAX_AGE_S, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, Rejected, Sentences, Spoken, VerifierConfig, ask_node, authorise,
-    check_embedded_proof, check_freshness, check_signer, open_sealed_proof,
+    DEFAULT_MAX_AGE_S,
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_PIXELS,
+    Rejected,
+    Sentences,
+    Spoken,
+    VerifierConfig,
+    ask_node,
+    authorise,
+    check_embedded_proof,
+    check_freshness,
+    check_signer,
+    open_sealed_proof,
 )
 from citychain.documents.checks import qr_from_image as _qr_from_image
 from citychain.documents.city_time import CITY_TIME
 from citychain.documents.log_report import HomeReports, NodeReports
-from citychain.records import Leaf
+from citychain.log.commitments import commitment, salt
+from citychain.log.records import Leaf
 
 from . import kinds
 from .identifiers import InvalidCertificateId, parse_certificate_id

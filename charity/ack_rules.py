@@ -8,13 +8,14 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from citychain import merkle
 from citychain.documents.money import yuan_amount
-from citychain.kinds import Context, RecordRejected
-from citychain.records import Record
+from citychain.log import merkle
+from citychain.log.records import Record
+from citychain.node.kinds import Context, RecordRejected
 
 from . import body_checks as checks
 from .schema import PENDING
+
 
 # -- acknowledgements (in the beneficiary agency's log) ------------------------
 @dataclass(frozen=True)

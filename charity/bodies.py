@@ -12,11 +12,20 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Sequence
 
-from citychain import merkle
+from citychain.log import merkle
 
 from .rules import (
-    ACKNOWLEDGED, ALLOCATION, APPROVED, CANCELLED, DONATION, EXPENDITURE, FUND_CREATED, PROJECT_CREATED, REFUND,
-    REQUESTED, REVERSAL,
+    ACKNOWLEDGED,
+    ALLOCATION,
+    APPROVED,
+    CANCELLED,
+    DONATION,
+    EXPENDITURE,
+    FUND_CREATED,
+    PROJECT_CREATED,
+    REFUND,
+    REQUESTED,
+    REVERSAL,
 )
 
 Item = tuple[str, dict[str, Any]]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from citychain.accounts.users import NAME_RE
 from citychain.documents.money import yuan_amount
-from citychain.kinds import Context, RecordRejected
-from citychain.records import ID_RE, Record
-from citychain.users import NAME_RE
+from citychain.log.records import ID_RE, Record
+from citychain.node.kinds import Context, RecordRejected
 
 from .schema import MAX_EVIDENCE
 

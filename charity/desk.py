@@ -24,11 +24,12 @@ from typing import Any, Iterable, Sequence
 
 from citychain.documents.money import check_fen
 from citychain.errors import BilingualError
-from citychain.node import Node
-from citychain.private import PrivateStore
-from citychain.records import Leaf
+from citychain.log.records import Leaf
+from citychain.node.node import Node
+from citychain.node.private import PrivateStore
 
-from . import bodies, trace as tracing
+from . import bodies
+from . import trace as tracing
 from .kinds import ACKNOWLEDGE
 from .privacy import BENEFICIARY, DONOR, mask_name, new_seed, person_commitment
 from .receipts import InvalidReceipt, make_receipt, parse_receipt

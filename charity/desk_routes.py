@@ -18,7 +18,7 @@ everywhere (e.g. an approval by the person who made the request).
 | POST /v1/charity/desk/requests/{id}/approve, /cancel   | Written                    |
 | GET  /v1/charity/desk/receipts/{receipt}/pdf           | the receipt PDF            |
 
-Refusals have the one shape of `citychain.desk_api`; an unknown fund, project
+Refusals have the one shape of `citychain.net.desk_api`; an unknown fund, project
 or request is 404, a rule's refusal 422.
 """
 
@@ -31,11 +31,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from citychain import desk_api
-from citychain.desk_api import NO_STORE, public_route, refusal, whole_number
+from citychain.accounts.users import User
 from citychain.errors import BilingualError, RequestError
-from citychain.records import Leaf, parse_leaf
-from citychain.users import User
+from citychain.log.records import Leaf, parse_leaf
+from citychain.net import desk_api
+from citychain.net.desk_api import NO_STORE, public_route, refusal, whole_number
 
 from . import request_list
 from .desk import CharityDesk

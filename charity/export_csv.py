@@ -25,10 +25,10 @@ import json
 import sqlite3
 from typing import Any, Iterator
 
-from citychain import merkle
 from citychain.clock import parse_time
 from citychain.documents.city_time import city_datetime
 from citychain.documents.money import yuan_amount
+from citychain.log import merkle
 
 from . import rules
 from .disbursements import disbursements, log_id

@@ -24,13 +24,23 @@ Trust-log permissions: `charity:organisation` for the organisation's kinds,
 
 from __future__ import annotations
 
-from citychain.kinds import KindSpec, Plugin
-from citychain.records import Record
+from citychain.log.records import Record
+from citychain.node.kinds import KindSpec, Plugin
 
 from . import rules
 from .rules import (
-    ACKNOWLEDGED, ALLOCATION, APPROVED, CANCELLED, DONATION, EXPENDITURE, FUND_CREATED, ORGANISATION_KINDS,
-    PROJECT_CREATED, REFUND, REQUESTED, REVERSAL,
+    ACKNOWLEDGED,
+    ALLOCATION,
+    APPROVED,
+    CANCELLED,
+    DONATION,
+    EXPENDITURE,
+    FUND_CREATED,
+    ORGANISATION_KINDS,
+    PROJECT_CREATED,
+    REFUND,
+    REQUESTED,
+    REVERSAL,
 )
 
 __all__ = [

@@ -4,15 +4,16 @@ Nothing pays out more than it holds; pending requests reserve their amount."""
 
 from __future__ import annotations
 
-from citychain.canonical import canonical_trusted
 from citychain.documents.money import yuan_amount
-from citychain.kinds import Context
-from citychain.records import Record
+from citychain.log.canonical import canonical_trusted
+from citychain.log.records import Record
+from citychain.node.kinds import Context
 
 from . import body_checks as checks
 from . import pots
 from .receipts import InvalidReceipt, parse_receipt
 from .schema import CHANNELS, MAX_MILESTONES
+
 
 # -- funds and projects ---------------------------------------------------------
 def check_fund(record: Record, ctx: Context) -> None:

@@ -2,7 +2,7 @@
 
 A person is committed to as the JSON value `{"name": …}` or
 `{"id_number": …, "name": …}` under the field name `donor` or `beneficiary`,
-with the design §3 scheme (`citychain.commitments`): one random 16-byte
+with the design §3 scheme (`citychain.log.commitments`): one random 16-byte
 seed per donation or request, kept on the charity node beside the clear
 values. Revealing the field's salt and value opens one commitment and nothing
 else; erasing the seed leaves only an unlinkable hash on the ledger.
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from citychain.commitments import commitment, new_seed, opens, salt
-from citychain.masking import mask_id_number, mask_name
+from citychain.log.commitments import commitment, new_seed, opens, salt
+from citychain.log.masking import mask_id_number, mask_name
 
 DONOR = "donor"
 BENEFICIARY = "beneficiary"

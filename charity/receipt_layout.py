@@ -20,11 +20,29 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from citychain.documents.furniture import FRAME, GREY, LABEL_BG, PAGE_H, PAGE_W, RULE, frame, ornament
+from citychain.documents.furniture import (
+    FRAME,
+    GREY,
+    LABEL_BG,
+    PAGE_H,
+    PAGE_W,
+    RULE,
+    frame,
+    ornament,
+)
 from citychain.documents.money import rmb_capital, yuan_figures
 from citychain.documents.seal import draw_seal
 from citychain.documents.typeset import (
-    INK, QR_QUIET, draw_lines, draw_qr, draw_text, font, pdf_date, qr_symbol, text_width, wrap_text,
+    INK,
+    QR_QUIET,
+    draw_lines,
+    draw_qr,
+    draw_text,
+    font,
+    pdf_date,
+    qr_symbol,
+    text_width,
+    wrap_text,
 )
 
 CHANNEL_WORDS = {"cash": ("现金", "Cash"), "bank": ("银行转账", "Bank transfer"), "online": ("网上支付", "Online payment")}

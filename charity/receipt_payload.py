@@ -23,13 +23,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from citychain.canonical import canonical
-from citychain.commitments import SALT_BYTES, commitment, salt
 from citychain.documents.proof_file import inclusion_json, read_inclusion
 from citychain.documents.qr_text import QrFraming
-from citychain.encoding import EncodingError, b64decode, b64encode
 from citychain.errors import BilingualError
-from citychain.records import Leaf, RecordError, parse_leaf
+from citychain.log.canonical import canonical
+from citychain.log.commitments import SALT_BYTES, commitment, salt
+from citychain.log.encoding import EncodingError, b64decode, b64encode
+from citychain.log.records import Leaf, RecordError, parse_leaf
 
 from .privacy import DONOR
 from .rules import DONATION

@@ -14,18 +14,25 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from citychain import merkle
 from citychain.clock import parse_time
 from citychain.documents.city_time import city_datetime
 from citychain.documents.pades import SealIdentity, seal_pdf
 from citychain.errors import BilingualError
-from citychain.node import Node
-from citychain.pki import load_cert, load_sealed_key
-from citychain.records import parse_leaf
+from citychain.log import merkle
+from citychain.log.records import parse_leaf
+from citychain.node.node import Node
+from citychain.pki.ca import load_cert, load_sealed_key
 
 from .privacy import mask_id_number, person_value
 from .receipt_layout import PrintedReceipt, render_receipt
-from .receipt_payload import PROOF_FILENAME, Donor, Proof, donor_from_seed, encode_qr_text, qr_payload
+from .receipt_payload import (
+    PROOF_FILENAME,
+    Donor,
+    Proof,
+    donor_from_seed,
+    encode_qr_text,
+    qr_payload,
+)
 from .receipts import parse_receipt
 
 PRIVATE_NS = "charity.donor"

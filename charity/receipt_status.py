@@ -14,7 +14,8 @@ import sqlite3
 from typing import Any
 
 from citychain.documents.log_report import ReportKind, log_report
-from citychain.store import Store
+from citychain.node.store import Store
+
 
 def receipt_status_report(store: Store, agency: str, receipt: str, seq: int, now: str) -> dict[str, Any]:
     report, head = log_report(store, agency, seq, now)

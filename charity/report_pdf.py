@@ -20,14 +20,21 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import CondPageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from citychain.clock import format_time
 from citychain.documents.city_time import city_datetime
 from citychain.documents.furniture import FRAME, GREY, LABEL_BG, RULE
 from citychain.documents.money import yuan_figures
 from citychain.documents.typeset import FONT_NAME, INK, font, pdf_date
-from citychain.node import Node
+from citychain.node.node import Node
 
 from .disbursements import STATUS_WORDS, Disbursement, disbursements
 from .flow_diagram import flow_diagram

@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from citychain.api import handler
-from citychain.desk_api import refusal
 from citychain.errors import RequestError
+from citychain.net.api import handler
+from citychain.net.desk_api import refusal
 
 from . import trace as tracing
 from .receipts import InvalidReceipt

@@ -17,23 +17,58 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from citychain.kinds import Context, RecordRejected
-from citychain.records import Record
-from citychain.store import SCHEMA as STORE_SCHEMA
+from citychain.log.records import Record
+from citychain.node.kinds import Context, RecordRejected
+from citychain.node.store import SCHEMA as STORE_SCHEMA
 
 from .ack_rules import (
-    AckProblem, ack_problem, ack_status, apply_acknowledgement, check_acknowledgement, invalid_acks,
+    AckProblem,
+    ack_problem,
+    ack_status,
+    apply_acknowledgement,
+    check_acknowledgement,
+    invalid_acks,
     resolve_pending_acks,
 )
 from .money_rules import (
-    apply_allocation, apply_approval, apply_cancellation, apply_donation, apply_expenditure, apply_fund,
-    apply_project, apply_refund, apply_request, apply_reversal, check_allocation, check_approval,
-    check_cancellation, check_donation, check_expenditure, check_fund, check_project, check_refund, check_request,
+    apply_allocation,
+    apply_approval,
+    apply_cancellation,
+    apply_donation,
+    apply_expenditure,
+    apply_fund,
+    apply_project,
+    apply_refund,
+    apply_request,
+    apply_reversal,
+    check_allocation,
+    check_approval,
+    check_cancellation,
+    check_donation,
+    check_expenditure,
+    check_fund,
+    check_project,
+    check_refund,
+    check_request,
     check_reversal,
 )
 from .schema import (
-    ACKNOWLEDGED, ALLOCATION, APPROVED, CANCELLED, CHANNELS, DONATION, EXPENDITURE, FUND_CREATED, ORGANISATION_KINDS,
-    PENDING, PROJECT_CREATED, REFUND, REQUESTED, REVERSAL, SCHEMA, schema,
+    ACKNOWLEDGED,
+    ALLOCATION,
+    APPROVED,
+    CANCELLED,
+    CHANNELS,
+    DONATION,
+    EXPENDITURE,
+    FUND_CREATED,
+    ORGANISATION_KINDS,
+    PENDING,
+    PROJECT_CREATED,
+    REFUND,
+    REQUESTED,
+    REVERSAL,
+    SCHEMA,
+    schema,
 )
 
 __all__ = [

@@ -10,7 +10,6 @@ import sqlite3
 
 from . import pots
 
-
 FUND_CREATED = "charity.fund.created"
 PROJECT_CREATED = "charity.project.created"
 DONATION = "charity.donation.received"

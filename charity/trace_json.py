@@ -20,13 +20,13 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from citychain import merkle
-from citychain.checkpoint import CheckpointError, open_checkpoint
-from citychain.home import origin
-from citychain.mirror import MirrorRejected, log_keys
-from citychain.store import SqliteNodes
-from citychain.trust import TrustState
-from citychain.witnesses import witnessed_by
+from citychain.log import merkle
+from citychain.log.checkpoint import CheckpointError, open_checkpoint
+from citychain.node.home import origin
+from citychain.node.mirror import MirrorRejected, log_keys
+from citychain.node.store import SqliteNodes
+from citychain.node.trust import TrustState
+from citychain.node.witnesses import witnessed_by
 
 from .trace import DonationTrace, FundTotals, ProjectTotals, trace_donation
 

@@ -18,18 +18,35 @@ from typing import Any, Callable, ClassVar, Protocol
 
 from citychain.clock import Clock, SystemClock
 from citychain.documents.checks import (
-    DEFAULT_MAX_AGE_S, Rejected, Sentences, Spoken, VerifierConfig, ask_node, authorise, check_embedded_proof,
-    check_freshness, check_signer, open_sealed_proof, qr_from_image,
+    DEFAULT_MAX_AGE_S,
+    Rejected,
+    Sentences,
+    Spoken,
+    VerifierConfig,
+    ask_node,
+    authorise,
+    check_embedded_proof,
+    check_freshness,
+    check_signer,
+    open_sealed_proof,
+    qr_from_image,
 )
 from citychain.documents.dispatch import VerifyPlace
 from citychain.documents.log_report import HomeReports, NodeReports
 from citychain.documents.money import yuan_figures
 from citychain.documents.qr_text import QrTextError
-from citychain.records import Leaf
+from citychain.log.records import Leaf
 
 from .kinds import ORGANISATION
 from .privacy import mask_id_number
-from .receipt_payload import PREFIX, PROOF_FILENAME, Donor, PayloadError, Proof, decode_qr
+from .receipt_payload import (
+    PREFIX,
+    PROOF_FILENAME,
+    Donor,
+    PayloadError,
+    Proof,
+    decode_qr,
+)
 from .receipt_status import RECEIPT_STATUS
 from .receipts import InvalidReceipt, parse_receipt
 from .rules import CHANNELS, DONATION

@@ -14,21 +14,26 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import backup, check, trust
-from .bundle import BundleError, export_bundle, read_bundle, write_bundle
-from .clock import SystemClock, format_time, parse_time
-from .encoding import EncodingError, b64decode, b64encode
-from .guard import RollbackDetected
-from .home import Home, HomeError
-from .keys import KdfCost, KeyProblem, kid, passphrase_from_environment
-from .kinds import Plugin, RecordRejected
-from .ledger import LedgerUnavailable
-from .mirror import MirrorRejected
-from .node import Node
-from .pki import PkiError
-from .records import parse_leaf
-from .trust import TrustError
-from .users import AuthError, PermissionDenied, UserError, password_from_env_or_prompt
+from citychain.accounts.users import (
+    AuthError,
+    PermissionDenied,
+    UserError,
+    password_from_env_or_prompt,
+)
+from citychain.clock import SystemClock, format_time, parse_time
+from citychain.log.encoding import EncodingError, b64decode, b64encode
+from citychain.log.keys import KdfCost, KeyProblem, kid, passphrase_from_environment
+from citychain.log.records import parse_leaf
+from citychain.node import backup, check, trust
+from citychain.node.bundle import BundleError, export_bundle, read_bundle, write_bundle
+from citychain.node.guard import RollbackDetected
+from citychain.node.home import Home, HomeError
+from citychain.node.kinds import Plugin, RecordRejected
+from citychain.node.ledger import LedgerUnavailable
+from citychain.node.mirror import MirrorRejected
+from citychain.node.node import Node
+from citychain.node.trust import TrustError
+from citychain.pki.ca import PkiError
 
 # Errors a person can act on: printed as sentences, never as tracebacks.
 USER_ERRORS = (
@@ -112,14 +117,14 @@ def cmd_node_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_node_serve(args: argparse.Namespace) -> int:
-    from .service import serve
+    from citychain.net.service import serve
 
     listen = args.listen or Home(Path(args.home)).config().extra.get("server", {}).get("listen", "127.0.0.1:8700")
     return serve(Path(args.home), listen, args.peer or (), args.plugins(), args.interval, args.tls, args.ca)
 
 
 def cmd_node_ca_init(args: argparse.Namespace) -> int:
-    from .node_tls import init_city_ca
+    from citychain.node.tls import init_city_ca
 
     path = init_city_ca(Home(Path(args.home)), args.name_zh, args.name_en, SystemClock().now())
     print(f"city root CA certificate: {path}")
@@ -127,7 +132,7 @@ def cmd_node_ca_init(args: argparse.Namespace) -> int:
 
 
 def cmd_node_tls(args: argparse.Namespace) -> int:
-    from .node_tls import issue_node_tls
+    from citychain.node.tls import issue_node_tls
 
     path = issue_node_tls(Home(Path(args.home)), Home(Path(args.ca_home)), args.host or ["127.0.0.1", "localhost"],
                           SystemClock().now())
@@ -136,7 +141,7 @@ def cmd_node_tls(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from .sync import Syncer
+    from citychain.net.sync import Syncer
 
     with open_node(args) as node:
         syncer = Syncer(node, args.ca)
@@ -177,8 +182,8 @@ def cmd_log_forks(args: argparse.Namespace) -> int:
 
 
 def cmd_log_verify_evidence(args: argparse.Namespace) -> int:
-    from .forks import ForkEvidence, verify_evidence
-    from .mirror import log_keys
+    from citychain.log.forks import ForkEvidence, verify_evidence
+    from citychain.node.mirror import log_keys
 
     with open_node(args, write=False) as node:
         evidence = ForkEvidence.from_json(Path(args.file).read_text(encoding="utf-8"))

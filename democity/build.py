@@ -7,15 +7,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
-from citychain.bundle import export_bundle, write_bundle
+from citychain.accounts.users import Argon2Params
 from citychain.clock import Clock, SystemClock, format_time
-from citychain.home import Home, HomeError
-from citychain.keys import KdfCost
-from citychain.kinds import Plugin
-from citychain.node import Node
-from citychain.node_tls import init_city_ca, issue_node_seal, issue_node_tls
-from citychain.trust import REGISTERED, key_json
-from citychain.users import Argon2Params
+from citychain.log.keys import KdfCost
+from citychain.node.bundle import export_bundle, write_bundle
+from citychain.node.home import Home, HomeError
+from citychain.node.kinds import Plugin
+from citychain.node.node import Node
+from citychain.node.tls import init_city_ca, issue_node_seal, issue_node_tls
+from citychain.node.trust import REGISTERED, key_json
 
 from . import charity_demo, samples, spec
 from .mesh import mesh

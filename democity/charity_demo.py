@@ -22,11 +22,11 @@ from typing import Sequence
 from stdnum.cn import ric
 
 from charity.desk import CharityDesk, DonationInput, Person
+from citychain.accounts.users import Argon2Params
 from citychain.files import write_atomic
-from citychain.keys import KdfCost
-from citychain.kinds import Plugin
-from citychain.node import Node
-from citychain.users import Argon2Params
+from citychain.log.keys import KdfCost
+from citychain.node.kinds import Plugin
+from citychain.node.node import Node
 
 from . import spec
 

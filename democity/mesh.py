@@ -16,12 +16,12 @@ from typing import Sequence
 
 import uvicorn
 
-from citychain.api import make_app
-from citychain.checkpoint import open_checkpoint
-from citychain.kinds import Plugin
-from citychain.node import Node
-from citychain.service import NodeService
-from citychain.witnesses import witnessed_by
+from citychain.log.checkpoint import open_checkpoint
+from citychain.net.api import make_app
+from citychain.net.service import NodeService
+from citychain.node.kinds import Plugin
+from citychain.node.node import Node
+from citychain.node.witnesses import witnessed_by
 
 FIRST_PORT = 8700
 CLEAN_ROUNDS = 3  # pull; co-sign; pull the co-signed checkpoints — each without a failed peer

@@ -11,11 +11,11 @@ from stdnum.cn import ric, uscc
 
 from certificates import kinds
 from certificates.desk import CertificateDesk
+from citychain.accounts.users import Argon2Params
 from citychain.files import write_atomic
-from citychain.keys import KdfCost
-from citychain.kinds import Plugin
-from citychain.node import Node
-from citychain.users import Argon2Params
+from citychain.log.keys import KdfCost
+from citychain.node.kinds import Plugin
+from citychain.node.node import Node
 
 from . import spec
 

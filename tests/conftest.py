@@ -12,9 +12,9 @@ from datetime import datetime, timezone  # noqa: E402
 
 import pytest  # noqa: E402
 
+from citychain.accounts.users import Argon2Params  # noqa: E402
 from citychain.clock import FakeClock  # noqa: E402
-from citychain.keys import KdfCost  # noqa: E402
-from citychain.users import Argon2Params  # noqa: E402
+from citychain.log.keys import KdfCost  # noqa: E402
 
 CHEAP_KDF = KdfCost.cheap()
 FAST_ARGON2 = Argon2Params.fast()

@@ -7,10 +7,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from citychain.node import Node  # noqa: E402
 from conftest import FAST_ARGON2  # noqa: E402
-from democity import spec  # noqa: E402
 from ledger_kit import TEST_PLUGIN, note  # noqa: E402
+
+from citychain.node.node import Node  # noqa: E402
+from democity import spec  # noqa: E402
 
 home, batch = Path(sys.argv[1]), int(sys.argv[2])
 with Node.open(home, (TEST_PLUGIN,), argon2=FAST_ARGON2) as node:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from citychain.kinds import Context, KindSpec, Plugin, RecordRejected
-from citychain.node import Node
-from citychain.records import Record
-from democity import spec
-
 from conftest import FAST_ARGON2
+
+from citychain.log.records import Record
+from citychain.node.kinds import Context, KindSpec, Plugin, RecordRejected
+from citychain.node.node import Node
+from democity import spec
 
 NOTE = "test.note"  # any clerk may append; needs the licence permission
 RECALL = "test.recall"  # supervisors only

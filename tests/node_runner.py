@@ -8,11 +8,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from citychain.client import Limits  # noqa: E402
-from citychain.service import serve  # noqa: E402
+from ledger_kit import TEST_PLUGIN  # noqa: E402
+
 from certificates.kinds import PLUGIN as CERTIFICATES  # noqa: E402
 from charity.kinds import PLUGIN as CHARITY  # noqa: E402
-from ledger_kit import TEST_PLUGIN  # noqa: E402
+from citychain.net.client import Limits  # noqa: E402
+from citychain.net.service import serve  # noqa: E402
+
 
 class SkewedClock:
     def __init__(self, seconds: float) -> None:

@@ -21,21 +21,20 @@ import psutil
 import pytest
 import requests
 import uvicorn
+from conftest import FAST_ARGON2, quiet_demo_city
+from ledger_kit import TEST_PLUGIN, note
+from nodes import NodeProcess, free_port, wait_for
 
-import citychain.users
-from citychain.api import MAX_ANONYMOUS, NOTIFY_BODY, make_app
-from citychain.node import Node
-from citychain.service import NodeService
-from citychain.users import LockoutPolicy
+import citychain.accounts.users
 from certificates.identifiers import parse_certificate_id
 from certificates.kinds import PLUGIN as CERTIFICATES
 from charity.kinds import PLUGIN as CHARITY
 from charity.receipts import make_receipt
+from citychain.accounts.users import LockoutPolicy
+from citychain.net.api import MAX_ANONYMOUS, NOTIFY_BODY, make_app
+from citychain.net.service import NodeService
+from citychain.node.node import Node
 from democity import samples, spec
-
-from conftest import FAST_ARGON2, quiet_demo_city
-from ledger_kit import TEST_PLUGIN, note
-from nodes import NodeProcess, free_port, wait_for
 
 MARKET, CHARITY_AGENCY = "market-regulation", "charity-federation"
 ROOT = Path(__file__).resolve().parent.parent
@@ -452,7 +451,7 @@ def test_wrong_passwords_checked_at_once_get_no_more_checks_than_the_lock_out_al
         admin = node.users.authenticate("admin", spec.PASSWORDS["admin"])
         node.users.add_user(admin, "burst", "clerk", "burst-password-1")
     gate, arrived = threading.Event(), []
-    monkeypatch.setattr(citychain.users, "_HASHING", threading.BoundedSemaphore(64))  # more than this machine's cores
+    monkeypatch.setattr(citychain.accounts.users, "_HASHING", threading.BoundedSemaphore(64))  # more than this machine's cores
     monkeypatch.setattr(node.users, "_hasher", SpyHasher(node.users._hasher,
                                                          lambda: arrived.append(1) or gate.wait(20)))
     attempts = 10

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from counter_support import build_city, style_app
 from PySide6.QtCore import Qt
 
-from counter_support import build_city, style_app
 from ui.counter.first_start import FirstStartWindow
 from ui.counter.settings import CounterSettings
 

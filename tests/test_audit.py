@@ -11,9 +11,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlite_utils
 
-from citychain.audit import GENESIS, AuditError, AuditHead, AuditTampered, AuditTrail, atomic
+from citychain.accounts.audit import (
+    GENESIS,
+    AuditError,
+    AuditHead,
+    AuditTampered,
+    AuditTrail,
+    atomic,
+)
+from citychain.accounts.users import Role, User
 from citychain.clock import FakeClock
-from citychain.users import Role, User
 
 CLERK = User("clerk", "Clerk", Role.CLERK)
 AUDITOR = User("auditor", "Auditor", Role.AUDITOR)

@@ -16,7 +16,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from citychain.canonical import (
+from citychain.log.canonical import (
     MAX_DEPTH,
     MAX_INT,
     CanonicalError,

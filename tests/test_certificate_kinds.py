@@ -6,16 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from citychain.commitments import commit_all, new_seed
-from certificates.identifiers import CertificateId
-from certificates.kinds import ISSUED, PLUGIN, REINSTATED, REVOKED, SUPERSEDED, SUSPENDED
-from citychain.kinds import RecordRejected
-from citychain.node import Node
-from citychain.users import PermissionDenied
-from democity import spec
-
 from conftest import FAST_ARGON2
+
+from certificates.identifiers import CertificateId
+from certificates.kinds import (
+    ISSUED,
+    PLUGIN,
+    REINSTATED,
+    REVOKED,
+    SUPERSEDED,
+    SUSPENDED,
+)
+from citychain.accounts.users import PermissionDenied
+from citychain.log.commitments import commit_all, new_seed
+from citychain.node.kinds import RecordRejected
+from citychain.node.node import Node
+from democity import spec
 
 MR_USCC = "11330100MB0000001R"  # demo market-regulation
 

@@ -14,25 +14,30 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+from conftest import CHEAP_KDF, FAST_ARGON2
 
 from certificates import kinds
-from citychain.commitments import commit_all, new_seed
 from certificates.desk import CertificateDesk, DeskError
 from certificates.fields import FieldErrors
 from certificates.identifiers import CertificateId
 from certificates.kinds import PLUGIN
 from certificates.payload import open_qr_payload, qr_payload
 from certificates.qr_text import decode_qr_text, encode_qr_text
-from certificates.verify import HomeStatus, NodeStatus, Verifier, VerifierConfig, qr_from_image
+from certificates.verify import (
+    HomeStatus,
+    NodeStatus,
+    Verifier,
+    VerifierConfig,
+    qr_from_image,
+)
 from citychain.clock import FakeClock, SystemClock, format_time
-from citychain.keys import load_key
-from citychain.node import Node
-from citychain.records import Record, make_leaf
-from citychain.trust import KEY_REVOKED
+from citychain.log.commitments import commit_all, new_seed
+from citychain.log.keys import load_key
+from citychain.log.records import Record, make_leaf
+from citychain.node.node import Node
+from citychain.node.trust import KEY_REVOKED
 from democity import samples, spec
 from democity.build import BUNDLE_FILE, create_demo_city
-
-from conftest import CHEAP_KDF, FAST_ARGON2
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUER_OF = {"business-licence": "market-regulation", "food-business-licence": "market-regulation",
@@ -344,7 +349,7 @@ def test_2000_single_character_changes_of_qr_texts_never_verify(city):
 
 def test_changes_inside_the_signed_payload_are_tampered(city):
     """Below the compression: change one character of the payload's JSON and re-encode."""
-    from citychain.canonical import CanonicalError, canonical, parse_canonical
+    from citychain.log.canonical import CanonicalError, canonical, parse_canonical
 
     rng = random.Random(6)
     payloads = [canonical(decode_qr_text(sample(city, f"{t}-VALID")[1])).decode() for t in ISSUER_OF]
@@ -442,7 +447,7 @@ def test_paper_round_trip_at_150_dpi_verifies(city):
 def test_the_qr_vector_in_the_protocol_document():
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from citychain.keys import Signer
+    from citychain.log.keys import Signer
 
     doc = (ROOT / "docs" / "protocol.md").read_text("utf-8")
     section = doc[doc.index("## 11."):]

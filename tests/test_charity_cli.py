@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+from test_charity_desk import CHARITY, CIVIL, charity_city, log_size, private_rows
 
 from charity.receipts import make_receipt
 from charity.trace import STATES
 from democity import charity_demo, spec
-
-from test_charity_desk import CHARITY, CIVIL, charity_city, log_size, private_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,19 +12,18 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+from conftest import FAST_ARGON2, quiet_demo_city
+from nodes import NodeProcess, free_port, wait_for
 
 from charity.desk import BENEFICIARY_NS, DONOR_NS, CharityDesk, CharityError
-from citychain.documents.money import AmountError, parse_yuan
 from charity.kinds import PLUGIN as CHARITY_PLUGIN
 from charity.privacy import BENEFICIARY, DONOR, opens_person
 from charity.receipts import make_receipt
 from charity.trace import STATES
-from citychain.kinds import RecordRejected
-from citychain.node import Node
+from citychain.documents.money import AmountError, parse_yuan
+from citychain.node.kinds import RecordRejected
+from citychain.node.node import Node
 from democity import charity_demo, spec
-
-from conftest import FAST_ARGON2, quiet_demo_city
-from nodes import NodeProcess, free_port, wait_for
 
 CHARITY = "charity-federation"
 CIVIL = "civil-affairs"
@@ -128,7 +127,7 @@ def test_clear_values_stay_private_and_open_the_commitments(city, tmp_path):
 
 
 def _body(node: Node, key: str, table: str = "charity_donations", column: str = "receipt") -> dict:
-    from citychain.records import parse_leaf
+    from citychain.log.records import parse_leaf
 
     seq = node.store.conn.execute(f"SELECT seq FROM {table} WHERE {column} = ?", (key,)).fetchone()[0]
     head = node.store.head(CHARITY)

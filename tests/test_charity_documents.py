@@ -17,32 +17,44 @@ from types import SimpleNamespace
 
 import pypdfium2
 import pytest
+from conftest import CHEAP_KDF, FAST_ARGON2, quiet_demo_city
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
+from test_charity_rules import mirror
 
 from charity import bodies as b
 from charity.export_csv import transactions_csv
 from charity.kinds import PLUGIN
-from charity.privacy import BENEFICIARY, DONOR, new_seed, person_commitment, person_value
-from charity.receipt_payload import FRAMING, PROOF_FILENAME, Proof, decode_qr, donor_from_seed, qr_payload
+from charity.privacy import (
+    BENEFICIARY,
+    DONOR,
+    new_seed,
+    person_commitment,
+    person_value,
+)
+from charity.receipt_payload import (
+    FRAMING,
+    PROOF_FILENAME,
+    Proof,
+    decode_qr,
+    donor_from_seed,
+    qr_payload,
+)
 from charity.receipt_pdf import ReceiptError, receipt_pdf, receipt_qr_text
 from charity.receipts import make_receipt
 from charity.report_pdf import fund_report_pdf
 from charity.trace import fund_totals
 from charity.verify import HomeReceiptStatus, NodeReceiptStatus, ReceiptVerifier
-from citychain.canonical import canonical
 from citychain.clock import SystemClock
 from citychain.documents.checks import VerifierConfig, qr_from_image
 from citychain.documents.money import rmb_capital, yuan_figures
 from citychain.documents.pades import open_sealed_pdf
-from citychain.keys import load_key
-from citychain.node import Node
-from citychain.records import Record, make_leaf
+from citychain.log.canonical import canonical
+from citychain.log.keys import load_key
+from citychain.log.records import Record, make_leaf
+from citychain.node.node import Node
 from democity import spec
 from democity.build import BUNDLE_FILE, create_demo_city
-
-from conftest import CHEAP_KDF, FAST_ARGON2, quiet_demo_city
-from test_charity_rules import mirror
 
 ROOT = Path(__file__).resolve().parent.parent
 CHARITY, CIVIL = "charity-federation", "civil-affairs"
@@ -301,7 +313,7 @@ def test_single_character_changes_of_receipt_qr_texts_never_verify(city):
 
 
 def test_changes_inside_the_signed_payload_never_verify(city):
-    from citychain.canonical import CanonicalError, parse_canonical
+    from citychain.log.canonical import CanonicalError, parse_canonical
 
     rng, verifier, checked = random.Random(12), offline(city), 0
     payload = canonical(FRAMING.decode(city.printed[NAMED][1])).decode()
@@ -379,7 +391,7 @@ def test_amounts_in_chinese_capitals(fen, words):
 def test_the_receipt_vector_in_the_protocol_document():
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from citychain.keys import Signer
+    from citychain.log.keys import Signer
 
     section = (ROOT / "docs" / "protocol.md").read_text("utf-8").split("## 12.", 1)[1]
     signer = Signer.from_private(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))

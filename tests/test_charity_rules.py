@@ -5,10 +5,10 @@ node mirroring a hand-built log that breaks a rule rejects it."""
 from __future__ import annotations
 
 import itertools
-
 from pathlib import Path
 
 import pytest
+from conftest import FAST_ARGON2
 
 from charity import bodies as b
 from charity.kinds import PLUGIN
@@ -16,18 +16,16 @@ from charity.privacy import BENEFICIARY, DONOR, new_seed, person_commitment
 from charity.receipts import make_receipt
 from charity.rules import first_violation, invalid_acks, resolve_pending_acks
 from charity.trace import project_totals, trace_donation
-from citychain import merkle
-from citychain.checkpoint import Checkpoint, sign_checkpoint
+from citychain.accounts.users import PermissionDenied
 from citychain.clock import format_time
-from citychain.keys import Signer, load_key
-from citychain.kinds import RecordRejected
-from citychain.mirror import MirrorRejected
-from citychain.node import Node
-from citychain.records import GENESIS_PREV, Record, make_leaf, parse_leaf
-from citychain.users import PermissionDenied
+from citychain.log import merkle
+from citychain.log.checkpoint import Checkpoint, sign_checkpoint
+from citychain.log.keys import Signer, load_key
+from citychain.log.records import GENESIS_PREV, Record, make_leaf, parse_leaf
+from citychain.node.kinds import RecordRejected
+from citychain.node.mirror import MirrorRejected
+from citychain.node.node import Node
 from democity import spec
-
-from conftest import FAST_ARGON2
 
 CHARITY = "charity-federation"
 CIVIL = "civil-affairs"

@@ -13,18 +13,39 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from test_charity_rules import (
+    CHARITY,
+    CIVIL,
+    append_as_actors,
+    mirror,
+    open_node,
+    sign_in,
+    size,
+)
 
 from charity import bodies as b
-from charity.privacy import BENEFICIARY, DONOR, mask_id_number, mask_name, new_seed, opens_person, person_commitment
+from charity.privacy import (
+    BENEFICIARY,
+    DONOR,
+    mask_id_number,
+    mask_name,
+    new_seed,
+    opens_person,
+    person_commitment,
+)
 from charity.receipts import InvalidReceipt, make_receipt, parse_receipt
-from charity.trace import STATES, TraceError, donations, fund_totals, project_totals, trace_donation
-from citychain.kinds import RecordRejected
-
-from test_charity_rules import CHARITY, CIVIL, append_as_actors, mirror, open_node, sign_in, size
-
-import pytest
+from charity.trace import (
+    STATES,
+    TraceError,
+    donations,
+    fund_totals,
+    project_totals,
+    trace_donation,
+)
+from citychain.node.kinds import RecordRejected
 
 DONOR_C = "d" * 64
 BENEF_C = "e" * 64

@@ -17,9 +17,12 @@ import struct
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
-from citychain.checkpoint import (
+from citychain.log.checkpoint import (
     MAX_FUTURE_SECONDS,
     BadSignature,
     Checkpoint,
@@ -37,7 +40,15 @@ from citychain.checkpoint import (
     sign_checkpoint,
     verify_cosignature,
 )
-from citychain.note import COSIGNATURE_V1, ED25519, Note, NoteSignature, format_note, parse_note, sign_ed25519
+from citychain.log.note import (
+    COSIGNATURE_V1,
+    ED25519,
+    Note,
+    NoteSignature,
+    format_note,
+    parse_note,
+    sign_ed25519,
+)
 
 DASH = "\u2014"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from main import plugins
 from democity import spec
+from main import plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -176,12 +176,12 @@ def test_people_change_their_own_password_but_not_others(city, tmp_path):
 
 def test_key_rotation_end_to_end(tmp_path):
     """The agency makes a key, the root rotates it in, the agency switches by itself."""
-    from citychain.bundle import read_bundle
-    from citychain.home import origin
-    from citychain.node import Node
-    from citychain.check import check_home
-
     from ledger_kit import TEST_PLUGIN, note
+
+    from citychain.node.bundle import read_bundle
+    from citychain.node.check import check_home
+    from citychain.node.home import origin
+    from citychain.node.node import Node
 
     city = tmp_path / "city"
     assert cli("city", "demo", str(city)).returncode == 0
@@ -202,9 +202,9 @@ def test_key_rotation_end_to_end(tmp_path):
         appended = node.append(clerk, [note(0)])
     assert appended.leaves[0].kid == new_kid
     assert (agency / "keys" / f"retired-{old_kid}.key").exists() and not (agency / "keys" / "next.key").exists()
-    from citychain.checkpoint import open_checkpoint
-    from citychain.encoding import b64decode
-    from citychain.keys import public_key_from_bytes
+    from citychain.log.checkpoint import open_checkpoint
+    from citychain.log.encoding import b64decode
+    from citychain.log.keys import public_key_from_bytes
 
     # the batch's checkpoint is signed with the new key, and the old key may no longer sign
     open_checkpoint(appended.checkpoint, origin("demo", "market-regulation"), [public_key_from_bytes(b64decode(new_key))])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from citychain.commitments import commit_all, commitment, new_seed, opens, salt
+from citychain.log.commitments import commit_all, commitment, new_seed, opens, salt
 
 SEED = bytes(range(16))
 VECTOR = {

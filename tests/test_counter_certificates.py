@@ -9,15 +9,21 @@ import json
 
 import pypdfium2
 import pytest
+from counter_support import build_city, close_window, open_window, sign_in, style_app
 from PySide6.QtPrintSupport import QPrinter
 
 from certificates.types import licence_type
 from certificates.verify import Verifier, VerifierConfig
-from counter_support import build_city, close_window, open_window, sign_in, style_app
 from democity import spec
 from democity.samples import SAMPLES
 from ui.backend import (
-    PERMISSION_DENIED, Backend, BackendError, CertificateDetail, RecordQuery, from_json, to_json,
+    PERMISSION_DENIED,
+    Backend,
+    BackendError,
+    CertificateDetail,
+    RecordQuery,
+    from_json,
+    to_json,
 )
 
 ISSUERS = [(agency.id, permission.split(":", 1)[1]) for agency in spec.AGENCIES

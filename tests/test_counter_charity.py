@@ -6,8 +6,8 @@ and the civil-affairs counter acknowledges money it received."""
 from __future__ import annotations
 
 import pytest
-
 from counter_support import build_city, close_window, open_window, sign_in, style_app
+
 from democity import spec
 from ui.backend import BackendError
 

@@ -5,10 +5,17 @@ forked ledger that puts a red alert across every screen."""
 from __future__ import annotations
 
 import pytest
+from counter_support import (
+    DEAD_PEER,
+    backend,
+    build_city,
+    close_window,
+    open_window,
+    sign_in,
+    style_app,
+)
 
 from democity import spec
-
-from counter_support import DEAD_PEER, backend, build_city, close_window, open_window, sign_in, style_app
 
 
 @pytest.fixture(scope="module")

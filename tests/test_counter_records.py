@@ -5,10 +5,17 @@ searches a clerk makes find the right licences."""
 from __future__ import annotations
 
 import pytest
+from counter_support import (
+    backend,
+    build_city,
+    close_window,
+    open_window,
+    sign_in,
+    style_app,
+)
 from PySide6.QtCore import Qt
 
 from bench.counter import bulk_issue, holder
-from counter_support import backend, build_city, close_window, open_window, sign_in, style_app
 from democity import samples, spec
 from ui.backend import RecordQuery
 from ui.counter.records_model import PAGE

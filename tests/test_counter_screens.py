@@ -7,8 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from counter_support import (
+    DEAD_PEER,
+    build_city,
+    close_window,
+    open_window,
+    sign_in,
+    style_app,
+)
 
-from counter_support import DEAD_PEER, build_city, close_window, open_window, sign_in, style_app
 from charity.receipts import make_receipt
 from democity.samples import SAMPLES
 from ui import i18n

@@ -15,18 +15,17 @@ from pathlib import Path
 
 import pytest
 import requests
-
-import main
-from charity.desk import CharityDesk
-from citychain.bundle import export_bundle
-from citychain.check import check_home
-from citychain.node import Node
-from citychain.trust import PERMISSIONS_SET
-from democity import samples, spec
-
 from conftest import FAST_ARGON2, quiet_demo_city
 from ledger_kit import TEST_PLUGIN, open_node
 from nodes import NodeProcess, free_port, wait_for
+
+import main
+from charity.desk import CharityDesk
+from citychain.node.bundle import export_bundle
+from citychain.node.check import check_home
+from citychain.node.node import Node
+from citychain.node.trust import PERMISSIONS_SET
+from democity import samples, spec
 
 PLUGINS = main.plugins()
 

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from citychain.encoding import EncodingError, b64decode, b64encode, hex_decode, hex_encode
+from citychain.log.encoding import (
+    EncodingError,
+    b64decode,
+    b64encode,
+    hex_decode,
+    hex_encode,
+)
 
 
 @given(st.binary(max_size=80))

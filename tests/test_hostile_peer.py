@@ -11,20 +11,24 @@ import sys
 from pathlib import Path
 
 import pytest
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route
-
-from citychain import merkle
-from citychain.check import check_home
-from citychain.checkpoint import Checkpoint, sign_checkpoint
-from citychain.encoding import b64encode
-from citychain.records import Record, make_leaf, parse_leaf
-
-from democity import spec
 from ledger_kit import TEST_PLUGIN, note, open_node
 from nodes import LoopbackServer, NodeProcess, free_port, wait_for
+from starlette.applications import Starlette
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Route
 from test_mirror import agency_signer
+
+from citychain.log import merkle
+from citychain.log.checkpoint import Checkpoint, sign_checkpoint
+from citychain.log.encoding import b64encode
+from citychain.log.records import Record, make_leaf, parse_leaf
+from citychain.node.check import check_home
+from democity import spec
 
 A, B = "market-regulation", "civil-affairs"
 ORIGIN = f"citychain/demo/{A}"
@@ -159,7 +163,7 @@ def test_a_rolled_back_checkpoint_does_not_roll_the_mirror_back(demo_city):
         a.stop()
     with HostilePeer("rolled back", leaves, agency_signer(demo_city)) as evil:
         with open_node(demo_city, B) as node:
-            from citychain.sync import Syncer
+            from citychain.net.sync import Syncer
 
             node.import_log(A, ORIGIN, 0, leaves, open_node_checkpoint(demo_city))
             Syncer(node, peers=[evil.url]).run_round()
@@ -183,7 +187,7 @@ def test_a_fork_is_caught_with_evidence_another_process_verifies(demo_city, tmp_
         a.stop()
     with HostilePeer(mode, leaves, agency_signer(demo_city)) as evil:
         with open_node(demo_city, B) as node:
-            from citychain.sync import Syncer
+            from citychain.net.sync import Syncer
 
             node.import_log(A, ORIGIN, 0, leaves, open_node_checkpoint(demo_city))
             Syncer(node, peers=[evil.url]).run_round()

@@ -8,7 +8,11 @@ import string
 import pytest
 from stdnum.iso7064 import mod_37_36
 
-from certificates.identifiers import CertificateId, InvalidCertificateId, parse_certificate_id
+from certificates.identifiers import (
+    CertificateId,
+    InvalidCertificateId,
+    parse_certificate_id,
+)
 
 ISSUER = "11330100MB0000001R"  # the demo market-regulation administration
 

@@ -6,9 +6,17 @@ import json
 
 import pytest
 
-from citychain.keys import (
-    KdfCost, KeyFileInvalid, NoPassphrase, Signer, WrongPassphrase, kid, load_key, passphrase_from_environment,
-    read_public_key, save_key,
+from citychain.log.keys import (
+    KdfCost,
+    KeyFileInvalid,
+    NoPassphrase,
+    Signer,
+    WrongPassphrase,
+    kid,
+    load_key,
+    passphrase_from_environment,
+    read_public_key,
+    save_key,
 )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+from conftest import CHEAP_KDF, FAST_ARGON2
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton
 
@@ -26,9 +27,9 @@ from charity.kinds import PLUGIN as CHARITY
 from charity.privacy import BENEFICIARY, DONOR, new_seed, person_commitment
 from charity.receipts import make_receipt
 from citychain.clock import format_time
-from citychain.keys import Signer
-from citychain.node import Node
-from citychain.records import Record, make_leaf
+from citychain.log.keys import Signer
+from citychain.log.records import Record, make_leaf
+from citychain.node.node import Node
 from democity import spec
 from democity.build import BUNDLE_FILE, create_demo_city
 from democity.mesh import mesh
@@ -38,8 +39,6 @@ from ui.kiosk.backend_local import LocalBackend
 from ui.kiosk.backend_remote import RemoteBackend
 from ui.kiosk.config import DEMO_PIN, KioskConfig
 from ui.kiosk.window import KioskWindow
-
-from conftest import CHEAP_KDF, FAST_ARGON2
 
 PLUGINS = (CERTIFICATES, CHARITY)
 KIOSK_HOME = "civil-affairs"  # holds every log of the city, acknowledges charity payments

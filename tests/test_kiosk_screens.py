@@ -14,7 +14,27 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import (
-    QAbstractButton, QAbstractScrollArea, QLabel, QLineEdit, QListWidget, QProgressBar, QScrollArea, QWidget,
+    QAbstractButton,
+    QAbstractScrollArea,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QScrollArea,
+    QWidget,
+)
+from test_kiosk_flows import (  # noqa: F401  (fixtures)
+    KIOSK_HOME,
+    RECEIPT,
+    choose,
+    city,
+    cjk,
+    foreign_qr,
+    make_window,
+    media,
+    sample_qr,
+    tampered_qr,
+    wait_for_screen,
 )
 
 from certificates.payload import open_qr_payload
@@ -24,10 +44,6 @@ from ui import i18n
 from ui.kiosk.backend_local import LocalBackend
 from ui.kiosk.backend_remote import RemoteBackend
 from ui.kiosk.theme import MIN_TARGET
-
-from test_kiosk_flows import (  # noqa: F401  (fixtures)
-    KIOSK_HOME, RECEIPT, choose, city, cjk, foreign_qr, make_window, media, sample_qr, tampered_qr, wait_for_screen,
-)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "screenshots" / "kiosk"

@@ -5,18 +5,17 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
-from citychain import merkle
-from citychain.check import check_home
-from citychain.checkpoint import open_checkpoint
-from citychain.home import HomeError
-from citychain.keys import public_key_from_bytes
-from citychain.kinds import RecordRejected
-from citychain.ledger import LedgerUnavailable
-from citychain.records import GENESIS_PREV, parse_leaf
-from citychain.users import PermissionDenied
-
 from ledger_kit import NOTE, RECALL, TEST_PLUGIN, note, open_node, sign_in
+
+from citychain.accounts.users import PermissionDenied
+from citychain.log import merkle
+from citychain.log.checkpoint import open_checkpoint
+from citychain.log.keys import public_key_from_bytes
+from citychain.log.records import GENESIS_PREV, parse_leaf
+from citychain.node.check import check_home
+from citychain.node.home import HomeError
+from citychain.node.kinds import RecordRejected
+from citychain.node.ledger import LedgerUnavailable
 
 
 def test_demo_city_homes_pin_one_root_and_hold_the_trust_log(demo_city):
@@ -92,7 +91,7 @@ def test_a_clerk_cannot_do_a_supervisors_work_and_the_attempt_is_audited(demo_ci
 
 
 def test_the_trust_root_is_only_writable_by_an_admin_on_the_root_node(demo_city):
-    from citychain.trust import SUSPENDED
+    from citychain.node.trust import SUSPENDED
 
     with open_node(demo_city, "city-root") as root:
         with pytest.raises(PermissionDenied):
@@ -160,7 +159,7 @@ def test_another_process_appending_is_detected(demo_city):
 
 
 def test_a_user_disabled_after_signing_in_can_no_longer_append(demo_city):
-    from citychain.users import AccountDisabled
+    from citychain.accounts.users import AccountDisabled
 
     with open_node(demo_city) as node:
         clerk = sign_in(node, "clerk")

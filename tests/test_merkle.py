@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from citychain import merkle
-from citychain.merkle import (
+from citychain.log import merkle
+from citychain.log.merkle import (
     Frontier,
     IndexOutOfRange,
     InvalidProofLength,

@@ -6,14 +6,18 @@ from __future__ import annotations
 import random
 
 import pytest
-
-from citychain import merkle
-from citychain.merkle import (
-    IndexOutOfRange, InvalidProofLength, MalformedHash, MemoryTree, ProofError, RootMismatch, SizeOutOfRange,
-)
-
 from test_merkle import BIG_DATA, BIG_HASHES, EMPTY, MAX, MUTATE_MAX, big, mth  # noqa: F401  (big is a fixture)
 
+from citychain.log import merkle
+from citychain.log.merkle import (
+    IndexOutOfRange,
+    InvalidProofLength,
+    MalformedHash,
+    MemoryTree,
+    ProofError,
+    RootMismatch,
+    SizeOutOfRange,
+)
 
 # -- mutations ---------------------------------------------------------------
 

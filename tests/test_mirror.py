@@ -7,19 +7,18 @@ import json
 from pathlib import Path
 
 import pytest
-
-from citychain import merkle
-from citychain.canonical import canonical_trusted
-from citychain.checkpoint import Checkpoint, sign_checkpoint
-from citychain.clock import format_time
-from citychain.encoding import b64encode
-from citychain.keys import Signer, load_key
-from citychain.mirror import MirrorRejected
-from citychain.records import GENESIS_PREV, Record, make_leaf, signing_message
-from democity import spec
-
-from citychain.check import check_home
 from ledger_kit import NOTE, TEST_PLUGIN, open_node
+
+from citychain.clock import format_time
+from citychain.log import merkle
+from citychain.log.canonical import canonical_trusted
+from citychain.log.checkpoint import Checkpoint, sign_checkpoint
+from citychain.log.encoding import b64encode
+from citychain.log.keys import Signer, load_key
+from citychain.log.records import GENESIS_PREV, Record, make_leaf, signing_message
+from citychain.node.check import check_home
+from citychain.node.mirror import MirrorRejected
+from democity import spec
 
 ORIGIN = "citychain/demo/market-regulation"
 
@@ -140,13 +139,13 @@ def test_checkpoint_not_matching_the_entries_or_the_key_is_rejected(demo_city, c
 
 
 def test_suspended_agency_records_after_suspension_are_rejected(demo_city, clock):
-    from citychain.trust import SUSPENDED
+    from citychain.node.trust import SUSPENDED
 
     with open_node(demo_city, "city-root", clock=clock) as root:
         admin = root.users.authenticate("admin", spec.PASSWORDS["admin"])
         clock.advance(minutes=5)
         root.append(admin, [(SUSPENDED, {"agency": "market-regulation", "reason": "审计中 / under audit"})])
-        from citychain.bundle import export_bundle
+        from citychain.node.bundle import export_bundle
 
         bundle = export_bundle(root.store, "demo", "city-root", root.config.root_keys)
     clock.advance(minutes=5)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from citychain.check import check_home
-from citychain.checkpoint import open_checkpoint
-from citychain.home import origin
-from citychain.keys import public_key_from_bytes
-from citychain.witnesses import witnessed_by
-
 from ledger_kit import TEST_PLUGIN, note, open_node
 from nodes import NodeProcess, free_port, wait_for
+
+from citychain.log.checkpoint import open_checkpoint
+from citychain.log.keys import public_key_from_bytes
+from citychain.node.check import check_home
+from citychain.node.home import origin
+from citychain.node.witnesses import witnessed_by
 
 A, B, C = "market-regulation", "civil-affairs", "public-security"
 
@@ -158,7 +157,7 @@ def test_openapi_is_served_and_documents_every_route(trio):
     assert served == kept
     from starlette.routing import Route
 
-    from citychain.api import make_app
+    from citychain.net.api import make_app
 
     class _Service:  # just enough for make_app to list its routes
         node = readers = None

@@ -13,7 +13,7 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from citychain.note import (
+from citychain.log.note import (
     COSIGNATURE_V1,
     ED25519,
     MAX_NOTE_BYTES,

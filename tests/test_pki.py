@@ -18,12 +18,28 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from citychain.encoding import b64decode, b64encode
-from citychain.keys import KdfCost, KeyFileInvalid, NoPassphrase, WrongPassphrase
-from citychain.pki import (
-    DOCUMENT_SIGNING, CertificateInvalid, PkiError, cert_agency, cert_fingerprint, create_root_ca, issue_signing_cert,
-    issue_tls_cert, load_ca_cert, load_cert, load_sealed_key, new_ec_key, read_sealed_public_key,
-    runtime_tls_files, save_sealed_key, seal_private_key, unseal_private_key, verify_issued_by, write_tls_files,
+from citychain.log.encoding import b64decode, b64encode
+from citychain.log.keys import KdfCost, KeyFileInvalid, NoPassphrase, WrongPassphrase
+from citychain.pki.ca import (
+    DOCUMENT_SIGNING,
+    CertificateInvalid,
+    PkiError,
+    cert_agency,
+    cert_fingerprint,
+    create_root_ca,
+    issue_signing_cert,
+    issue_tls_cert,
+    load_ca_cert,
+    load_cert,
+    load_sealed_key,
+    new_ec_key,
+    read_sealed_public_key,
+    runtime_tls_files,
+    save_sealed_key,
+    seal_private_key,
+    unseal_private_key,
+    verify_issued_by,
+    write_tls_files,
 )
 
 NOW = datetime(2026, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
@@ -376,7 +392,12 @@ def test_a_sealed_document_outlives_its_signing_certificate(tmp_path):
     """Judged as of its seal's time, which the signature covers: a licence sealed
     in 2018 with a certificate that expired in 2019 still verifies today, and a
     seal dated after the certificate expired does not."""
-    from citychain.documents.pades import SealIdentity, SealProblem, open_sealed_pdf, seal_pdf
+    from citychain.documents.pades import (
+        SealIdentity,
+        SealProblem,
+        open_sealed_pdf,
+        seal_pdf,
+    )
 
     issued = datetime(2018, 1, 1, tzinfo=timezone.utc)
     old_ca = make_ca(tmp_path / "ca", now=issued - timedelta(days=1))

@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from citychain.keys import Signer
-from citychain.records import GENESIS_PREV, Record, RecordError, check_chain, make_leaf, parse_leaf, verify_leaf_signature
+from citychain.log.keys import Signer
+from citychain.log.records import (
+    GENESIS_PREV,
+    Record,
+    RecordError,
+    check_chain,
+    make_leaf,
+    parse_leaf,
+    verify_leaf_signature,
+)
 
 SIGNER = Signer.from_private(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
 RECORD = Record(

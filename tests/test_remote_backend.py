@@ -12,16 +12,25 @@ from pathlib import Path
 import pypdfium2
 import pytest
 import requests
+from conftest import quiet_demo_city
+from nodes import NodeProcess, free_port, wait_for
 
 from certificates.identifiers import CertificateId
 from certificates.verify import Verifier, VerifierConfig
 from democity import samples, spec
 from democity.build import BUNDLE_FILE
-from ui.backend import Backend, INVALID_FIELDS, NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED, UNAVAILABLE, BackendError, RecordQuery, Session
+from ui.backend import (
+    INVALID_FIELDS,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    UNAUTHENTICATED,
+    UNAVAILABLE,
+    Backend,
+    BackendError,
+    RecordQuery,
+    Session,
+)
 from ui.remote_backend import RemoteBackend
-
-from conftest import quiet_demo_city
-from nodes import NodeProcess, free_port, wait_for
 
 MARKET, CHARITY, CIVIL = "market-regulation", "charity-federation", "civil-affairs"
 TLS = {"CITYCHAIN_TEST_TLS": "1"}
@@ -287,7 +296,9 @@ def test_the_window_says_the_node_is_down_and_carries_on_when_it_returns(qtbot, 
     """A hall node restarting under a signed-in clerk: the status bar and the
     records page say it cannot be reached; back up, the clerk signs in again
     (the node forgot its sessions) and finds the page as they left it."""
-    from counter_support import close_window, sign_in as sign_in_window, style_app
+    from counter_support import close_window, style_app
+    from counter_support import sign_in as sign_in_window
+
     from ui.counter.main_window import CounterWindow
 
     style_app(qapp)

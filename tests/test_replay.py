@@ -13,14 +13,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import FAST_ARGON2, quiet_demo_city
 
 import main
 from certificates.desk import CertificateDesk
 from charity.desk import CharityDesk
-from citychain.check import check_home
-from citychain.home import origin
-from citychain.node import Node
-from conftest import FAST_ARGON2, quiet_demo_city
+from citychain.node.check import check_home
+from citychain.node.home import origin
+from citychain.node.node import Node
 from democity import samples, spec
 
 PLUGINS = main.plugins()

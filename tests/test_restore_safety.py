@@ -17,18 +17,17 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import CHEAP_KDF, FAST_ARGON2
+from nodes import NodeProcess, free_port, wait_for
 
 from certificates.desk import CertificateDesk
 from certificates.kinds import PLUGIN as CERTIFICATES
-from citychain.backup import restore_backup
-from citychain.check import check_home
 from citychain.clock import FakeClock
-from citychain.node import Node
+from citychain.node.backup import restore_backup
+from citychain.node.check import check_home
+from citychain.node.node import Node
 from democity import spec
 from democity.samples import SAMPLES
-
-from conftest import CHEAP_KDF, FAST_ARGON2
-from nodes import NodeProcess, free_port, wait_for
 
 A, B = "market-regulation", "civil-affairs"
 LICENCE = "business-licence"
@@ -185,8 +184,9 @@ def test_every_door_on_a_restored_home_recovers_before_it_signs(stale, tmp_path,
 
 
 def test_a_restored_home_that_cannot_take_its_log_back_refuses_and_says_why(stale, tmp_path):
-    from citychain.restore import SigningRefused
     from ledger_kit import TEST_PLUGIN, note
+
+    from citychain.node.restore import SigningRefused
 
     restored = stale.restore(tmp_path / "restored")
     # Opened without the plug-in that judges its licences, it cannot verify what B holds of its log.
@@ -243,8 +243,9 @@ def test_a_node_whose_own_log_is_forked_says_so_with_the_evidence(stale, tmp_pat
 
 # -- asked once, bounded --------------------------------------------------------------------
 def test_the_peers_are_asked_once_per_opened_node(demo_city, monkeypatch, caplog):
-    from citychain import restore
     from ledger_kit import note, open_node, sign_in
+
+    from citychain.node import restore
 
     asked = []
     real = restore.ask

@@ -17,16 +17,20 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route
-
-from citychain.client import Limits, PeerClient, PeerError
-
 from ledger_kit import note, open_node
 from nodes import LoopbackServer, NodeProcess, free_port, wait_for
+from starlette.applications import Starlette
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Route
 from test_hostile_peer import ORIGIN, HostilePeer, open_node_checkpoint
 from test_mirror import agency_signer
+
+from citychain.net.client import Limits, PeerClient, PeerError
 
 A, B = "market-regulation", "civil-affairs"
 DEADLINE = 3.0  # tests/node_runner.py's Limits

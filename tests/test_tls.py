@@ -8,11 +8,11 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from citychain.keys import KdfCost
-from citychain.pki import create_root_ca
-
 from ledger_kit import note
 from nodes import NodeProcess, free_port, wait_for
+
+from citychain.log.keys import KdfCost
+from citychain.pki.ca import create_root_ca
 
 A, B = "market-regulation", "civil-affairs"
 TLS = {"CITYCHAIN_TEST_TLS": "1"}

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from citychain.keys import Signer
-from citychain.records import GENESIS_PREV, Record, make_leaf
-from citychain.trust import (
-    KEY_REVOKED, KEY_ROTATED, PERMISSIONS_SET, REGISTERED, REINSTATED, REVOKED, ROOT_PERMISSION, SUSPENDED,
-    TrustError, TrustState, key_json,
+from citychain.log.keys import Signer
+from citychain.log.records import GENESIS_PREV, Record, make_leaf
+from citychain.node.trust import (
+    KEY_REVOKED,
+    KEY_ROTATED,
+    PERMISSIONS_SET,
+    REGISTERED,
+    REINSTATED,
+    REVOKED,
+    ROOT_PERMISSION,
+    SUSPENDED,
+    TrustError,
+    TrustState,
+    key_json,
 )
 
 ROOT = Signer.generate()

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from citychain.audit import AuditTrail
-from citychain.users import (
+from citychain.accounts.audit import AuditTrail
+from citychain.accounts.users import (
     ROLES,
     AccountDisabled,
     AccountLocked,
@@ -381,7 +381,7 @@ def test_no_password_and_no_terminal_is_a_clear_error(monkeypatch):
 def test_a_process_without_a_terminal_fails_at_once_instead_of_waiting():
     env = {k: v for k, v in os.environ.items() if k != "CITYCHAIN_PASSWORD"}
     done = subprocess.run(
-        [sys.executable, "-c", "from citychain.users import password_from_env_or_prompt as p; p()"],
+        [sys.executable, "-c", "from citychain.accounts.users import password_from_env_or_prompt as p; p()"],
         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode != 0 and "PasswordUnavailable" in done.stderr and "CITYCHAIN_PASSWORD" in done.stderr

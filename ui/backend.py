@@ -278,7 +278,7 @@ class NodeStatus:
 
     @classmethod
     def from_status(cls, status: dict[str, Any]) -> "NodeStatus":
-        """From what the node serves at /v1/status (citychain.node_status)."""
+        """From what the node serves at /v1/status (citychain.net.status)."""
         own = status["own_log"]
         peers = tuple(PeerStatus(**{f.name: peer[f.name] for f in fields(PeerStatus)}) for peer in status["peers"])
         return cls(status["agency"], own["size"], own["checkpoint"], own["cosigned_at"],

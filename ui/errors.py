@@ -10,11 +10,17 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+from citychain.accounts.users import AuthError, Bilingual, PermissionDenied
 from citychain.errors import BilingualError
-from citychain.kinds import RecordRejected
-from citychain.users import AuthError, Bilingual, PermissionDenied
+from citychain.node.kinds import RecordRejected
 
-from .backend import INVALID_FIELDS, PERMISSION_DENIED, UNAUTHENTICATED, UNAVAILABLE, BackendError
+from .backend import (
+    INVALID_FIELDS,
+    PERMISSION_DENIED,
+    UNAUTHENTICATED,
+    UNAVAILABLE,
+    BackendError,
+)
 
 
 def as_backend_error(exc: BaseException) -> BackendError | None:
@@ -41,8 +47,8 @@ def as_backend_error(exc: BaseException) -> BackendError | None:
     zh, en = getattr(exc, "message_zh", None), getattr(exc, "message_en", None)
     if isinstance(exc, Bilingual) or (zh and en):
         return BackendError(getattr(exc, "code", "REFUSED"), zh, en)
-    from citychain.home import HomeError
-    from citychain.ledger import LedgerUnavailable
+    from citychain.node.home import HomeError
+    from citychain.node.ledger import LedgerUnavailable
 
     if isinstance(exc, HomeError) and " / " in str(exc):
         zh, _, en = str(exc).partition(" / ")

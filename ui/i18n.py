@@ -17,9 +17,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
-
 import PySide6
+from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES = ("zh_CN", "en")

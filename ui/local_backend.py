@@ -20,15 +20,23 @@ from certificates.desk import CertificateDesk
 from certificates.desk_queries import PRIVATE_ACTION, DeskQueries, query_from_params
 from certificates.identifiers import parse_certificate_id
 from certificates.types import TYPES, licence_type
-from citychain.node import Node
-from citychain.node_status import node_status
-from citychain.store import Store
-from citychain.sync import Syncer
-from citychain.users import AuthError, check_session
+from citychain.accounts.users import AuthError, check_session
+from citychain.net.status import node_status
+from citychain.net.sync import Syncer
+from citychain.node.node import Node
+from citychain.node.store import Store
 
 from . import backend as api
 from .backend import (
-    BackendError, CertificateDetail, IssuedCertificate, NodeInfo, NodeStatus, RecordPage, RecordQuery, Session, SyncReport,
+    BackendError,
+    CertificateDetail,
+    IssuedCertificate,
+    NodeInfo,
+    NodeStatus,
+    RecordPage,
+    RecordQuery,
+    Session,
+    SyncReport,
 )
 from .backend_json import from_json, record_query_params
 from .errors import translated

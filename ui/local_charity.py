@@ -12,7 +12,17 @@ from typing import Any
 
 from charity import request_list
 
-from .backend import BackendError, Disbursement, Donation, Fund, Project, Session, Trace, UNAVAILABLE, Written
+from .backend import (
+    UNAVAILABLE,
+    BackendError,
+    Disbursement,
+    Donation,
+    Fund,
+    Project,
+    Session,
+    Trace,
+    Written,
+)
 from .errors import translated
 
 

@@ -25,9 +25,27 @@ from urllib3.exceptions import ConnectTimeoutError
 from urllib3.util.retry import Retry
 
 from .backend import (
-    INVALID_FIELDS, NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED, UNAVAILABLE, BackendError, CertificateDetail,
-    Disbursement, Donation, Fund, IssuedCertificate, NodeInfo, NodeStatus, Project, RecordPage, RecordQuery, Session,
-    SyncReport, Trace, Written, from_json,
+    INVALID_FIELDS,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    UNAUTHENTICATED,
+    UNAVAILABLE,
+    BackendError,
+    CertificateDetail,
+    Disbursement,
+    Donation,
+    Fund,
+    IssuedCertificate,
+    NodeInfo,
+    NodeStatus,
+    Project,
+    RecordPage,
+    RecordQuery,
+    Session,
+    SyncReport,
+    Trace,
+    Written,
+    from_json,
 )
 from .backend_json import record_query_params
 

@@ -28,21 +28,21 @@ from typing import Any, Callable, ClassVar, Sequence, TypeVar
 
 from cryptography import x509
 
-from citychain import merkle
-from citychain.bundle import BundleError, read_bundle, trust_from_bundle
-from citychain.checkpoint import CheckpointError, SignedCheckpoint, open_checkpoint
 from citychain.clock import format_time, parse_time
 from citychain.documents.pades import open_sealed_pdf
-from citychain.encoding import EncodingError, b64decode
 from citychain.errors import BilingualError
-from citychain.home import Home
-from citychain.keys import public_key_from_bytes
-from citychain.mirror import log_keys
-from citychain.node import replay_trust
-from citychain.records import Leaf, verify_leaf_signature
-from citychain.store import Store
-from citychain.trust import Agency, TrustError, TrustState
-from citychain.witnesses import witnessed_by
+from citychain.log import merkle
+from citychain.log.checkpoint import CheckpointError, SignedCheckpoint, open_checkpoint
+from citychain.log.encoding import EncodingError, b64decode
+from citychain.log.keys import public_key_from_bytes
+from citychain.log.records import Leaf, verify_leaf_signature
+from citychain.node.bundle import BundleError, read_bundle, trust_from_bundle
+from citychain.node.home import Home
+from citychain.node.mirror import log_keys
+from citychain.node.node import replay_trust
+from citychain.node.store import Store
+from citychain.node.trust import Agency, TrustError, TrustState
+from citychain.node.witnesses import witnessed_by
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000

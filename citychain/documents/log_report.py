@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from citychain import merkle
 from citychain.clock import Clock, format_time
-from citychain.encoding import b64encode
-from citychain.home import Home
-from citychain.store import LogHead, Store
+from citychain.log import merkle
+from citychain.log.encoding import b64encode
+from citychain.node.home import Home
+from citychain.node.store import LogHead, Store
 
 
 def log_report(store: Store, agency: str, seq: int, now: str) -> tuple[dict[str, Any], LogHead | None]:
@@ -64,8 +64,8 @@ class ReportKind:
         from starlette.responses import JSONResponse
         from starlette.routing import Route
 
-        from citychain.api import handler
         from citychain.errors import RequestError
+        from citychain.net.api import handler
 
         @handler
         def report(request: Request) -> JSONResponse:

@@ -36,7 +36,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from citychain.errors import BilingualError
-from citychain.pki import cert_agency
+from citychain.pki.ca import cert_agency
 
 MAX_PDF_BYTES = 8 * 1024 * 1024
 MAX_ATTACHMENT_BYTES = 256 * 1024

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from citychain.encoding import b64decode, b64encode
+from citychain.log.encoding import b64decode, b64encode
 
 
 def inclusion_json(index: int, size: int, path: Sequence[bytes]) -> dict[str, Any]:

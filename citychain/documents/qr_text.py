@@ -24,8 +24,8 @@ from typing import Any
 
 import base45
 
-from citychain.canonical import CanonicalError, canonical, parse_canonical
 from citychain.errors import BilingualError
+from citychain.log.canonical import CanonicalError, canonical, parse_canonical
 
 MAX_TEXT = 2000
 MAX_INFLATED = 16 * 1024

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QPlainTextEdit, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QPlainTextEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from certificates.types import licence_type
 

@@ -5,10 +5,26 @@ allocations from a fund to a project."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from . import texts
-from .charity_forms import CharityData, FormDialog, MoneyEdit, fill_combo, fund_items, project_items, set_row, table
+from .charity_forms import (
+    CharityData,
+    FormDialog,
+    MoneyEdit,
+    fill_combo,
+    fund_items,
+    project_items,
+    set_row,
+    table,
+)
 from .flow_diagram import FlowDiagram, fund_flow
 from .widgets import Counter, button, card, label
 

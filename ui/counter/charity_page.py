@@ -6,13 +6,29 @@ donation by its receipt code. One tab each, all fed by `CharityData`.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from citychain.documents.money import AmountError
 
 from ..backend import Donation, Written
 from . import texts
-from .charity_forms import CharityData, MoneyEdit, fill_combo, fund_items, set_row, table
+from .charity_forms import (
+    CharityData,
+    MoneyEdit,
+    fill_combo,
+    fund_items,
+    set_row,
+    table,
+)
 from .charity_funds import FundsTab
 from .charity_requests import RequestsTab
 from .charity_trace import TraceTab

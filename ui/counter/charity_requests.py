@@ -5,13 +5,27 @@ cancels it with a reason. The amount is reserved while the request waits."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QWidget,
+)
 
 from citychain.documents.money import AmountError
 
 from ..backend import Disbursement
 from . import texts
-from .charity_forms import CharityData, MoneyEdit, fill_combo, project_items, set_row, table
+from .charity_forms import (
+    CharityData,
+    MoneyEdit,
+    fill_combo,
+    project_items,
+    set_row,
+    table,
+)
 from .widgets import Banner, Counter, button, card, label
 
 

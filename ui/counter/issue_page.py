@@ -14,7 +14,14 @@ from datetime import datetime
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QMessageBox, QScrollArea, QSplitter, QStackedWidget, QVBoxLayout, QWidget,
+    QComboBox,
+    QHBoxLayout,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from certificates.types import CITY_TIME, licence_type

@@ -12,11 +12,26 @@ from datetime import date
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QWidget,
+)
 
 from certificates.desk import default_validity
 from certificates.fields import FieldErrors, validate
-from certificates.types import CHOICE, DATE, MONEY, RESIDENT_ID, USCC, Field, LicenceType
+from certificates.types import (
+    CHOICE,
+    DATE,
+    MONEY,
+    RESIDENT_ID,
+    USCC,
+    Field,
+    LicenceType,
+)
 from citychain.documents.money import AmountError, parse_yuan, yuan_amount
 
 from . import texts

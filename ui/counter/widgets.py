@@ -5,13 +5,19 @@ context (backend, session, background tasks) handed to each screen."""
 from __future__ import annotations
 
 import logging
-
-import shiboken6
 from typing import Any, Callable
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ..backend import UNAUTHENTICATED, Backend, BackendError, NodeInfo, Session

@@ -31,7 +31,7 @@ def ensure_indexes(home: Path) -> None:
     """Open the home once with the plug-ins so their index tables exist (read only, no key)."""
     from certificates.kinds import PLUGIN as certificates
     from charity.kinds import PLUGIN as charity
-    from citychain.node import Node
+    from citychain.node.node import Node
 
     with Node.open(home, (certificates, charity), write=False):
         pass

@@ -12,12 +12,19 @@ from typing import Any
 
 from certificates.payload import qr_payload
 from certificates.verify import HomeStatus, Verdict, Verifier, VerifierConfig
-from citychain import merkle
 from citychain.clock import Clock, SystemClock
-from citychain.home import Home
-from citychain.records import parse_leaf
+from citychain.log import merkle
+from citychain.log.records import parse_leaf
+from citychain.node.home import Home
 
-from .backend import KioskBackend, KioskError, Trace, certificate_id, no_charity, receipt_of
+from .backend import (
+    KioskBackend,
+    KioskError,
+    Trace,
+    certificate_id,
+    no_charity,
+    receipt_of,
+)
 
 
 def read_only(db: Path) -> sqlite3.Connection:

@@ -15,11 +15,18 @@ from urllib.parse import quote
 
 from certificates.payload import qr_payload
 from certificates.verify import NodeStatus, Verdict, Verifier, VerifierConfig
-from citychain import merkle
-from citychain.encoding import b64decode
-from citychain.records import parse_leaf
+from citychain.log import merkle
+from citychain.log.encoding import b64decode
+from citychain.log.records import parse_leaf
 
-from .backend import KioskBackend, KioskError, Trace, certificate_id, no_charity, receipt_of
+from .backend import (
+    KioskBackend,
+    KioskError,
+    Trace,
+    certificate_id,
+    no_charity,
+    receipt_of,
+)
 
 MAX_RESPONSE = 4 * 1024 * 1024
 

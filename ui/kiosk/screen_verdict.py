@@ -14,15 +14,23 @@ import re
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from certificates.desk import display_value
 from certificates.types import BY_ID, RESIDENT_ID
 from certificates.verify import Verdict
-from citychain.masking import mask_id_number
+from citychain.log.masking import mask_id_number
 
-from .trace_model import city_time
 from .text import tr
+from .trace_model import city_time
 from .verdicts import look, sentence, shows_content, status_could_not_be_checked
 from .widgets import Screen, SealWidget, button, card, label, restyle, set_text
 

@@ -13,7 +13,15 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLayout, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLayout,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from certificates.verify import Verdict
 from citychain.errors import BilingualError
@@ -21,7 +29,14 @@ from ui import i18n
 from ui.tasks import Tasks
 
 from . import files, theme
-from .backend import KioskBackend, KioskError, Receipt, certificate_id, classify, receipt_of
+from .backend import (
+    KioskBackend,
+    KioskError,
+    Receipt,
+    certificate_id,
+    classify,
+    receipt_of,
+)
 from .config import KioskConfig, pin_matches
 from .idle import IdleWatcher
 from .scanner import ScannerFilter

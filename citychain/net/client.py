@@ -1,0 +1,280 @@
+"""Talking to a peer node over HTTP(S), trusting nothing it sends.
+
+Every request is bounded in size and in total time — connecting, headers and
+body, however slowly a peer trickles them (`_Deadline`) — and parsed strictly;
+anything odd, whatever parsing or checking it raises, becomes a `PeerError`
+with a code the sync loop reports and backs off on.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import LocationValueError
+from urllib3.util.retry import Retry
+
+from citychain.errors import CodedError
+from citychain.log.encoding import EncodingError, b64decode
+
+MAX_RESPONSE_BYTES = 8 << 20
+PAGE = 1000
+
+
+class PeerError(CodedError):
+    """A peer that failed or lied; it is backed off and reported."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """All a peer may cost us per request, in one place; tests pass smaller ones."""
+
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+    deadline: float = 20.0  # the whole request, however slowly it trickles
+    max_bytes: int = MAX_RESPONSE_BYTES
+
+
+T = TypeVar("T")
+# What parsing or checking a peer's document may raise; RecursionError is deep nesting.
+BAD_DOCUMENT = (ValueError, TypeError, LookupError, AttributeError, RecursionError)
+_DEADLINE: ContextVar["_Deadline | None"] = ContextVar("citychain_peer_deadline", default=None)
+
+
+class _Deadline:
+    """A request's wall-clock limit, enforced even while a read blocks.
+
+    requests and urllib3 time each socket operation only (urllib3's `Timeout`
+    docs: a server streaming a byte every few seconds never trips it), and
+    neither offers a total deadline; so when time is up this timer shuts the
+    request's socket for reading — what urllib3's own `HTTPResponse.shutdown()`
+    does — which wakes a read blocked on headers or body at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._shutdown: Callable[[int], None] | None = None
+        self._done = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        self._token = _DEADLINE.set(self)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._done, self._shutdown = True, None
+        _DEADLINE.reset(self._token)
+
+    def watch(self, sock: socket.socket) -> None:
+        """The socket this request's response arrives on (see `_Watched`)."""
+        with self._lock:
+            self._shutdown = sock.shutdown
+            if self.expired:
+                self._cut()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if not self._done:
+                self.expired = True
+                self._cut()
+
+    def _cut(self) -> None:
+        if self._shutdown is None:
+            return  # still connecting (bounded by connect_timeout); `watch` cuts at once
+        try:
+            self._shutdown(socket.SHUT_RD)
+        except OSError:
+            pass  # the connection is already closed: nothing left to wake
+
+
+class _Watched:
+    """A connection that hands its socket to the current request's deadline
+    just before it waits for the response."""
+
+    def getresponse(self, *args: Any, **kwargs: Any):
+        deadline = _DEADLINE.get()
+        if deadline is not None and self.sock is not None:
+            deadline.watch(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, with connections a `_Deadline` can cut."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class PeerClient:
+    def __init__(self, url: str, ca_file: str | None = None, limits: Limits = Limits(), token: str | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.limits = limits
+        self.session = requests.Session()
+        # Transient connection failures retry quickly; anything the peer says is final.
+        retry = Retry(total=1, connect=1, read=0, status=0, backoff_factor=0, allowed_methods=None)
+        self.session.mount("http://", _DeadlineAdapter(max_retries=retry))
+        self.session.mount("https://", _DeadlineAdapter(max_retries=retry))
+        # The city root CA from the node's own configuration is the only trust
+        # anchor: environment variables (REQUESTS_CA_BUNDLE, proxies) are ignored,
+        # and verify is passed per request since requests lets the environment
+        # override the session's setting.
+        self.session.trust_env = False
+        self.verify = ca_file if ca_file else True
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- transport ---------------------------------------------------------
+    def _request(self, method: str, path: str, **kwargs: Any) -> tuple[int, bytes, str]:
+        """One exchange within `limits.deadline`, whatever the peer sends."""
+        with _Deadline(self.limits.deadline) as deadline:
+            try:
+                answer = self._exchange(method, path, **kwargs)
+            except requests.exceptions.RequestException as exc:
+                raise self._too_slow() if deadline.expired else self._transport_error(exc) from exc
+            except LocationValueError as exc:  # requests lets some bad host names through unwrapped
+                raise PeerError("BAD_URL", f"对等节点地址无效 / not a valid peer URL: {self.url}") from exc
+            if deadline.expired:  # a cut read can end quietly, as if the peer had finished: what came is not the answer
+                raise self._too_slow()
+            return answer
+
+    def _exchange(self, method: str, path: str, **kwargs: Any) -> tuple[int, bytes, str]:
+        limits = self.limits
+        with self.session.request(
+            method, self.url + path, stream=True, timeout=(limits.connect_timeout, limits.read_timeout),
+            verify=self.verify, **kwargs
+        ) as response:
+            length = response.headers.get("Content-Length", "")
+            if length.isascii() and length.isdigit() and int(length) > limits.max_bytes:
+                raise PeerError("TOO_LARGE", f"{self.url} announced {length} bytes (limit {limits.max_bytes})")
+            body = bytearray()
+            for chunk in response.iter_content(65536):
+                body += chunk
+                if len(body) > limits.max_bytes:
+                    raise PeerError("TOO_LARGE", f"{self.url} sent more than {limits.max_bytes} bytes")
+            return response.status_code, bytes(body), response.headers.get("Content-Type", "")
+
+    def _too_slow(self) -> PeerError:
+        return PeerError("TOO_SLOW", f"对等节点 {self.url} 未在 {self.limits.deadline:g} 秒内答完 / "
+                                     f"{self.url} did not finish answering within {self.limits.deadline:g} s")
+
+    def _transport_error(self, exc: requests.exceptions.RequestException) -> PeerError:
+        if isinstance(exc, requests.exceptions.SSLError):
+            return PeerError("TLS", f"{self.url}: TLS certificate not trusted: {exc}")
+        if isinstance(exc, requests.exceptions.Timeout):
+            return PeerError("TIMEOUT", f"{self.url} did not answer in time")
+        return PeerError("UNREACHABLE", f"{self.url} cannot be reached: {type(exc).__name__}")
+
+    def _get_json(self, path: str, params: dict | None = None, read: Callable[[Any], T] = lambda value: value) -> T:
+        """GET a JSON document and `read` (check) it. Whatever parsing or reading
+        a peer's document raises — RecursionError from deep nesting included —
+        is that peer's malformed answer, never an error of ours."""
+        status, body, _ = self._request("GET", path, params=params)
+        if status != 200:
+            raise PeerError(f"HTTP_{status}", f"{self.url}{path}: HTTP {status}")
+        try:
+            return read(json.loads(body))
+        except PeerError:
+            raise
+        except BAD_DOCUMENT as exc:
+            raise PeerError("MALFORMED", f"对等节点的应答无法读取 / {self.url}{path}: not a valid answer "
+                                         f"({type(exc).__name__})") from exc
+
+    @classmethod
+    def _proof(cls, where: str) -> Callable[[Any], list[bytes]]:
+        return lambda value: cls._hashes(value.get("hashes") if isinstance(value, dict) else None, where)
+
+    @staticmethod
+    def _hashes(value: Any, where: str) -> list[bytes]:
+        if not isinstance(value, list) or len(value) > 128:
+            raise PeerError("MALFORMED", f"{where}: hashes must be a short list")
+        try:
+            hashes = [b64decode(h) for h in value]
+        except (EncodingError, TypeError) as exc:
+            raise PeerError("MALFORMED", f"{where}: bad base64") from exc
+        if any(len(h) != 32 for h in hashes):
+            raise PeerError("MALFORMED", f"{where}: hashes are 32 bytes")
+        return hashes
+
+    # -- the API of design §4 ---------------------------------------------
+    def logs(self) -> list[dict]:
+        def read(value: Any) -> list[dict]:
+            logs = value.get("logs") if isinstance(value, dict) else None
+            if not isinstance(logs, list) or not all(isinstance(l, dict) and isinstance(l.get("agency"), str) for l in logs):
+                raise PeerError("MALFORMED", f"{self.url}/v1/logs: unexpected shape")
+            return logs
+
+        return self._get_json("/v1/logs", read=read)
+
+    def checkpoint(self, agency: str) -> str:
+        status, body, _ = self._request("GET", f"/v1/logs/{agency}/checkpoint")
+        if status == 404:
+            raise PeerError("NO_LOG", f"{self.url} holds no log of {agency}")
+        if status != 200:
+            raise PeerError(f"HTTP_{status}", f"{self.url}: checkpoint of {agency}: HTTP {status}")
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PeerError("MALFORMED", "checkpoint is not UTF-8") from exc
+
+    def entries(self, agency: str, start: int, end: int) -> list[bytes]:
+        def read(value: Any) -> list[bytes]:
+            entries = value.get("entries") if isinstance(value, dict) else None
+            if not isinstance(entries, list) or not entries or len(entries) > end - start:
+                raise PeerError("MALFORMED", f"{self.url}: entries {start}..{end} of {agency}: wrong count")
+            try:
+                return [b64decode(e) for e in entries]
+            except (EncodingError, TypeError) as exc:
+                raise PeerError("MALFORMED", f"{self.url}: entries of {agency}: bad base64") from exc
+
+        return self._get_json(f"/v1/logs/{agency}/entries", {"start": start, "end": end}, read)
+
+    def consistency(self, agency: str, old: int, new: int, full: bool = False) -> list[bytes]:
+        """`full` asks for the path with the old subtree kept (see forks.py)."""
+        params = {"from": old, "to": new, **({"full": 1} if full else {})}
+        return self._get_json(f"/v1/logs/{agency}/proof/consistency", params, self._proof("consistency proof"))
+
+    def inclusion(self, agency: str, index: int, size: int) -> list[bytes]:
+        return self._get_json(f"/v1/logs/{agency}/proof/inclusion", {"index": index, "size": size},
+                              self._proof("inclusion proof"))
+
+    def add_checkpoint(self, body: str) -> tuple[int, str]:
+        status, text, _ = self._request("POST", "/v1/witness/add-checkpoint", data=body.encode("utf-8"))
+        return status, text.decode("utf-8", errors="replace")
+
+    def notify(self, agency: str, size: int) -> None:
+        self._request("POST", "/v1/notify", json={"agency": agency, "size": size})
+
+    def status(self) -> dict:
+        return self._get_json("/v1/status")

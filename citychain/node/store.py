@@ -1,0 +1,225 @@
+"""The node's SQLite file: every log it holds, their trees and checkpoints.
+
+One file per node, WAL mode, `synchronous=FULL` (every batch publishes a
+checkpoint). Transactions are explicit (`BEGIN IMMEDIATE`), so a batch, its
+tree nodes, its checkpoint and its audit row commit together or not at all.
+Leaves live in a rowid table (large blobs); tree nodes in a WITHOUT ROWID table
+keyed by (log, level, index), one row per complete subtree, so a proof for any
+size the log ever had is a handful of primary-key lookups.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import sqlite_utils
+
+from citychain.log import merkle
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY,
+    agency TEXT NOT NULL UNIQUE,
+    origin TEXT NOT NULL,
+    own INTEGER NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL DEFAULT 0,
+    root BLOB NOT NULL,
+    checkpoint TEXT,
+    status TEXT NOT NULL DEFAULT 'ok',
+    status_detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS entries (
+    log INTEGER NOT NULL REFERENCES logs(id),
+    seq INTEGER NOT NULL,
+    leaf BLOB NOT NULL,
+    PRIMARY KEY (log, seq)
+);
+CREATE TABLE IF NOT EXISTS nodes (
+    log INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (log, level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    log INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    note TEXT NOT NULL,
+    PRIMARY KEY (log, size)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS witnessed (
+    origin TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    root BLOB NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS forks (
+    id INTEGER PRIMARY KEY,
+    agency TEXT NOT NULL,
+    detected TEXT NOT NULL,
+    source TEXT NOT NULL,
+    evidence TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS peers (
+    url TEXT PRIMARY KEY,
+    added TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class LogHead:
+    id: int
+    agency: str
+    origin: str
+    own: bool
+    size: int
+    root: bytes
+    checkpoint: str | None
+    status: str
+    status_detail: str
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    # check_same_thread=False: the writer connection is shared by the node's
+    # threads (sync loop, API handlers), always under the node's lock.
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    # Appends touch the right edge of three B-trees; a larger page cache keeps
+    # their upper levels in memory as the log grows (default is only 2 MB).
+    conn.execute("PRAGMA cache_size=-32768")
+    return conn
+
+
+class SqliteNodes:
+    """`merkle.NodeReader` over the nodes table of one log."""
+
+    def __init__(self, conn: sqlite3.Connection, log_id: int) -> None:
+        self._conn = conn
+        self._log = log_id
+
+    def node(self, level: int, index: int) -> bytes:
+        row = self._conn.execute(
+            "SELECT hash FROM nodes WHERE log=? AND level=? AND idx=?", (self._log, level, index)
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"no tree node ({level}, {index}) in log {self._log}")
+        return row[0]
+
+    def nodes(self, coords: Sequence[tuple[int, int]]) -> list[bytes]:
+        return [self.node(level, index) for level, index in coords]
+
+
+def set_log_status(conn: sqlite3.Connection, log_id: int, status: str, detail: str) -> None:
+    """ok, forked or invalid (with what and why): a log not ok takes nothing more in."""
+    conn.execute("UPDATE logs SET status=?, status_detail=? WHERE id=?", (status, detail, log_id))
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.conn = connect(self.path)
+        self.db = sqlite_utils.Database(self.conn)
+        self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One writer at a time (IMMEDIATE); all or nothing."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- logs -------------------------------------------------------------
+    def heads(self) -> list[LogHead]:
+        rows = self.conn.execute(
+            "SELECT id, agency, origin, own, size, root, checkpoint, status, status_detail FROM logs ORDER BY id"
+        )
+        return [LogHead(r[0], r[1], r[2], bool(r[3]), *r[4:]) for r in rows]
+
+    def head(self, agency: str) -> LogHead | None:
+        return next((h for h in self.heads() if h.agency == agency), None)
+
+    def ensure_log(self, agency: str, origin: str, own: bool = False) -> LogHead:
+        head = self.head(agency)
+        if head is None:
+            self.conn.execute(
+                "INSERT INTO logs (agency, origin, own, size, root) VALUES (?, ?, ?, 0, ?)",
+                (agency, origin, int(own), merkle.empty_root()),
+            )
+            head = self.head(agency)
+        return head
+
+    def set_head(self, log_id: int, size: int, root: bytes, checkpoint: str) -> None:
+        self.conn.execute(
+            "UPDATE logs SET size=?, root=?, checkpoint=? WHERE id=?", (size, root, checkpoint, log_id)
+        )
+        self.conn.execute(
+            "INSERT OR REPLACE INTO checkpoints (log, size, note) VALUES (?, ?, ?)", (log_id, size, checkpoint)
+        )
+
+    def set_size(self, log_id: int, size: int, root: bytes) -> None:
+        """Entries past the last complete checkpoint (a catch-up in progress)."""
+        self.conn.execute("UPDATE logs SET size=?, root=? WHERE id=?", (size, root, log_id))
+
+    def update_checkpoint_note(self, log_id: int, size: int, note: str) -> None:
+        """The same checkpoint with more co-signatures."""
+        self.conn.execute("UPDATE logs SET checkpoint=? WHERE id=? AND size=?", (note, log_id, size))
+        self.conn.execute("UPDATE checkpoints SET note=? WHERE log=? AND size=?", (note, log_id, size))
+
+    def set_status(self, log_id: int, status: str, detail: str) -> None:
+        set_log_status(self.conn, log_id, status, detail)
+
+    # -- entries and tree -------------------------------------------------
+    def insert_batch(
+        self, log_id: int, first_seq: int, leaves: Sequence[bytes], nodes: Sequence[tuple[int, int, bytes]]
+    ) -> None:
+        self.conn.executemany(
+            "INSERT INTO entries (log, seq, leaf) VALUES (?, ?, ?)",
+            ((log_id, first_seq + i, data) for i, data in enumerate(leaves)),
+        )
+        self.conn.executemany(
+            "INSERT INTO nodes (log, level, idx, hash) VALUES (?, ?, ?, ?)",
+            ((log_id, level, idx, h) for level, idx, h in nodes),
+        )
+
+    def leaves(self, log_id: int, start: int, end: int) -> list[bytes]:
+        return list(self.iter_leaves(log_id, start, end))
+
+    def iter_leaves(self, log_id: int, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        end = end if end is not None else 1 << 62
+        for (data,) in self.conn.execute(
+            "SELECT leaf FROM entries WHERE log=? AND seq>=? AND seq<? ORDER BY seq", (log_id, start, end)
+        ):
+            yield data
+
+    def reader(self, log_id: int) -> SqliteNodes:
+        return SqliteNodes(self.conn, log_id)
+
+    def checkpoint_at(self, log_id: int, size: int) -> str | None:
+        row = self.conn.execute("SELECT note FROM checkpoints WHERE log=? AND size=?", (log_id, size)).fetchone()
+        return row[0] if row else None
+
+    # -- meta -------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
