@@ -10,28 +10,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def plugins() -> Sequence:
-    """Domain packages plug their record kinds in here."""
+    """Domain packages plug their record kinds (and their document kinds) in here."""
     from certificates.kinds import PLUGIN as certificates
     from charity.kinds import PLUGIN as charity
 
     return (certificates, charity)
 
 
-def document_verifiers() -> Sequence:
-    """Documents `verify` recognises besides certificates (by QR prefix or proof file)."""
-    from charity.verify import RECEIPTS
-
-    return (RECEIPTS,)
-
-
 def build_parser() -> argparse.ArgumentParser:
     from certificates import cli as certificates_cli
     from charity import cli as charity_cli
     from citychain import cli as ledger_cli
+    from citychain.documents import cli as documents_cli
     from democity import cli as demo_cli
 
     parser = argparse.ArgumentParser(
@@ -40,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo_cli.register(sub, plugins)
     ledger_cli.register(sub, plugins)
-    certificates_cli.register(sub, plugins, documents=document_verifiers)
+    certificates_cli.register(sub, plugins)
+    documents_cli.register(sub, plugins)  # `verify`: every kind of document the plug-ins register
     charity_cli.register(sub, plugins)
     return parser
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Run the whole test suite (installs what it needs first). Arguments go to pytest.
+# Lint, then run the whole test suite (installs what it needs first). Arguments go to pytest.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$root/scripts/setup.sh"
 cd "$root"
+"$root/.venv/bin/ruff" check --quiet .
+"$root/.venv/bin/ruff" format --check --quiet .
 exec "$root/.venv/bin/python" -m pytest "$@"

@@ -41,8 +41,10 @@ def timed(func, rounds: int) -> list[float]:
 
 def report(name: str, times: list[float], target: float) -> None:
     p95 = percentile(times, 95)
-    print(f"{name:<44} median {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   "
-          f"target ≤ {target:.0f} ms  {'ok' if p95 <= target else 'MISSED'}")
+    print(
+        f"{name:<44} median {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   "
+        f"target ≤ {target:.0f} ms  {'ok' if p95 <= target else 'MISSED'}"
+    )
 
 
 def main() -> None:

@@ -61,12 +61,20 @@ def round_items(r: int) -> tuple[list, list, list]:
     f = r % FUNDS
     fund = f"F{f}"
     project = [f"P{f}-{k}" for k in range(PROJECTS_PER_FUND)]
-    first = [b.donation(make_receipt(r * 10 + i + 1), fund, 100_000, ("cash", "bank", "online")[i % 3], commitment(r * 10 + i))
-             for i in range(10)]
-    first.append(b.refund(f"RF{r}", make_receipt(r * 10 + 10), 1_000, "捐赠人要求 / donor asked"))  # before it is allocated
+    first = [
+        b.donation(
+            make_receipt(r * 10 + i + 1), fund, 100_000, ("cash", "bank", "online")[i % 3], commitment(r * 10 + i)
+        )
+        for i in range(10)
+    ]
+    first.append(
+        b.refund(f"RF{r}", make_receipt(r * 10 + 10), 1_000, "捐赠人要求 / donor asked")
+    )  # before it is allocated
     first += [b.allocation(f"A{r}-{i}", fund, project[i % 10], 40_000) for i in range(20)]
-    requests = [b.request(f"R{r}-{i}", project[i % 10], 20_000, commitment(-r * 30 - i), CIVIL, "助学金 / grant", "clerk")
-                for i in range(30)]
+    requests = [
+        b.request(f"R{r}-{i}", project[i % 10], 20_000, commitment(-r * 30 - i), CIVIL, "助学金 / grant", "clerk")
+        for i in range(30)
+    ]
     decisions = [b.approval(f"R{r}-{i}", "supervisor") for i in range(25)]
     decisions += [b.cancellation(f"R{r}-{i}", "supervisor", "重复 / duplicate") for i in range(25, 30)]
     decisions += [b.expenditure(f"E{r}-{i}", project[i], 2_000, "文具 / stationery", "supervisor") for i in range(8)]
@@ -79,9 +87,15 @@ def build(city: Path, records: int) -> None:
     with open_charity(city) as node:
         boss = node.users.authenticate("supervisor", spec.PASSWORDS["supervisor"])
         clerk = node.users.authenticate("clerk", spec.PASSWORDS["clerk"])
-        node.append(boss, [b.fund(f"F{f}", f"基金 {f}", f"Fund {f}") for f in range(FUNDS)] +
-                    [b.project(f"P{f}-{k}", f"F{f}", f"项目 {f}-{k}", f"Project {f}-{k}", 10**12)
-                     for f in range(FUNDS) for k in range(PROJECTS_PER_FUND)])
+        node.append(
+            boss,
+            [b.fund(f"F{f}", f"基金 {f}", f"Fund {f}") for f in range(FUNDS)]
+            + [
+                b.project(f"P{f}-{k}", f"F{f}", f"项目 {f}-{k}", f"Project {f}-{k}", 10**12)
+                for f in range(FUNDS)
+                for k in range(PROJECTS_PER_FUND)
+            ],
+        )
         rounds = records // ROUND
         start = time.perf_counter()
         for chunk in range(0, rounds, CHUNK_ROUNDS):
@@ -121,8 +135,10 @@ def timed(func, args_list) -> list[float]:
 def report(name: str, times: list[float], target: float | None) -> None:
     p95 = percentile(times, 95)
     verdict = f"target ≤ {target:.0f} ms  {'ok' if p95 <= target else 'MISSED'}" if target else ""
-    print(f"{name:<58} median {statistics.median(times):7.2f} ms   p95 {p95:7.2f} ms   max {max(times):7.1f} ms  "
-          f"{verdict}")
+    print(
+        f"{name:<58} median {statistics.median(times):7.2f} ms   p95 {p95:7.2f} ms   max {max(times):7.1f} ms  "
+        f"{verdict}"
+    )
 
 
 def bench_trace(records: int, samples: int, rebuild: bool) -> None:
@@ -130,7 +146,9 @@ def bench_trace(records: int, samples: int, rebuild: bool) -> None:
     with open_charity(city) as node:
         head = node.store.head(CHARITY)
         donations = node.store.conn.execute("SELECT COUNT(*) FROM charity_donations").fetchone()[0]
-        print(f"charity log: {head.size:,} records, {donations:,} donations; built in {(city / 'built').read_text().strip()}")
+        print(
+            f"charity log: {head.size:,} records, {donations:,} donations; built in {(city / 'built').read_text().strip()}"
+        )
         rng = random.Random(5)
         picks = [(make_receipt(rng.randint(1, donations)),) for _ in range(samples)]
         conn = node.store.conn
@@ -146,8 +164,10 @@ def bench_trace(records: int, samples: int, rebuild: bool) -> None:
             steps.append(len(one["steps"]))
     report("trace one donation (trace_donation)", bare, 50)
     report("trace report with every step's inclusion proof checked", full, 50)
-    print(f"  records per traced donation: median {statistics.median(steps):.0f}, max {max(steps)} "
-          f"({sum(1 for n in steps if n == 1) * 100 // len(steps)} % still wholly unallocated)")
+    print(
+        f"  records per traced donation: median {statistics.median(steps):.0f}, max {max(steps)} "
+        f"({sum(1 for n in steps if n == 1) * 100 // len(steps)} % still wholly unallocated)"
+    )
 
 
 def bench_receipt(rounds: int, tmp: Path) -> None:

@@ -31,6 +31,7 @@ FIELDS = ("holder_name", "holder_id", "company_name", "uscc", "address", "legal_
 
 def licence_body(i: int) -> dict:
     """About 1 KB canonical, shaped like a certificate.issued body."""
+
     def commit(name: str) -> str:
         return hashlib.sha256(f"{name}:{i}".encode()).hexdigest()
 
@@ -55,7 +56,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return (
+        f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
 
 
 def demo_home(base: Path | None = None) -> tuple[Path, Node]:

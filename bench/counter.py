@@ -50,15 +50,20 @@ def bulk_issue(node, user, count: int, batch: int = 2000, index=None, progress=N
     licence = licence_type("business-licence")
     uscc = node.trust.agency(node.config.agency).attribute("uscc")
     head = node.store.head(node.config.agency)
-    (start,) = node.store.conn.execute("SELECT COUNT(*) FROM certificates WHERE log = ? AND type = ?",
-                                       (head.id, licence.id)).fetchone()
+    (start,) = node.store.conn.execute(
+        "SELECT COUNT(*) FROM certificates WHERE log = ? AND type = ?", (head.id, licence.id)
+    ).fetchone()
     private = node.private()
     ids = []
     for first in range(0, count, batch):
         items, sealed, indexed = [], [], []
         for n in range(first, min(count, first + batch)):
-            form = dict(SAMPLES["business-licence"], company_name=f"示范市第{n}号贸易有限公司",
-                        uscc=company_code(f"91330106MA{n:07d}"), legal_rep=holder(n))
+            form = dict(
+                SAMPLES["business-licence"],
+                company_name=f"示范市第{n}号贸易有限公司",
+                uscc=company_code(f"91330106MA{n:07d}"),
+                legal_rep=holder(n),
+            )
             cert_id = CertificateId(licence.code, uscc, f"{start + n + 1:06d}")
             item, seed, values = desk._issued_item(licence, cert_id, form, None, None)
             items.append(item)
@@ -99,18 +104,21 @@ def bench_start(data: Path, rounds: int) -> dict:
     shown, ready = [], []
     for _ in range(rounds):
         began = time.time()
-        done = subprocess.run([sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True, timeout=60
+        )
         out = done.stdout
         if "node-ready" not in out:
             raise RuntimeError(f"the app did not report its start-up:\n{out}\n{done.stderr}")
         marks = dict(line.split() for line in out.splitlines() if line.startswith(("signin-shown", "node-ready")))
         shown.append(float(marks["signin-shown"]) - began)
         ready.append(float(marks["node-ready"]) - began)
-    return {"spawn_to_signin_window_s_p50": round(statistics.median(shown), 3),
-            "spawn_to_signin_window_s_max": round(max(shown), 3),
-            "spawn_to_node_ready_s_p50": round(statistics.median(ready), 3),
-            "spawn_to_node_ready_s_max": round(max(ready), 3)}
+    return {
+        "spawn_to_signin_window_s_p50": round(statistics.median(shown), 3),
+        "spawn_to_signin_window_s_max": round(max(shown), 3),
+        "spawn_to_node_ready_s_p50": round(statistics.median(ready), 3),
+        "spawn_to_node_ready_s_max": round(max(ready), 3),
+    }
 
 
 def bench_sign(city, rounds: int) -> dict:
@@ -141,7 +149,7 @@ def bench_search(city, count: int, rounds: int) -> dict:
     backend = LocalBackend(city.home("market-regulation"), sync=False)
     try:
         session = backend.sign_in("clerk", spec.PASSWORDS["clerk"])
-        user = backend._sessions[session.token]
+        user = backend.node.users.sessions.signed_in(session.token)
         began = time.perf_counter()
         ids = bulk_issue(backend.node, user, count, index=backend.queries.index)
         made = time.perf_counter() - began
@@ -152,8 +160,9 @@ def bench_search(city, count: int, rounds: int) -> dict:
             "company's credit code": RecordQuery(text=company_code(f"91330106MA{count // 3:07d}")),
             "part of a licence number": RecordQuery(text=ids[-7].split(".")[-3]),
             "type + status": RecordQuery(type="business-licence", status="valid"),
-            "date range, sorted by number": RecordQuery(date_from="2026-01-01", date_to="2026-12-31", sort="id",
-                                                        descending=False),
+            "date range, sorted by number": RecordQuery(
+                date_from="2026-01-01", date_to="2026-12-31", sort="id", descending=False
+            ),
             "all, sorted by first day of validity": RecordQuery(sort="valid_from"),
             "no match": RecordQuery(text="没有这个人"),
         }
@@ -164,8 +173,11 @@ def bench_search(city, count: int, rounds: int) -> dict:
                 began = time.perf_counter()
                 page = backend.find_certificates(session, query, 0, 200)
                 times.append((time.perf_counter() - began) * 1000)
-            results[name] = {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(p95(times), 1),
-                             "matches": page.total}
+            results[name] = {
+                "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(p95(times), 1),
+                "matches": page.total,
+            }
     finally:
         backend.close()
     return {"certificates": count, "bulk_issue_s": round(made, 1), "searches": results}

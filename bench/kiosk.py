@@ -44,8 +44,10 @@ from ui.kiosk.window import KioskWindow  # noqa: E402
 
 def report(name: str, times: list[float], target: float) -> None:
     p95 = percentile(times, 95)
-    print(f"{name:<56} median {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   max {max(times):7.1f} ms   "
-          f"target ≤ {target:.0f} ms  {'ok' if p95 <= target else 'MISSED'}")
+    print(
+        f"{name:<56} median {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   max {max(times):7.1f} ms   "
+        f"target ≤ {target:.0f} ms  {'ok' if p95 <= target else 'MISSED'}"
+    )
 
 
 def window_for(app: QApplication, home: Path) -> KioskWindow:
@@ -70,8 +72,10 @@ def until_shown(app: QApplication, window: KioskWindow, screen, painted) -> floa
 def bench_scan(app: QApplication, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         city = create_demo_city(Path(tmp) / "city", (CERTIFICATES, CHARITY), KdfCost.cheap(), Argon2Params.fast())
-        codes = [(city.path / "samples" / f"marriage-certificate-{v}.qr.txt").read_text().strip()
-                 for v in ("VALID", "REVOKED")]
+        codes = [
+            (city.path / "samples" / f"marriage-certificate-{v}.qr.txt").read_text().strip()
+            for v in ("VALID", "REVOKED")
+        ]
         window = window_for(app, city.home("civil-affairs"))
         times = []
         for i in range(rounds + 5):

@@ -28,7 +28,9 @@ def reference_loop(bodies: list[dict], batch: int, path: Path) -> float:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("CREATE TABLE entries (log INTEGER, seq INTEGER, leaf BLOB, PRIMARY KEY (log, seq))")
-    conn.execute("CREATE TABLE nodes (log INTEGER, level INTEGER, idx INTEGER, hash BLOB, PRIMARY KEY (log, level, idx)) WITHOUT ROWID")
+    conn.execute(
+        "CREATE TABLE nodes (log INTEGER, level INTEGER, idx INTEGER, hash BLOB, PRIMARY KEY (log, level, idx)) WITHOUT ROWID"
+    )
     key = Ed25519PrivateKey.generate()
     kid = b"0123456789abcdef"
     frontier: list[bytes] = []
@@ -37,8 +39,15 @@ def reference_loop(bodies: list[dict], batch: int, path: Path) -> float:
     for first in range(0, len(bodies), batch):
         leaves, nodes = [], []
         for body in bodies[first : first + batch]:
-            record = {"v": 1, "log": "market-regulation", "seq": seq, "prev": prev,
-                      "time": "2026-03-01T08:00:00.000Z", "kind": KIND, "body": body}
+            record = {
+                "v": 1,
+                "log": "market-regulation",
+                "seq": seq,
+                "prev": prev,
+                "time": "2026-03-01T08:00:00.000Z",
+                "kind": KIND,
+                "body": body,
+            }
             rec = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
             sig = key.sign(b"citychain/record/v1\n" + rec)
             leaf = b'{"kid":"' + kid + b'","record":' + rec + b',"sig":"' + base64.b64encode(sig) + b'"}'

@@ -72,14 +72,20 @@ def main() -> None:
         start = time.perf_counter()
         report = check_home(home, (PLUGIN,))
         check_seconds = time.perf_counter() - start
-    print(f"append rate: empty log {empty_rate:,.0f}/s; at {size:,} records {full_rate:,.0f}/s "
-          f"({100 * (full_rate / empty_rate - 1):+.1f}%)")
-    print(f"inclusion proof: p50 {percentile(inclusion, 50):.3f} ms, p95 {percentile(inclusion, 95):.3f} ms; "
-          f"consistency proof: p50 {percentile(consistency, 50):.3f} ms, p95 {percentile(consistency, 95):.3f} ms")
+    print(
+        f"append rate: empty log {empty_rate:,.0f}/s; at {size:,} records {full_rate:,.0f}/s "
+        f"({100 * (full_rate / empty_rate - 1):+.1f}%)"
+    )
+    print(
+        f"inclusion proof: p50 {percentile(inclusion, 50):.3f} ms, p95 {percentile(inclusion, 95):.3f} ms; "
+        f"consistency proof: p50 {percentile(consistency, 50):.3f} ms, p95 {percentile(consistency, 95):.3f} ms"
+    )
     print(f"database {db_bytes / 1e6:,.0f} MB for {leaf_bytes / 1e6:,.0f} MB of leaves ({db_bytes / leaf_bytes:.2f}x)")
     print(f"peak RSS of the appending process: {rss:,.0f} MB")
-    print(f"log check: {size:,} records in {check_seconds:.0f} s = {size / check_seconds:,.0f} records/s "
-          f"({'all verify' if report.ok else 'PROBLEMS'})")
+    print(
+        f"log check: {size:,} records in {check_seconds:.0f} s = {size / check_seconds:,.0f} records/s "
+        f"({'all verify' if report.ok else 'PROBLEMS'})"
+    )
 
 
 if __name__ == "__main__":

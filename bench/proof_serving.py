@@ -56,8 +56,11 @@ def main() -> None:
         started = time.perf_counter()
         fill_home(home, args.records)
         print(f"built a {args.records:,}-record log in {time.perf_counter() - started:.0f} s")
-        server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("node_runner.py")), str(home),
-                                   "127.0.0.1:8951"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("node_runner.py")), str(home), "127.0.0.1:8951"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             for _ in range(300):
                 try:
@@ -67,8 +70,19 @@ def main() -> None:
                     time.sleep(0.1)
             script = Path(tmp) / "proofs.lua"
             script.write_text(LUA % {"size": args.records, "agency": AGENCY})
-            out = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "-s", str(script),
-                                  "http://127.0.0.1:8951"], capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [
+                    "wrk",
+                    "-t2",
+                    f"-c{args.connections}",
+                    f"-d{args.seconds}s",
+                    "-s",
+                    str(script),
+                    "http://127.0.0.1:8951",
+                ],
+                capture_output=True,
+                text=True,
+            ).stdout
         finally:
             server.terminate()
             server.wait()

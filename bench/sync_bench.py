@@ -40,8 +40,11 @@ A, B, C = "market-regulation", "civil-affairs", "public-security"
 
 
 def start(home: Path, port: int, peers: list[str]) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, str(RUNNER), str(home), f"127.0.0.1:{port}", *peers],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(RUNNER), str(home), f"127.0.0.1:{port}", *peers],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(300):
         try:
             requests.get(f"http://127.0.0.1:{port}/v1/status", timeout=1)
@@ -75,15 +78,23 @@ def catch_up(city, records: int) -> float:
 def propagation(city, count: int) -> list[float]:
     ports = {A: 8921, B: 8922, C: 8923}
     url = {k: f"http://127.0.0.1:{p}" for k, p in ports.items()}
-    procs = [start(city.home(A), ports[A], [url[B], url[C]]), start(city.home(B), ports[B], [url[A]]),
-             start(city.home(C), ports[C], [url[A]])]
+    procs = [
+        start(city.home(A), ports[A], [url[B], url[C]]),
+        start(city.home(B), ports[B], [url[A]]),
+        start(city.home(C), ports[C], [url[A]]),
+    ]
     try:
-        token = requests.post(url[A] + "/v1/login", json={"user": "clerk", "password": spec.PASSWORDS["clerk"]}).json()["token"]
+        token = requests.post(url[A] + "/v1/login", json={"user": "clerk", "password": spec.PASSWORDS["clerk"]}).json()[
+            "token"
+        ]
         latencies = []
         for i in range(count):
             started = time.perf_counter()
-            reply = requests.post(url[A] + "/v1/records", json={"records": [{"kind": KIND, "body": licence_body(i)}]},
-                                  headers={"Authorization": f"Bearer {token}"})
+            reply = requests.post(
+                url[A] + "/v1/records",
+                json={"records": [{"kind": KIND, "body": licence_body(i)}]},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             size = reply.json()["size"]
             while size_of(ports[B], A) < size or size_of(ports[C], A) < size:
                 time.sleep(0.005)
@@ -108,8 +119,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         city = create_demo_city(Path(tmp) / "c2", (PLUGIN,), cost=KdfCost.cheap(), argon2=Argon2Params.fast())
         lat = propagation(city, args.propagation)
-        print(f"propagation A → B and C verified: p50 {percentile(lat, 50) * 1000:.0f} ms, "
-              f"p95 {percentile(lat, 95) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms (n={len(lat)})")
+        print(
+            f"propagation A → B and C verified: p50 {percentile(lat, 50) * 1000:.0f} ms, "
+            f"p95 {percentile(lat, 95) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms (n={len(lat)})"
+        )
 
 
 if __name__ == "__main__":

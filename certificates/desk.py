@@ -8,10 +8,11 @@ gets only commitments.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 from citychain.clock import parse_time
 from citychain.documents.money import yuan_figures
@@ -107,7 +108,8 @@ class CertificateDesk:
     def status(self, cert_id: str) -> Status:
         row = self.node.store.conn.execute(
             "SELECT c.id, c.type, c.seq, c.valid_from, c.valid_until, c.status, c.superseded_by "
-            "FROM certificates c JOIN logs l ON l.id = c.log WHERE c.id = ? AND l.own = 1", (cert_id,)
+            "FROM certificates c JOIN logs l ON l.id = c.log WHERE c.id = ? AND l.own = 1",
+            (cert_id,),
         ).fetchone()
         if row is None:
             raise DeskError(f"本机构没有签发过证照 {cert_id}", f"this agency has not issued certificate {cert_id}")
@@ -120,8 +122,10 @@ class CertificateDesk:
     def private_values(self, cert_id: str) -> tuple[bytes, dict[str, Any]]:
         sealed = self.node.private().get(PRIVATE_NS, cert_id)
         if sealed is None:
-            raise DeskError("此证照的个人数据已按申请删除，无法再打印",
-                            "this certificate's personal data was erased on request; it cannot be printed again")
+            raise DeskError(
+                "此证照的个人数据已按申请删除，无法再打印",
+                "this certificate's personal data was erased on request; it cannot be printed again",
+            )
         return b64decode(sealed["seed"]), sealed["values"]
 
     def _stored(self, cert_id: str) -> tuple[Status, Proof]:
@@ -146,11 +150,18 @@ class CertificateDesk:
             raise DeskError("信任日志中没有本机构的统一社会信用代码", "the trust log holds no USCC for this agency")
         head = self.node.store.head(self.node.config.agency)
         (count,) = self.node.store.conn.execute(
-            "SELECT COUNT(*) FROM certificates WHERE log = ? AND type = ?", (head.id, licence.id)).fetchone()
+            "SELECT COUNT(*) FROM certificates WHERE log = ? AND type = ?", (head.id, licence.id)
+        ).fetchone()
         return CertificateId(licence.code, uscc, f"{count + 1:06d}")
 
-    def _issued_item(self, licence: LicenceType, cert_id: CertificateId, form: Mapping[str, str],
-                     valid_from: str | None, valid_until: str | None) -> tuple[tuple[str, dict], bytes, dict]:
+    def _issued_item(
+        self,
+        licence: LicenceType,
+        cert_id: CertificateId,
+        form: Mapping[str, str],
+        valid_from: str | None,
+        valid_until: str | None,
+    ) -> tuple[tuple[str, dict], bytes, dict]:
         start = valid_from or city_today(self.node.clock.now()).isoformat()
         if valid_until is None and valid_from is None:
             valid_until = default_validity(licence, date.fromisoformat(start))
@@ -164,8 +175,9 @@ class CertificateDesk:
     def _store_private(self, cert_id: str, seed: bytes, values: dict) -> None:
         self.node.private().put(PRIVATE_NS, cert_id, {"seed": b64encode(seed), "values": values})
 
-    def issue(self, user, type_id: str, form: Mapping[str, str], valid_from: str | None = None,
-              valid_until: str | None = None) -> Issued:
+    def issue(
+        self, user, type_id: str, form: Mapping[str, str], valid_from: str | None = None, valid_until: str | None = None
+    ) -> Issued:
         """Validate, commit, sign. Invalid input raises FieldErrors and writes nothing."""
         licence = licence_type(type_id)
         with self.node.lock:
@@ -182,8 +194,15 @@ class CertificateDesk:
         cert_id = str(parse_certificate_id(cert_id))
         return self.node.append(user, [(kind, {"id": cert_id, "reason": reason.strip()})], target=cert_id).leaves[0]
 
-    def supersede(self, user, cert_id: str, form: Mapping[str, str], reason: str,
-                  valid_from: str | None = None, valid_until: str | None = None) -> Issued:
+    def supersede(
+        self,
+        user,
+        cert_id: str,
+        form: Mapping[str, str],
+        reason: str,
+        valid_from: str | None = None,
+        valid_until: str | None = None,
+    ) -> Issued:
         """A renewal or correction: the next version of the id, and the old one
         pointing to it, in one batch."""
         if not reason.strip():
@@ -194,9 +213,14 @@ class CertificateDesk:
             new_id = parse_certificate_id(old.cert_id).next_version()
             item, seed, values = self._issued_item(licence, new_id, form, valid_from, valid_until)
             self._store_private(str(new_id), seed, values)
-            appended = self.node.append(user, [
-                item, (kinds.SUPERSEDED, {"id": old.cert_id, "by": str(new_id), "reason": reason.strip()}),
-            ], target=old.cert_id)
+            appended = self.node.append(
+                user,
+                [
+                    item,
+                    (kinds.SUPERSEDED, {"id": old.cert_id, "by": str(new_id), "reason": reason.strip()}),
+                ],
+                target=old.cert_id,
+            )
         return Issued(str(new_id), appended.leaves[0], seed, values)
 
     def erase(self, user, cert_id: str) -> bool:
@@ -214,9 +238,14 @@ class CertificateDesk:
     def seal(self) -> SealIdentity:
         home = self.node.home
         if not home.seal_key_path.exists():
-            raise DeskError("本节点还没有电子印章证书（node seal）", "this node has no document-signing certificate yet")
-        return SealIdentity(load_cert(home.seal_cert_path), load_sealed_key(home.seal_key_path, self.node.passphrase()),
-                            load_cert(home.city_ca_path))
+            raise DeskError(
+                "本节点还没有电子印章证书（node seal）", "this node has no document-signing certificate yet"
+            )
+        return SealIdentity(
+            load_cert(home.seal_cert_path),
+            load_sealed_key(home.seal_key_path, self.node.passphrase()),
+            load_cert(home.city_ca_path),
+        )
 
     def printed(self, cert_id: str) -> PrintedCertificate:
         return self._printed(*self._stored(cert_id))
@@ -225,13 +254,21 @@ class CertificateDesk:
         licence, values, cert_id = licence_type(status.type), proof.values, status.cert_id
         agency = self.node.trust.agency(self.node.config.agency)
         return PrintedCertificate(
-            title_zh=licence.name_zh, title_en=licence.name_en, cert_id=cert_id,
-            agency_zh=agency.name_zh, agency_en=agency.name_en,
-            fields=tuple(PrintedField(f.label_zh, f.label_en,
-                                      display_value(licence, f.name, values[f.name]))
-                         for f in licence.fields if f.name in values),  # money prints in yuan
-            valid_from=status.valid_from, valid_until=status.valid_until, issued_at=city_time_text(proof.leaf.record.time),
-            qr_text=_qr_text(status, proof), void_reason=VOID_WORDS.get(status.status),
+            title_zh=licence.name_zh,
+            title_en=licence.name_en,
+            cert_id=cert_id,
+            agency_zh=agency.name_zh,
+            agency_en=agency.name_en,
+            fields=tuple(
+                PrintedField(f.label_zh, f.label_en, display_value(licence, f.name, values[f.name]))
+                for f in licence.fields
+                if f.name in values
+            ),  # money prints in yuan
+            valid_from=status.valid_from,
+            valid_until=status.valid_until,
+            issued_at=city_time_text(proof.leaf.record.time),
+            qr_text=_qr_text(status, proof),
+            void_reason=VOID_WORDS.get(status.status),
         )
 
     def pdf(self, cert_id: str) -> bytes:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from citychain.accounts.users import User
 from citychain.errors import RequestError
@@ -41,8 +42,14 @@ PRIVATE_ACTION = "log.read_private"
 STATUSES = ("valid", "suspended", "revoked", "superseded")
 # Rows of one log are inserted in log order, so rowid order is seq order — and
 # walking the table's own b-tree backwards needs no sort of 100,000 rows.
-SORTS = {"seq": "c.rowid", "id": "c.id", "type": "c.type", "valid_from": "c.valid_from",
-         "valid_until": "c.valid_until", "status": "c.status"}
+SORTS = {
+    "seq": "c.rowid",
+    "id": "c.id",
+    "type": "c.type",
+    "valid_from": "c.valid_from",
+    "valid_until": "c.valid_until",
+    "status": "c.status",
+}
 MAX_LIMIT = 1000
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _ID_FRAGMENT = re.compile(r"[0-9A-Za-z.]{3,}\Z")  # worth looking for inside certificate numbers
@@ -58,26 +65,41 @@ def shown_value(licence: LicenceType, field: Field, value: Any) -> str:
 
 def query_from_params(params: Mapping[str, str]) -> dict[str, Any]:
     """The query string of `GET /v1/certificates`, checked."""
+
     def number(name: str, default: int, top: int) -> int:
         number = whole_number(params.get(name, str(default)), top)
         if number is None:
-            raise RequestError(f"参数 {name} 须为 0–{top} 的整数", f"{name} must be a whole number 0–{top}", fields=(name,))
+            raise RequestError(
+                f"参数 {name} 须为 0–{top} 的整数", f"{name} must be a whole number 0–{top}", fields=(name,)
+            )
         return number
 
-    query = {"text": params.get("text", "")[:120].strip(), "type": params.get("type", ""),
-             "status": params.get("status", ""), "date_from": params.get("date_from", "").strip(),
-             "date_to": params.get("date_to", "").strip(), "sort": params.get("sort", "seq"),
-             "descending": params.get("descending", "1") != "0",
-             "offset": number("offset", 0, 10**9), "limit": max(1, number("limit", 200, MAX_LIMIT))}
+    query = {
+        "text": params.get("text", "")[:120].strip(),
+        "type": params.get("type", ""),
+        "status": params.get("status", ""),
+        "date_from": params.get("date_from", "").strip(),
+        "date_to": params.get("date_to", "").strip(),
+        "sort": params.get("sort", "seq"),
+        "descending": params.get("descending", "1") != "0",
+        "offset": number("offset", 0, 10**9),
+        "limit": max(1, number("limit", 200, MAX_LIMIT)),
+    }
     if query["type"] and query["type"] not in BY_ID:
-        raise RequestError(f"未知的证照类型 {query['type']}", f"unknown licence type {query['type']!r}", fields=("type",))
+        raise RequestError(
+            f"未知的证照类型 {query['type']}", f"unknown licence type {query['type']!r}", fields=("type",)
+        )
     if query["status"] and query["status"] not in STATUSES:
-        raise RequestError(f"未知的状态 {query['status']}", f"status is one of {', '.join(STATUSES)}", fields=("status",))
+        raise RequestError(
+            f"未知的状态 {query['status']}", f"status is one of {', '.join(STATUSES)}", fields=("status",)
+        )
     if query["sort"] not in SORTS:
         raise RequestError(f"不能按 {query['sort']} 排序", f"sort is one of {', '.join(SORTS)}", fields=("sort",))
     for name in ("date_from", "date_to"):
         if query[name] and not _is_date(query[name]):
-            raise RequestError("日期格式应为 YYYY-MM-DD", "dates are written YYYY-MM-DD", 422, "INVALID_FIELDS", (name,))
+            raise RequestError(
+                "日期格式应为 YYYY-MM-DD", "dates are written YYYY-MM-DD", 422, "INVALID_FIELDS", (name,)
+            )
     return query
 
 
@@ -130,10 +152,13 @@ class DeskQueries:
     def own_row(self, conn, cert_id: str) -> tuple:
         row = conn.execute(
             "SELECT c.id, c.type, c.seq, c.valid_from, c.valid_until, c.status, c.superseded_by "
-            "FROM certificates c JOIN logs l ON l.id = c.log WHERE c.id = ? AND l.own = 1", (cert_id,)).fetchone()
+            "FROM certificates c JOIN logs l ON l.id = c.log WHERE c.id = ? AND l.own = 1",
+            (cert_id,),
+        ).fetchone()
         if row is None:
-            raise RequestError(f"本机构没有签发过证照 {cert_id}", f"this agency has not issued certificate {cert_id}",
-                               404, "NOT_FOUND")
+            raise RequestError(
+                f"本机构没有签发过证照 {cert_id}", f"this agency has not issued certificate {cert_id}", 404, "NOT_FOUND"
+            )
         return row
 
     # -- search ---------------------------------------------------------------------
@@ -151,11 +176,13 @@ class DeskQueries:
             return
         (have,) = conn.execute("SELECT COUNT(*) FROM certificates WHERE log = ?", (log_id,)).fetchone()
         if have != self.index.count():
-            missing = conn.execute("SELECT id, type FROM certificates WHERE log = ? AND id NOT IN "
-                                   "(SELECT cert_id FROM idx.holders)", (log_id,)).fetchall()
+            missing = conn.execute(
+                "SELECT id, type FROM certificates WHERE log = ? AND id NOT IN (SELECT cert_id FROM idx.holders)",
+                (log_id,),
+            ).fetchall()
             for start in range(0, len(missing), 1000):
                 items = []
-                for cert_id, type_id in missing[start:start + 1000]:
+                for cert_id, type_id in missing[start : start + 1000]:
                     sealed = self._sealed(cert_id)
                     items.append((cert_id, BY_ID[type_id], sealed["values"] if sealed else None))
                 self.index.add_many(items)
@@ -180,8 +207,12 @@ class DeskQueries:
             clauses.append(f"c.id IN ({' UNION ALL '.join(found)})")
         # The unary + keeps SQLite from reaching for the date index to filter: a date range usually holds most of
         # a log, and walking the index for it costs five times the plain scan. The index still serves date sorts.
-        for column, value in (("c.type = ?", query["type"]), ("c.status = ?", query["status"]),
-                              ("+c.valid_from >= ?", query["date_from"]), ("+c.valid_from <= ?", query["date_to"])):
+        for column, value in (
+            ("c.type = ?", query["type"]),
+            ("c.status = ?", query["status"]),
+            ("+c.valid_from >= ?", query["date_from"]),
+            ("+c.valid_from <= ?", query["date_to"]),
+        ):
             if value:
                 clauses.append(column)
                 args.append(value)
@@ -190,7 +221,9 @@ class DeskQueries:
         rows = conn.execute(
             "SELECT c.id, c.type, c.seq, c.valid_from, c.valid_until, c.status, COALESCE(h.masked, '') "
             f"FROM certificates c LEFT JOIN idx.holders h ON h.cert_id = c.id WHERE {where} "
-            f"ORDER BY {order}, c.rowid DESC LIMIT ? OFFSET ?", (*args, query["limit"], query["offset"])).fetchall()
+            f"ORDER BY {order}, c.rowid DESC LIMIT ? OFFSET ?",
+            (*args, query["limit"], query["offset"]),
+        ).fetchall()
         (total,) = conn.execute(f"SELECT COUNT(*) FROM certificates c WHERE {where}", args).fetchone()
         keys = ("cert_id", "type", "seq", "valid_from", "valid_until", "status", "holder")
         return {"rows": [dict(zip(keys, row)) for row in rows], "offset": query["offset"], "total": total}
@@ -203,14 +236,32 @@ class DeskQueries:
         leaf = parse_leaf(store.leaves(head.id, seq, seq + 1)[0])
         path = merkle.inclusion_proof(store.reader(head.id), seq, head.size)
         licence, sealed = BY_ID[type_id], self._sealed(cert_id)
-        fields = [] if sealed is None else [[f.name, shown_value(licence, f, sealed["values"][f.name])]
-                                            for f in licence.fields if f.name in sealed["values"]]
+        fields = (
+            []
+            if sealed is None
+            else [
+                [f.name, shown_value(licence, f, sealed["values"][f.name])]
+                for f in licence.fields
+                if f.name in sealed["values"]
+            ]
+        )
         return {
-            "cert_id": cert_id, "type": type_id, "status": status, "superseded_by": superseded_by,
-            "valid_from": valid_from, "valid_until": valid_until, "issued_at": leaf.record.time, "fields": fields,
-            "erased": sealed is None, "leaf": json.loads(leaf.data), "leaf_hash": leaf.hash_hex,
-            "log_size": head.size, "inclusion": [b64encode(h) for h in path], "checkpoint": head.checkpoint or "",
-            "cosigners": list(self.cosigners(head.checkpoint)[0]), "history": self.history(store, head, cert_id, seq),
+            "cert_id": cert_id,
+            "type": type_id,
+            "status": status,
+            "superseded_by": superseded_by,
+            "valid_from": valid_from,
+            "valid_until": valid_until,
+            "issued_at": leaf.record.time,
+            "fields": fields,
+            "erased": sealed is None,
+            "leaf": json.loads(leaf.data),
+            "leaf_hash": leaf.hash_hex,
+            "log_size": head.size,
+            "inclusion": [b64encode(h) for h in path],
+            "checkpoint": head.checkpoint or "",
+            "cosigners": list(self.cosigners(head.checkpoint)[0]),
+            "history": self.history(store, head, cert_id, seq),
         }
 
     def values(self, cert_id: str) -> dict[str, str]:
@@ -219,8 +270,9 @@ class DeskQueries:
         self.own_row(store.conn, cert_id)
         sealed = self._sealed(cert_id)
         if sealed is None:
-            raise RequestError("此证照的个人数据已按申请删除", "this certificate's personal data was erased on request",
-                               410, "ERASED")
+            raise RequestError(
+                "此证照的个人数据已按申请删除", "this certificate's personal data was erased on request", 410, "ERASED"
+            )
         return {name: str(value) for name, value in sealed["values"].items()}
 
     def cosigners(self, checkpoint: str | None) -> tuple[tuple[str, ...], int | None]:
@@ -238,7 +290,8 @@ class DeskQueries:
         who: dict[int, tuple[str, str]] = {}
         for user, role, detail in store.conn.execute(
             "SELECT user, role, detail FROM audit WHERE action = 'log.append' AND outcome = 'ok' "
-            f"AND target IN ({', '.join('?' * len(targets))}) ORDER BY id", targets,
+            f"AND target IN ({', '.join('?' * len(targets))}) ORDER BY id",
+            targets,
         ):
             detail = json.loads(detail)
             first = detail.get("first_seq", 0)
@@ -250,11 +303,23 @@ class DeskQueries:
             body = record.body
             if record.kind not in _CERT_KINDS or body.get("id") != cert_id:
                 continue
-            other = body.get("by", "") if record.kind == kinds.SUPERSEDED else (
-                targets[1] if len(targets) > 1 and record.kind == kinds.ISSUED else "")
+            other = (
+                body.get("by", "")
+                if record.kind == kinds.SUPERSEDED
+                else (targets[1] if len(targets) > 1 and record.kind == kinds.ISSUED else "")
+            )
             user, role = who.get(seq, ("", ""))
-            entries.append({"seq": seq, "kind": record.kind, "time": record.time, "user": user, "role": role,
-                            "reason": body.get("reason", ""), "other": other})
+            entries.append(
+                {
+                    "seq": seq,
+                    "kind": record.kind,
+                    "time": record.time,
+                    "user": user,
+                    "role": role,
+                    "reason": body.get("reason", ""),
+                    "other": other,
+                }
+            )
         return entries
 
 

@@ -25,21 +25,21 @@ and so is the refusal shape; a form with problems is 422 and writes nothing.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from citychain.accounts.users import User
 from citychain.errors import RequestError
 from citychain.net import desk_api
-from citychain.net.desk_api import NO_STORE, public_route, refusal
+from citychain.net.desk_api import NO_STORE, public_route
 
 from . import kinds
 from .desk import CertificateDesk
 from .desk_queries import PRIVATE_ACTION, DeskQueries, query_from_params
-from .fields import FieldErrors
 from .identifiers import parse_certificate_id
 from .types import BY_ID
 
@@ -47,17 +47,9 @@ CHANGES = {"revoke": kinds.REVOKED, "suspend": kinds.SUSPENDED, "reinstate": kin
 REPRINT_ACTION = "certificate.issue"  # whoever may issue may hand out a copy (as `certificates reprint`)
 
 
-def error_response(exc: Exception) -> JSONResponse:
-    """A form's field problems, all at once; the core words everything else."""
-    if isinstance(exc, FieldErrors):
-        return refusal(422, "INVALID_FIELDS", "请更正标出的栏目：" + "；".join(p.message_zh for p in exc.problems),
-                       "Please correct the marked fields: " + "; ".join(p.message_en for p in exc.problems),
-                       {p.field: [p.message_zh, p.message_en] for p in exc.problems})
-    return desk_api.error_response(exc)
-
-
 def signed_in_route(service, path: str, work: Callable[..., Any], methods=("GET",), status: int = 200) -> Route:
-    return desk_api.signed_in_route(service, path, work, methods, status, error_response)
+    """A form's `FieldErrors` is a 422 naming every field, like any core refusal."""
+    return desk_api.signed_in_route(service, path, work, methods, status, desk_api.error_response)
 
 
 def text_arg(payload: dict, name: str, required: bool = False, max_length: int = 500) -> str | None:
@@ -67,8 +59,11 @@ def text_arg(payload: dict, name: str, required: bool = False, max_length: int =
             raise RequestError(f"请填写{name}", f"{name} is required", 422, "INVALID_FIELDS", (name,))
         return None
     if not isinstance(value, str) or len(value) > max_length:
-        raise RequestError(f"{name} 须为不超过 {max_length} 个字符的文本",
-                           f"{name} must be text of at most {max_length} characters", fields=(name,))
+        raise RequestError(
+            f"{name} 须为不超过 {max_length} 个字符的文本",
+            f"{name} must be text of at most {max_length} characters",
+            fields=(name,),
+        )
     return value
 
 
@@ -106,33 +101,50 @@ class CertificateRoutes:
     @staticmethod
     def _issued(issued) -> dict[str, Any]:
         body = issued.leaf.record.body
-        return {"cert_id": issued.cert_id, "type": body["type"], "seq": issued.leaf.record.seq,
-                "valid_from": body["valid_from"], "valid_until": body.get("valid_until"),
-                "leaf_hash": issued.leaf.hash_hex}
+        return {
+            "cert_id": issued.cert_id,
+            "type": body["type"],
+            "seq": issued.leaf.record.seq,
+            "valid_from": body["valid_from"],
+            "valid_until": body.get("valid_until"),
+            "leaf_hash": issued.leaf.hash_hex,
+        }
 
     # -- the counter in general --------------------------------------------------------------
     def node_info(self, request: Request) -> dict[str, Any]:
         config, trust = self.node.config, self.node.trust
         agency = trust.agencies.get(config.agency)
-        return {"city": config.city, "agency": config.agency,
-                "name_zh": agency.name_zh if agency else config.agency,
-                "name_en": agency.name_en if agency else config.agency,
-                "licence_types": self.queries.issuable(),
-                "agencies": [[a.id, a.name_zh, a.name_en] for a in trust.agencies.values()]}
+        return {
+            "city": config.city,
+            "agency": config.agency,
+            "name_zh": agency.name_zh if agency else config.agency,
+            "name_en": agency.name_en if agency else config.agency,
+            "licence_types": self.queries.issuable(),
+            "agencies": [[a.id, a.name_zh, a.name_en] for a in trust.agencies.values()],
+        }
 
     # -- certificates ---------------------------------------------------------------------------
     def issue(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
         type_id = payload.get("type")
         if not isinstance(type_id, str) or type_id not in BY_ID:
-            raise RequestError(f"未知的证照类型 {type_id}", f"unknown licence type {type_id!r}", 422, "INVALID_FIELDS",
-                               ("type",))
+            raise RequestError(
+                f"未知的证照类型 {type_id}", f"unknown licence type {type_id!r}", 422, "INVALID_FIELDS", ("type",)
+            )
         form = form_arg(payload)
-        valid_from, valid_until = text_arg(payload, "valid_from", max_length=10), text_arg(payload, "valid_until", max_length=10)
+        valid_from, valid_until = (
+            text_arg(payload, "valid_from", max_length=10),
+            text_arg(payload, "valid_until", max_length=10),
+        )
         self._require(user, self.node.kinds.get(kinds.ISSUED).action)
         if type_id not in self.queries.issuable():
             licence = BY_ID[type_id]
-            raise RequestError(f"本机构无权签发{licence.name_zh}", f"this agency may not issue a {licence.name_en}",
-                               422, "ISSUER_NOT_AUTHORISED", ("type",))
+            raise RequestError(
+                f"本机构无权签发{licence.name_zh}",
+                f"this agency may not issue a {licence.name_en}",
+                422,
+                "ISSUER_NOT_AUTHORISED",
+                ("type",),
+            )
         with self.node.lock:
             return self._issued(self.desk.issue(user, type_id, form, valid_from, valid_until))
 
@@ -153,8 +165,11 @@ class CertificateRoutes:
         with self.node.lock:
             data = self.desk.pdf(cert_id)
         name = cert_id.replace(".", "_")
-        return Response(data, media_type="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"', **NO_STORE})
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"', **NO_STORE},
+        )
 
     def change(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
         kind = CHANGES[request.url.path.rsplit("/", 1)[1]]
@@ -167,7 +182,10 @@ class CertificateRoutes:
     def supersede(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
         reason = text_arg(payload, "reason", required=True)
         form = form_arg(payload)
-        valid_from, valid_until = text_arg(payload, "valid_from", max_length=10), text_arg(payload, "valid_until", max_length=10)
+        valid_from, valid_until = (
+            text_arg(payload, "valid_from", max_length=10),
+            text_arg(payload, "valid_until", max_length=10),
+        )
         cert_id = self._cert_id(request)
         self._require(user, self.node.kinds.get(kinds.SUPERSEDED).action)
         with self.node.lock:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Mapping
 
 from stdnum.cn import ric, uscc
+
+from citychain.errors import CodedError
 
 from .types import CHOICE, DATE, MONEY, RESIDENT_ID, TEXT, USCC, Field, LicenceType
 
@@ -26,9 +28,16 @@ class Problem:
     message_en: str
 
 
-class FieldErrors(ValueError):
+class FieldErrors(CodedError):
+    """Every problem of a form at once: INVALID_FIELDS, each marked on its field."""
+
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(f"{p.field}: {p.message_zh} / {p.message_en}" for p in problems))
+        super().__init__(
+            "INVALID_FIELDS",
+            "请更正标出的栏目：" + "；".join(p.message_zh for p in problems),
+            "Please correct the marked fields: " + "; ".join(p.message_en for p in problems),
+            {p.field: (p.message_zh, p.message_en) for p in problems},
+        )
         self.problems = tuple(problems)
 
     def by_field(self) -> dict[str, Problem]:
@@ -45,14 +54,20 @@ def _check(field: Field, raw: str) -> tuple[object, Problem | None]:
     if field.kind == RESIDENT_ID:
         value = value.upper()
         if not ric.is_valid(value):
-            return None, Problem(field.name, "身份号码无效（长度、出生日期或校验位不对）",
-                                 "not a valid resident ID number (length, birth date or check digit)")
+            return None, Problem(
+                field.name,
+                "身份号码无效（长度、出生日期或校验位不对）",
+                "not a valid resident ID number (length, birth date or check digit)",
+            )
         return value, None
     if field.kind == USCC:
         value = value.upper()
         if not uscc.is_valid(value):
-            return None, Problem(field.name, "统一社会信用代码无效（应为 18 位，校验位须正确）",
-                                 "not a valid unified social credit code (18 characters with a correct check character)")
+            return None, Problem(
+                field.name,
+                "统一社会信用代码无效（应为 18 位，校验位须正确）",
+                "not a valid unified social credit code (18 characters with a correct check character)",
+            )
         return value, None
     if field.kind == DATE:
         try:
@@ -70,8 +85,11 @@ def _check(field: Field, raw: str) -> tuple[object, Problem | None]:
     if field.kind == CHOICE:
         allowed = [c[0] for c in field.choices]
         if value not in allowed:
-            return None, Problem(field.name, f"请选择：{'、'.join(c[1] for c in field.choices)}",
-                                 f"choose one of: {', '.join(c[2] for c in field.choices)}")
+            return None, Problem(
+                field.name,
+                f"请选择：{'、'.join(c[1] for c in field.choices)}",
+                f"choose one of: {', '.join(c[2] for c in field.choices)}",
+            )
         return value, None
     raise ValueError(f"unknown field kind {field.kind!r}")
 
@@ -111,5 +129,7 @@ def _validity(valid_from: str, valid_until: str | None) -> list[Problem]:
     if problem:
         return [problem]
     if valid_until <= valid_from:
-        return [Problem("valid_until", "有效期截止日期必须晚于起始日期", "the end of validity must come after its start")]
+        return [
+            Problem("valid_until", "有效期截止日期必须晚于起始日期", "the end of validity must come after its start")
+        ]
     return []

@@ -21,8 +21,9 @@ import os
 import sqlite3
 import threading
 import unicodedata
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from citychain.log.encoding import b64decode, b64encode
 from citychain.log.masking import mask_name

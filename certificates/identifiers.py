@@ -37,9 +37,13 @@ class CertificateId:
 
     def __post_init__(self) -> None:
         if not _TYPE_RE.match(self.type_code):
-            raise InvalidCertificateId("证照类型代码格式错误", f"type code {self.type_code!r} must be 2–20 digits or capitals")
+            raise InvalidCertificateId(
+                "证照类型代码格式错误", f"type code {self.type_code!r} must be 2–20 digits or capitals"
+            )
         if not uscc.is_valid(self.issuer_uscc):
-            raise InvalidCertificateId("发证机构统一社会信用代码无效", f"issuer USCC {self.issuer_uscc!r} is not valid (GB 32100)")
+            raise InvalidCertificateId(
+                "发证机构统一社会信用代码无效", f"issuer USCC {self.issuer_uscc!r} is not valid (GB 32100)"
+            )
         if not _SERIAL_RE.match(self.serial):
             raise InvalidCertificateId("流水号必须为数字", f"serial {self.serial!r} must be 1–20 digits")
         if not _VERSION_RE.match(self.version):
@@ -56,7 +60,7 @@ class CertificateId:
     def __str__(self) -> str:
         return f"{self.body}.{self.check}"
 
-    def next_version(self) -> "CertificateId":
+    def next_version(self) -> CertificateId:
         """The same certificate, reissued (renewal or correction)."""
         return CertificateId(self.type_code, self.issuer_uscc, self.serial, f"{int(self.version) + 1:03d}")
 
@@ -68,9 +72,13 @@ def parse_certificate_id(text: str) -> CertificateId:
         raise InvalidCertificateId("证照标识应以 1.2.156.3005.2 开头", "a certificate id starts with 1.2.156.3005.2")
     parts = text[len(PREFIX) + 1 :].split(".")
     if len(parts) != 5:
-        raise InvalidCertificateId("证照标识的段数不对", "a certificate id has type, issuer, serial, version and check parts")
+        raise InvalidCertificateId(
+            "证照标识的段数不对", "a certificate id has type, issuer, serial, version and check parts"
+        )
     type_code, issuer, serial, version, check = parts
     parsed = CertificateId(type_code, issuer, serial, version)
     if check != parsed.check:
-        raise InvalidCertificateId("校验位不符，可能输错了一个字符", "the check character does not match; a character may be mistyped")
+        raise InvalidCertificateId(
+            "校验位不符，可能输错了一个字符", "the check character does not match; a character may be mistyped"
+        )
     return parsed

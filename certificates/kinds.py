@@ -59,9 +59,7 @@ def _text(body: dict, name: str) -> str:
 
 
 def _row(ctx: Context, cert_id: str):
-    return ctx.conn.execute(
-        "SELECT log, type, status FROM certificates WHERE id = ?", (cert_id,)
-    ).fetchone()
+    return ctx.conn.execute("SELECT log, type, status FROM certificates WHERE id = ?", (cert_id,)).fetchone()
 
 
 def _issued_permission(record: Record) -> str:
@@ -82,22 +80,33 @@ def _check_issued(record: Record, ctx: Context) -> None:
         raise _reject("BAD_ID", "证照标识与类型不符", "the certificate id does not match its type", "id")
     issuer = ctx.trust.agencies.get(record.log) if ctx.trust else None
     if issuer is None or issuer.attribute("uscc") != cert_id.issuer_uscc:
-        raise _reject("BAD_ID", "证照标识中的发证机构代码不是本机构的",
-                      "the issuer code in the certificate id is not this agency's", "id")
+        raise _reject(
+            "BAD_ID",
+            "证照标识中的发证机构代码不是本机构的",
+            "the issuer code in the certificate id is not this agency's",
+            "id",
+        )
     valid_from, valid_until = body.get("valid_from"), body.get("valid_until")
     if not isinstance(valid_from, str) or not _DATE_RE.match(valid_from):
         raise _reject("BAD_DATE", "有效期起始日期格式错误", "valid_from must be YYYY-MM-DD", "valid_from")
-    if valid_until is not None and (not isinstance(valid_until, str) or not _DATE_RE.match(valid_until)
-                                    or valid_until <= valid_from):
-        raise _reject("BAD_DATE", "有效期截止日期必须晚于起始日期", "valid_until must be a later YYYY-MM-DD", "valid_until")
+    if valid_until is not None and (
+        not isinstance(valid_until, str) or not _DATE_RE.match(valid_until) or valid_until <= valid_from
+    ):
+        raise _reject(
+            "BAD_DATE", "有效期截止日期必须晚于起始日期", "valid_until must be a later YYYY-MM-DD", "valid_until"
+        )
     commitments = body.get("commitments")
     if not isinstance(commitments, dict) or any(
         not isinstance(v, str) or not _HEX64_RE.match(v) for v in commitments.values()
     ):
-        raise _reject("MALFORMED", "字段承诺格式错误", "commitments must map field names to 64 hex digits", "commitments")
+        raise _reject(
+            "MALFORMED", "字段承诺格式错误", "commitments must map field names to 64 hex digits", "commitments"
+        )
     unknown = set(commitments) - {f.name for f in licence.fields}
     if unknown:
-        raise _reject("MALFORMED", "承诺中有未知栏目", f"commitments name unknown fields: {sorted(unknown)}", "commitments")
+        raise _reject(
+            "MALFORMED", "承诺中有未知栏目", f"commitments name unknown fields: {sorted(unknown)}", "commitments"
+        )
     if _row(ctx, body["id"]) is not None:
         raise _reject("DUPLICATE", "证照标识已被使用", f"certificate {body['id']} was already issued", "id")
 
@@ -135,16 +144,26 @@ def _check_status(record: Record, ctx: Context) -> None:
     _text(record.body, "reason")
     row = _row(ctx, cert_id)
     if row is None or row[0] != ctx.log_id:
-        raise _reject("UNKNOWN_CERTIFICATE", "本机构日志中没有这张证照", f"certificate {cert_id} was not issued in this log", "id")
+        raise _reject(
+            "UNKNOWN_CERTIFICATE", "本机构日志中没有这张证照", f"certificate {cert_id} was not issued in this log", "id"
+        )
     allowed, _ = _TRANSITIONS[record.kind]
     if row[2] not in allowed:
-        raise _reject("BAD_STATE", f"证照当前状态为 {row[2]}，不能执行此操作",
-                      f"the certificate is {row[2]}; {record.kind} is not possible", "id")
+        raise _reject(
+            "BAD_STATE",
+            f"证照当前状态为 {row[2]}，不能执行此操作",
+            f"the certificate is {row[2]}; {record.kind} is not possible",
+            "id",
+        )
     if record.kind == SUPERSEDED:
         successor = _row(ctx, _text(record.body, "by"))
         if successor is None or successor[0] != ctx.log_id or successor[1] != row[1]:
-            raise _reject("BAD_SUCCESSOR", "替代证照须为本机构已签发的同类证照",
-                          "the successor must be a certificate of the same type issued in this log", "by")
+            raise _reject(
+                "BAD_SUCCESSOR",
+                "替代证照须为本机构已签发的同类证照",
+                "the successor must be a certificate of the same type issued in this log",
+                "by",
+            )
 
 
 def _apply_status(record: Record, ctx: Context) -> None:
@@ -163,9 +182,15 @@ PLUGIN = Plugin(
     name="certificates",
     kinds=(
         KindSpec(ISSUED, "certificate.issue", _issued_permission, _check_issued, _apply_issued),
-        *(KindSpec(kind, action, _status_permission, _check_status, _apply_status)
-          for kind, action in ((REVOKED, "certificate.revoke"), (SUSPENDED, "certificate.suspend"),
-                               (REINSTATED, "certificate.reinstate"), (SUPERSEDED, "certificate.supersede"))),
+        *(
+            KindSpec(kind, action, _status_permission, _check_status, _apply_status)
+            for kind, action in (
+                (REVOKED, "certificate.revoke"),
+                (SUSPENDED, "certificate.suspend"),
+                (REINSTATED, "certificate.reinstate"),
+                (SUPERSEDED, "certificate.supersede"),
+            )
+        ),
     ),
     actions=(
         ("certificate.issue", frozenset({"clerk", "supervisor"}), "签发证照", "issue certificates"),
@@ -177,7 +202,15 @@ PLUGIN = Plugin(
     ),
     schema=_schema,
     routes=lambda service: _routes(service),
+    documents=lambda: _documents(),
 )
+
+
+def _documents() -> tuple:
+    """Certificates, for the one verifier door (`citychain.documents.door`)."""
+    from .verify import CERTIFICATES
+
+    return (CERTIFICATES,)
 
 
 def _routes(service):

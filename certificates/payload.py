@@ -1,4 +1,4 @@
-"""What a certificate's QR code and its embedded proof file carry (design §5,
+"""What a certificate's QR code and its embedded proof file carry (docs/protocol.md §11,
 docs/protocol.md §11).
 
 QR payload: the signed leaf `{"kid", "record", "sig"}` with each disclosed
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from citychain.documents.proof_file import inclusion_json, read_inclusion
 from citychain.errors import BilingualError
@@ -115,7 +116,7 @@ class Proof:
         ).encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Proof":
+    def from_bytes(cls, data: bytes) -> Proof:
         try:
             value = json.loads(data)
             if value.get("format") != PROOF_FORMAT:

@@ -108,8 +108,7 @@ def render_pdf(doc: PrintedCertificate, *, creation_date: datetime | None = None
     """
     font = _font()
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4, invariant=1, initialFontName=font, initialFontSize=10,
-               initialLeading=12, lang="zh-CN")
+    c = Canvas(buf, pagesize=A4, invariant=1, initialFontName=font, initialFontSize=10, initialLeading=12, lang="zh-CN")
     c.setPageCompression(1)
     stamp = _pdf_date(creation_date, doc.issued_at)
     if stamp is not None:
@@ -125,8 +124,7 @@ def render_pdf(doc: PrintedCertificate, *, creation_date: datetime | None = None
     band_top = BAND_Y + 6 * mm + qr_total  # the caption sits under the QR code
 
     banner = _BANNER_SPACE if doc.void_reason else 0.0
-    capacities = (HEADER_BOTTOM - banner - band_top - 5 * mm,
-                  CONTINUED_HEADER_BOTTOM - banner - FOOTER_Y - 5 * mm)
+    capacities = (HEADER_BOTTOM - banner - band_top - 5 * mm, CONTINUED_HEADER_BOTTOM - banner - FOOTER_Y - 5 * mm)
     pages = _layout_table(_rows(doc), capacities)
 
     for number, pieces in enumerate(pages, start=1):
@@ -149,7 +147,7 @@ def render_pdf(doc: PrintedCertificate, *, creation_date: datetime | None = None
 
 
 def _display_time(stamp: str) -> str:
-    """"2026-03-01T08:00:00.000Z" as "2026-03-01 08:00:00 UTC"; anything else as given."""
+    """ "2026-03-01T08:00:00.000Z" as "2026-03-01 08:00:00 UTC"; anything else as given."""
     try:
         when = datetime.fromisoformat(stamp)
     except ValueError:
@@ -167,6 +165,7 @@ def _display_time(stamp: str) -> str:
 
 # ---------------------------------------------------------------- the table
 
+
 @dataclass(frozen=True)
 class _Row:
     label_zh: str
@@ -177,6 +176,7 @@ class _Row:
 @dataclass(frozen=True)
 class _Piece:
     """The part of a row set on one page."""
+
     label_zh: list[str]
     label_en: list[str]
     value: list[str]
@@ -250,7 +250,7 @@ def _paginate(rows: list[_Row], size: float, capacities: tuple[float, float]) ->
                 used += whole.height
                 break
             fit = 0
-            while fit < len(lines) and used + _piece(zh, en, lines[:fit + 1], row_size).height <= capacity:
+            while fit < len(lines) and used + _piece(zh, en, lines[: fit + 1], row_size).height <= capacity:
                 fit += 1
             fit = min(fit, len(lines) - 2)  # never leave a single line behind
             if fit >= 3 or (fit >= 1 and not pages[-1]):
@@ -306,8 +306,16 @@ _BANNER_SPACE = _BANNER_H + 3 * mm
 def _header(c: Canvas, doc: PrintedCertificate) -> float:
     """Title block of page 1; returns where the next block starts."""
     cx = PAGE_W / 2
-    _text(c, cx, PAGE_H - 17 * mm, "可信城市 · 电子证照    CITYCHAIN · ELECTRONIC LICENCE", 7.5, GREY,
-          anchor="centre", space=0.6)
+    _text(
+        c,
+        cx,
+        PAGE_H - 17 * mm,
+        "可信城市 · 电子证照    CITYCHAIN · ELECTRONIC LICENCE",
+        7.5,
+        GREY,
+        anchor="centre",
+        space=0.6,
+    )
     title_size = 30.0
     spacing = title_size * (0.5 if len(doc.title_zh) <= 5 else 0.15)
     while _width(doc.title_zh, title_size) + spacing * len(doc.title_zh) > CONTENT_W and title_size > 14:
@@ -394,6 +402,7 @@ def _void_watermark(c: Canvas, reason: tuple[str, str]) -> None:
 
 
 # ---------------------------------------------------------------- bottom band
+
 
 def _bottom_band(c: Canvas, doc: PrintedCertificate, qr: segno.QRCode, module: float, band_top: float) -> None:
     qr_total = (qr.symbol_size(border=0)[0] + 2 * QR_QUIET) * module

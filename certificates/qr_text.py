@@ -8,8 +8,16 @@ from typing import Any
 
 from citychain.documents.qr_text import MAX_INFLATED, MAX_TEXT, QrFraming, QrTextError
 
-__all__ = ["DICTIONARY", "FRAMING", "MAX_INFLATED", "MAX_TEXT", "PREFIX", "QrTextError", "decode_qr_text",
-           "encode_qr_text"]
+__all__ = [
+    "DICTIONARY",
+    "FRAMING",
+    "MAX_INFLATED",
+    "MAX_TEXT",
+    "PREFIX",
+    "QrTextError",
+    "decode_qr_text",
+    "encode_qr_text",
+]
 
 PREFIX = "TC2:"
 # Never change these bytes: every printed QR code depends on them.

@@ -27,4 +27,15 @@ def status_report(store: Store, agency: str, cert_id: str, seq: int, now: str) -
     return report
 
 
+def certificate_leaf(store: Store, agency: str, cert_id: str) -> bytes | None:
+    """The signed ledger entry that issued `cert_id` in `agency`'s log as held
+    here, or None: a certificate looked up by its number (the kiosk)."""
+    row = store.conn.execute(
+        "SELECT e.leaf FROM certificates c JOIN logs l ON l.id = c.log JOIN entries e ON e.log = c.log "
+        "AND e.seq = c.seq WHERE c.id = ? AND l.agency = ?",
+        (cert_id, agency),
+    ).fetchone()
+    return row[0] if row is not None else None
+
+
 STATUS = ReportKind("/v1/certificates/status", "id", 120, status_report)

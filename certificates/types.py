@@ -1,5 +1,5 @@
 """Licence types as data: their fields, labels in both languages, validity
-rules and the agency permission that may issue them (design §5).
+rules and the agency permission that may issue them (docs/protocol.md §11).
 
 Each field says how it is checked (resident ID per GB 11643, unified social
 credit code per GB 32100 — both with python-stdnum — dates, choices, text) and
@@ -63,32 +63,91 @@ _COMPANY_FIELDS = (
 )
 
 TYPES: tuple[LicenceType, ...] = (
-    LicenceType("business-licence", "11100", "营业执照", "Business licence", _COMPANY_FIELDS + (
-        Field("registered_capital", "注册资本", "Registered capital", MONEY),
-        Field("established", "成立日期", "Date established", DATE),
-        Field("scope", "经营范围", "Business scope", max_length=2000, in_qr=False),
-    ), None),
-    LicenceType("food-business-licence", "11200", "食品经营许可证", "Food business licence", _COMPANY_FIELDS + (
-        Field("premises", "经营场所", "Premises", max_length=120, in_qr=False),
-        Field("main_business", "主体业态", "Main business form", max_length=40),
-        Field("scope", "经营项目", "Business items", max_length=1000, in_qr=False),
-    ), 5),
-    LicenceType("residence-permit", "21100", "居住证", "Residence permit", _holder() + (
-        Field("sex", "性别", "Sex", CHOICE, choices=_SEX),
-        Field("address", "居住地址", "Residential address", max_length=120, personal=True, in_qr=False),
-    ), 1),
-    LicenceType("marriage-certificate", "31100", "结婚证", "Marriage certificate",
-                _holder("持证人", "Holder") + _holder("配偶", "Spouse", "spouse") + (
-        Field("registered_on", "登记日期", "Date of registration", DATE),
-    ), None),
-    LicenceType("disability-certificate", "41100", "残疾人证", "Disability certificate", _holder() + (
-        Field("category", "残疾类别", "Category", CHOICE, choices=(
-            ("visual", "视力残疾", "Visual"), ("hearing", "听力残疾", "Hearing"), ("speech", "言语残疾", "Speech"),
-            ("physical", "肢体残疾", "Physical"), ("intellectual", "智力残疾", "Intellectual"),
-            ("mental", "精神残疾", "Mental"), ("multiple", "多重残疾", "Multiple"))),
-        Field("grade", "残疾等级", "Grade", CHOICE, choices=(
-            ("1", "一级", "Grade 1"), ("2", "二级", "Grade 2"), ("3", "三级", "Grade 3"), ("4", "四级", "Grade 4"))),
-    ), 10),
+    LicenceType(
+        "business-licence",
+        "11100",
+        "营业执照",
+        "Business licence",
+        _COMPANY_FIELDS
+        + (
+            Field("registered_capital", "注册资本", "Registered capital", MONEY),
+            Field("established", "成立日期", "Date established", DATE),
+            Field("scope", "经营范围", "Business scope", max_length=2000, in_qr=False),
+        ),
+        None,
+    ),
+    LicenceType(
+        "food-business-licence",
+        "11200",
+        "食品经营许可证",
+        "Food business licence",
+        _COMPANY_FIELDS
+        + (
+            Field("premises", "经营场所", "Premises", max_length=120, in_qr=False),
+            Field("main_business", "主体业态", "Main business form", max_length=40),
+            Field("scope", "经营项目", "Business items", max_length=1000, in_qr=False),
+        ),
+        5,
+    ),
+    LicenceType(
+        "residence-permit",
+        "21100",
+        "居住证",
+        "Residence permit",
+        _holder()
+        + (
+            Field("sex", "性别", "Sex", CHOICE, choices=_SEX),
+            Field("address", "居住地址", "Residential address", max_length=120, personal=True, in_qr=False),
+        ),
+        1,
+    ),
+    LicenceType(
+        "marriage-certificate",
+        "31100",
+        "结婚证",
+        "Marriage certificate",
+        _holder("持证人", "Holder")
+        + _holder("配偶", "Spouse", "spouse")
+        + (Field("registered_on", "登记日期", "Date of registration", DATE),),
+        None,
+    ),
+    LicenceType(
+        "disability-certificate",
+        "41100",
+        "残疾人证",
+        "Disability certificate",
+        _holder()
+        + (
+            Field(
+                "category",
+                "残疾类别",
+                "Category",
+                CHOICE,
+                choices=(
+                    ("visual", "视力残疾", "Visual"),
+                    ("hearing", "听力残疾", "Hearing"),
+                    ("speech", "言语残疾", "Speech"),
+                    ("physical", "肢体残疾", "Physical"),
+                    ("intellectual", "智力残疾", "Intellectual"),
+                    ("mental", "精神残疾", "Mental"),
+                    ("multiple", "多重残疾", "Multiple"),
+                ),
+            ),
+            Field(
+                "grade",
+                "残疾等级",
+                "Grade",
+                CHOICE,
+                choices=(
+                    ("1", "一级", "Grade 1"),
+                    ("2", "二级", "Grade 2"),
+                    ("3", "三级", "Grade 3"),
+                    ("4", "四级", "Grade 4"),
+                ),
+            ),
+        ),
+        10,
+    ),
 )
 
 BY_ID = {t.id: t for t in TYPES}
@@ -98,5 +157,6 @@ def licence_type(type_id: str) -> LicenceType:
     try:
         return BY_ID[type_id]
     except KeyError:
-        raise KeyError(f"未知的证照类型 {type_id} / unknown licence type {type_id!r}; "
-                       f"known: {', '.join(BY_ID)}") from None
+        raise KeyError(
+            f"未知的证照类型 {type_id} / unknown licence type {type_id!r}; known: {', '.join(BY_ID)}"
+        ) from None

@@ -1,5 +1,5 @@
 """Verifying a certificate from its QR text, its PDF or a photo of the page,
-with the verdicts of design §6.
+with the verdicts of docs/protocol.md §11.
 
 Trust comes only from the verifier's own configuration (a trust bundle or a
 node home): the document supplies claims, never the keys to check them.
@@ -11,9 +11,10 @@ status — and an outage or a stale copy is `STATUS_UNKNOWN`, never `VALID` or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Callable, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from citychain.clock import Clock, SystemClock
 from citychain.documents.checks import (
@@ -25,14 +26,14 @@ from citychain.documents.checks import (
     Spoken,
     VerifierConfig,
     ask_node,
-    authorise,
     check_embedded_proof,
     check_freshness,
-    check_signer,
+    check_issuer,
     open_sealed_proof,
 )
 from citychain.documents.checks import qr_from_image as _qr_from_image
 from citychain.documents.city_time import CITY_TIME
+from citychain.documents.door import VerifyPlace
 from citychain.documents.log_report import HomeReports, NodeReports
 from citychain.log.commitments import commitment, salt
 from citychain.log.records import Leaf
@@ -45,37 +46,73 @@ from .status import STATUS
 from .types import BY_ID
 
 __all__ = [
-    "DEFAULT_MAX_AGE_S", "MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS", "SENTENCES", "HomeStatus", "NodeStatus", "Rejected",
-    "StatusSource", "Verdict", "Verifier", "VerifierConfig", "qr_from_image",
+    "CERTIFICATES",
+    "DEFAULT_MAX_AGE_S",
+    "MAX_IMAGE_BYTES",
+    "MAX_IMAGE_PIXELS",
+    "SENTENCES",
+    "HomeStatus",
+    "NodeStatus",
+    "Rejected",
+    "StatusSource",
+    "Verdict",
+    "Verifier",
+    "VerifierConfig",
+    "qr_from_image",
 ]
 
-SENTENCES = Sentences({
-    "VALID": ("证照有效：签名、签发机构和账本记录均已核验。",
-              "Valid: the signature, the issuing agency and the ledger record all check out."),
-    "TAMPERED": ("证照被改动过或签名不符，请勿采信。",
-                 "This certificate was altered or its signature does not match. Do not rely on it."),
-    "MALFORMED": ("无法读取：这不是完整的可信城市证照。",
-                  "This cannot be read: it is not a complete CityChain certificate."),
-    "UNKNOWN_ISSUER": ("签发机构不在本机信任的名单中。",
-                       "The issuing agency is not one this verifier trusts."),
-    "ISSUER_NOT_AUTHORISED": ("该机构无权签发此类证照。",
-                              "This agency was not authorised to issue this kind of certificate."),
-    "KEY_REVOKED": ("签发所用的密钥已被吊销，证照不可信。",
-                    "The key that signed this certificate has been revoked; it cannot be trusted."),
-    "REVOKED": ("证照已被签发机构撤销。", "The issuing agency has revoked this certificate."),
-    "SUSPENDED": ("证照已被暂停使用。", "This certificate is suspended."),
-    "SUPERSEDED": ("证照已被新证替换，请使用新证。", "This certificate was replaced by a newer one; use the new one."),
-    "EXPIRED": ("证照已过有效期。", "This certificate has expired."),
-    "NOT_YET_VALID": ("证照尚未生效。", "This certificate is not valid yet."),
-    "NOT_IN_LEDGER": ("签发机构的账本中没有这张证照。", "The issuing agency's ledger does not hold this certificate."),
-    "LOG_FORKED": ("签发机构的账本出现前后矛盾的版本，暂时无法确认。请联系签发机构。",
-                   "The issuing agency's ledger was seen in two conflicting versions; nothing can be confirmed. "
-                   "Contact the agency."),
-    "LOG_INVALID": ("签发机构的账本违反了规则，已被标记。请联系签发机构。",
-                    "The issuing agency's ledger broke the rules and is flagged. Contact the agency."),
-    "STATUS_UNKNOWN": ("证照本身核验无误，但暂时无法确认是否已被撤销。",
-                       "The certificate itself checks out, but whether it was revoked could not be confirmed."),
-}, "是否已被撤销", "revocation was")
+SENTENCES = Sentences(
+    {
+        "VALID": (
+            "证照有效：签名、签发机构和账本记录均已核验。",
+            "Valid: the signature, the issuing agency and the ledger record all check out.",
+        ),
+        "TAMPERED": (
+            "证照被改动过或签名不符，请勿采信。",
+            "This certificate was altered or its signature does not match. Do not rely on it.",
+        ),
+        "MALFORMED": (
+            "无法读取：这不是完整的可信城市证照。",
+            "This cannot be read: it is not a complete CityChain certificate.",
+        ),
+        "UNKNOWN_ISSUER": ("签发机构不在本机信任的名单中。", "The issuing agency is not one this verifier trusts."),
+        "ISSUER_NOT_AUTHORISED": (
+            "该机构无权签发此类证照。",
+            "This agency was not authorised to issue this kind of certificate.",
+        ),
+        "KEY_REVOKED": (
+            "签发所用的密钥已被吊销，证照不可信。",
+            "The key that signed this certificate has been revoked; it cannot be trusted.",
+        ),
+        "REVOKED": ("证照已被签发机构撤销。", "The issuing agency has revoked this certificate."),
+        "SUSPENDED": ("证照已被暂停使用。", "This certificate is suspended."),
+        "SUPERSEDED": (
+            "证照已被新证替换，请使用新证。",
+            "This certificate was replaced by a newer one; use the new one.",
+        ),
+        "EXPIRED": ("证照已过有效期。", "This certificate has expired."),
+        "NOT_YET_VALID": ("证照尚未生效。", "This certificate is not valid yet."),
+        "NOT_IN_LEDGER": (
+            "签发机构的账本中没有这张证照。",
+            "The issuing agency's ledger does not hold this certificate.",
+        ),
+        "LOG_FORKED": (
+            "签发机构的账本出现前后矛盾的版本，暂时无法确认。请联系签发机构。",
+            "The issuing agency's ledger was seen in two conflicting versions; nothing can be confirmed. "
+            "Contact the agency.",
+        ),
+        "LOG_INVALID": (
+            "签发机构的账本违反了规则，已被标记。请联系签发机构。",
+            "The issuing agency's ledger broke the rules and is flagged. Contact the agency.",
+        ),
+        "STATUS_UNKNOWN": (
+            "证照本身核验无误，但暂时无法确认是否已被撤销。",
+            "The certificate itself checks out, but whether it was revoked could not be confirmed.",
+        ),
+    },
+    "是否已被撤销",
+    "revocation was",
+)
 
 
 @dataclass(frozen=True)
@@ -102,15 +139,48 @@ class Verdict(Spoken):
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "verdict": self.code, "message_zh": self.sentence_zh, "message_en": self.sentence_en,
-            "detail_zh": self.detail_zh, "detail_en": self.detail_en,
-            "certificate_id": self.cert_id, "type": self.type,
+            "verdict": self.code,
+            "message_zh": self.sentence_zh,
+            "message_en": self.sentence_en,
+            "detail_zh": self.detail_zh,
+            "detail_en": self.detail_en,
+            "certificate_id": self.cert_id,
+            "type": self.type,
             "issuer": {"agency": self.issuer, "name_zh": self.issuer_name_zh, "name_en": self.issuer_name_en},
-            "fields": self.fields, "hidden_fields": list(self.hidden),
-            "valid_from": self.valid_from, "valid_until": self.valid_until, "issued_at": self.issued_at,
-            "status_checked": self.status_checked, "status_as_of": self.status_as_of,
-            "cosigners": list(self.cosigners), "source": self.source,
+            "fields": self.fields,
+            "hidden_fields": list(self.hidden),
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "issued_at": self.issued_at,
+            "status_checked": self.status_checked,
+            "status_as_of": self.status_as_of,
+            "cosigners": list(self.cosigners),
+            "source": self.source,
         }
+
+    def text(self) -> str:
+        """What `main.py verify` prints: the verdict in both languages, then the certificate as signed."""
+        from .desk import display_value
+
+        lines = [f"{self.code}: {self.sentence_zh}", f"{' ' * len(self.code)}  {self.sentence_en}"]
+        if self.detail_en:
+            lines.append(f"  {self.detail_zh} / {self.detail_en}")
+        if self.cert_id:
+            lines.append(
+                f"  {self.cert_id}  {self.issuer_name_zh or self.issuer}  "
+                f"{self.valid_from} – {self.valid_until or '长期 / no expiry'}"
+            )
+        licence = BY_ID.get(self.type or "")
+        for spec in licence.fields if licence else ():
+            if spec.name in self.fields:
+                shown = display_value(licence, spec.name, self.fields[spec.name])
+                lines.append(f"  {spec.label_zh} / {spec.label_en}: {shown}")
+        if self.status_checked or self.code == "STATUS_UNKNOWN":
+            lines.append(
+                f"  状态截至 / status as of: {self.status_as_of}  "
+                f"见证 / co-signed by: {', '.join(self.cosigners) or '—'}"
+            )
+        return "\n".join(lines)
 
 
 class StatusSource(Protocol):
@@ -143,11 +213,13 @@ def _check_record(leaf: Leaf, config: VerifierConfig) -> tuple[Any, str]:
         cert_id = parse_certificate_id(str(body.get("id", "")))
     except InvalidCertificateId as exc:
         raise Rejected("MALFORMED", exc.message_zh, exc.message_en) from None
-    agency = check_signer(leaf, config)
-    authorise(leaf, config, licence.permission)
+    agency = check_issuer(leaf, config, licence.permission)
     if agency.attribute("uscc") != cert_id.issuer_uscc or cert_id.type_code != licence.code:
-        raise Rejected("ISSUER_NOT_AUTHORISED", "证照标识中的机构代码或类型与签发机构不符",
-                       "the issuer code or type in the certificate id does not match the signing agency")
+        raise Rejected(
+            "ISSUER_NOT_AUTHORISED",
+            "证照标识中的机构代码或类型与签发机构不符",
+            "the issuer code or type in the certificate id does not match the signing agency",
+        )
     return agency, licence.id
 
 
@@ -157,7 +229,9 @@ def _check_values(proof: Proof, leaf: Leaf) -> dict[str, Any]:
         raise Rejected("TAMPERED", "证明文件中的栏目与账本记录不符", "the proof's fields differ from the ledger record")
     for name, value in proof.values.items():
         if commitment(salt(proof.seed, name), value) != commitments[name]:
-            raise Rejected("TAMPERED", f"栏目“{name}”与签名的承诺不符", f"field {name!r} does not match its signed commitment")
+            raise Rejected(
+                "TAMPERED", f"栏目“{name}”与签名的承诺不符", f"field {name!r} does not match its signed commitment"
+            )
     return dict(proof.values)
 
 
@@ -169,8 +243,7 @@ def _online(source: StatusSource, leaf: Leaf, config: VerifierConfig, now: datet
     certificate = report.get("certificate") or {}
     status = certificate.get("status") if isinstance(certificate, dict) else None
     if status in ("revoked", "suspended", "superseded"):
-        return {**view, "code": status.upper(), "zh": "", "en": "",
-                "superseded_by": certificate.get("superseded_by")}
+        return {**view, "code": status.upper(), "zh": "", "en": "", "superseded_by": certificate.get("superseded_by")}
     if status != "valid":
         return {**view, "code": "STATUS_UNKNOWN", "zh": "节点没有这张证照的状态", "en": "the node has no status for it"}
     return check_freshness(report, view, config, now, max_age_s) or view
@@ -183,16 +256,31 @@ class Verifier:
     clock: Clock = field(default_factory=SystemClock)
     max_age_s: int = DEFAULT_MAX_AGE_S
 
-    def _verdict(self, leaf: Leaf | None, values: dict, hidden: tuple[str, ...], proof: Proof | None,
-                 source: str, opened_agency: Callable[[str], None] | None = None) -> Verdict:
+    def _verdict(
+        self,
+        leaf: Leaf | None,
+        values: dict,
+        hidden: tuple[str, ...],
+        proof: Proof | None,
+        source: str,
+        opened_agency: Callable[[str], None] | None = None,
+    ) -> Verdict:
         now = self.clock.now()
         base = Verdict("MALFORMED", source=source)
         try:
             assert leaf is not None
             body = leaf.record.body
-            base = replace(base, cert_id=body.get("id"), type=body.get("type"), issuer=leaf.record.log,
-                           fields=values, hidden=hidden, valid_from=body.get("valid_from"),
-                           valid_until=body.get("valid_until"), issued_at=leaf.record.time)
+            base = replace(
+                base,
+                cert_id=body.get("id"),
+                type=body.get("type"),
+                issuer=leaf.record.log,
+                fields=values,
+                hidden=hidden,
+                valid_from=body.get("valid_from"),
+                valid_until=body.get("valid_until"),
+                issued_at=leaf.record.time,
+            )
             agency, _ = _check_record(leaf, self.config)
             base = replace(base, issuer_name_zh=agency.name_zh, issuer_name_en=agency.name_en)
             if opened_agency is not None:
@@ -202,18 +290,27 @@ class Verifier:
                 if proof.leaf.data != leaf.data:
                     raise Rejected("TAMPERED", "证明文件与证照记录不符", "the proof file is for another record")
                 base = replace(base, fields=_check_values(proof, leaf), hidden=())
-                cosigners, newest = check_embedded_proof(leaf, proof.index, proof.size, proof.path, proof.checkpoint,
-                                                         self.config, int(now.timestamp()))
+                cosigners, newest = check_embedded_proof(
+                    leaf, proof.index, proof.size, proof.path, proof.checkpoint, self.config, int(now.timestamp())
+                )
                 base = replace(base, cosigners=cosigners)
                 as_of = max(as_of, newest or as_of)
             base = replace(base, status_as_of=as_of)
             if self.source is not None:
                 online = _online(self.source, leaf, self.config, now, self.max_age_s)
-                base = replace(base, cosigners=online.get("cosigners", base.cosigners),
-                               status_as_of=online.get("as_of") or base.status_as_of)
+                base = replace(
+                    base,
+                    cosigners=online.get("cosigners", base.cosigners),
+                    status_as_of=online.get("as_of") or base.status_as_of,
+                )
                 if online["code"] not in (None, "STATUS_UNKNOWN"):
-                    return replace(base, code=online["code"], detail_zh=online.get("zh", ""),
-                                   detail_en=online.get("en", ""), status_checked=True)
+                    return replace(
+                        base,
+                        code=online["code"],
+                        detail_zh=online.get("zh", ""),
+                        detail_en=online.get("en", ""),
+                        status_checked=True,
+                    )
             today = now.astimezone(CITY_TIME).date()
             if date.fromisoformat(body["valid_from"]) > today:
                 return replace(base, code="NOT_YET_VALID")
@@ -240,7 +337,9 @@ class Verifier:
 
         def sealed_by(agency: str) -> None:
             if sealer != agency:
-                raise Rejected("TAMPERED", "电子印章不是签发机构的", f"the PDF is sealed by {sealer!r}, not by {agency!r}")
+                raise Rejected(
+                    "TAMPERED", "电子印章不是签发机构的", f"the PDF is sealed by {sealer!r}, not by {agency!r}"
+                )
 
         return self._verdict(proof.leaf, {}, (), proof, "pdf", sealed_by)
 
@@ -254,3 +353,24 @@ class Verifier:
 def qr_from_image(data: bytes) -> tuple[str | None, tuple[str, str]]:
     """The CityChain certificate QR text in a photo or scan, decoded with zxing-cpp."""
     return _qr_from_image(data, (PREFIX,))
+
+
+# -- for the one verifier door ---------------------------------------------------
+class CertificateDocuments:
+    """Certificates as a kind of document (`citychain.documents.door.DocumentKind`)."""
+
+    name = "certificate"
+    qr_prefix = PREFIX
+    attachment_name = PROOF_FILENAME
+
+    def verifier(self, place: VerifyPlace) -> Verifier:
+        return Verifier(place.config, place.reports(STATUS), place.clock, place.max_age_s)
+
+    def verify_qr(self, text: str, place: VerifyPlace, source: str = "qr") -> Verdict:
+        return replace(self.verifier(place).qr(text), source=source)
+
+    def verify_pdf(self, data: bytes, place: VerifyPlace) -> Verdict:
+        return self.verifier(place).pdf(data)
+
+
+CERTIFICATES = CertificateDocuments()

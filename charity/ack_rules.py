@@ -41,29 +41,50 @@ def ack_problem(conn: sqlite3.Connection, ack_agency: str, body: dict) -> Record
     if entry is None:
         return PENDING
     if merkle.leaf_hash(entry[0]).hex() != body["leaf_hash"]:
-        return checks.reject("ACK_MISMATCH", f"{charity} 日志第 {seq} 条记录的哈希与确认中的不符",
-                             f"the leaf hash does not match entry {seq} of {charity}'s log", "leaf_hash")
+        return checks.reject(
+            "ACK_MISMATCH",
+            f"{charity} 日志第 {seq} 条记录的哈希与确认中的不符",
+            f"the leaf hash does not match entry {seq} of {charity}'s log",
+            "leaf_hash",
+        )
     row = conn.execute(
         "SELECT id, amount, beneficiary_agency FROM charity_requests WHERE log=? AND approval_seq=?", (log[0], seq)
     ).fetchone()
     if row is None:
-        return checks.reject("WRONG_KIND", f"{charity} 日志第 {seq} 条记录不是支出批准",
-                             f"entry {seq} of {charity}'s log is not a disbursement approval", "seq")
+        return checks.reject(
+            "WRONG_KIND",
+            f"{charity} 日志第 {seq} 条记录不是支出批准",
+            f"entry {seq} of {charity}'s log is not a disbursement approval",
+            "seq",
+        )
     request, amount, beneficiary_agency = row
     if request != body["request"]:
-        return checks.reject("ACK_MISMATCH", f"第 {seq} 条记录批准的是支出申请 {request}",
-                             f"entry {seq} approves request {request}, not {body['request']}", "request")
+        return checks.reject(
+            "ACK_MISMATCH",
+            f"第 {seq} 条记录批准的是支出申请 {request}",
+            f"entry {seq} approves request {request}, not {body['request']}",
+            "request",
+        )
     if amount != body["amount_fen"]:
-        return checks.reject("ACK_MISMATCH", f"确认金额与批准金额 {yuan_amount(amount, False)} 元不符",
-                             f"the amount acknowledged differs from the {yuan_amount(amount, False)} yuan approved", "amount_fen")
+        return checks.reject(
+            "ACK_MISMATCH",
+            f"确认金额与批准金额 {yuan_amount(amount, False)} 元不符",
+            f"the amount acknowledged differs from the {yuan_amount(amount, False)} yuan approved",
+            "amount_fen",
+        )
     if beneficiary_agency != ack_agency:
-        return checks.reject("NOT_BENEFICIARY", f"该笔支出应由 {beneficiary_agency} 确认",
-                             f"this disbursement is to be acknowledged by {beneficiary_agency}, not {ack_agency}", "charity")
+        return checks.reject(
+            "NOT_BENEFICIARY",
+            f"该笔支出应由 {beneficiary_agency} 确认",
+            f"this disbursement is to be acknowledged by {beneficiary_agency}, not {ack_agency}",
+            "charity",
+        )
     return None
 
 
-def ack_status(conn: sqlite3.Connection, ack_agency: str, charity: str, seq: int, leaf_hash: str, request: str,
-               amount: int) -> str:
+def ack_status(
+    conn: sqlite3.Connection, ack_agency: str, charity: str, seq: int, leaf_hash: str, request: str, amount: int
+) -> str:
     """What a held acknowledgement is now: verified, invalid or still pending.
     Readers use it so that an answer never depends on when `resolve_pending_acks` last ran."""
     body = {"charity": charity, "seq": seq, "leaf_hash": leaf_hash, "request": request, "amount_fen": amount}
@@ -76,7 +97,9 @@ def check_acknowledgement(record: Record, ctx: Context) -> None:
     checks.fields(body, ("charity", "seq", "leaf_hash", "request", "amount_fen", "acknowledged_by"))
     charity = checks.agency(body, "charity")
     if charity == record.log:
-        raise checks.reject("MALFORMED", "机构不能确认自己日志中的支出", "an agency cannot acknowledge its own disbursement", "charity")
+        raise checks.reject(
+            "MALFORMED", "机构不能确认自己日志中的支出", "an agency cannot acknowledge its own disbursement", "charity"
+        )
     seq = body["seq"]
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise checks.reject("MALFORMED", "seq 须为非负整数", "seq must be a non-negative integer", "seq")
@@ -84,10 +107,15 @@ def check_acknowledgement(record: Record, ctx: Context) -> None:
     checks.ident(body, "request")
     checks.amount(body)
     checks.user(body, "acknowledged_by", ctx)
-    if ctx.conn.execute("SELECT 1 FROM charity_acks WHERE charity=? AND seq=? AND ack_log=?",
-                        (charity, seq, ctx.log_id)).fetchone():
-        raise checks.reject("ALREADY_ACKNOWLEDGED", f"已确认过 {charity} 日志第 {seq} 条记录的支出",
-                            f"entry {seq} of {charity}'s log was already acknowledged", "seq")
+    if ctx.conn.execute(
+        "SELECT 1 FROM charity_acks WHERE charity=? AND seq=? AND ack_log=?", (charity, seq, ctx.log_id)
+    ).fetchone():
+        raise checks.reject(
+            "ALREADY_ACKNOWLEDGED",
+            f"已确认过 {charity} 日志第 {seq} 条记录的支出",
+            f"entry {seq} of {charity}'s log was already acknowledged",
+            "seq",
+        )
     problem = ack_problem(ctx.conn, record.log, body)
     if isinstance(problem, RecordRejected):
         raise problem
@@ -99,8 +127,17 @@ def apply_acknowledgement(record: Record, ctx: Context) -> None:
     ctx.conn.execute(
         "INSERT INTO charity_acks (charity, seq, ack_log, ack_seq, leaf_hash, request, amount, acknowledged_by, status) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (body["charity"], body["seq"], ctx.log_id, record.seq, body["leaf_hash"], body["request"], body["amount_fen"],
-         body["acknowledged_by"], status),
+        (
+            body["charity"],
+            body["seq"],
+            ctx.log_id,
+            record.seq,
+            body["leaf_hash"],
+            body["request"],
+            body["amount_fen"],
+            body["acknowledged_by"],
+            status,
+        ),
     )
 
 
@@ -121,8 +158,10 @@ def resolve_pending_acks(conn: sqlite3.Connection) -> tuple[AckProblem, ...]:
         if isinstance(problem, str):
             continue
         if problem is None:
-            conn.execute("UPDATE charity_acks SET status='verified' WHERE charity=? AND seq=? AND ack_log=?",
-                         (charity, seq, ack_log))
+            conn.execute(
+                "UPDATE charity_acks SET status='verified' WHERE charity=? AND seq=? AND ack_log=?",
+                (charity, seq, ack_log),
+            )
             continue
         conn.execute(
             "UPDATE charity_acks SET status='invalid', problem_code=?, problem=? WHERE charity=? AND seq=? AND ack_log=?",

@@ -10,7 +10,8 @@ name.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from citychain.log import merkle
 
@@ -38,28 +39,61 @@ def fund(fund_id: str, name_zh: str, name_en: str, target_fen: int | None = None
     return FUND_CREATED, body
 
 
-def project(project_id: str, fund_id: str, name_zh: str, name_en: str, budget_fen: int,
-            milestones: Sequence[dict[str, Any]] = ()) -> Item:
-    return PROJECT_CREATED, {"id": project_id, "fund": fund_id, "name_zh": name_zh, "name_en": name_en,
-                             "budget_fen": budget_fen, "milestones": list(milestones)}
+def project(
+    project_id: str,
+    fund_id: str,
+    name_zh: str,
+    name_en: str,
+    budget_fen: int,
+    milestones: Sequence[dict[str, Any]] = (),
+) -> Item:
+    return PROJECT_CREATED, {
+        "id": project_id,
+        "fund": fund_id,
+        "name_zh": name_zh,
+        "name_en": name_en,
+        "budget_fen": budget_fen,
+        "milestones": list(milestones),
+    }
 
 
 def donation(receipt: str, fund_id: str, amount_fen: int, channel: str, donor: str, anonymous: bool = False) -> Item:
     """`donor` is a commitment (`charity.privacy.person_commitment`), never a name."""
-    return DONATION, {"receipt": receipt, "fund": fund_id, "amount_fen": amount_fen, "channel": channel,
-                      "donor": donor, "anonymous": anonymous}
+    return DONATION, {
+        "receipt": receipt,
+        "fund": fund_id,
+        "amount_fen": amount_fen,
+        "channel": channel,
+        "donor": donor,
+        "anonymous": anonymous,
+    }
 
 
 def allocation(allocation_id: str, fund_id: str, project_id: str, amount_fen: int) -> Item:
     return ALLOCATION, {"id": allocation_id, "fund": fund_id, "project": project_id, "amount_fen": amount_fen}
 
 
-def request(request_id: str, project_id: str, amount_fen: int, beneficiary: str, beneficiary_agency: str,
-            purpose: str, requested_by: str, evidence: Sequence[str] = ()) -> Item:
+def request(
+    request_id: str,
+    project_id: str,
+    amount_fen: int,
+    beneficiary: str,
+    beneficiary_agency: str,
+    purpose: str,
+    requested_by: str,
+    evidence: Sequence[str] = (),
+) -> Item:
     """`beneficiary` is a commitment; `evidence` the SHA-256 (hex) of each file."""
-    return REQUESTED, {"id": request_id, "project": project_id, "amount_fen": amount_fen, "beneficiary": beneficiary,
-                       "beneficiary_agency": beneficiary_agency, "purpose": purpose, "requested_by": requested_by,
-                       "evidence": list(evidence)}
+    return REQUESTED, {
+        "id": request_id,
+        "project": project_id,
+        "amount_fen": amount_fen,
+        "beneficiary": beneficiary,
+        "beneficiary_agency": beneficiary_agency,
+        "purpose": purpose,
+        "requested_by": requested_by,
+        "evidence": list(evidence),
+    }
 
 
 def approval(request_id: str, approved_by: str) -> Item:
@@ -70,10 +104,17 @@ def cancellation(request_id: str, cancelled_by: str, reason: str) -> Item:
     return CANCELLED, {"request": request_id, "cancelled_by": cancelled_by, "reason": reason}
 
 
-def expenditure(expenditure_id: str, project_id: str, amount_fen: int, purpose: str, recorded_by: str,
-                evidence: Sequence[str] = ()) -> Item:
-    return EXPENDITURE, {"id": expenditure_id, "project": project_id, "amount_fen": amount_fen, "purpose": purpose,
-                         "recorded_by": recorded_by, "evidence": list(evidence)}
+def expenditure(
+    expenditure_id: str, project_id: str, amount_fen: int, purpose: str, recorded_by: str, evidence: Sequence[str] = ()
+) -> Item:
+    return EXPENDITURE, {
+        "id": expenditure_id,
+        "project": project_id,
+        "amount_fen": amount_fen,
+        "purpose": purpose,
+        "recorded_by": recorded_by,
+        "evidence": list(evidence),
+    }
 
 
 def refund(refund_id: str, receipt: str, amount_fen: int, reason: str) -> Item:
@@ -98,9 +139,17 @@ def acknowledgement(conn: sqlite3.Connection, charity: str, request_id: str, ack
         (charity, request_id),
     ).fetchone()
     if row is None:
-        raise NotApproved(f"本节点未见到 {charity} 批准支出申请 {request_id} / "
-                          f"this node holds no approval of request {request_id} in {charity}'s log")
+        raise NotApproved(
+            f"本节点未见到 {charity} 批准支出申请 {request_id} / "
+            f"this node holds no approval of request {request_id} in {charity}'s log"
+        )
     log, seq, amount = row
     (leaf,) = conn.execute("SELECT leaf FROM entries WHERE log=? AND seq=?", (log, seq)).fetchone()
-    return ACKNOWLEDGED, {"charity": charity, "seq": seq, "leaf_hash": merkle.leaf_hash(leaf).hex(),
-                          "request": request_id, "amount_fen": amount, "acknowledged_by": acknowledged_by}
+    return ACKNOWLEDGED, {
+        "charity": charity,
+        "seq": seq,
+        "leaf_hash": merkle.leaf_hash(leaf).hex(),
+        "request": request_id,
+        "amount_fen": amount,
+        "acknowledged_by": acknowledged_by,
+    }

@@ -34,23 +34,33 @@ def fields(body: dict, required: tuple[str, ...], optional: tuple[str, ...] = ()
 def ident(body: dict, name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not ID_PATTERN.match(value):
-        raise reject("MALFORMED", f"{name} 须为 1–64 位字母、数字或 . _ : / -",
-                     f"{name} must be 1–64 letters, digits or . _ : / -", name)
+        raise reject(
+            "MALFORMED",
+            f"{name} 须为 1–64 位字母、数字或 . _ : / -",
+            f"{name} must be 1–64 letters, digits or . _ : / -",
+            name,
+        )
     return value
 
 
 def text(body: dict, name: str, limit: int = 500) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise reject("MALFORMED", f"{name} 须为非空文本（不超过 {limit} 字）",
-                     f"{name} must be non-empty text of at most {limit} characters", name)
+        raise reject(
+            "MALFORMED",
+            f"{name} 须为非空文本（不超过 {limit} 字）",
+            f"{name} must be non-empty text of at most {limit} characters",
+            name,
+        )
     return value
 
 
 def amount(body: dict, name: str = "amount_fen") -> int:
     value = body.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise reject("BAD_AMOUNT", f"{name} 须为正整数（单位：分）", f"{name} must be a positive whole number of fen", name)
+        raise reject(
+            "BAD_AMOUNT", f"{name} 须为正整数（单位：分）", f"{name} must be a positive whole number of fen", name
+        )
     return value
 
 
@@ -66,8 +76,12 @@ def user(body: dict, name: str, ctx: Context) -> str:
     if not isinstance(value, str) or not NAME_RE.fullmatch(value):
         raise reject("MALFORMED", f"{name} 须为本节点的用户名", f"{name} must be a user name", name)
     if ctx.author is not None and value != ctx.author:
-        raise reject("NOT_THE_SIGNED_IN_USER", f"{name} 须为当前登录的用户 {ctx.author}",
-                     f"{name} must be the signed-in user {ctx.author}, not {value}", name)
+        raise reject(
+            "NOT_THE_SIGNED_IN_USER",
+            f"{name} 须为当前登录的用户 {ctx.author}",
+            f"{name} must be the signed-in user {ctx.author}, not {value}",
+            name,
+        )
     return value
 
 
@@ -81,8 +95,12 @@ def agency(body: dict, name: str) -> str:
 def evidence(body: dict) -> list[str]:
     value = body.get("evidence", [])
     if not isinstance(value, list) or len(value) > MAX_EVIDENCE:
-        raise reject("MALFORMED", f"证明材料须为至多 {MAX_EVIDENCE} 个文件的 SHA-256 列表",
-                     f"evidence must be a list of at most {MAX_EVIDENCE} file SHA-256 hashes", "evidence")
+        raise reject(
+            "MALFORMED",
+            f"证明材料须为至多 {MAX_EVIDENCE} 个文件的 SHA-256 列表",
+            f"evidence must be a list of at most {MAX_EVIDENCE} file SHA-256 hashes",
+            "evidence",
+        )
     for item in value:
         hex64(item, "evidence")
     if len(set(value)) != len(value):
@@ -91,9 +109,14 @@ def evidence(body: dict) -> list[str]:
 
 
 KIND_WORDS = {
-    "fund": ("基金", "a fund"), "project": ("项目", "a project"), "donation": ("捐赠", "a donation"),
-    "allocation": ("拨付", "an allocation"), "request": ("支出申请", "a disbursement request"),
-    "expenditure": ("项目支出", "an expenditure"), "refund": ("退款", "a refund"), "reversal": ("冲正", "a reversal"),
+    "fund": ("基金", "a fund"),
+    "project": ("项目", "a project"),
+    "donation": ("捐赠", "a donation"),
+    "allocation": ("拨付", "an allocation"),
+    "request": ("支出申请", "a disbursement request"),
+    "expenditure": ("项目支出", "an expenditure"),
+    "refund": ("退款", "a refund"),
+    "reversal": ("冲正", "a reversal"),
 }
 
 

@@ -19,17 +19,10 @@ from citychain.cli import open_node, signed_in
 from citychain.documents.money import parse_yuan, yuan_figures
 from citychain.files import write_atomic
 
+from . import money_states
 from .desk import CHANNEL_WORDS, CharityDesk, CharityError
 from .rules import CHANNELS
 
-STATE_WORDS = {
-    "acknowledged": ("受益方已确认收到", "acknowledged by the beneficiary agency"),
-    "disbursed": ("已拨出", "disbursed"),
-    "pending": ("待审批", "pending approval"),
-    "held_in_project": ("项目中待用", "held in the project"),
-    "unallocated": ("基金中未拨付", "unallocated in the fund"),
-    "refunded": ("已退还", "refunded"),
-}
 PROOF_WORDS = {
     "included": "已入账本检查点 / in a checkpoint",
     "awaiting_checkpoint": "等待检查点 / awaiting a checkpoint",
@@ -54,8 +47,11 @@ def _milestones(values: list[str] | None) -> list[dict]:
         parts = value.split("|")
         name, due, amount = (parts + ["", ""])[:3]
         if len(parts) > 3 or not name.strip():
-            raise CharityError("BAD_MILESTONE", f"里程碑应写成 名称|日期|金额：{value}",
-                               f"a milestone is NAME|YYYY-MM-DD|YUAN (date and amount optional), not {value!r}")
+            raise CharityError(
+                "BAD_MILESTONE",
+                f"里程碑应写成 名称|日期|金额：{value}",
+                f"a milestone is NAME|YYYY-MM-DD|YUAN (date and amount optional), not {value!r}",
+            )
         milestone: dict = {"name": name.strip()}
         if due.strip():
             milestone["due"] = due.strip()
@@ -77,8 +73,9 @@ def cmd_fund_create(args: argparse.Namespace) -> int:
 def cmd_project_create(args: argparse.Namespace) -> int:
     with open_node(args) as node:
         user = signed_in(node, args, "charity.fund.manage")
-        leaf = _desk(node, False).create_project(user, args.id, args.fund, args.name_zh, args.name_en,
-                                                 parse_yuan(args.budget), _milestones(args.milestone))
+        leaf = _desk(node, False).create_project(
+            user, args.id, args.fund, args.name_zh, args.name_en, parse_yuan(args.budget), _milestones(args.milestone)
+        )
     return _done(f"{args.id} (seq {leaf.record.seq})")
 
 
@@ -86,8 +83,9 @@ def cmd_donate(args: argparse.Namespace) -> int:
     with open_node(args) as node:
         user = signed_in(node, args, "charity.donation.record")
         desk = _desk(node)
-        receipt = desk.record_donation(user, args.fund, parse_yuan(args.amount), args.channel, args.donor_name,
-                                       args.donor_id, args.anonymous)
+        receipt = desk.record_donation(
+            user, args.fund, parse_yuan(args.amount), args.channel, args.donor_name, args.donor_id, args.anonymous
+        )
         if args.pdf:
             from .receipt_pdf import receipt_pdf
 
@@ -105,9 +103,18 @@ def cmd_allocate(args: argparse.Namespace) -> int:
 def cmd_request(args: argparse.Namespace) -> int:
     with open_node(args) as node:
         user = signed_in(node, args, "charity.disbursement.request")
-        return _done(_desk(node).request_disbursement(
-            user, args.project, parse_yuan(args.amount), args.beneficiary_name, args.beneficiary_id,
-            args.beneficiary_agency, args.purpose, args.evidence or ()))
+        return _done(
+            _desk(node).request_disbursement(
+                user,
+                args.project,
+                parse_yuan(args.amount),
+                args.beneficiary_name,
+                args.beneficiary_id,
+                args.beneficiary_agency,
+                args.purpose,
+                args.evidence or (),
+            )
+        )
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
@@ -140,8 +147,11 @@ def cmd_refund(args: argparse.Namespace) -> int:
 def cmd_expenditure(args: argparse.Namespace) -> int:
     with open_node(args) as node:
         user = signed_in(node, args, "charity.expenditure.record")
-        return _done(_desk(node, False).record_expenditure(user, args.project, parse_yuan(args.amount), args.purpose,
-                                                           args.evidence or ()))
+        return _done(
+            _desk(node, False).record_expenditure(
+                user, args.project, parse_yuan(args.amount), args.purpose, args.evidence or ()
+            )
+        )
 
 
 def cmd_reverse(args: argparse.Namespace) -> int:
@@ -154,17 +164,26 @@ def cmd_reverse(args: argparse.Namespace) -> int:
 def _print_totals(f, projects) -> None:
     target = f"  目标 / target {yuan_figures(f.target_fen)}" if f.target_fen else ""
     print(f"{f.id}  {f.name_zh} / {f.name_en}{target}")
-    for zh, en, fen in (("募集", "raised", f.raised_fen), ("退还", "refunded", f.refunded_fen),
-                        ("已拨付项目", "allocated", f.allocated_fen), ("未拨付", "unallocated", f.unallocated_fen),
-                        ("待审批", "pending", f.pending_fen), ("已拨出", "disbursed", f.disbursed_fen),
-                        ("其中已确认", "of which acknowledged", f.acknowledged_fen), ("项目支出", "spent", f.spent_fen),
-                        ("结余", "unspent", f.unspent_fen)):
+    ms = money_states
+    for zh, en, fen in (
+        ("募集", "raised", f.raised_fen),
+        (ms.REFUNDED.zh, ms.REFUNDED.en, f.refunded_fen),
+        ("已分配到项目", "allocated to projects", f.allocated_fen),
+        (ms.UNALLOCATED.zh, ms.UNALLOCATED.en, f.unallocated_fen),
+        (ms.PENDING.zh, ms.PENDING.en, f.pending_fen),
+        (*ms.PAID_OUT, f.disbursed_fen),
+        (f"其中{ms.ACKNOWLEDGED.zh}", f"of which {ms.ACKNOWLEDGED.en.lower()}", f.acknowledged_fen),
+        (ms.SPENT.zh, ms.SPENT.en, f.spent_fen),
+        ("结余", "unspent", f.unspent_fen),
+    ):
         print(f"  {zh} / {en}: {yuan_figures(fen)}")
     print(f"  捐赠笔数 / donations: {f.donations}")
     for p in projects:
-        print(f"  - {p.id} {p.name_zh} / {p.name_en}: 预算 / budget {yuan_figures(p.budget_fen)}, "
-              f"拨入 / allocated {yuan_figures(p.allocated_fen)}, 拨出 / disbursed {yuan_figures(p.disbursed_fen)}, "
-              f"待审批 / pending {yuan_figures(p.pending_fen)}, 结余 / unspent {yuan_figures(p.unspent_fen)}")
+        print(
+            f"  - {p.id} {p.name_zh} / {p.name_en}: 预算 / budget {yuan_figures(p.budget_fen)}, "
+            f"拨入 / allocated {yuan_figures(p.allocated_fen)}, 拨出 / disbursed {yuan_figures(p.disbursed_fen)}, "
+            f"待审批 / pending {yuan_figures(p.pending_fen)}, 结余 / unspent {yuan_figures(p.unspent_fen)}"
+        )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -206,8 +225,10 @@ def cmd_donations(args: argparse.Namespace) -> int:
         channel = "/".join(CHANNEL_WORDS[row.channel])
         extra = f"  退还 / refunded {yuan_figures(row.refunded_fen)}" if row.refunded_fen else ""
         extra += f"  已冲正 / reversed by {row.reversed_by}" if row.reversed_by else ""
-        print(f"{row.receipt}  {row.time}  {row.fund}  {yuan_figures(row.amount_fen):>14}  {channel}  "
-              f"{row.donor or '—'}{extra}")
+        print(
+            f"{row.receipt}  {row.time}  {row.fund}  {yuan_figures(row.amount_fen):>14}  {channel}  "
+            f"{row.donor or '—'}{extra}"
+        )
     print(f"共 {len(rows)} 笔 / {len(rows)} donations")
     return 0
 
@@ -219,17 +240,21 @@ def cmd_trace(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return 0
     fund = report["fund"]
-    print(f"收据 / receipt {report['receipt']}  {yuan_figures(report['amount_fen'])}  "
-          f"{fund['name_zh']} / {fund['name_en']}  ({report['charity']}, {report['time']})")
+    print(
+        f"收据 / receipt {report['receipt']}  {yuan_figures(report['amount_fen'])}  "
+        f"{fund['name_zh']} / {fund['name_en']}  ({report['charity']}, {report['time']})"
+    )
     for entry in report["breakdown"]:
-        zh, en = STATE_WORDS[entry["state"]]
-        print(f"  {zh} / {en}: {yuan_figures(entry['amount_fen'])}")
+        state = money_states.state(entry["state"])
+        print(f"  {state.zh} / {state.en}: {yuan_figures(entry['amount_fen'])}")
     print("步骤 / steps:")
     for step in report["steps"]:
         proof = step["proof"]
         witnesses = f", 见证 / co-signed by {', '.join(proof['cosigners']) or '—'}" if "cosigners" in proof else ""
-        print(f"  {step['log']} #{step['seq']}  {step['step']}  {step['id']}  {yuan_figures(step['amount_fen'])}  "
-              f"{PROOF_WORDS[proof['status']]}{witnesses}")
+        print(
+            f"  {step['log']} #{step['seq']}  {step['step']}  {step['id']}  {yuan_figures(step['amount_fen'])}  "
+            f"{PROOF_WORDS[proof['status']]}{witnesses}"
+        )
     return 0
 
 
@@ -312,4 +337,3 @@ def register(sub: argparse._SubParsersAction, plugins) -> None:
     p.add_argument("receipt")
     p.add_argument("--charity", help="only if several charities issued the code")
     p.add_argument("--json", action="store_true")
-

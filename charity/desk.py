@@ -18,9 +18,10 @@ and leaves both the ledger and the private store as they were.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from citychain.documents.money import check_fen
 from citychain.errors import BilingualError
@@ -103,8 +104,9 @@ def file_sha256(path: Path) -> str:
         with open(path, "rb") as handle:
             return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as exc:
-        raise CharityError("EVIDENCE", f"无法读取凭证文件 {path}", f"cannot read the evidence file {path}: {exc.strerror}") \
-            from None
+        raise CharityError(
+            "EVIDENCE", f"无法读取凭证文件 {path}", f"cannot read the evidence file {path}: {exc.strerror}"
+        ) from None
 
 
 class CharityDesk:
@@ -121,8 +123,13 @@ class CharityDesk:
         """The donation's breakdown and steps, each with its proof status (trace_json)."""
         node = self.node
         with node.lock:
-            view = ProofView(node.store.conn, node.trust, node.config.city, node.config.witness_quorum,
-                             int(node.clock.now().timestamp()))
+            view = ProofView(
+                node.store.conn,
+                node.trust,
+                node.config.city,
+                node.config.witness_quorum,
+                int(node.clock.now().timestamp()),
+            )
             return traced(lambda: trace_report(view, receipt, charity))
 
     def donations(self, charity: str | None = None) -> list[DonationListing]:
@@ -155,7 +162,9 @@ class CharityDesk:
             rows = self.node.store.conn.execute(  # per project: an index seek on (log, project, status)
                 "SELECT r.id, r.project, r.amount, r.purpose, r.requested_by, r.beneficiary_agency, r.seq "
                 "FROM charity_projects p CROSS JOIN charity_requests r ON r.log = p.log AND r.project = p.id "
-                "AND r.status = 'pending' WHERE p.log = ? ORDER BY r.seq", (self._own_log(),)).fetchall()
+                "AND r.status = 'pending' WHERE p.log = ? ORDER BY r.seq",
+                (self._own_log(),),
+            ).fetchall()
         keys = ("id", "project", "amount_fen", "purpose", "requested_by", "beneficiary_agency", "seq")
         return [dict(zip(keys, row)) for row in rows]
 
@@ -163,23 +172,50 @@ class CharityDesk:
     def create_fund(self, user, fund_id: str, name_zh: str, name_en: str, target_fen: int | None = None) -> Leaf:
         if target_fen is not None:
             check_fen(target_fen, "筹款目标", "the target")
-        item = bodies.fund(fund_id, _text(name_zh, "中文名称", "a Chinese name"),
-                           _text(name_en, "英文名称", "an English name"), target_fen)
+        item = bodies.fund(
+            fund_id,
+            _text(name_zh, "中文名称", "a Chinese name"),
+            _text(name_en, "英文名称", "an English name"),
+            target_fen,
+        )
         return self._append(user, item, fund_id)
 
-    def create_project(self, user, project_id: str, fund_id: str, name_zh: str, name_en: str, budget_fen: int,
-                       milestones: Sequence[dict[str, Any]] = ()) -> Leaf:
+    def create_project(
+        self,
+        user,
+        project_id: str,
+        fund_id: str,
+        name_zh: str,
+        name_en: str,
+        budget_fen: int,
+        milestones: Sequence[dict[str, Any]] = (),
+    ) -> Leaf:
         check_fen(budget_fen, "预算", "the budget")
-        item = bodies.project(project_id, fund_id, _text(name_zh, "中文名称", "a Chinese name"),
-                              _text(name_en, "英文名称", "an English name"), budget_fen, milestones)
+        item = bodies.project(
+            project_id,
+            fund_id,
+            _text(name_zh, "中文名称", "a Chinese name"),
+            _text(name_en, "英文名称", "an English name"),
+            budget_fen,
+            milestones,
+        )
         return self._append(user, item, project_id)
 
     # -- writing: money in -------------------------------------------------------
-    def record_donation(self, user, fund_id: str, amount_fen: int, channel: str, donor_name: str,
-                        donor_id_number: str | None = None, anonymous: bool = False) -> str:
+    def record_donation(
+        self,
+        user,
+        fund_id: str,
+        amount_fen: int,
+        channel: str,
+        donor_name: str,
+        donor_id_number: str | None = None,
+        anonymous: bool = False,
+    ) -> str:
         """Returns the receipt code."""
-        return self.record_donations(user, [DonationInput(fund_id, amount_fen, channel,
-                                                          Person(donor_name, donor_id_number), anonymous)])[0]
+        return self.record_donations(
+            user, [DonationInput(fund_id, amount_fen, channel, Person(donor_name, donor_id_number), anonymous)]
+        )[0]
 
     def record_donations(self, user, donations: Iterable[DonationInput]) -> list[str]:
         """Several donations in one signed batch (all or none); their receipt codes."""
@@ -189,8 +225,11 @@ class CharityDesk:
         for d in donations:
             check_fen(d.amount_fen)
             if d.channel not in CHANNELS:
-                raise CharityError("BAD_CHANNEL", "捐赠渠道须为现金、银行转账或网上支付（cash / bank / online）",
-                                   f"the channel must be cash, bank or online, not {d.channel!r}")
+                raise CharityError(
+                    "BAD_CHANNEL",
+                    "捐赠渠道须为现金、银行转账或网上支付（cash / bank / online）",
+                    f"the channel must be cash, bank or online, not {d.channel!r}",
+                )
         people = [_person(d.donor, "捐赠人", "donor") for d in donations]
         with self.node.lock:
             first = self._next_receipt_number()
@@ -198,10 +237,27 @@ class CharityDesk:
             items, private = [], []
             for receipt, d, person in zip(receipts, donations, people):
                 seed = new_seed()
-                items.append(bodies.donation(receipt, d.fund_id, d.amount_fen, d.channel,
-                                             person_commitment(seed, DONOR, person.name, person.id_number), d.anonymous))
-                private.append((receipt, {"seed": seed.hex(), "name": person.name, "id_number": person.id_number,
-                                          "anonymous": d.anonymous}))
+                items.append(
+                    bodies.donation(
+                        receipt,
+                        d.fund_id,
+                        d.amount_fen,
+                        d.channel,
+                        person_commitment(seed, DONOR, person.name, person.id_number),
+                        d.anonymous,
+                    )
+                )
+                private.append(
+                    (
+                        receipt,
+                        {
+                            "seed": seed.hex(),
+                            "name": person.name,
+                            "id_number": person.id_number,
+                            "anonymous": d.anonymous,
+                        },
+                    )
+                )
             self._append_with_private(user, items, DONOR_NS, private, receipts[0])
         return receipts
 
@@ -214,12 +270,21 @@ class CharityDesk:
     # -- writing: money out ------------------------------------------------------
     def allocate(self, user, fund_id: str, project_id: str, amount_fen: int) -> str:
         check_fen(amount_fen)
-        return self._append_new_id(user, "allocation",
-                                   lambda aid: bodies.allocation(aid, fund_id, project_id, amount_fen), project_id)
+        return self._append_new_id(
+            user, "allocation", lambda aid: bodies.allocation(aid, fund_id, project_id, amount_fen), project_id
+        )
 
-    def request_disbursement(self, user, project_id: str, amount_fen: int, beneficiary_name: str,
-                             beneficiary_id_number: str | None, beneficiary_agency: str, purpose: str,
-                             evidence_files: Sequence[Path | str] = ()) -> str:
+    def request_disbursement(
+        self,
+        user,
+        project_id: str,
+        amount_fen: int,
+        beneficiary_name: str,
+        beneficiary_id_number: str | None,
+        beneficiary_agency: str,
+        purpose: str,
+        evidence_files: Sequence[Path | str] = (),
+    ) -> str:
         """Returns the request id; the amount is reserved until a second person decides."""
         check_fen(amount_fen)
         person = _person(Person(beneficiary_name, beneficiary_id_number), "受益人", "beneficiary")
@@ -230,8 +295,9 @@ class CharityDesk:
         beneficiary = person_commitment(seed, BENEFICIARY, person.name, person.id_number)
         with self.node.lock:
             rid = self._next_id("request")
-            item = bodies.request(rid, project_id, amount_fen, beneficiary, beneficiary_agency, purpose, user.name,
-                                  evidence)
+            item = bodies.request(
+                rid, project_id, amount_fen, beneficiary, beneficiary_agency, purpose, user.name, evidence
+            )
             clear = {"seed": seed.hex(), "name": person.name, "id_number": person.id_number, "anonymous": False}
             self._append_with_private(user, [item], BENEFICIARY_NS, [(rid, clear)], rid)
         return rid
@@ -241,17 +307,22 @@ class CharityDesk:
         return self._append(user, bodies.approval(request_id, user.name), request_id)
 
     def cancel(self, user, request_id: str, reason: str) -> Leaf:
-        return self._append(user, bodies.cancellation(request_id, user.name, _text(reason, "取消原因", "a reason")),
-                            request_id)
+        return self._append(
+            user, bodies.cancellation(request_id, user.name, _text(reason, "取消原因", "a reason")), request_id
+        )
 
-    def record_expenditure(self, user, project_id: str, amount_fen: int, purpose: str,
-                           evidence_files: Sequence[Path | str] = ()) -> str:
+    def record_expenditure(
+        self, user, project_id: str, amount_fen: int, purpose: str, evidence_files: Sequence[Path | str] = ()
+    ) -> str:
         check_fen(amount_fen)
         purpose = _text(purpose, "用途", "a purpose")
         evidence = [file_sha256(Path(f)) for f in evidence_files]
         return self._append_new_id(
-            user, "expenditure", lambda eid: bodies.expenditure(eid, project_id, amount_fen, purpose, user.name, evidence),
-            project_id)
+            user,
+            "expenditure",
+            lambda eid: bodies.expenditure(eid, project_id, amount_fen, purpose, user.name, evidence),
+            project_id,
+        )
 
     def reverse(self, user, target: str, reason: str) -> str:
         reason = _text(reason, "冲正原因", "a reason")
@@ -265,8 +336,10 @@ class CharityDesk:
                 item = bodies.acknowledgement(self.node.store.conn, charity_agency, request_id, user.name)
             except bodies.NotApproved:
                 raise CharityError(
-                    "NOT_APPROVED", f"本节点未见到 {charity_agency} 批准支出申请 {request_id}（请先同步）",
-                    f"this node holds no approval of request {request_id} by {charity_agency} (sync first?)") from None
+                    "NOT_APPROVED",
+                    f"本节点未见到 {charity_agency} 批准支出申请 {request_id}（请先同步）",
+                    f"this node holds no approval of request {request_id} by {charity_agency} (sync first?)",
+                ) from None
             return self._append(user, item, request_id)
 
     # -- internals -----------------------------------------------------------------
@@ -283,8 +356,9 @@ class CharityDesk:
         """Clear values first (a crash leaves an unused private row, never a ledger
         record nobody can open); taken back if the ledger refuses."""
         if self.private_store is None:
-            raise CharityError("NO_PRIVATE_STORE", "此操作需要本节点的加密私有存储",
-                               "this needs the node's encrypted private store")
+            raise CharityError(
+                "NO_PRIVATE_STORE", "此操作需要本节点的加密私有存储", "this needs the node's encrypted private store"
+            )
         for key, value in private:
             self.private_store.put(ns, key, value)
         try:
@@ -303,7 +377,7 @@ class CharityDesk:
             "SELECT receipt FROM charity_donations WHERE log=? AND receipt GLOB ? ORDER BY receipt DESC LIMIT 1",
             (self._own_log(), "D-" + "[0-9]" * RECEIPT_WIDTH + "-?"),
         ).fetchone()
-        return int(row[0][2:2 + RECEIPT_WIDTH]) + 1 if row else 1
+        return int(row[0][2 : 2 + RECEIPT_WIDTH]) + 1 if row else 1
 
     def _next_id(self, kind: str) -> str:
         prefix = PREFIXES[kind]
@@ -311,16 +385,21 @@ class CharityDesk:
             "SELECT id FROM charity_items WHERE log=? AND id >= ? AND id < ? AND id GLOB ? ORDER BY id DESC LIMIT 1",
             (self._own_log(), f"{prefix}-0", f"{prefix}-:", f"{prefix}-" + "[0-9]" * ID_WIDTH),
         ).fetchone()
-        number = int(row[0][len(prefix) + 1:]) + 1 if row else 1
+        number = int(row[0][len(prefix) + 1 :]) + 1 if row else 1
         return f"{prefix}-{number:0{ID_WIDTH}d}"
 
     def _check_beneficiary_agency(self, agency: str) -> None:
         known = self.node.trust.agencies.get(agency)
         if known is None:
-            raise CharityError("UNKNOWN_AGENCY", f"信任日志中没有机构 {agency}", f"the trust log has no agency {agency!r}")
+            raise CharityError(
+                "UNKNOWN_AGENCY", f"信任日志中没有机构 {agency}", f"the trust log has no agency {agency!r}"
+            )
         if ACKNOWLEDGE not in known.permissions:
-            raise CharityError("NOT_BENEFICIARY_AGENCY", f"{known.name_zh} 无权确认慈善款",
-                               f"{known.name_en} may not acknowledge charity disbursements")
+            raise CharityError(
+                "NOT_BENEFICIARY_AGENCY",
+                f"{known.name_zh} 无权确认慈善款",
+                f"{known.name_en} may not acknowledge charity disbursements",
+            )
 
 
 def traced(read):
@@ -334,6 +413,13 @@ def traced(read):
 
 
 __all__ = [
-    "ANONYMOUS_ZH", "BENEFICIARY_NS", "CHANNEL_WORDS", "CharityDesk", "CharityError", "DONOR_NS", "DonationInput",
-    "DonationListing", "Person",
+    "ANONYMOUS_ZH",
+    "BENEFICIARY_NS",
+    "CHANNEL_WORDS",
+    "CharityDesk",
+    "CharityError",
+    "DONOR_NS",
+    "DonationInput",
+    "DonationListing",
+    "Person",
 ]

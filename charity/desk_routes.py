@@ -24,8 +24,9 @@ or request is 404, a rule's refusal 422.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -44,21 +45,62 @@ from .receipts import InvalidReceipt
 
 MAX_BODY = 64 * 1024
 RECEIPT_ACTION = "charity.donation.record"
-FUND_KEYS = ("id", "name_zh", "name_en", "target_fen", "donations", "raised_fen", "refunded_fen", "allocated_fen",
-             "unallocated_fen", "pending_fen", "disbursed_fen", "acknowledged_fen", "spent_fen", "held_fen")
-PROJECT_KEYS = ("id", "fund", "name_zh", "name_en", "budget_fen", "allocated_fen", "pending_fen", "disbursed_fen",
-                "acknowledged_fen", "spent_fen", "held_fen")
-DONATION_KEYS = ("receipt", "seq", "time", "fund", "amount_fen", "channel", "anonymous", "refunded_fen",
-                 "reversed_by", "donor")
+FUND_KEYS = (
+    "id",
+    "name_zh",
+    "name_en",
+    "target_fen",
+    "donations",
+    "raised_fen",
+    "refunded_fen",
+    "allocated_fen",
+    "unallocated_fen",
+    "pending_fen",
+    "disbursed_fen",
+    "acknowledged_fen",
+    "spent_fen",
+    "held_fen",
+)
+PROJECT_KEYS = (
+    "id",
+    "fund",
+    "name_zh",
+    "name_en",
+    "budget_fen",
+    "allocated_fen",
+    "pending_fen",
+    "disbursed_fen",
+    "acknowledged_fen",
+    "spent_fen",
+    "held_fen",
+)
+DONATION_KEYS = (
+    "receipt",
+    "seq",
+    "time",
+    "fund",
+    "amount_fen",
+    "channel",
+    "anonymous",
+    "refunded_fen",
+    "reversed_by",
+    "donor",
+)
 
 
 class BadRequest(RequestError):
     """Naming the field at fault makes it a 422 that the counter marks on its form."""
 
-    def __init__(self, message_zh: str, message_en: str, field: str | None = None, status: int = 400,
-                 code: str = "BAD_REQUEST") -> None:
-        super().__init__(message_zh, message_en, 422 if field else status, "INVALID_FIELDS" if field else code,
-                         (field,) if field else ())
+    def __init__(
+        self, message_zh: str, message_en: str, field: str | None = None, status: int = 400, code: str = "BAD_REQUEST"
+    ) -> None:
+        super().__init__(
+            message_zh,
+            message_en,
+            422 if field else status,
+            "INVALID_FIELDS" if field else code,
+            (field,) if field else (),
+        )
 
 
 def error_response(exc: Exception) -> JSONResponse:
@@ -71,8 +113,9 @@ def error_response(exc: Exception) -> JSONResponse:
 
 
 def signed_in_route(service, path: str, work: Callable[..., Any], method: str) -> Route:
-    return desk_api.signed_in_route(service, path, work, (method,), 201 if method == "POST" else 200,
-                                    error_response, MAX_BODY)
+    return desk_api.signed_in_route(
+        service, path, work, (method,), 201 if method == "POST" else 200, error_response, MAX_BODY
+    )
 
 
 def _text(payload: dict, name: str, optional: bool = False) -> str | None:
@@ -120,8 +163,11 @@ class CharityRoutes:
     # -- reading ----------------------------------------------------------------------------
     def desks(self, request: Request) -> dict[str, Any]:
         own = self._permissions(self.node.config.agency)
-        return {"charity": ORGANISATION in own, "acknowledges": ACKNOWLEDGE in own,
-                "beneficiaries": [a.id for a in self.node.trust.agencies.values() if ACKNOWLEDGE in a.permissions]}
+        return {
+            "charity": ORGANISATION in own,
+            "acknowledges": ACKNOWLEDGE in own,
+            "beneficiaries": [a.id for a in self.node.trust.agencies.values() if ACKNOWLEDGE in a.permissions],
+        }
 
     def funds(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
         return {"funds": [{k: getattr(t, k) for k in FUND_KEYS} for t in self.desk.funds()]}
@@ -137,8 +183,11 @@ class CharityRoutes:
 
     def disbursements(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
         conn = self.service.readers.store().conn
-        return {"disbursements": request_list.charity_requests(conn, self.node.config.agency,
-                                                               request.query_params.get("status", ""))}
+        return {
+            "disbursements": request_list.charity_requests(
+                conn, self.node.config.agency, request.query_params.get("status", "")
+            )
+        }
 
     def to_acknowledge(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
         conn = self.service.readers.store().conn
@@ -148,8 +197,9 @@ class CharityRoutes:
         try:
             from .receipt_pdf import receipt_pdf
         except ImportError:
-            raise BadRequest("本节点还不能打印捐赠收据", "this node cannot print receipts yet", status=501,
-                             code="UNAVAILABLE") from None
+            raise BadRequest(
+                "本节点还不能打印捐赠收据", "this node cannot print receipts yet", status=501, code="UNAVAILABLE"
+            ) from None
         with self.node.lock:  # the receipt names the donor: for those who may take donations
             self.node.users.require_current(user)
             self.node.users.require(user, RECEIPT_ACTION)
@@ -159,22 +209,39 @@ class CharityRoutes:
     # -- writing ----------------------------------------------------------------------------
     def create_fund(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
         fund_id = _text(payload, "fund_id").strip()
-        leaf = self.desk.create_fund(user, fund_id, _text(payload, "name_zh"), _text(payload, "name_en"),
-                                     _fen(payload, "target_fen", optional=True))
+        leaf = self.desk.create_fund(
+            user,
+            fund_id,
+            _text(payload, "name_zh"),
+            _text(payload, "name_en"),
+            _fen(payload, "target_fen", optional=True),
+        )
         return self._written(fund_id, leaf)
 
     def create_project(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
         project_id = _text(payload, "project_id").strip()
-        leaf = self.desk.create_project(user, project_id, _text(payload, "fund_id"), _text(payload, "name_zh"),
-                                        _text(payload, "name_en"), _fen(payload, "budget_fen"))
+        leaf = self.desk.create_project(
+            user,
+            project_id,
+            _text(payload, "fund_id"),
+            _text(payload, "name_zh"),
+            _text(payload, "name_en"),
+            _fen(payload, "budget_fen"),
+        )
         return self._written(project_id, leaf)
 
     def record_donation(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
         anonymous = payload.get("anonymous", False)
         if not isinstance(anonymous, bool):
             raise BadRequest("anonymous 须为 true 或 false", "anonymous must be true or false", "anonymous")
-        args = (_text(payload, "fund_id"), _fen(payload, "amount_fen"), _text(payload, "channel"),
-                _text(payload, "donor_name"), _text(payload, "donor_id_number", optional=True), anonymous)
+        args = (
+            _text(payload, "fund_id"),
+            _fen(payload, "amount_fen"),
+            _text(payload, "channel"),
+            _text(payload, "donor_name"),
+            _text(payload, "donor_id_number", optional=True),
+            anonymous,
+        )
         with self.node.lock:
             receipt = self.desk.record_donation(user, *args)
             return self._written(receipt, self._last_leaf())
@@ -185,9 +252,14 @@ class CharityRoutes:
             return self._written(self.desk.allocate(user, *args), self._last_leaf())
 
     def request_disbursement(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
-        args = (_text(payload, "project_id"), _fen(payload, "amount_fen"), _text(payload, "beneficiary_name"),
-                _text(payload, "beneficiary_id_number", optional=True), _text(payload, "beneficiary_agency"),
-                _text(payload, "purpose"))
+        args = (
+            _text(payload, "project_id"),
+            _fen(payload, "amount_fen"),
+            _text(payload, "beneficiary_name"),
+            _text(payload, "beneficiary_id_number", optional=True),
+            _text(payload, "beneficiary_agency"),
+            _text(payload, "purpose"),
+        )
         with self.node.lock:
             return self._written(self.desk.request_disbursement(user, *args), self._last_leaf())
 
@@ -211,11 +283,16 @@ class CharityRoutes:
 
         return [
             public_route(base, self.desks),
-            route("/funds", self.funds), route("/funds", self.create_fund, "POST"),
-            route("/projects", self.projects), route("/projects", self.create_project, "POST"),
-            route("/donations", self.donations), route("/donations", self.record_donation, "POST"),
-            route("/disbursements", self.disbursements), route("/to-acknowledge", self.to_acknowledge),
-            route("/allocations", self.allocate, "POST"), route("/requests", self.request_disbursement, "POST"),
+            route("/funds", self.funds),
+            route("/funds", self.create_fund, "POST"),
+            route("/projects", self.projects),
+            route("/projects", self.create_project, "POST"),
+            route("/donations", self.donations),
+            route("/donations", self.record_donation, "POST"),
+            route("/disbursements", self.disbursements),
+            route("/to-acknowledge", self.to_acknowledge),
+            route("/allocations", self.allocate, "POST"),
+            route("/requests", self.request_disbursement, "POST"),
             route("/requests/{request_id}/approve", self.approve, "POST"),
             route("/requests/{request_id}/cancel", self.cancel, "POST"),
             route("/acknowledgements", self.acknowledge, "POST"),

@@ -15,8 +15,10 @@ from . import rules
 from .trace import TraceError
 
 STATUS_WORDS = {
-    "pending": ("待审批", "pending"), "approved": ("已批准", "approved"),
-    "cancelled": ("已取消", "cancelled"), "reversed": ("已冲正", "reversed"),
+    "pending": ("待审批", "pending"),
+    "approved": ("已批准", "approved"),
+    "cancelled": ("已取消", "cancelled"),
+    "reversed": ("已冲正", "reversed"),
 }
 
 
@@ -50,8 +52,9 @@ def log_id(conn: sqlite3.Connection, charity: str) -> int:
     return row[0]
 
 
-def _acknowledgement(conn: sqlite3.Connection, charity: str, approval_seq: int | None,
-                     beneficiary: str) -> tuple[str | None, int | None]:
+def _acknowledgement(
+    conn: sqlite3.Connection, charity: str, approval_seq: int | None, beneficiary: str
+) -> tuple[str | None, int | None]:
     if approval_seq is None:
         return None, None
     for agency, ack_seq, status, leaf_hash, request, amount in conn.execute(
@@ -69,9 +72,11 @@ def _acknowledgement(conn: sqlite3.Connection, charity: str, approval_seq: int |
 def disbursements(conn: sqlite3.Connection, charity: str, fund_id: str | None = None) -> list[Disbursement]:
     """The requests of the fund's projects (of every fund if None), in log order."""
     log = log_id(conn, charity)
-    sql = ("SELECT r.id, r.seq, r.project, p.name_zh, p.name_en, r.amount, r.status, r.purpose, r.beneficiary_agency, "
-           "r.requested_by, r.decided_by, r.decided_seq, r.reversed_by, r.approval_seq "
-           "FROM charity_requests r JOIN charity_projects p ON p.log = r.log AND p.id = r.project WHERE r.log = ?")
+    sql = (
+        "SELECT r.id, r.seq, r.project, p.name_zh, p.name_en, r.amount, r.status, r.purpose, r.beneficiary_agency, "
+        "r.requested_by, r.decided_by, r.decided_seq, r.reversed_by, r.approval_seq "
+        "FROM charity_requests r JOIN charity_projects p ON p.log = r.log AND p.id = r.project WHERE r.log = ?"
+    )
     args: tuple = (log,)
     if fund_id is not None:
         sql += " AND p.fund = ?"

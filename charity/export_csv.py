@@ -23,7 +23,8 @@ import csv
 import io
 import json
 import sqlite3
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from citychain.clock import parse_time
 from citychain.documents.city_time import city_datetime
@@ -34,9 +35,26 @@ from . import rules
 from .disbursements import disbursements, log_id
 
 COLUMNS = (
-    "iati-identifier", "reporting-org-ref", "transaction-ref", "transaction-type-code", "transaction-type",
-    "transaction-date", "value", "value-fen", "currency", "description", "provider-org", "receiver-org",
-    "fund-id", "activity-id", "channel", "acknowledged", "ledger-log", "ledger-seq", "ledger-time", "leaf-hash",
+    "iati-identifier",
+    "reporting-org-ref",
+    "transaction-ref",
+    "transaction-type-code",
+    "transaction-type",
+    "transaction-date",
+    "value",
+    "value-fen",
+    "currency",
+    "description",
+    "provider-org",
+    "receiver-org",
+    "fund-id",
+    "activity-id",
+    "channel",
+    "acknowledged",
+    "ledger-log",
+    "ledger-seq",
+    "ledger-time",
+    "leaf-hash",
 )
 TYPES = {1: "Incoming Funds", 2: "Outgoing Commitment", 3: "Disbursement", 4: "Expenditure"}
 _SUPPLIER = "供应商（未记录） supplier (not recorded)"
@@ -49,12 +67,20 @@ class _Lookup:
     def __init__(self, conn: sqlite3.Connection, charity: str, log: int) -> None:
         self.conn, self.log = conn, log
         self.project_fund = dict(conn.execute("SELECT id, fund FROM charity_projects WHERE log=?", (log,)))
-        self.donations = {r: (f, a) for r, f, a in conn.execute(
-            "SELECT receipt, fund, amount FROM charity_donations WHERE log=?", (log,))}
-        self.allocations = {i: (f, p, a) for i, f, p, a in conn.execute(
-            "SELECT id, fund, project, amount FROM charity_allocations WHERE log=?", (log,))}
-        self.expenditures = {i: (p, a) for i, p, a in conn.execute(
-            "SELECT id, project, amount FROM charity_expenditures WHERE log=?", (log,))}
+        self.donations = {
+            r: (f, a)
+            for r, f, a in conn.execute("SELECT receipt, fund, amount FROM charity_donations WHERE log=?", (log,))
+        }
+        self.allocations = {
+            i: (f, p, a)
+            for i, f, p, a in conn.execute(
+                "SELECT id, fund, project, amount FROM charity_allocations WHERE log=?", (log,)
+            )
+        }
+        self.expenditures = {
+            i: (p, a)
+            for i, p, a in conn.execute("SELECT id, project, amount FROM charity_expenditures WHERE log=?", (log,))
+        }
         self.requests = {d.id: d for d in disbursements(conn, charity)}
         self.kinds = dict(conn.execute("SELECT id, kind FROM charity_items WHERE log=?", (log,)))
 
@@ -65,9 +91,13 @@ def _rows(conn: sqlite3.Connection, charity: str) -> Iterator[dict[str, Any]]:
     for seq, leaf in conn.execute("SELECT seq, leaf FROM entries WHERE log=? ORDER BY seq", (log,)):
         record = json.loads(leaf)["record"]
         kind, body = record["kind"], record["body"]
-        base = {"ledger-log": charity, "ledger-seq": seq, "ledger-time": record["time"],
-                "transaction-date": city_datetime(parse_time(record["time"])).date().isoformat(),
-                "leaf-hash": merkle.leaf_hash(leaf).hex()}
+        base = {
+            "ledger-log": charity,
+            "ledger-seq": seq,
+            "ledger-time": record["time"],
+            "transaction-date": city_datetime(parse_time(record["time"])).date().isoformat(),
+            "leaf-hash": merkle.leaf_hash(leaf).hex(),
+        }
         row = _row(kind, body, look)
         if row is not None:
             yield {**base, **row}
@@ -76,22 +106,64 @@ def _rows(conn: sqlite3.Connection, charity: str) -> Iterator[dict[str, Any]]:
 def _row(kind: str, body: dict[str, Any], look: _Lookup) -> dict[str, Any] | None:
     if kind == rules.DONATION:
         donor = "匿名捐赠人 anonymous donor" if body["anonymous"] else "捐赠人 donor"
-        return _tx(1, body["receipt"], body["amount_fen"], body["fund"], "", f"捐赠 donation ({body['channel']})",
-                   donor, "", channel=_CHANNELS.get(body["channel"], body["channel"]))
+        return _tx(
+            1,
+            body["receipt"],
+            body["amount_fen"],
+            body["fund"],
+            "",
+            f"捐赠 donation ({body['channel']})",
+            donor,
+            "",
+            channel=_CHANNELS.get(body["channel"], body["channel"]),
+        )
     if kind == rules.REFUND:
         fund, _ = look.donations[body["receipt"]]
-        return _tx(1, body["id"], -body["amount_fen"], fund, "", f"退款 refund of {body['receipt']}: {body['reason']}",
-                   "", "捐赠人 donor")
+        return _tx(
+            1,
+            body["id"],
+            -body["amount_fen"],
+            fund,
+            "",
+            f"退款 refund of {body['receipt']}: {body['reason']}",
+            "",
+            "捐赠人 donor",
+        )
     if kind == rules.ALLOCATION:
-        return _tx(2, body["id"], body["amount_fen"], body["fund"], body["project"],
-                   f"拨付项目 allocation to project {body['project']}", "", f"项目 project {body['project']}")
+        return _tx(
+            2,
+            body["id"],
+            body["amount_fen"],
+            body["fund"],
+            body["project"],
+            f"拨付项目 allocation to project {body['project']}",
+            "",
+            f"项目 project {body['project']}",
+        )
     if kind == rules.APPROVED:
         r = look.requests[body["request"]]
-        return _tx(3, r.id, r.amount_fen, look.project_fund[r.project], r.project, f"支出 disbursement: {r.purpose}",
-                   "", f"{r.beneficiary_agency} · 受益人 beneficiary", acknowledged=_acknowledged(r))
+        return _tx(
+            3,
+            r.id,
+            r.amount_fen,
+            look.project_fund[r.project],
+            r.project,
+            f"支出 disbursement: {r.purpose}",
+            "",
+            f"{r.beneficiary_agency} · 受益人 beneficiary",
+            acknowledged=_acknowledged(r),
+        )
     if kind == rules.EXPENDITURE:
-        return _tx(4, body["id"], body["amount_fen"], look.project_fund[body["project"]], body["project"],
-                   f"项目支出 expenditure: {body['purpose']}", "", _SUPPLIER)
+        return _tx(
+            4,
+            body["id"],
+            body["amount_fen"],
+            look.project_fund[body["project"]],
+            body["project"],
+            f"项目支出 expenditure: {body['purpose']}",
+            "",
+            _SUPPLIER,
+        )
     if kind == rules.REVERSAL:
         return _reversal(body, look)
     return None
@@ -108,8 +180,16 @@ def _reversal(body: dict[str, Any], look: _Lookup) -> dict[str, Any]:
         return _tx(2, body["id"], -amount, fund, project, why, "", f"项目 project {project}")
     if kind == "request":
         r = look.requests[target]
-        return _tx(3, body["id"], -r.amount_fen, look.project_fund[r.project], r.project, why, "",
-                   f"{r.beneficiary_agency} · 受益人 beneficiary")
+        return _tx(
+            3,
+            body["id"],
+            -r.amount_fen,
+            look.project_fund[r.project],
+            r.project,
+            why,
+            "",
+            f"{r.beneficiary_agency} · 受益人 beneficiary",
+        )
     project, amount = look.expenditures[target]
     return _tx(4, body["id"], -amount, look.project_fund[project], project, why, "", _SUPPLIER)
 
@@ -118,12 +198,33 @@ def _acknowledged(r) -> str:
     return f"yes {r.acknowledged_by} #{r.ack_seq}" if r.acknowledged_by else "no"
 
 
-def _tx(code: int, ref: str, fen: int, fund: str, activity: str, description: str, provider: str, receiver: str,
-        channel: str = "", acknowledged: str = "") -> dict[str, Any]:
-    return {"transaction-ref": ref, "transaction-type-code": code, "transaction-type": TYPES[code],
-            "value": yuan_amount(fen, False), "value-fen": fen, "currency": "CNY", "description": description,
-            "provider-org": provider, "receiver-org": receiver, "fund-id": fund, "activity-id": activity,
-            "channel": channel, "acknowledged": acknowledged}
+def _tx(
+    code: int,
+    ref: str,
+    fen: int,
+    fund: str,
+    activity: str,
+    description: str,
+    provider: str,
+    receiver: str,
+    channel: str = "",
+    acknowledged: str = "",
+) -> dict[str, Any]:
+    return {
+        "transaction-ref": ref,
+        "transaction-type-code": code,
+        "transaction-type": TYPES[code],
+        "value": yuan_amount(fen, False),
+        "value-fen": fen,
+        "currency": "CNY",
+        "description": description,
+        "provider-org": provider,
+        "receiver-org": receiver,
+        "fund-id": fund,
+        "activity-id": activity,
+        "channel": channel,
+        "acknowledged": acknowledged,
+    }
 
 
 def transactions_csv(conn: sqlite3.Connection, charity_agency: str, *, reporting_org_ref: str | None = None) -> str:
@@ -139,6 +240,13 @@ def transactions_csv(conn: sqlite3.Connection, charity_agency: str, *, reporting
         provider = row["provider-org"] or org
         receiver = row["receiver-org"] or org
         activity = row["activity-id"] or row["fund-id"]
-        writer.writerow({**row, "iati-identifier": f"{org}-{activity}", "reporting-org-ref": org,
-                         "provider-org": provider, "receiver-org": receiver})
+        writer.writerow(
+            {
+                **row,
+                "iati-identifier": f"{org}-{activity}",
+                "reporting-org-ref": org,
+                "provider-org": provider,
+                "receiver-org": receiver,
+            }
+        )
     return out.getvalue()

@@ -1,4 +1,4 @@
-"""Charity record kinds, plugged into the ledger node (design §7).
+"""Charity record kinds, plugged into the ledger node (docs/charity.md §1).
 
 Modelled on IATI transaction types: incoming funds (donations), commitments
 (allocations to projects), disbursements (requested, then approved by a second
@@ -44,8 +44,20 @@ from .rules import (
 )
 
 __all__ = [
-    "ACKNOWLEDGED", "ALLOCATION", "APPROVED", "CANCELLED", "DONATION", "EXPENDITURE", "FUND_CREATED",
-    "ORGANISATION", "ACKNOWLEDGE", "PLUGIN", "PROJECT_CREATED", "REFUND", "REQUESTED", "REVERSAL",
+    "ACKNOWLEDGED",
+    "ALLOCATION",
+    "APPROVED",
+    "CANCELLED",
+    "DONATION",
+    "EXPENDITURE",
+    "FUND_CREATED",
+    "ORGANISATION",
+    "ACKNOWLEDGE",
+    "PLUGIN",
+    "PROJECT_CREATED",
+    "REFUND",
+    "REQUESTED",
+    "REVERSAL",
 ]
 
 ORGANISATION = "charity:organisation"
@@ -80,7 +92,9 @@ def _acknowledge(record: Record) -> str:
 PLUGIN = Plugin(
     name="charity",
     kinds=tuple(
-        KindSpec(kind, _ACTIONS[kind], _acknowledge if kind == ACKNOWLEDGED else _organisation, rules.check, rules.apply)
+        KindSpec(
+            kind, _ACTIONS[kind], _acknowledge if kind == ACKNOWLEDGED else _organisation, rules.check, rules.apply
+        )
         for kind in ORGANISATION_KINDS + (ACKNOWLEDGED,)
     ),
     actions=(
@@ -97,7 +111,15 @@ PLUGIN = Plugin(
     schema=rules.schema,
     after_store=rules.after_store,
     routes=lambda service: _routes(service),
+    documents=lambda: _documents(),
 )
+
+
+def _documents() -> tuple:
+    """Donation receipts, for the one verifier door (`citychain.documents.door`)."""
+    from .verify import RECEIPTS
+
+    return (RECEIPTS,)
 
 
 def _routes(service):

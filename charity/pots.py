@@ -64,7 +64,7 @@ class Use:
     kind: str
     target_start: int | None
 
-    def clip(self, lo: int, hi: int) -> "Use":
+    def clip(self, lo: int, hi: int) -> Use:
         start, end = max(self.start, lo), min(self.end, hi)
         target = None if self.target_start is None else self.target_start + (start - self.start)
         return Use(start, end, self.holder, self.kind, target)
@@ -102,9 +102,7 @@ def take_lowest(
     the pieces, in order, onto a project line from that position."""
     taken: list[Use] = []
     need = amount
-    rows = conn.execute(
-        "SELECT start, end FROM charity_free WHERE log=? AND pot=? ORDER BY start", (log, pot)
-    )
+    rows = conn.execute("SELECT start, end FROM charity_free WHERE log=? AND pot=? ORDER BY start", (log, pot))
     for start, end in rows:
         take = min(need, end - start)
         target = None if target_start is None else target_start + (amount - need)
@@ -168,7 +166,9 @@ def uses_within(conn: sqlite3.Connection, log: int, pot: str, lo: int, hi: int) 
 
 
 # -- internals ---------------------------------------------------------------
-def _overlapping(conn: sqlite3.Connection, table: str, columns: str, log: int, pot: str, lo: int, hi: int) -> list[tuple]:
+def _overlapping(
+    conn: sqlite3.Connection, table: str, columns: str, log: int, pot: str, lo: int, hi: int
+) -> list[tuple]:
     """Rows of a table of disjoint ranges that overlap [lo, hi): the last one
     starting at or before lo, then those starting inside. Two index seeks."""
     if hi <= lo:
@@ -212,9 +212,7 @@ def _add_free(conn: sqlite3.Connection, log: int, pot: str, lo: int, hi: int) ->
     if before is not None and before[1] == lo:
         conn.execute("DELETE FROM charity_free WHERE log=? AND pot=? AND start=?", (log, pot, before[0]))
         lo = before[0]
-    after = conn.execute(
-        "SELECT end FROM charity_free WHERE log=? AND pot=? AND start=?", (log, pot, hi)
-    ).fetchone()
+    after = conn.execute("SELECT end FROM charity_free WHERE log=? AND pot=? AND start=?", (log, pot, hi)).fetchone()
     if after is not None:
         conn.execute("DELETE FROM charity_free WHERE log=? AND pot=? AND start=?", (log, pot, hi))
         hi = after[0]

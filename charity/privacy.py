@@ -2,7 +2,7 @@
 
 A person is committed to as the JSON value `{"name": …}` or
 `{"id_number": …, "name": …}` under the field name `donor` or `beneficiary`,
-with the design §3 scheme (`citychain.log.commitments`): one random 16-byte
+with the docs/protocol.md §10 scheme (`citychain.log.commitments`): one random 16-byte
 seed per donation or request, kept on the charity node beside the clear
 values. Revealing the field's salt and value opens one commitment and nothing
 else; erasing the seed leaves only an unlinkable hash on the ledger.
@@ -22,9 +22,16 @@ DONOR = "donor"
 BENEFICIARY = "beneficiary"
 
 __all__ = [
-    "BENEFICIARY", "DONOR", "mask_id_number", "mask_name", "new_seed", "opens_person", "person_commitment",
+    "BENEFICIARY",
+    "DONOR",
+    "mask_id_number",
+    "mask_name",
+    "new_seed",
+    "opens_person",
+    "person_commitment",
     "person_value",
 ]
+
 
 def person_value(name: str, id_number: str | None = None) -> dict[str, str]:
     """The value committed to: NFC-normalised, surrounding blanks removed."""

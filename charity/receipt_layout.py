@@ -45,7 +45,11 @@ from citychain.documents.typeset import (
     wrap_text,
 )
 
-CHANNEL_WORDS = {"cash": ("现金", "Cash"), "bank": ("银行转账", "Bank transfer"), "online": ("网上支付", "Online payment")}
+CHANNEL_WORDS = {
+    "cash": ("现金", "Cash"),
+    "bank": ("银行转账", "Bank transfer"),
+    "online": ("网上支付", "Online payment"),
+}
 SEAL_LABEL = "财务专用章"
 
 
@@ -81,14 +85,19 @@ BAND_Y = 17 * mm  # lower edge of the bottom band
 TABLE_TOP = PAGE_H - 52 * mm
 
 STEPS = (  # (zh, en)
-    ("在城市自助终端扫描右侧二维码，核验收据并查看善款去向；",
-     "Scan the QR code at a city kiosk to verify this receipt and see where the money went."),
-    ("或运行 python main.py verify 本文件.pdf；",
-     "Or run python main.py verify FILE.pdf."),
-    ("查询去向：python main.py charity trace --home 节点目录 收据编号。",
-     "To trace it: python main.py charity trace --home DIR RECEIPT."),
-    ("本文件内嵌账本证明并带有数字签章；退款与冲正状态需在线核验。",
-     "This PDF carries a ledger proof and a digital seal; refunds and reversals are checked online."),
+    (
+        "在城市自助终端扫描右侧二维码，核验收据并查看善款去向；",
+        "Scan the QR code at a city kiosk to verify this receipt and see where the money went.",
+    ),
+    ("或运行 python main.py verify 本文件.pdf；", "Or run python main.py verify FILE.pdf."),
+    (
+        "查询去向：python main.py charity trace --home 节点目录 收据编号。",
+        "To trace it: python main.py charity trace --home DIR RECEIPT.",
+    ),
+    (
+        "本文件内嵌账本证明并带有数字签章；退款与冲正状态需在线核验。",
+        "This PDF carries a ledger proof and a digital seal; refunds and reversals are checked online.",
+    ),
 )
 
 
@@ -114,8 +123,12 @@ def _rows(doc: PrintedReceipt) -> list[_Row]:
         _Row("捐赠方式", "Channel", f"{channel_zh}  {channel_en}"),
         _Row("捐赠时间", "Date", doc.donated_at),
         _Row("受赠单位", "Recipient", f"{doc.charity_zh}\n{doc.charity_en}"),
-        _Row("账本记录", "Ledger record", f"{doc.log} · 第 {doc.seq} 条 / entry {doc.seq}\n"
-                                         f"记录哈希 leaf hash: {doc.leaf_hash}", 8.5),
+        _Row(
+            "账本记录",
+            "Ledger record",
+            f"{doc.log} · 第 {doc.seq} 条 / entry {doc.seq}\n记录哈希 leaf hash: {doc.leaf_hash}",
+            8.5,
+        ),
     ]
     return rows
 
@@ -124,8 +137,7 @@ def render_receipt(doc: PrintedReceipt, *, creation_date: datetime | None = None
     """The receipt as unsigned PDF bytes; deterministic for a given input."""
     face = font()
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4, invariant=1, initialFontName=face, initialFontSize=10, initialLeading=12,
-               lang="zh-CN")
+    c = Canvas(buf, pagesize=A4, invariant=1, initialFontName=face, initialFontSize=10, initialLeading=12, lang="zh-CN")
     c.setPageCompression(1)
     stamp = pdf_date(creation_date, "")
     if stamp is not None:
@@ -138,13 +150,28 @@ def render_receipt(doc: PrintedReceipt, *, creation_date: datetime | None = None
     frame(c)
     _header(c, doc)
     bottom = _table(c, TABLE_TOP, _rows(doc))
-    draw_text(c, PAGE_W / 2, bottom - 8 * mm, "感谢您对公益事业的支持！  Thank you for supporting public welfare.",
-              10.5, FRAME, anchor="centre")
+    draw_text(
+        c,
+        PAGE_W / 2,
+        bottom - 8 * mm,
+        "感谢您对公益事业的支持！  Thank you for supporting public welfare.",
+        10.5,
+        FRAME,
+        anchor="centre",
+    )
     if bottom - 16 * mm - _PATH_H > _band_top(doc) + 4 * mm:  # a long name leaves no room: the steps say it too
         _path_of_money(c, bottom - 16 * mm)
     _bottom_band(c, doc)
-    draw_text(c, PAGE_W / 2, 11 * mm, "电子收据 · 由可信城市账本生成并加盖电子印章 · "
-              "Electronic receipt, generated from the CityChain ledger and digitally sealed", 6.8, GREY, anchor="centre")
+    draw_text(
+        c,
+        PAGE_W / 2,
+        11 * mm,
+        "电子收据 · 由可信城市账本生成并加盖电子印章 · "
+        "Electronic receipt, generated from the CityChain ledger and digitally sealed",
+        6.8,
+        GREY,
+        anchor="centre",
+    )
     c.showPage()
     c.save()
     return buf.getvalue()
@@ -152,8 +179,16 @@ def render_receipt(doc: PrintedReceipt, *, creation_date: datetime | None = None
 
 def _header(c: Canvas, doc: PrintedReceipt) -> None:
     cx = PAGE_W / 2
-    draw_text(c, cx, PAGE_H - 17 * mm, "可信城市 · 公益捐赠电子收据    CITYCHAIN · ELECTRONIC DONATION RECEIPT", 7.5,
-              GREY, anchor="centre", space=0.6)
+    draw_text(
+        c,
+        cx,
+        PAGE_H - 17 * mm,
+        "可信城市 · 公益捐赠电子收据    CITYCHAIN · ELECTRONIC DONATION RECEIPT",
+        7.5,
+        GREY,
+        anchor="centre",
+        space=0.6,
+    )
     draw_text(c, cx, PAGE_H - 29.5 * mm, "公益事业捐赠收据", 26, INK, anchor="centre", space=4, bold=True)
     draw_text(c, cx, PAGE_H - 36.5 * mm, "Receipt for a Charitable Donation", 13, INK, anchor="centre", space=0.6)
     ornament(c, cx, PAGE_H - 40.5 * mm)
@@ -206,8 +241,13 @@ def _table(c: Canvas, top: float, rows: list[_Row]) -> float:
     return bottom
 
 
-_PATH = (("捐赠", "Donation"), ("基金", "Fund"), ("项目", "Project"), ("拨付", "Disbursement"),
-         ("受益方确认", "Acknowledged"))
+_PATH = (
+    ("捐赠", "Donation"),
+    ("基金", "Fund"),
+    ("项目", "Project"),
+    ("拨付", "Disbursement"),
+    ("受益方确认", "Acknowledged"),
+)
 
 
 _PATH_H = 6 * mm + 11 * mm + 10 * mm
@@ -215,8 +255,16 @@ _PATH_H = 6 * mm + 11 * mm + 10 * mm
 
 def _path_of_money(c: Canvas, top: float) -> None:
     """Where a gift goes, as the trace will show it: a row of steps with arrows."""
-    draw_text(c, PAGE_W / 2, top - 9 * 0.86, "善款去向全程可查  Every step of your gift can be traced", 9, INK,
-              anchor="centre", bold=True)
+    draw_text(
+        c,
+        PAGE_W / 2,
+        top - 9 * 0.86,
+        "善款去向全程可查  Every step of your gift can be traced",
+        9,
+        INK,
+        anchor="centre",
+        bold=True,
+    )
     box_w, box_h, gap = 27 * mm, 11 * mm, 8 * mm
     n = len(_PATH)
     x = PAGE_W / 2 - (n * box_w + (n - 1) * gap) / 2
@@ -233,10 +281,24 @@ def _path_of_money(c: Canvas, top: float) -> None:
         if k < n - 1:
             _arrow(c, x + box_w + 1.5 * mm, x + box_w + gap - 1.5 * mm, y + box_h / 2)
         x += box_w + gap
-    draw_text(c, PAGE_W / 2, y - 5 * mm, "每一步都记录在慈善组织的账本中，受益单位在自己的账本中确认收款。", 7.8, GREY,
-              anchor="centre")
-    draw_text(c, PAGE_W / 2, y - 8.8 * mm, "Each step is a record in the charity's ledger; the beneficiary agency "
-              "acknowledges receipt in its own.", 6.8, GREY, anchor="centre")
+    draw_text(
+        c,
+        PAGE_W / 2,
+        y - 5 * mm,
+        "每一步都记录在慈善组织的账本中，受益单位在自己的账本中确认收款。",
+        7.8,
+        GREY,
+        anchor="centre",
+    )
+    draw_text(
+        c,
+        PAGE_W / 2,
+        y - 8.8 * mm,
+        "Each step is a record in the charity's ledger; the beneficiary agency acknowledges receipt in its own.",
+        6.8,
+        GREY,
+        anchor="centre",
+    )
 
 
 def _arrow(c: Canvas, x0: float, x1: float, y: float) -> None:

@@ -78,9 +78,15 @@ def donor_from_seed(seed: bytes, value: dict[str, str]) -> Donor:
 
 
 def _donor(entry: Any) -> Donor:
-    if (not isinstance(entry, dict) or entry.keys() != {"s", "v"} or not isinstance(entry["s"], str)
-            or not _SALT_RE.match(entry["s"]) or not isinstance(entry["v"], dict)
-            or frozenset(entry["v"]) not in _PERSON_KEYS or not all(isinstance(v, str) for v in entry["v"].values())):
+    if (
+        not isinstance(entry, dict)
+        or entry.keys() != {"s", "v"}
+        or not isinstance(entry["s"], str)
+        or not _SALT_RE.match(entry["s"])
+        or not isinstance(entry["v"], dict)
+        or frozenset(entry["v"]) not in _PERSON_KEYS
+        or not all(isinstance(v, str) for v in entry["v"].values())
+    ):
         raise PayloadError("捐赠人信息的公开格式错误", "the donor disclosure is malformed")
     return Donor(bytes.fromhex(entry["s"]), dict(entry["v"]))
 
@@ -120,7 +126,9 @@ def open_qr_payload(payload: Any) -> Opened:
     donor = None
     if isinstance(body["donor"], dict):
         if body.get("anonymous") is not False:
-            raise PayloadError("匿名捐赠的收据不应公开捐赠人", "an anonymous donation's receipt must not disclose the donor")
+            raise PayloadError(
+                "匿名捐赠的收据不应公开捐赠人", "an anonymous donation's receipt must not disclose the donor"
+            )
         donor = _donor(body["donor"])
         record = {**record, "body": {**body, "donor": donor.commitment}}
     try:
@@ -153,8 +161,11 @@ class Proof:
                 "format": PROOF_FORMAT,
                 "leaf": b64encode(self.leaf.data),
                 "donor": self.donor.to_json() if self.donor else None,
-                "fund": {"id": self.leaf.record.body.get("fund"), "name_zh": self.fund_name_zh,
-                         "name_en": self.fund_name_en},
+                "fund": {
+                    "id": self.leaf.record.body.get("fund"),
+                    "name_zh": self.fund_name_zh,
+                    "name_en": self.fund_name_en,
+                },
                 "inclusion": inclusion_json(self.index, self.size, self.path),
                 "checkpoint": self.checkpoint,
             },
@@ -164,7 +175,7 @@ class Proof:
         ).encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Proof":
+    def from_bytes(cls, data: bytes) -> Proof:
         try:
             value = json.loads(data)
             if value.get("format") != PROOF_FORMAT:

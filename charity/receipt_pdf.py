@@ -37,7 +37,7 @@ from .receipts import parse_receipt
 
 PRIVATE_NS = "charity.donor"
 
-_SEALS: "weakref.WeakKeyDictionary[Node, SealIdentity]" = weakref.WeakKeyDictionary()
+_SEALS: weakref.WeakKeyDictionary[Node, SealIdentity] = weakref.WeakKeyDictionary()
 
 
 class ReceiptError(BilingualError):
@@ -50,10 +50,14 @@ def seal_identity(node: Node) -> SealIdentity:
     if seal is None:
         home = node.home
         if not home.seal_key_path.exists():
-            raise ReceiptError("NO_SEAL", "本节点还没有电子印章证书（node seal）",
-                               "this node has no document-signing certificate yet")
-        seal = SealIdentity(load_cert(home.seal_cert_path), load_sealed_key(home.seal_key_path, node.passphrase()),
-                            load_cert(home.city_ca_path))
+            raise ReceiptError(
+                "NO_SEAL", "本节点还没有电子印章证书（node seal）", "this node has no document-signing certificate yet"
+            )
+        seal = SealIdentity(
+            load_cert(home.seal_cert_path),
+            load_sealed_key(home.seal_key_path, node.passphrase()),
+            load_cert(home.city_ca_path),
+        )
         _SEALS[node] = seal
     return seal
 
@@ -68,21 +72,34 @@ def city_time_text(time: str) -> str:
 def _donation(node: Node, receipt: str) -> tuple[int, int, str | None, str, str]:
     """(log id, seq, reversed_by, fund name zh, en) of a donation in this node's own log."""
     head = node.store.head(node.config.agency)
-    row = None if head is None else node.store.conn.execute(
-        "SELECT d.seq, d.refunded, d.reversed_by, f.name_zh, f.name_en FROM charity_donations d "
-        "JOIN charity_funds f ON f.log = d.log AND f.id = d.fund WHERE d.log = ? AND d.receipt = ?",
-        (head.id, receipt),
-    ).fetchone()
+    row = (
+        None
+        if head is None
+        else node.store.conn.execute(
+            "SELECT d.seq, d.refunded, d.reversed_by, f.name_zh, f.name_en FROM charity_donations d "
+            "JOIN charity_funds f ON f.log = d.log AND f.id = d.fund WHERE d.log = ? AND d.receipt = ?",
+            (head.id, receipt),
+        ).fetchone()
+    )
     if row is None:
-        raise ReceiptError("UNKNOWN_RECEIPT", f"本机构没有收据 {receipt} 的捐赠记录",
-                           f"this organisation recorded no donation with receipt {receipt}")
+        raise ReceiptError(
+            "UNKNOWN_RECEIPT",
+            f"本机构没有收据 {receipt} 的捐赠记录",
+            f"this organisation recorded no donation with receipt {receipt}",
+        )
     seq, refunded, reversed_by, name_zh, name_en = row
     if reversed_by:
-        raise ReceiptError("REVERSED", f"捐赠 {receipt} 已被冲正（{reversed_by}），不能开具收据",
-                           f"donation {receipt} was reversed ({reversed_by}); no receipt can be printed")
+        raise ReceiptError(
+            "REVERSED",
+            f"捐赠 {receipt} 已被冲正（{reversed_by}），不能开具收据",
+            f"donation {receipt} was reversed ({reversed_by}); no receipt can be printed",
+        )
     if refunded:
-        raise ReceiptError("REFUNDED", f"捐赠 {receipt} 已有退款，收据金额将不准确，不能开具",
-                           f"part of donation {receipt} was refunded; a receipt would overstate the gift")
+        raise ReceiptError(
+            "REFUNDED",
+            f"捐赠 {receipt} 已有退款，收据金额将不准确，不能开具",
+            f"part of donation {receipt} was refunded; a receipt would overstate the gift",
+        )
     return head.id, seq, reversed_by, name_zh, name_en
 
 
@@ -91,13 +108,18 @@ def _donor(private_store: Any, receipt: str, body: dict[str, Any]) -> Donor | No
         return None
     row = private_store.get(PRIVATE_NS, receipt)
     if row is None:
-        raise ReceiptError("DONOR_ERASED", "此捐赠的捐赠人信息已不在本节点（可能已按申请删除），无法开具实名收据",
-                           "the donor's details are no longer on this node (erased on request?); "
-                           "a named receipt cannot be printed")
+        raise ReceiptError(
+            "DONOR_ERASED",
+            "此捐赠的捐赠人信息已不在本节点（可能已按申请删除），无法开具实名收据",
+            "the donor's details are no longer on this node (erased on request?); a named receipt cannot be printed",
+        )
     donor = donor_from_seed(bytes.fromhex(row["seed"]), person_value(row["name"], row.get("id_number")))
     if donor.commitment != body["donor"]:
-        raise ReceiptError("DONOR_MISMATCH", "本节点保存的捐赠人信息与账本上的承诺不符",
-                           "the donor details kept on this node do not match the commitment on the ledger")
+        raise ReceiptError(
+            "DONOR_MISMATCH",
+            "本节点保存的捐赠人信息与账本上的承诺不符",
+            "the donor details kept on this node do not match the commitment on the ledger",
+        )
     return donor
 
 
@@ -117,12 +139,20 @@ def printed_receipt(node: Node, proof: Proof) -> PrintedReceipt:
     charity = node.trust.agency(node.config.agency)
     donor = proof.donor
     return PrintedReceipt(
-        receipt=body["receipt"], charity_zh=charity.name_zh, charity_en=charity.name_en,
+        receipt=body["receipt"],
+        charity_zh=charity.name_zh,
+        charity_en=charity.name_en,
         donor_name=donor.value["name"] if donor else None,
         donor_id_masked=mask_id_number(donor.value["id_number"]) if donor and "id_number" in donor.value else None,
-        amount_fen=body["amount_fen"], fund_zh=proof.fund_name_zh, fund_en=proof.fund_name_en,
-        channel=body["channel"], donated_at=city_time_text(record.time), log=record.log, seq=record.seq,
-        leaf_hash=proof.leaf.hash_hex, qr_text=encode_qr_text(qr_payload(proof.leaf, donor)),
+        amount_fen=body["amount_fen"],
+        fund_zh=proof.fund_name_zh,
+        fund_en=proof.fund_name_en,
+        channel=body["channel"],
+        donated_at=city_time_text(record.time),
+        log=record.log,
+        seq=record.seq,
+        leaf_hash=proof.leaf.hash_hex,
+        qr_text=encode_qr_text(qr_payload(proof.leaf, donor)),
     )
 
 

@@ -26,14 +26,21 @@ def receipt_status_report(store: Store, agency: str, receipt: str, seq: int, now
         row = store.conn.execute(
             "SELECT d.receipt, d.seq, d.fund, d.amount, d.refunded, d.reversed_by, f.name_zh, f.name_en "
             "FROM charity_donations d LEFT JOIN charity_funds f ON f.log = d.log AND f.id = d.fund "
-            "WHERE d.log = ? AND d.receipt = ?", (head.id, receipt),
+            "WHERE d.log = ? AND d.receipt = ?",
+            (head.id, receipt),
         ).fetchone()
     except sqlite3.OperationalError:  # a node without the charity plug-in: it cannot say
         return report
     if row is not None:
         report["donation"] = {
-            "receipt": row[0], "seq": row[1], "fund": row[2], "amount_fen": row[3], "refunded_fen": row[4],
-            "reversed_by": row[5], "fund_name_zh": row[6], "fund_name_en": row[7],
+            "receipt": row[0],
+            "seq": row[1],
+            "fund": row[2],
+            "amount_fen": row[3],
+            "refunded_fen": row[4],
+            "reversed_by": row[5],
+            "fund_name_zh": row[6],
+            "fund_name_en": row[7],
         }
     return report
 

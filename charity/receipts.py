@@ -57,6 +57,8 @@ def parse_receipt(text: str) -> ReceiptCode:
         raise InvalidReceipt("收据编号格式应为 D-数字-校验位", "a receipt code looks like D-<digits>-<check character>")
     code = ReceiptCode(match.group(1))
     if code.check != match.group(2):
-        raise InvalidReceipt("收据编号校验位不符，可能输错了一个字符",
-                             "the receipt code's check character does not match; a character may be mistyped")
+        raise InvalidReceipt(
+            "收据编号校验位不符，可能输错了一个字符",
+            "the receipt code's check character does not match; a character may be mistyped",
+        )
     return code

@@ -36,8 +36,10 @@ from citychain.documents.money import yuan_figures
 from citychain.documents.typeset import FONT_NAME, INK, font, pdf_date
 from citychain.node.node import Node
 
+from . import money_states as ms
 from .disbursements import STATUS_WORDS, Disbursement, disbursements
-from .flow_diagram import flow_diagram
+from .flow import fund_flow
+from .flow_diagram import flow_drawing
 from .trace import FundTotals, ProjectTotals, fund_totals, projects
 
 MARGIN = 16 * mm
@@ -45,10 +47,17 @@ CONTENT_W = A4[0] - 2 * MARGIN
 HEAD_BG = Color(0.93, 0.89, 0.80)
 
 
-def _style(size: float, leading: float | None = None, colour: Color = INK, align: int = 0,
-           **more) -> ParagraphStyle:
-    return ParagraphStyle(f"s{size}-{align}", fontName=FONT_NAME, fontSize=size, leading=leading or size * 1.35,
-                          textColor=colour, wordWrap="CJK", alignment=align, **more)
+def _style(size: float, leading: float | None = None, colour: Color = INK, align: int = 0, **more) -> ParagraphStyle:
+    return ParagraphStyle(
+        f"s{size}-{align}",
+        fontName=FONT_NAME,
+        fontSize=size,
+        leading=leading or size * 1.35,
+        textColor=colour,
+        wordWrap="CJK",
+        alignment=align,
+        **more,
+    )
 
 
 TITLE = _style(20, 26, INK, 1)
@@ -93,15 +102,30 @@ def fund_report_pdf(node: Node, fund_id: str, *, charity: str | None = None) -> 
     return render_report(totals, project_list, rows, names, head.size if head else 0, node.clock.now())
 
 
-def render_report(totals: FundTotals, project_list: tuple[ProjectTotals, ...], rows: list[Disbursement],
-                  charity_names: tuple[str, str], log_size: int, now: datetime) -> bytes:
+def render_report(
+    totals: FundTotals,
+    project_list: tuple[ProjectTotals, ...],
+    rows: list[Disbursement],
+    charity_names: tuple[str, str],
+    log_size: int,
+    now: datetime,
+) -> bytes:
     font()
     buf = io.BytesIO()
     as_of = city_datetime(now)
     doc = SimpleDocTemplate(
-        buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=20 * mm, bottomMargin=18 * mm,
-        title=f"基金报告 Fund report {totals.name_zh} {totals.name_en}", author=charity_names[1],
-        subject=f"{totals.id} · {format_time(now)}", creator="CityChain 可信城市", invariant=1, lang="zh-CN",
+        buf,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=20 * mm,
+        bottomMargin=18 * mm,
+        title=f"基金报告 Fund report {totals.name_zh} {totals.name_en}",
+        author=charity_names[1],
+        subject=f"{totals.id} · {format_time(now)}",
+        creator="CityChain 可信城市",
+        invariant=1,
+        lang="zh-CN",
     )
     stamp = pdf_date(now, "")
 
@@ -116,25 +140,34 @@ def render_report(totals: FundTotals, project_list: tuple[ProjectTotals, ...], r
         canvas.setFillColor(GREY)
         canvas.drawString(MARGIN, A4[1] - 12 * mm, f"{charity_names[0]} · 基金报告  {charity_names[1]} · Fund report")
         canvas.drawRightString(A4[0] - MARGIN, A4[1] - 12 * mm, f"{totals.name_zh} {totals.name_en}")
-        canvas.drawCentredString(A4[0] / 2, 10 * mm, f"第 {document.page} 页 · Page {document.page}    "
-                                 f"截至 As of {as_of:%Y-%m-%d %H:%M} (UTC+08:00)")
+        canvas.drawCentredString(
+            A4[0] / 2,
+            10 * mm,
+            f"第 {document.page} 页 · Page {document.page}    截至 As of {as_of:%Y-%m-%d %H:%M} (UTC+08:00)",
+        )
         canvas.restoreState()
 
     story = [
         _p(f"{totals.name_zh} 基金报告", TITLE),
         _p(f"Fund report: {totals.name_en}", SUBTITLE),
         Spacer(1, 2 * mm),
-        _p(f"{charity_names[0]}  {charity_names[1]} · 基金编号 Fund id {totals.id} · "
-           f"账本 {totals.charity} 共 {log_size} 条记录 / ledger of {log_size} entries · "
-           f"截至 As of {as_of:%Y-%m-%d %H:%M:%S} (UTC+08:00)", _style(8, 11, GREY, 1)),
+        _p(
+            f"{charity_names[0]}  {charity_names[1]} · 基金编号 Fund id {totals.id} · "
+            f"账本 {totals.charity} 共 {log_size} 条记录 / ledger of {log_size} entries · "
+            f"截至 As of {as_of:%Y-%m-%d %H:%M:%S} (UTC+08:00)",
+            _style(8, 11, GREY, 1),
+        ),
         Spacer(1, 5 * mm),
         _totals_table(totals),
         CondPageBreak(45 * mm),  # a heading never ends a page
         _p("善款流向  Where the money went", H2),
-        flow_diagram(totals, project_list, CONTENT_W),
-        _p("左：基金收到的捐款；中：退款、未分配与拨付给各项目的款项；右：项目中的执行情况。金额为人民币元。"
-           "  Left: donations to the fund; middle: refunds, money not yet allocated, and allocations to each "
-           "project; right: what the projects did with it. Amounts in yuan.", NOTE),
+        flow_drawing(fund_flow(totals, project_list), CONTENT_W),
+        _p(
+            "左：基金收到的捐款；中：退款、未分配与拨付给各项目的款项；右：项目中的执行情况。金额为人民币元。"
+            "  Left: donations to the fund; middle: refunds, money not yet allocated, and allocations to each "
+            "project; right: what the projects did with it. Amounts in yuan.",
+            NOTE,
+        ),
         CondPageBreak(45 * mm),  # a heading never ends a page
         _p("项目  Projects", H2),
         _projects_table(project_list),
@@ -142,10 +175,12 @@ def render_report(totals: FundTotals, project_list: tuple[ProjectTotals, ...], r
         _p("支出明细  Disbursements", H2),
         _disbursements_table(rows),
         Spacer(1, 4 * mm),
-        _p("“已确认”表示受益单位已在其自己的账本中确认收款，并经本节点核对。每条记录均可用收据编号或账本序号在任何节点核验。"
-           "  “Acknowledged” means the beneficiary agency confirmed receipt in its own ledger and this node checked it "
-           "against the charity's. Every record can be checked on any node by its receipt code or ledger position.",
-           NOTE),
+        _p(
+            "“已确认”表示受益单位已在其自己的账本中确认收款，并经本节点核对。每条记录均可用收据编号或账本序号在任何节点核验。"
+            "  “Acknowledged” means the beneficiary agency confirmed receipt in its own ledger and this node checked it "
+            "against the charity's. Every record can be checked on any node by its receipt code or ledger position.",
+            NOTE,
+        ),
     ]
     doc.build(story, onFirstPage=furniture, onLaterPages=furniture, canvasmaker=_Canvas)
     return buf.getvalue()
@@ -179,16 +214,16 @@ def _totals_table(t: FundTotals) -> Table:
     share = f"{t.raised_fen / t.target_fen:.1%}" if t.target_fen else "—"
     items = [
         ("募集目标", "Target", target),
-        ("已募集（共 {} 笔）".format(t.donations), f"Raised ({t.donations} donations)", yuan_figures(t.raised_fen)),
+        (f"已募集（共 {t.donations} 笔）", f"Raised ({t.donations} donations)", yuan_figures(t.raised_fen)),
         ("完成目标", "Of target", share),
-        ("已退款", "Refunded", yuan_figures(t.refunded_fen)),
-        ("已拨付项目", "Allocated to projects", yuan_figures(t.allocated_fen)),
-        ("未分配", "Unallocated", yuan_figures(t.unallocated_fen)),
-        ("已拨付（经批准）", "Disbursed (approved)", yuan_figures(t.disbursed_fen)),
-        ("其中受益方已确认", "of which acknowledged", yuan_figures(t.acknowledged_fen)),
-        ("项目支出", "Spent by projects", yuan_figures(t.spent_fen)),
-        ("待审批", "Pending approval", yuan_figures(t.pending_fen)),
-        ("项目结余", "Held in projects", yuan_figures(t.held_fen)),
+        (ms.REFUNDED.zh, ms.REFUNDED.en, yuan_figures(t.refunded_fen)),
+        ("已分配到项目", "Allocated to projects", yuan_figures(t.allocated_fen)),
+        (ms.UNALLOCATED.zh, ms.UNALLOCATED.en, yuan_figures(t.unallocated_fen)),
+        (f"{ms.PAID_OUT[0]}（经批准）", f"{ms.PAID_OUT[1]} (approved)", yuan_figures(t.disbursed_fen)),
+        (f"其中{ms.ACKNOWLEDGED.zh}", f"of which {ms.ACKNOWLEDGED.en.lower()}", yuan_figures(t.acknowledged_fen)),
+        (ms.SPENT.zh, ms.SPENT.en, yuan_figures(t.spent_fen)),
+        (ms.PENDING.zh, ms.PENDING.en, yuan_figures(t.pending_fen)),
+        (ms.HELD.zh, ms.HELD.en, yuan_figures(t.held_fen)),
         ("尚未使用", "Unspent", yuan_figures(t.unspent_fen)),
     ]
     cells = [[_bi(zh, en, HEAD), _p(value, _style(10, 12, INK, 2))] for zh, en, value in items]
@@ -198,29 +233,54 @@ def _totals_table(t: FundTotals) -> Table:
         data.append(cells[k] + right)
     w = CONTENT_W / 2
     table = Table(data, colWidths=[w * 0.58, w * 0.42, w * 0.58, w * 0.42], hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), FONT_NAME),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("BACKGROUND", (0, 0), (0, -1), LABEL_BG),
-        ("BACKGROUND", (2, 0), (2, -1), LABEL_BG),
-        ("BOX", (0, 0), (-1, -1), 0.8, FRAME),
-        ("INNERGRID", (0, 0), (-1, -1), 0.3, RULE),
-        ("LINEAFTER", (1, 0), (1, -1), 0.8, FRAME),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT_NAME),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("BACKGROUND", (0, 0), (0, -1), LABEL_BG),
+                ("BACKGROUND", (2, 0), (2, -1), LABEL_BG),
+                ("BOX", (0, 0), (-1, -1), 0.8, FRAME),
+                ("INNERGRID", (0, 0), (-1, -1), 0.3, RULE),
+                ("LINEAFTER", (1, 0), (1, -1), 0.8, FRAME),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
     return table
 
 
 def _projects_table(project_list: tuple[ProjectTotals, ...]) -> Table:
-    head = [_bi("项目", "Project", HEAD)] + [_bi(zh, en, HEAD_R) for zh, en in (
-        ("预算", "Budget"), ("已拨入", "Allocated"), ("已拨付", "Disbursed"), ("已确认", "Acknowledged"),
-        ("项目支出", "Spent"), ("待审批", "Pending"), ("结余", "Held"))]
+    head = [_bi("项目", "Project", HEAD)] + [
+        _bi(zh, en, HEAD_R)
+        for zh, en in (
+            ("预算", "Budget"),
+            ("已拨入", "Allocated"),
+            ("已拨付", "Disbursed"),
+            ("已确认", "Acknowledged"),
+            ("项目支出", "Spent"),
+            ("待审批", "Pending"),
+            ("结余", "Held"),
+        )
+    ]
     data = [head]
     for p in project_list:
-        data.append([_bi(p.name_zh, f"{p.name_en} · {p.id}", CELL)] + [_p(yuan_figures(v), CELL_R) for v in (
-            p.budget_fen, p.allocated_fen, p.disbursed_fen, p.acknowledged_fen, p.spent_fen, p.pending_fen,
-            p.held_fen)])
+        data.append(
+            [_bi(p.name_zh, f"{p.name_en} · {p.id}", CELL)]
+            + [
+                _p(yuan_figures(v), CELL_R)
+                for v in (
+                    p.budget_fen,
+                    p.allocated_fen,
+                    p.disbursed_fen,
+                    p.acknowledged_fen,
+                    p.spent_fen,
+                    p.pending_fen,
+                    p.held_fen,
+                )
+            ]
+        )
     if not project_list:
         data.append([_p("尚无项目  No projects yet", CELL)] + [""] * 7)
     number_w = (CONTENT_W * 0.72) / 7
@@ -228,9 +288,19 @@ def _projects_table(project_list: tuple[ProjectTotals, ...]) -> Table:
 
 
 def _disbursements_table(rows: list[Disbursement]) -> Table:
-    head = [_bi(zh, en, HEAD_R if en == "Amount" else HEAD) for zh, en in (
-        ("编号", "ID"), ("项目", "Project"), ("金额", "Amount"), ("状态", "Status"), ("申请人", "Requested by"),
-        ("批准人", "Approved by"), ("受益方确认", "Acknowledged"), ("用途", "Purpose"))]
+    head = [
+        _bi(zh, en, HEAD_R if en == "Amount" else HEAD)
+        for zh, en in (
+            ("编号", "ID"),
+            ("项目", "Project"),
+            ("金额", "Amount"),
+            ("状态", "Status"),
+            ("申请人", "Requested by"),
+            ("批准人", "Approved by"),
+            ("受益方确认", "Acknowledged"),
+            ("用途", "Purpose"),
+        )
+    ]
     data = [head]
     for r in rows:
         zh, en = STATUS_WORDS.get(r.status, (r.status, r.status))
@@ -239,10 +309,18 @@ def _disbursements_table(rows: list[Disbursement]) -> Table:
             ack = _bi("已确认", f"{r.acknowledged_by} #{r.ack_seq}", CELL)
         else:
             ack = _bi("待确认", "awaiting", CELL) if r.status == "approved" else _p("—", CELL)
-        data.append([
-            _p(r.id, CELL), _bi(r.project_name_zh, r.project, CELL), _p(yuan_figures(r.amount_fen), CELL_R),
-            _bi(zh, en, CELL), _p(r.requested_by, CELL), _p(approver or "—", CELL), ack, _p(r.purpose, CELL),
-        ])
+        data.append(
+            [
+                _p(r.id, CELL),
+                _bi(r.project_name_zh, r.project, CELL),
+                _p(yuan_figures(r.amount_fen), CELL_R),
+                _bi(zh, en, CELL),
+                _p(r.requested_by, CELL),
+                _p(approver or "—", CELL),
+                ack,
+                _p(r.purpose, CELL),
+            ]
+        )
     if not rows:
         data.append([_p("尚无支出申请  No disbursement requests yet", CELL)] + [""] * 7)
     fractions = (0.12, 0.15, 0.11, 0.09, 0.1, 0.1, 0.13, 0.20)

@@ -8,8 +8,19 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-REQUEST_KEYS = ("charity", "id", "project", "amount_fen", "beneficiary_agency", "purpose", "requested_by", "status",
-                "decided_by", "seq", "acknowledged")
+REQUEST_KEYS = (
+    "charity",
+    "id",
+    "project",
+    "amount_fen",
+    "beneficiary_agency",
+    "purpose",
+    "requested_by",
+    "status",
+    "decided_by",
+    "seq",
+    "acknowledged",
+)
 
 
 def _requests(conn: sqlite3.Connection, where: str, args: tuple) -> list[dict[str, Any]]:
@@ -18,7 +29,9 @@ def _requests(conn: sqlite3.Connection, where: str, args: tuple) -> list[dict[st
         "SELECT l.agency, r.id, r.project, r.amount, r.beneficiary_agency, r.purpose, r.requested_by, r.status, "
         "r.decided_by, r.seq, EXISTS (SELECT 1 FROM charity_acks a WHERE a.charity = l.agency "
         "AND a.seq = r.approval_seq AND a.ack_log = ?) FROM charity_requests r JOIN logs l ON l.id = r.log "
-        f"WHERE {where} ORDER BY r.seq DESC", (own[0] if own else -1, *args)).fetchall()
+        f"WHERE {where} ORDER BY r.seq DESC",
+        (own[0] if own else -1, *args),
+    ).fetchall()
     return [dict(zip(REQUEST_KEYS, row[:10]), acknowledged=bool(row[10])) for row in rows]
 
 

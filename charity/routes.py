@@ -23,7 +23,7 @@ from citychain.net.desk_api import refusal
 
 from . import trace as tracing
 from .receipts import InvalidReceipt
-from .trace_json import ProofView, fund_json, trace_report
+from .trace_json import ProofView, funds_report, trace_report
 
 _STATUS = {"UNKNOWN_RECEIPT": 404, "UNKNOWN_CHARITY": 404, "UNKNOWN_FUND": 404, "AMBIGUOUS_RECEIPT": 409}
 
@@ -43,8 +43,13 @@ def routes(service) -> list[Route]:
     node = service.node
 
     def view() -> ProofView:
-        return ProofView(service.readers.store().conn, node.trust, node.config.city, node.config.witness_quorum,
-                         int(node.clock.now().timestamp()))
+        return ProofView(
+            service.readers.store().conn,
+            node.trust,
+            node.config.city,
+            node.config.witness_quorum,
+            int(node.clock.now().timestamp()),
+        )
 
     @handler
     def trace(request: Request) -> JSONResponse:
@@ -60,15 +65,9 @@ def routes(service) -> list[Route]:
 
     @handler
     def funds(request: Request) -> JSONResponse:
-        conn = service.readers.store().conn
         charity = _charity_arg(request)
-        charities = [charity] if charity else [row[0] for row in conn.execute(
-            "SELECT DISTINCT l.agency FROM charity_funds f JOIN logs l ON l.id = f.log ORDER BY l.agency")]
-        out = []
         try:
-            for agency in charities:
-                for totals in tracing.funds(conn, agency):
-                    out.append(fund_json(totals, tracing.projects(conn, agency, totals.id)))
+            out = funds_report(service.readers.store().conn, charity)
         except tracing.TraceError as exc:
             return _error(_STATUS.get(exc.code, 404), exc.code, exc.message_zh, exc.message_en)
         return JSONResponse({"funds": out})

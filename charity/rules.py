@@ -14,8 +14,8 @@ agency's acknowledgements).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from citychain.log.records import Record
 from citychain.node.kinds import Context, RecordRejected
@@ -72,10 +72,32 @@ from .schema import (
 )
 
 __all__ = [
-    "ACKNOWLEDGED", "ALLOCATION", "APPROVED", "AckProblem", "CANCELLED", "CHANNELS", "DONATION", "EXPENDITURE",
-    "FUND_CREATED", "ORGANISATION_KINDS", "PENDING", "PROJECT_CREATED", "REFUND", "REQUESTED", "REVERSAL", "SCHEMA",
-    "Violation", "ack_problem", "ack_status", "after_store", "apply", "check", "first_violation", "invalid_acks",
-    "resolve_pending_acks", "schema",
+    "ACKNOWLEDGED",
+    "ALLOCATION",
+    "APPROVED",
+    "AckProblem",
+    "CANCELLED",
+    "CHANNELS",
+    "DONATION",
+    "EXPENDITURE",
+    "FUND_CREATED",
+    "ORGANISATION_KINDS",
+    "PENDING",
+    "PROJECT_CREATED",
+    "REFUND",
+    "REQUESTED",
+    "REVERSAL",
+    "SCHEMA",
+    "Violation",
+    "ack_problem",
+    "ack_status",
+    "after_store",
+    "apply",
+    "check",
+    "first_violation",
+    "invalid_acks",
+    "resolve_pending_acks",
+    "schema",
 ]
 
 # -- dispatch -------------------------------------------------------------------
@@ -109,8 +131,11 @@ def after_store(ctx: Context) -> None:
     mismatch flags the acknowledging agency's log, naming the record."""
     for problem in resolve_pending_acks(ctx.conn):
         (log_id,) = ctx.conn.execute("SELECT id FROM logs WHERE agency=?", (problem.agency,)).fetchone()
-        ctx.flag_invalid(log_id, f"{problem.agency} entry {problem.ack_seq} (charity.acknowledged) breaks a rule: "
-                                 f"{problem.code}: {problem.message}")
+        ctx.flag_invalid(
+            log_id,
+            f"{problem.agency} entry {problem.ack_seq} (charity.acknowledged) breaks a rule: "
+            f"{problem.code}: {problem.message}",
+        )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Charity record kinds and the index tables their rules keep (design §7).
+"""Charity record kinds and the index tables their rules keep (docs/charity.md §1, §6).
 
 Money is integer fen; which fen of which fund or project is where is kept as
 ranges by `charity.pots` (docs/charity.md has the FIFO rule).
@@ -22,14 +22,26 @@ REFUND = "charity.refund"
 REVERSAL = "charity.reversal"
 ACKNOWLEDGED = "charity.acknowledged"
 
-ORGANISATION_KINDS = (FUND_CREATED, PROJECT_CREATED, DONATION, ALLOCATION, REQUESTED, APPROVED, CANCELLED,
-                      EXPENDITURE, REFUND, REVERSAL)
+ORGANISATION_KINDS = (
+    FUND_CREATED,
+    PROJECT_CREATED,
+    DONATION,
+    ALLOCATION,
+    REQUESTED,
+    APPROVED,
+    CANCELLED,
+    EXPENDITURE,
+    REFUND,
+    REVERSAL,
+)
 CHANNELS = ("cash", "bank", "online")
 MAX_EVIDENCE = 50
 MAX_MILESTONES = 100
 PENDING = "pending"  # an acknowledgement whose disbursement this node has not seen yet
 
-SCHEMA = pots.SCHEMA + """
+SCHEMA = (
+    pots.SCHEMA
+    + """
 CREATE TABLE IF NOT EXISTS charity_items (
     log INTEGER NOT NULL,
     id TEXT NOT NULL,
@@ -153,6 +165,7 @@ CREATE TABLE IF NOT EXISTS charity_acks (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS charity_acks_pending ON charity_acks (status) WHERE status = 'pending';
 """
+)
 
 
 def schema(conn: sqlite3.Connection) -> None:

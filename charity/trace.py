@@ -29,13 +29,15 @@ of the log.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from . import pots, rules
+from .money_states import BREAKDOWN
 from .receipts import parse_receipt
 
-STATES = ("acknowledged", "disbursed", "pending", "held_in_project", "unallocated", "refunded")
+STATES = tuple(state.key for state in BREAKDOWN)  # the wire keys, in order
 
 
 class TraceError(LookupError):
@@ -127,22 +129,42 @@ class DonationTrace:
             return {"id": s.id, "seq": s.seq, "amount_fen": s.amount_fen}
 
         return {
-            "charity": self.charity, "receipt": self.receipt, "seq": self.seq, "time": self.time,
+            "charity": self.charity,
+            "receipt": self.receipt,
+            "seq": self.seq,
+            "time": self.time,
             "fund": {"id": self.fund, "name_zh": self.fund_name_zh, "name_en": self.fund_name_en},
-            "amount_fen": self.amount_fen, "channel": self.channel, "anonymous": self.anonymous,
+            "amount_fen": self.amount_fen,
+            "channel": self.channel,
+            "anonymous": self.anonymous,
             "reversed_by": self.reversed_by,
             "breakdown": [{"state": state, "amount_fen": amount} for state, amount in self.breakdown],
             "allocations": [
-                {"id": a.id, "seq": a.seq, "project": a.project, "amount_fen": a.amount_fen, "held_fen": a.held_fen,
-                 "expenditures": [share(e) for e in a.expenditures],
-                 "disbursements": [
-                     {"request": d.request, "seq": d.seq, "amount_fen": d.amount_fen,
-                      "request_amount_fen": d.request_amount_fen, "status": d.status, "state": d.state,
-                      "approval_seq": d.approval_seq,
-                      "acknowledgements": [{"agency": k.agency, "seq": k.seq, "status": k.status}
-                                           for k in d.acknowledgements]}
-                     for d in a.disbursements]}
-                for a in self.allocations],
+                {
+                    "id": a.id,
+                    "seq": a.seq,
+                    "project": a.project,
+                    "amount_fen": a.amount_fen,
+                    "held_fen": a.held_fen,
+                    "expenditures": [share(e) for e in a.expenditures],
+                    "disbursements": [
+                        {
+                            "request": d.request,
+                            "seq": d.seq,
+                            "amount_fen": d.amount_fen,
+                            "request_amount_fen": d.request_amount_fen,
+                            "status": d.status,
+                            "state": d.state,
+                            "approval_seq": d.approval_seq,
+                            "acknowledgements": [
+                                {"agency": k.agency, "seq": k.seq, "status": k.status} for k in d.acknowledgements
+                            ],
+                        }
+                        for d in a.disbursements
+                    ],
+                }
+                for a in self.allocations
+            ],
             "refunds": [share(r) for r in self.refunds],
             "reversal": share(self.reversal) if self.reversal else None,
             "unallocated_fen": self.unallocated_fen,
@@ -214,17 +236,25 @@ def trace_donation(conn: sqlite3.Connection, receipt: str, charity: str | None =
     code = str(parse_receipt(receipt))  # InvalidReceipt says what is wrong with it
     rows = conn.execute(
         "SELECT l.agency, d.log, d.fund, d.amount, d.start, d.channel, d.anonymous, d.time, d.seq, d.reversed_by "
-        "FROM charity_donations d JOIN logs l ON l.id = d.log WHERE d.receipt = ?", (code,)
+        "FROM charity_donations d JOIN logs l ON l.id = d.log WHERE d.receipt = ?",
+        (code,),
     ).fetchall()
     if charity is not None:
         rows = [row for row in rows if row[0] == charity]
     if not rows:
-        raise TraceError("UNKNOWN_RECEIPT", f"本节点没有收据 {code} 的捐赠记录", f"no donation with receipt {code} on this node")
+        raise TraceError(
+            "UNKNOWN_RECEIPT", f"本节点没有收据 {code} 的捐赠记录", f"no donation with receipt {code} on this node"
+        )
     if len(rows) > 1:
-        raise TraceError("AMBIGUOUS_RECEIPT", f"多个慈善组织有收据 {code}，请指明机构",
-                         f"several charities issued receipt {code}; name the charity")
+        raise TraceError(
+            "AMBIGUOUS_RECEIPT",
+            f"多个慈善组织有收据 {code}，请指明机构",
+            f"several charities issued receipt {code}; name the charity",
+        )
     agency, log, fund, amount, start, channel, anonymous, time, seq, reversed_by = rows[0]
-    name_zh, name_en = conn.execute("SELECT name_zh, name_en FROM charity_funds WHERE log=? AND id=?", (log, fund)).fetchone()
+    name_zh, name_en = conn.execute(
+        "SELECT name_zh, name_en FROM charity_funds WHERE log=? AND id=?", (log, fund)
+    ).fetchone()
     reader = _Reader(conn, log, agency)
     lo, hi = start, start + amount
 
@@ -248,9 +278,22 @@ def trace_donation(conn: sqlite3.Connection, receipt: str, charity: str | None =
             totals[d.state] += d.amount_fen
     reversal = next((Share(rid, reader.seq_of(rid), fen) for rid, fen in voided.items()), None)
     return DonationTrace(
-        agency, code, seq, time, fund, name_zh, name_en, amount, channel, bool(anonymous), reversed_by,
-        allocations, tuple(Share(rid, reader.seq_of(rid), fen) for rid, fen in refunds.items()), unallocated,
-        tuple((s, totals[s]) for s in STATES), reversal,
+        agency,
+        code,
+        seq,
+        time,
+        fund,
+        name_zh,
+        name_en,
+        amount,
+        channel,
+        bool(anonymous),
+        reversed_by,
+        allocations,
+        tuple(Share(rid, reader.seq_of(rid), fen) for rid, fen in refunds.items()),
+        unallocated,
+        tuple((s, totals[s]) for s in STATES),
+        reversal,
     )
 
 
@@ -260,7 +303,9 @@ def project_totals(conn: sqlite3.Connection, charity: str, project_id: str) -> P
         "SELECT fund, name_zh, name_en, budget FROM charity_projects WHERE log=? AND id=?", (log, project_id)
     ).fetchone()
     if row is None:
-        raise TraceError("UNKNOWN_PROJECT", f"{charity} 没有项目 {project_id}", f"{charity} has no project {project_id}")
+        raise TraceError(
+            "UNKNOWN_PROJECT", f"{charity} 没有项目 {project_id}", f"{charity} has no project {project_id}"
+        )
     fund, name_zh, name_en, budget = row
 
     def total(sql: str, *args: Any) -> int:
@@ -268,21 +313,34 @@ def project_totals(conn: sqlite3.Connection, charity: str, project_id: str) -> P
 
     requests = "SELECT SUM(amount) FROM charity_requests WHERE log=? AND project=? AND status=?"
     return ProjectTotals(
-        charity, project_id, fund, name_zh, name_en, budget,
-        allocated_fen=total("SELECT SUM(amount) FROM charity_allocations WHERE log=? AND project=? "
-                            "AND reversed_by IS NULL", log, project_id),
+        charity,
+        project_id,
+        fund,
+        name_zh,
+        name_en,
+        budget,
+        allocated_fen=total(
+            "SELECT SUM(amount) FROM charity_allocations WHERE log=? AND project=? AND reversed_by IS NULL",
+            log,
+            project_id,
+        ),
         pending_fen=total(requests, log, project_id, "pending"),
         disbursed_fen=total(requests, log, project_id, "approved"),
         acknowledged_fen=_acknowledged(conn, charity, log, project_id),
-        spent_fen=total("SELECT SUM(amount) FROM charity_expenditures WHERE log=? AND project=? "
-                        "AND reversed_by IS NULL", log, project_id),
+        spent_fen=total(
+            "SELECT SUM(amount) FROM charity_expenditures WHERE log=? AND project=? AND reversed_by IS NULL",
+            log,
+            project_id,
+        ),
         held_fen=pots.balance(conn, log, project_id),
     )
 
 
 def fund_totals(conn: sqlite3.Connection, charity: str, fund_id: str) -> FundTotals:
     log = _log_id(conn, charity)
-    row = conn.execute("SELECT name_zh, name_en, target FROM charity_funds WHERE log=? AND id=?", (log, fund_id)).fetchone()
+    row = conn.execute(
+        "SELECT name_zh, name_en, target FROM charity_funds WHERE log=? AND id=?", (log, fund_id)
+    ).fetchone()
     if row is None:
         raise TraceError("UNKNOWN_FUND", f"{charity} 没有基金 {fund_id}", f"{charity} has no fund {fund_id}")
     count, raised, refunded = conn.execute(
@@ -294,7 +352,15 @@ def fund_totals(conn: sqlite3.Connection, charity: str, fund_id: str) -> FundTot
     ).fetchone()
     projects = [project_totals(conn, charity, p) for p in _project_ids(conn, log, fund_id)]
     return FundTotals(
-        charity, fund_id, row[0], row[1], row[2], count, raised or 0, refunded or 0, allocated or 0,
+        charity,
+        fund_id,
+        row[0],
+        row[1],
+        row[2],
+        count,
+        raised or 0,
+        refunded or 0,
+        allocated or 0,
         unallocated_fen=pots.balance(conn, log, fund_id),
         pending_fen=sum(p.pending_fen for p in projects),
         disbursed_fen=sum(p.disbursed_fen for p in projects),
@@ -310,6 +376,27 @@ def funds(conn: sqlite3.Connection, charity: str) -> tuple[FundTotals, ...]:
     return tuple(fund_totals(conn, charity, fund_id) for fund_id in ids)
 
 
+def charities(conn: sqlite3.Connection) -> list[str]:
+    """Every charity whose log this node holds with a fund in it, by agency id."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT l.agency FROM charity_funds f JOIN logs l ON l.id = f.log ORDER BY l.agency"
+        )
+    ]
+
+
+def project_names(conn: sqlite3.Connection, charity: str) -> dict[str, tuple[str, str]]:
+    """Project id -> (name_zh, name_en) in `charity`'s log; empty if it is not held."""
+    return {
+        pid: (zh, en)
+        for pid, zh, en in conn.execute(
+            "SELECT p.id, p.name_zh, p.name_en FROM charity_projects p JOIN logs l ON l.id = p.log WHERE l.agency = ?",
+            (charity,),
+        )
+    }
+
+
 def projects(conn: sqlite3.Connection, charity: str, fund_id: str | None = None) -> tuple[ProjectTotals, ...]:
     log = _log_id(conn, charity)
     if fund_id is None:
@@ -321,8 +408,10 @@ def projects(conn: sqlite3.Connection, charity: str, fund_id: str | None = None)
 
 def donations(conn: sqlite3.Connection, charity: str | None = None) -> Iterable[DonationSummary]:
     """Every donation this node holds, in log order (of each charity)."""
-    sql = ("SELECT l.agency, d.receipt, d.seq, d.time, d.fund, d.amount, d.channel, d.anonymous, d.refunded, "
-           "d.reversed_by FROM charity_donations d JOIN logs l ON l.id = d.log")
+    sql = (
+        "SELECT l.agency, d.receipt, d.seq, d.time, d.fund, d.amount, d.channel, d.anonymous, d.refunded, "
+        "d.reversed_by FROM charity_donations d JOIN logs l ON l.id = d.log"
+    )
     args: tuple = ()
     if charity is not None:
         sql += " WHERE l.agency = ?"
@@ -332,8 +421,16 @@ def donations(conn: sqlite3.Connection, charity: str | None = None) -> Iterable[
 
 
 # -- internals -------------------------------------------------------------------
-def _current(conn: sqlite3.Connection, charity: str, seq: int, agency: str, status: str, leaf_hash: str, request: str,
-             amount: int) -> str:
+def _current(
+    conn: sqlite3.Connection,
+    charity: str,
+    seq: int,
+    agency: str,
+    status: str,
+    leaf_hash: str,
+    request: str,
+    amount: int,
+) -> str:
     """An acknowledgement's status now (a held one is checked on the spot)."""
     if status != rules.PENDING:
         return status
@@ -347,7 +444,8 @@ def _acknowledged(conn: sqlite3.Connection, charity: str, log: int, project_id: 
         "SELECT r.amount, r.approval_seq, l.agency, a.status, a.leaf_hash, a.request, a.amount "
         "FROM charity_requests r JOIN charity_acks a ON a.charity = ? AND a.seq = r.approval_seq "
         "JOIN logs l ON l.id = a.ack_log WHERE r.log = ? AND r.project = ? AND r.status = 'approved' "
-        "AND a.status IN ('verified', 'pending')", (charity, log, project_id)
+        "AND a.status IN ('verified', 'pending')",
+        (charity, log, project_id),
     ):
         if _current(conn, charity, seq, agency, *ack) == "verified":
             acknowledged[seq] = amount
@@ -362,8 +460,10 @@ def _log_id(conn: sqlite3.Connection, charity: str) -> int:
 
 
 def _project_ids(conn: sqlite3.Connection, log: int, fund_id: str) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "SELECT id FROM charity_projects WHERE log=? AND fund=? ORDER BY seq", (log, fund_id))]
+    return [
+        r[0]
+        for r in conn.execute("SELECT id FROM charity_projects WHERE log=? AND fund=? ORDER BY seq", (log, fund_id))
+    ]
 
 
 class _Reader:
@@ -374,7 +474,9 @@ class _Reader:
         self._requests: dict[str, tuple] = {}
 
     def seq_of(self, item_id: str) -> int:
-        return self.conn.execute("SELECT seq FROM charity_items WHERE log=? AND id=?", (self.log, item_id)).fetchone()[0]
+        return self.conn.execute("SELECT seq FROM charity_items WHERE log=? AND id=?", (self.log, item_id)).fetchone()[
+            0
+        ]
 
     def allocation_share(self, alloc_id: str, uses: list[pots.Use]) -> AllocationShare:
         project, seq = self.conn.execute(
@@ -392,7 +494,10 @@ class _Reader:
                     raise RuntimeError(f"live allocation {alloc_id} overlaps a {inner.kind} in project {project}")
                 bucket[inner.holder] = bucket.get(inner.holder, 0) + inner.size
         return AllocationShare(
-            alloc_id, seq, project, sum(u.size for u in uses),
+            alloc_id,
+            seq,
+            project,
+            sum(u.size for u in uses),
             tuple(self._disbursement(rid, fen) for rid, fen in requests.items()),
             tuple(Share(eid, self.seq_of(eid), fen) for eid, fen in spent.items()),
             held,
@@ -400,13 +505,17 @@ class _Reader:
 
     def _disbursement(self, request_id: str, fen: int) -> DisbursementShare:
         seq, amount, status, approval_seq = self.conn.execute(
-            "SELECT seq, amount, status, approval_seq FROM charity_requests WHERE log=? AND id=?", (self.log, request_id)
+            "SELECT seq, amount, status, approval_seq FROM charity_requests WHERE log=? AND id=?",
+            (self.log, request_id),
         ).fetchone()
         acks: tuple[Acknowledgement, ...] = ()
         if approval_seq is not None:
-            acks = tuple(Acknowledgement(agency, ack_seq, _current(self.conn, self.agency, approval_seq, agency, *rest))
-                         for agency, ack_seq, *rest in self.conn.execute(
-                "SELECT l.agency, a.ack_seq, a.status, a.leaf_hash, a.request, a.amount FROM charity_acks a "
-                "JOIN logs l ON l.id = a.ack_log WHERE a.charity=? AND a.seq=? ORDER BY a.ack_log",
-                (self.agency, approval_seq)))
+            acks = tuple(
+                Acknowledgement(agency, ack_seq, _current(self.conn, self.agency, approval_seq, agency, *rest))
+                for agency, ack_seq, *rest in self.conn.execute(
+                    "SELECT l.agency, a.ack_seq, a.status, a.leaf_hash, a.request, a.amount FROM charity_acks a "
+                    "JOIN logs l ON l.id = a.ack_log WHERE a.charity=? AND a.seq=? ORDER BY a.ack_log",
+                    (self.agency, approval_seq),
+                )
+            )
         return DisbursementShare(request_id, seq, fen, amount, status, approval_seq, acks)

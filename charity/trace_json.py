@@ -22,13 +22,23 @@ from typing import Any
 
 from citychain.log import merkle
 from citychain.log.checkpoint import CheckpointError, open_checkpoint
+from citychain.log.records import parse_leaf
 from citychain.node.home import origin
 from citychain.node.mirror import MirrorRejected, log_keys
-from citychain.node.store import SqliteNodes
+from citychain.node.store import SqliteNodes, Store
 from citychain.node.trust import TrustState
 from citychain.node.witnesses import witnessed_by
 
-from .trace import DonationTrace, FundTotals, ProjectTotals, trace_donation
+from .trace import (
+    DonationTrace,
+    FundTotals,
+    ProjectTotals,
+    charities,
+    funds,
+    project_names,
+    projects,
+    trace_donation,
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,9 @@ class _Proofs:
     def _open(self, agency: str) -> tuple:
         """(log id, checkpoint or None, cosigners, status, detail)."""
         v = self.view
-        row = v.conn.execute("SELECT id, checkpoint, status, status_detail FROM logs WHERE agency=?", (agency,)).fetchone()
+        row = v.conn.execute(
+            "SELECT id, checkpoint, status, status_detail FROM logs WHERE agency=?", (agency,)
+        ).fetchone()
         if row is None:
             return None, None, (), "not_held", ""
         log_id, note, status, detail = row
@@ -117,8 +129,12 @@ class _Proofs:
             merkle.verify_inclusion(bytes.fromhex(out["leaf_hash"]), seq, checkpoint.size, path, checkpoint.root)
         except merkle.ProofError as exc:
             return out | {"status": "log_invalid", "detail": f"inclusion proof: {exc}"}
-        return out | {"status": "included", "checkpoint_size": checkpoint.size, "cosigners": list(cosigners),
-                      "witnessed": len(cosigners) >= self.view.quorum}
+        return out | {
+            "status": "included",
+            "checkpoint_size": checkpoint.size,
+            "cosigners": list(cosigners),
+            "witnessed": len(cosigners) >= self.view.quorum,
+        }
 
 
 def trace_report(view: ProofView, receipt: str, charity: str | None = None) -> dict[str, Any]:
@@ -141,3 +157,37 @@ def fund_json(t: FundTotals, projects: tuple[ProjectTotals, ...] = ()) -> dict[s
     if projects:
         out["projects"] = [project_json(p) for p in projects]
     return out
+
+
+def funds_report(conn: sqlite3.Connection, charity: str | None = None) -> list[dict[str, Any]]:
+    """`fund_json` of every fund, with its projects, of `charity` or of every
+    charity this node holds (`GET /v1/charity/funds`, the kiosk's fund pages)."""
+    out = []
+    for agency in [charity] if charity else charities(conn):
+        out.extend(fund_json(totals, projects(conn, agency, totals.id)) for totals in funds(conn, agency))
+    return out
+
+
+def step_time(step: dict[str, Any], leaf: bytes | None) -> str | None:
+    """The time a step's record claims, for a timeline: only if `leaf` is the
+    very entry the step's proof names."""
+    if leaf is None:
+        return None
+    expected = (step.get("proof") or {}).get("leaf_hash")
+    if expected and merkle.leaf_hash(leaf).hex() != expected:
+        return None
+    return parse_leaf(leaf).record.time
+
+
+def timeline(store: Store, report: dict[str, Any]) -> dict[str, Any]:
+    """`report` (trace_report) with each step's `time` and the charity's
+    `project_names` (id -> [zh, en]) added, as a kiosk shows a trace."""
+    for step in report.get("steps", ()):
+        if "time" not in step:
+            head = store.head(str(step.get("log")))
+            seq = step.get("seq")
+            leaves = store.leaves(head.id, seq, seq + 1) if head is not None and isinstance(seq, int) else []
+            step["time"] = step_time(step, leaves[0] if leaves else None)
+    names = project_names(store.conn, str(report.get("charity", "")))
+    report["project_names"] = {pid: list(pair) for pid, pair in names.items()}
+    return report

@@ -11,35 +11,33 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
-from citychain.accounts.users import (
-    AuthError,
-    PermissionDenied,
-    UserError,
-    password_from_env_or_prompt,
-)
+from citychain.accounts.users import password_from_env_or_prompt
 from citychain.clock import SystemClock, format_time, parse_time
+from citychain.errors import CityChainError
 from citychain.log.encoding import EncodingError, b64decode, b64encode
-from citychain.log.keys import KdfCost, KeyProblem, kid, passphrase_from_environment
+from citychain.log.keys import KdfCost, kid, passphrase_from_environment
 from citychain.log.records import parse_leaf
 from citychain.node import backup, check, trust
 from citychain.node.bundle import BundleError, export_bundle, read_bundle, write_bundle
 from citychain.node.guard import RollbackDetected
 from citychain.node.home import Home, HomeError
-from citychain.node.kinds import Plugin, RecordRejected
+from citychain.node.kinds import Plugin
 from citychain.node.ledger import LedgerUnavailable
-from citychain.node.mirror import MirrorRejected
 from citychain.node.node import Node
-from citychain.node.trust import TrustError
-from citychain.pki.ca import PkiError
 
 # Errors a person can act on: printed as sentences, never as tracebacks.
 USER_ERRORS = (
-    HomeError, KeyProblem, AuthError, PermissionDenied, UserError, RecordRejected, TrustError,
-    MirrorRejected, RollbackDetected, BundleError, LedgerUnavailable, EncodingError, backup.BackupError,
-    PkiError, FileNotFoundError, ValueError,
+    CityChainError,
+    RollbackDetected,
+    BundleError,
+    LedgerUnavailable,
+    EncodingError,
+    backup.BackupError,
+    FileNotFoundError,
+    ValueError,
 )
 
 PluginsFactory = Callable[[], Sequence[Plugin]]
@@ -75,8 +73,13 @@ def cmd_node_init(args: argparse.Namespace) -> int:
     passphrase = passphrase_from_environment(prompt="New node passphrase: ")
     root_keys = tuple(b64decode(k) for k in args.root_key or ())
     identity = Node.create(
-        Path(args.home), args.city, args.agency, args.agency if is_root else args.root_agency,
-        root_keys, passphrase, KdfCost(),
+        Path(args.home),
+        args.city,
+        args.agency,
+        args.agency if is_root else args.root_agency,
+        root_keys,
+        passphrase,
+        KdfCost(),
     )
     with Node.open(Path(args.home), args.plugins(), passphrase=passphrase) as node:
         password = password_from_env_or_prompt(prompt=f"Password for the new admin {args.admin}: ")
@@ -93,8 +96,10 @@ def cmd_node_new_key(args: argparse.Namespace) -> int:
         identity = node.new_key()
     print(f"new key for {identity.agency}: kid {identity.kid}")
     print(f"public key (base64): {b64encode(identity.public_key)}")
-    print("the root authority registers it with `trust rotate-key`; this node switches to it by itself once its "
-          "trust log lists it")
+    print(
+        "the root authority registers it with `trust rotate-key`; this node switches to it by itself once its "
+        "trust log lists it"
+    )
     return 0
 
 
@@ -134,8 +139,9 @@ def cmd_node_ca_init(args: argparse.Namespace) -> int:
 def cmd_node_tls(args: argparse.Namespace) -> int:
     from citychain.node.tls import issue_node_tls
 
-    path = issue_node_tls(Home(Path(args.home)), Home(Path(args.ca_home)), args.host or ["127.0.0.1", "localhost"],
-                          SystemClock().now())
+    path = issue_node_tls(
+        Home(Path(args.home)), Home(Path(args.ca_home)), args.host or ["127.0.0.1", "localhost"], SystemClock().now()
+    )
     print(f"TLS certificate for {args.home}: {path}")
     return 0
 
@@ -276,8 +282,9 @@ def cmd_trust_export(args: argparse.Namespace) -> int:
         config = node.config
         ca_path = node.home.city_ca_path
         ca_pem = ca_path.read_text("ascii") if ca_path.exists() else ""
-        bundle = export_bundle(node.store, config.city, config.root_agency, config.root_keys, ca_pem,
-                               config.witness_quorum)
+        bundle = export_bundle(
+            node.store, config.city, config.root_agency, config.root_keys, ca_pem, config.witness_quorum
+        )
     write_bundle(Path(args.out), bundle)
     print(f"trust bundle written: {args.out} ({len(bundle.entries)} records)")
     return 0
@@ -304,7 +311,9 @@ def cmd_log_show(args: argparse.Namespace) -> int:
             leaf = parse_leaf(data)
             r = leaf.record
             if args.json:
-                print(json.dumps({"leaf_hash": leaf.hash_hex, "kid": leaf.kid, "record": r.to_json()}, ensure_ascii=False))
+                print(
+                    json.dumps({"leaf_hash": leaf.hash_hex, "kid": leaf.kid, "record": r.to_json()}, ensure_ascii=False)
+                )
             else:
                 print(f"#{r.seq}  {r.time}  {r.kind}  {json.dumps(r.body, ensure_ascii=False)[:120]}")
     return 0
@@ -374,7 +383,9 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
             parser.add_argument("--user", required=True, help="node user (password: CITYCHAIN_PASSWORD or prompt)")
         parser.set_defaults(func=func, plugins=plugins)
 
-    node = sub.add_parser("node", help="create, back up and restore node homes").add_subparsers(dest="what", required=True)
+    node = sub.add_parser("node", help="create, back up and restore node homes").add_subparsers(
+        dest="what", required=True
+    )
     p = node.add_parser("init", help="create a node home with a new encrypted key and a first admin")
     p.add_argument("--city", required=True)
     p.add_argument("--agency", required=True)
@@ -395,7 +406,9 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     command(p, cmd_node_restore, user=True)
 
     p = node.add_parser("serve", help="serve the HTTP API, sync with peers and witness their logs")
-    p.add_argument("--listen", help="HOST:PORT (default: the home's config, else 127.0.0.1:8700; beyond loopback needs TLS)")
+    p.add_argument(
+        "--listen", help="HOST:PORT (default: the home's config, else 127.0.0.1:8700; beyond loopback needs TLS)"
+    )
     p.add_argument("--peer", action="append", help="a peer node's URL (kept in the home)")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between sync rounds")
     p.add_argument("--tls", action="store_true", help="serve HTTPS with the home's certificate (see `node tls`)")
@@ -407,7 +420,9 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--name-en", required=True)
     command(p, cmd_node_ca_init)
     p = node.add_parser("tls", help="issue this node a TLS certificate from the city root CA")
-    p.add_argument("--ca-home", required=True, help="the root authority's home (CA passphrase: CITYCHAIN_CA_PASSPHRASE)")
+    p.add_argument(
+        "--ca-home", required=True, help="the root authority's home (CA passphrase: CITYCHAIN_CA_PASSPHRASE)"
+    )
     p.add_argument("--host", action="append", help="host name or IP the node is reached at (repeatable)")
     command(p, cmd_node_tls)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 _TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
@@ -16,7 +16,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 @dataclass
@@ -33,17 +33,17 @@ class FakeClock:
 
 
 def format_time(moment: datetime) -> str:
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def format_timestamp(ts: float | None) -> str | None:
     """A Unix time (or None) in the records' text form."""
-    return None if ts is None else format_time(datetime.fromtimestamp(ts, timezone.utc))
+    return None if ts is None else format_time(datetime.fromtimestamp(ts, UTC))
 
 
 def parse_time(text: str) -> datetime:
     """Strict: only the exact form `format_time` writes is accepted."""
     if not isinstance(text, str) or not _TIME_RE.match(text):
         raise ValueError(f"time must look like 2026-01-31T08:00:00.000Z, got {text!r}")
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
 
 from citychain.accounts.users import Argon2Params
 from citychain.clock import Clock, SystemClock, format_time
@@ -111,7 +111,12 @@ def create_demo_city(
         samples.print_samples(target, plan, plugins, clock, argon2)
     if charity_plan:
         charity_demo.print_receipts(target, charity_plan, plugins, clock, argon2)
-    write_bundle(target / BUNDLE_FILE, replace(
-        bundle, city_ca_pem=Home(homes[0]).city_ca_path.read_text("ascii"), witness_quorum=2,
-    ))
+    write_bundle(
+        target / BUNDLE_FILE,
+        replace(
+            bundle,
+            city_ca_pem=Home(homes[0]).city_ca_path.read_text("ascii"),
+            witness_quorum=2,
+        ),
+    )
     return DemoCity(target, spec.AGENCIES)

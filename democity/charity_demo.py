@@ -15,9 +15,9 @@ proof carries co-signatures.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from stdnum.cn import ric
 
@@ -36,18 +36,37 @@ FUND = "EDU-2026"
 DONATIONS = 300
 SEED = 2026  # the same city every time
 
-_SURNAMES = ("王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 林 罗 高 郑 梁 谢 宋 唐 许 韩 冯 邓 曹 "
-             "彭 曾 萧 田 董 潘 袁 蔡 蒋 余 于 杜 叶 程 魏 苏 吕 丁 沈 欧阳 司马 诸葛 上官").split()
+_SURNAMES = (
+    "王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 林 罗 高 郑 梁 谢 宋 唐 许 韩 冯 邓 曹 "
+    "彭 曾 萧 田 董 潘 袁 蔡 蒋 余 于 杜 叶 程 魏 苏 吕 丁 沈 欧阳 司马 诸葛 上官"
+).split()
 _GIVEN = "伟 芳 娜 秀英 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀兰 霞 平 刚 桂英 建华 文 华 红 玉兰 志强 晓东 海燕 宇轩 梓涵 浩然 欣怡 子墨 思远 雨桐 嘉怡 俊杰".split()
 
 PROJECTS = (
-    ("P-SCHOOL", "山区学校助学金", "Bursaries for mountain schools", 20_000_000,
-     [{"name": "春季学期 / spring term", "due": "2026-03-01", "amount_fen": 8_000_000},
-      {"name": "秋季学期 / autumn term", "due": "2026-09-01", "amount_fen": 12_000_000}]),
-    ("P-MEDICAL", "困难家庭大病救助", "Serious-illness relief for families in hardship", 15_000_000,
-     [{"name": "第一批救助 / first round", "due": "2026-06-30", "amount_fen": 6_000_000}]),
-    ("P-ELDERLY", "社区助老餐", "Community meals for older people", 8_000_000,
-     [{"name": "全年供餐 / meals all year", "due": "2026-12-31", "amount_fen": 8_000_000}]),
+    (
+        "P-SCHOOL",
+        "山区学校助学金",
+        "Bursaries for mountain schools",
+        20_000_000,
+        [
+            {"name": "春季学期 / spring term", "due": "2026-03-01", "amount_fen": 8_000_000},
+            {"name": "秋季学期 / autumn term", "due": "2026-09-01", "amount_fen": 12_000_000},
+        ],
+    ),
+    (
+        "P-MEDICAL",
+        "困难家庭大病救助",
+        "Serious-illness relief for families in hardship",
+        15_000_000,
+        [{"name": "第一批救助 / first round", "due": "2026-06-30", "amount_fen": 6_000_000}],
+    ),
+    (
+        "P-ELDERLY",
+        "社区助老餐",
+        "Community meals for older people",
+        8_000_000,
+        [{"name": "全年供餐 / meals all year", "due": "2026-12-31", "amount_fen": 8_000_000}],
+    ),
 )
 ALLOCATIONS = (("P-SCHOOL", 12_000_000), ("P-MEDICAL", 9_000_000), ("P-ELDERLY", 4_000_000))
 # (project, yuan, purpose, what happens to it)
@@ -101,13 +120,17 @@ def _donations(rng: random.Random) -> list[DonationInput]:
     out = []
     for _ in range(DONATIONS):
         person = Person(_name(rng), _id_number(rng) if rng.random() < 0.4 else None)
-        out.append(DonationInput(FUND, _amount(rng), rng.choice(("cash", "bank", "online")), person,
-                                 anonymous=rng.random() < 0.12))
+        out.append(
+            DonationInput(
+                FUND, _amount(rng), rng.choice(("cash", "bank", "online")), person, anonymous=rng.random() < 0.12
+            )
+        )
     return out
 
 
-def populate(city_path: Path, plugins: Sequence[Plugin], clock, argon2: Argon2Params | None,
-             cost: KdfCost) -> CharityPlan:
+def populate(
+    city_path: Path, plugins: Sequence[Plugin], clock, argon2: Argon2Params | None, cost: KdfCost
+) -> CharityPlan:
     rng = random.Random(SEED)
     with Node.open(city_path / CHARITY, plugins, clock=clock, argon2=argon2) as node:
         desk = CharityDesk(node, node.private(cost))
@@ -119,13 +142,16 @@ def populate(city_path: Path, plugins: Sequence[Plugin], clock, argon2: Argon2Pa
         gifts = _donations(rng)
         receipts: list[str] = []
         for start in range(0, len(gifts), 100):  # one signed batch per hundred
-            receipts += desk.record_donations(clerk, gifts[start:start + 100])
+            receipts += desk.record_donations(clerk, gifts[start : start + 100])
         for project_id, fen in ALLOCATIONS:
             desk.allocate(boss, FUND, project_id, fen)
         requests = []
         for project_id, yuan, purpose, _ in REQUESTS:
-            requests.append(desk.request_disbursement(clerk, project_id, yuan * 100, _name(rng), _id_number(rng),
-                                                      BENEFICIARY_AGENCY, purpose))
+            requests.append(
+                desk.request_disbursement(
+                    clerk, project_id, yuan * 100, _name(rng), _id_number(rng), BENEFICIARY_AGENCY, purpose
+                )
+            )
         for rid, (*_, fate) in zip(requests, REQUESTS):
             if fate == "approved":
                 desk.approve(boss, rid)
@@ -134,11 +160,19 @@ def populate(city_path: Path, plugins: Sequence[Plugin], clock, argon2: Argon2Pa
         desk.record_expenditure(boss, "P-ELDERLY", 150_000, "助老餐食材采购 / ingredients for the meals")
         refunded = next(r for r, g in zip(reversed(receipts), reversed(gifts)) if not g.anonymous)
         refund_fen = next(g.amount_fen for r, g in zip(receipts, gifts) if r == refunded)
-        desk.refund(boss, refunded, refund_fen, "捐赠人误转，申请退回 / donated by mistake; the donor asked for it back")
+        desk.refund(
+            boss, refunded, refund_fen, "捐赠人误转，申请退回 / donated by mistake; the donor asked for it back"
+        )
         anonymous = next(r for r, g in zip(receipts, gifts) if g.anonymous)
         largest = max(zip(receipts, gifts), key=lambda pair: (pair[1].amount_fen, pair[0]))[0]
-        _acknowledge(city_path, node, plugins, clock, argon2,
-                     [r for r, (*_, fate) in zip(requests, REQUESTS) if fate == "approved"][:ACKNOWLEDGED])
+        _acknowledge(
+            city_path,
+            node,
+            plugins,
+            clock,
+            argon2,
+            [r for r, (*_, fate) in zip(requests, REQUESTS) if fate == "approved"][:ACKNOWLEDGED],
+        )
     return CharityPlan(tuple(receipts), refunded, anonymous, largest, tuple(requests))
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Sequence
 
 import uvicorn
 
@@ -39,8 +39,7 @@ class _Servers:
         self.servers = []
         for service in services:
             # port 0: the system picks a free port as it binds, so no other process can take it first
-            config = uvicorn.Config(make_app(service), host="127.0.0.1", port=0, log_level="error",
-                                    lifespan="off")
+            config = uvicorn.Config(make_app(service), host="127.0.0.1", port=0, log_level="error", lifespan="off")
             self.servers.append(uvicorn.Server(config))
         self.threads = [threading.Thread(target=server.run, daemon=True) for server in self.servers]
 
@@ -76,8 +75,14 @@ def mesh(homes: Sequence[Path], plugins: Sequence[Plugin] = (), clock=None) -> N
                 if j != i:
                     node.add_peer(demo_url(j))
             config = node.config
-            node.home.write_config(type(config)(**{**config.__dict__, "extra": {
-                **config.extra, "server": {"listen": demo_url(i).removeprefix("http://")}}}))
+            node.home.write_config(
+                type(config)(
+                    **{
+                        **config.__dict__,
+                        "extra": {**config.extra, "server": {"listen": demo_url(i).removeprefix("http://")}},
+                    }
+                )
+            )
 
 
 def _converge(services: Sequence[NodeService]) -> None:
@@ -97,8 +102,10 @@ def _converge(services: Sequence[NodeService]) -> None:
         clean = 0 if failed else clean + 1
         if clean >= CLEAN_ROUNDS and not _unsettled([service.node for service in services]):
             return
-    raise RuntimeError("the demo nodes did not finish syncing with each other: "
-                       + "; ".join(_unsettled([service.node for service in services])))
+    raise RuntimeError(
+        "the demo nodes did not finish syncing with each other: "
+        + "; ".join(_unsettled([service.node for service in services]))
+    )
 
 
 def _unsettled(nodes: Sequence[Node]) -> list[str]:

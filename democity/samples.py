@@ -4,8 +4,8 @@ named after the verdict the issuing node gives (`verify FILE --home …`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from stdnum.cn import ric, uscc
 
@@ -29,32 +29,51 @@ def company_code(first17: str) -> str:
 
 
 _COMPANY = {
-    "company_name": "示范市西湖龙井茶叶贸易有限公司", "uscc": company_code("91330106MA2K0A1B2"),
-    "company_type": "有限责任公司（自然人投资或控股）", "legal_rep": "王建国",
+    "company_name": "示范市西湖龙井茶叶贸易有限公司",
+    "uscc": company_code("91330106MA2K0A1B2"),
+    "company_type": "有限责任公司（自然人投资或控股）",
+    "legal_rep": "王建国",
     "address": "示范市西湖区龙井路 18 号",
 }
 SAMPLES: dict[str, dict[str, str]] = {
-    "business-licence": _COMPANY | {
-        "registered_capital": "100000000", "established": "2019-05-12",
+    "business-licence": _COMPANY
+    | {
+        "registered_capital": "100000000",
+        "established": "2019-05-12",
         "scope": "茶叶种植、加工及销售；预包装食品销售；茶具、工艺品零售；茶文化交流活动策划；"
-                 "货物及技术进出口（依法须经批准的项目，经相关部门批准后方可开展经营活动）。",
+        "货物及技术进出口（依法须经批准的项目，经相关部门批准后方可开展经营活动）。",
     },
-    "food-business-licence": _COMPANY | {
-        "premises": "示范市西湖区龙井路 18 号一层", "main_business": "食品销售经营者",
+    "food-business-licence": _COMPANY
+    | {
+        "premises": "示范市西湖区龙井路 18 号一层",
+        "main_business": "食品销售经营者",
         "scope": "预包装食品（含冷藏冷冻食品）销售；散装食品销售；热食类食品制售。",
     },
-    "residence-permit": {"holder_name": "欧阳明华", "holder_id": resident_id("43010219920315201"),
-                         "sex": "male", "address": "示范市拱墅区湖墅南路 88 号 3 幢 502 室"},
-    "marriage-certificate": {"holder_name": "张伟", "holder_id": resident_id("33010619900101123"),
-                             "spouse_name": "李娜", "spouse_id": resident_id("33010219920704562"),
-                             "registered_on": "2026-02-14"},
-    "disability-certificate": {"holder_name": "陈静", "holder_id": resident_id("33010519850923402"),
-                               "category": "physical", "grade": "3"},
+    "residence-permit": {
+        "holder_name": "欧阳明华",
+        "holder_id": resident_id("43010219920315201"),
+        "sex": "male",
+        "address": "示范市拱墅区湖墅南路 88 号 3 幢 502 室",
+    },
+    "marriage-certificate": {
+        "holder_name": "张伟",
+        "holder_id": resident_id("33010619900101123"),
+        "spouse_name": "李娜",
+        "spouse_id": resident_id("33010219920704562"),
+        "registered_on": "2026-02-14",
+    },
+    "disability-certificate": {
+        "holder_name": "陈静",
+        "holder_id": resident_id("33010519850923402"),
+        "category": "physical",
+        "grade": "3",
+    },
 }
 
 
-def issue_samples(city_path: Path, plugins: Sequence[Plugin], clock, argon2: Argon2Params | None,
-                  cost: KdfCost) -> list[tuple[str, str, str]]:
+def issue_samples(
+    city_path: Path, plugins: Sequence[Plugin], clock, argon2: Argon2Params | None, cost: KdfCost
+) -> list[tuple[str, str, str]]:
     """Issue and change the samples; returns `(agency, cert id, file stem)` for printing later."""
     plan = []
     for agency in spec.AGENCIES:

@@ -32,17 +32,47 @@ class DemoAgency:
     permissions: tuple[str, ...]
 
 
-ROOT_AGENCY = DemoAgency("city-root", "示范市大数据管理局（信任根）", "Demo City Data Bureau (trust root)",
-                         "11330100MB1234567E", ("trust:root",))
+ROOT_AGENCY = DemoAgency(
+    "city-root",
+    "示范市大数据管理局（信任根）",
+    "Demo City Data Bureau (trust root)",
+    "11330100MB1234567E",
+    ("trust:root",),
+)
 AGENCIES = (
-    DemoAgency("market-regulation", "示范市市场监督管理局", "Demo City Market Regulation Administration",
-               "11330100MB0000001R", ("certificate:business-licence", "certificate:food-business-licence")),
-    DemoAgency("public-security", "示范市公安局", "Demo City Public Security Bureau",
-               "11330100MB0000002W", ("certificate:residence-permit",)),
-    DemoAgency("civil-affairs", "示范市民政局", "Demo City Civil Affairs Bureau",
-               "11330100MB00000030", ("certificate:marriage-certificate", "charity:acknowledge")),
-    DemoAgency("disabled-federation", "示范市残疾人联合会", "Demo City Disabled Persons' Federation",
-               "11330100MB00000043", ("certificate:disability-certificate",)),
-    DemoAgency("charity-federation", "示范市慈善总会", "Demo City Charity Federation",
-               "53330100MJ0000005A", ("charity:organisation",)),
+    DemoAgency(
+        "market-regulation",
+        "示范市市场监督管理局",
+        "Demo City Market Regulation Administration",
+        "11330100MB0000001R",
+        ("certificate:business-licence", "certificate:food-business-licence"),
+    ),
+    DemoAgency(
+        "public-security",
+        "示范市公安局",
+        "Demo City Public Security Bureau",
+        "11330100MB0000002W",
+        ("certificate:residence-permit",),
+    ),
+    DemoAgency(
+        "civil-affairs",
+        "示范市民政局",
+        "Demo City Civil Affairs Bureau",
+        "11330100MB00000030",
+        ("certificate:marriage-certificate", "charity:acknowledge"),
+    ),
+    DemoAgency(
+        "disabled-federation",
+        "示范市残疾人联合会",
+        "Demo City Disabled Persons' Federation",
+        "11330100MB00000043",
+        ("certificate:disability-certificate",),
+    ),
+    DemoAgency(
+        "charity-federation",
+        "示范市慈善总会",
+        "Demo City Charity Federation",
+        "53330100MJ0000005A",
+        ("charity:organisation",),
+    ),
 )

@@ -1,6 +1,10 @@
 """Shared test set-up: Qt runs offscreen; the project root is importable."""
+
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -8,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -22,13 +26,40 @@ FAST_ARGON2 = Argon2Params.fast()
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 3, 1, 8, 0, 0, tzinfo=timezone.utc))
+    return FakeClock(datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC))
 
 
-def quiet_demo_city(path: Path, plugins=(), clock=None):
+_CITY_TEMPLATES: dict[tuple, tuple[Path, datetime]] = {}  # per test process; see quiet_demo_city
+
+
+def quiet_demo_city(path: Path, plugins=(), clock=None, fresh: bool = False):
     """A demo city (cheap key and password hashing; real files) whose homes
     store no peers: tests choose their own, and the demo's fixed loopback
-    ports may belong to another test's nodes."""
+    ports may belong to another test's nodes.
+
+    Building one takes seconds, so with a fake clock each variant is built once
+    per test process and copied (homes hold no absolute paths); the copies
+    share their keys. `fresh=True` builds a city with keys of its own, for a
+    test that needs two cities that do not trust each other."""
+    from democity import spec  # here, not at the top: helper processes import this file and start in a hurry
+    from democity.build import DemoCity
+
+    key = (tuple(p.name for p in plugins), clock.now()) if isinstance(clock, FakeClock) and not fresh else None
+    if key is not None and key in _CITY_TEMPLATES:
+        template, after = _CITY_TEMPLATES[key]
+        shutil.copytree(template, path)
+        clock.current = after
+        return DemoCity(Path(path), spec.AGENCIES)
+    city = _build_quiet_city(path, plugins, clock)
+    if key is not None:
+        template = Path(tempfile.mkdtemp(prefix="citychain-city-template-"))
+        atexit.register(shutil.rmtree, template, True)
+        shutil.copytree(city.path, template / "city")
+        _CITY_TEMPLATES[key] = (template / "city", clock.now())
+    return city
+
+
+def _build_quiet_city(path: Path, plugins, clock):
     import sqlite3
 
     from democity.build import create_demo_city

@@ -52,8 +52,9 @@ def sign_in(qtbot, window, user: str, password: str | None = None):
     page.user.setText(user)
     page.password.setText(password if password is not None else spec.PASSWORDS[user])
     page.submit.click()
-    qtbot.waitUntil(lambda: window.workspace is not None and window.stack.currentWidget() is window.workspace,
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: window.workspace is not None and window.stack.currentWidget() is window.workspace, timeout=10000
+    )
     return window.workspace
 
 

@@ -32,6 +32,16 @@ if __name__ == "__main__":
     # the two things tests may fake).
     skew = float(os.environ.get("CITYCHAIN_CLOCK_SKEW", "0"))
     # Short peer deadlines so the slow-peer test does not take minutes.
-    sys.exit(serve(Path(home), listen, peers, (TEST_PLUGIN, CERTIFICATES, CHARITY), interval=1.0, limits=Limits(read_timeout=2, deadline=3),
-                   clock=SkewedClock(skew) if skew else None, tls=os.environ.get("CITYCHAIN_TEST_TLS") == "1",
-                   ca_file=os.environ.get("CITYCHAIN_TEST_CA")))
+    sys.exit(
+        serve(
+            Path(home),
+            listen,
+            peers,
+            (TEST_PLUGIN, CERTIFICATES, CHARITY),
+            interval=1.0,
+            limits=Limits(read_timeout=2, deadline=3),
+            clock=SkewedClock(skew) if skew else None,
+            tls=os.environ.get("CITYCHAIN_TEST_TLS") == "1",
+            ca_file=os.environ.get("CITYCHAIN_TEST_CA"),
+        )
+    )

@@ -45,12 +45,14 @@ class NodeProcess:
     def verify(self):
         return str(self.home / "tls" / "city-ca.crt") if self.tls else True
 
-    def start(self, wait: bool = True) -> "NodeProcess":
+    def start(self, wait: bool = True) -> NodeProcess:
         self.log_path = self.home.parent / f"{self.home.name}.log"
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [sys.executable, str(RUNNER), str(self.home), f"127.0.0.1:{self.port}", *self.peers],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env},
         )
         if wait:
             self.wait_ready()
@@ -85,15 +87,22 @@ class NodeProcess:
         return requests.get(self.url + path, params=params, timeout=10, verify=self.verify)
 
     def login(self, role: str) -> str:
-        reply = requests.post(self.url + "/v1/login", json={"user": role, "password": spec.PASSWORDS[role]}, timeout=10,
-                              verify=self.verify)
+        reply = requests.post(
+            self.url + "/v1/login",
+            json={"user": role, "password": spec.PASSWORDS[role]},
+            timeout=10,
+            verify=self.verify,
+        )
         reply.raise_for_status()
         return reply.json()["token"]
 
     def append(self, token: str, records: list[tuple[str, dict]]):
         return requests.post(
-            self.url + "/v1/records", json={"records": [{"kind": k, "body": b} for k, b in records]},
-            headers={"Authorization": f"Bearer {token}"}, timeout=30, verify=self.verify,
+            self.url + "/v1/records",
+            json={"records": [{"kind": k, "body": b} for k, b in records]},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+            verify=self.verify,
         )
 
     def size_of(self, agency: str) -> int:
@@ -127,8 +136,9 @@ class LoopbackServer:
 
         import uvicorn
 
-        config = uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error", lifespan="off",
-                                timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            self.app(), host="127.0.0.1", port=self.port, log_level="error", lifespan="off", timeout_graceful_shutdown=1
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

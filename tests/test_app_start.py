@@ -29,8 +29,9 @@ def data(tmp_path_factory):
 
 def test_first_start_seeds_the_demo_city_and_keeps_running(tmp_path):
     env = {**os.environ, "CITYCHAIN_DATA": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py")], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py")], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         deadline = time.time() + 60
         while time.time() < deadline and not (tmp_path / "demo-city" / "market-regulation" / "ledger.sqlite").exists():
@@ -69,8 +70,9 @@ def test_settings_remember_the_agency_and_language(tmp_path):
 
 def _probe(env_extra: dict, args: list[str]) -> str:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CITYCHAIN_STARTUP_PROBE": "1", **env_extra}
-    done = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlite_utils
@@ -24,7 +24,7 @@ from citychain.clock import FakeClock
 
 CLERK = User("clerk", "Clerk", Role.CLERK)
 AUDITOR = User("auditor", "Auditor", Role.AUDITOR)
-T0 = datetime(2026, 3, 1, 8, 0, 0, 123_456, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 8, 0, 0, 123_456, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_row_fields_time_user_role_and_detail(db, trail, clock):
 
 
 def test_an_explicit_time_overrides_the_clock(db, trail):
-    trail.record(CLERK, "certificate.issue", "ok", now=datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=timezone.utc))
+    trail.record(CLERK, "certificate.issue", "ok", now=datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=UTC))
     assert rows(db.conn)[0]["time"] == "2026-01-02T03:04:05.006Z"
 
 

@@ -174,12 +174,27 @@ def test_claim_escaping_matches_jcs_for_every_code_point():
     assert canonical_trusted(text) == jcs_reference(text).encode("utf-8")
 
 
-@pytest.mark.parametrize("char, spelled", [
-    ("\x00", b'"\\u0000"'), ("\x08", b'"\\b"'), ("\t", b'"\\t"'), ("\n", b'"\\n"'), ("\x0b", b'"\\u000b"'),
-    ("\x0c", b'"\\f"'), ("\r", b'"\\r"'), ("\x1f", b'"\\u001f"'), ('"', b'"\\""'), ("\\", b'"\\\\"'),
-    ("/", b'"/"'), ("\x7f", b'"\x7f"'), ("\u2028", '"\u2028"'.encode()), ("\u2029", '"\u2029"'.encode()),
-    ("\ufeff", '"\ufeff"'.encode()), ("\U0010ffff", '"\U0010ffff"'.encode()),
-])
+@pytest.mark.parametrize(
+    "char, spelled",
+    [
+        ("\x00", b'"\\u0000"'),
+        ("\x08", b'"\\b"'),
+        ("\t", b'"\\t"'),
+        ("\n", b'"\\n"'),
+        ("\x0b", b'"\\u000b"'),
+        ("\x0c", b'"\\f"'),
+        ("\r", b'"\\r"'),
+        ("\x1f", b'"\\u001f"'),
+        ('"', b'"\\""'),
+        ("\\", b'"\\\\"'),
+        ("/", b'"/"'),
+        ("\x7f", b'"\x7f"'),
+        ("\u2028", '"\u2028"'.encode()),
+        ("\u2029", '"\u2029"'.encode()),
+        ("\ufeff", '"\ufeff"'.encode()),
+        ("\U0010ffff", '"\U0010ffff"'.encode()),
+    ],
+)
 def test_claim_escapes_one_by_one(char, spelled):
     assert canonical(char) == spelled == rfc8785.dumps(char)
 
@@ -201,13 +216,18 @@ def test_claim_safe_integers_print_the_same(number):
 
 
 def test_claim_literals_and_no_whitespace():
-    assert canonical([True, False, None, [], {}, {"a": [1, {"b": None}]}]) == b'[true,false,null,[],{},{"a":[1,{"b":null}]}]'
+    assert (
+        canonical([True, False, None, [], {}, {"a": [1, {"b": None}]}])
+        == b'[true,false,null,[],{},{"a":[1,{"b":null}]}]'
+    )
 
 
 # --------------------------------------------------------------------------
 # Generated values: our bytes, rfc8785's bytes and the reference agree
 
-_INTERESTING = "\x00\x01\x08\t\n\x0b\x0c\r\x1f \"\\/'\x7f\x80\u00e9\u0301\u2028\u2029\ufeff\ue000\uffff中文漢字€😀\U0010ffff"
+_INTERESTING = (
+    "\x00\x01\x08\t\n\x0b\x0c\r\x1f \"\\/'\x7f\x80\u00e9\u0301\u2028\u2029\ufeff\ue000\uffff中文漢字€😀\U0010ffff"
+)
 _chars = st.one_of(
     st.characters(exclude_categories=("Cs",)),
     st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
@@ -230,7 +250,8 @@ keys = st.text(_key_chars, max_size=8).map(_nfc).filter(lambda k: not k or max(k
 integers = st.one_of(st.integers(-MAX_INT, MAX_INT), st.sampled_from([MAX_INT, -MAX_INT, 0, -1, 2**31, 2**32]))
 scalars = st.one_of(st.none(), st.booleans(), integers, texts)
 values = st.recursive(
-    scalars, lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(keys, inner, max_size=5)),
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(keys, inner, max_size=5)),
     max_leaves=30,
 )
 
@@ -266,33 +287,36 @@ class Name(str):
     pass
 
 
-@pytest.mark.parametrize("value, reason, path", [
-    ({"body": {"amount": 1.5}}, "float", "/body/amount"),
-    ({"a": 1.0}, "float", "/a"),
-    ([-0.0], "float", "/0"),
-    ([0, float("nan")], "float", "/1"),
-    ({"x": float("inf")}, "float", "/x"),
-    (2**53, "int_range", ""),
-    ({"n": -(2**53)}, "int_range", "/n"),
-    ([1, [2, 10**400]], "int_range", "/1/1"),
-    ({"name": "e\u0301"}, "not_nfc", "/name"),
-    ({"e\u0301": 1}, "not_nfc", "/e\u0301"),
-    (["ok", "\ud800"], "lone_surrogate", "/1"),
-    ({"\udfff": 1}, "lone_surrogate", "/\\udfff"),
-    ({"a": {"x\U0001f600": 1}}, "key_above_bmp", "/a/x\U0001f600"),
-    ({1: "a"}, "bad_type", ""),
-    ({"a": {True: 1}}, "bad_type", "/a"),
-    ({"a": (1, 2)}, "bad_type", "/a"),
-    ((1,), "bad_type", ""),
-    ({"k": b"raw"}, "bad_type", "/k"),
-    ({"k": {1, 2}}, "bad_type", "/k"),
-    ([Decimal("1")], "bad_type", "/0"),
-    ([Colour.RED], "bad_type", "/0"),
-    ({"n": Name("x")}, "bad_type", "/n"),
-    (OrderedDict(a=1), "bad_type", ""),
-    ({"a/b": {"c~d": [0, 1.5]}}, "float", "/a~1b/c~0d/1"),
-    ([[1, 2, {"x": [0, 0.5]}]], "float", "/0/2/x/1"),
-])
+@pytest.mark.parametrize(
+    "value, reason, path",
+    [
+        ({"body": {"amount": 1.5}}, "float", "/body/amount"),
+        ({"a": 1.0}, "float", "/a"),
+        ([-0.0], "float", "/0"),
+        ([0, float("nan")], "float", "/1"),
+        ({"x": float("inf")}, "float", "/x"),
+        (2**53, "int_range", ""),
+        ({"n": -(2**53)}, "int_range", "/n"),
+        ([1, [2, 10**400]], "int_range", "/1/1"),
+        ({"name": "e\u0301"}, "not_nfc", "/name"),
+        ({"e\u0301": 1}, "not_nfc", "/e\u0301"),
+        (["ok", "\ud800"], "lone_surrogate", "/1"),
+        ({"\udfff": 1}, "lone_surrogate", "/\\udfff"),
+        ({"a": {"x\U0001f600": 1}}, "key_above_bmp", "/a/x\U0001f600"),
+        ({1: "a"}, "bad_type", ""),
+        ({"a": {True: 1}}, "bad_type", "/a"),
+        ({"a": (1, 2)}, "bad_type", "/a"),
+        ((1,), "bad_type", ""),
+        ({"k": b"raw"}, "bad_type", "/k"),
+        ({"k": {1, 2}}, "bad_type", "/k"),
+        ([Decimal("1")], "bad_type", "/0"),
+        ([Colour.RED], "bad_type", "/0"),
+        ({"n": Name("x")}, "bad_type", "/n"),
+        (OrderedDict(a=1), "bad_type", ""),
+        ({"a/b": {"c~d": [0, 1.5]}}, "float", "/a~1b/c~0d/1"),
+        ([[1, 2, {"x": [0, 0.5]}]], "float", "/0/2/x/1"),
+    ],
+)
 def test_values_outside_the_profile(value, reason, path):
     error = reject(canonical, value)
     assert (error.reason, error.path) == (reason, path)
@@ -350,46 +374,49 @@ def test_paths_with_lone_surrogates_stay_printable():
 _DEEP = b"[" * 100_000 + b"]" * 100_000
 
 
-@pytest.mark.parametrize("data, reason, path", [
-    (b'{"body":{"amount":1.5}}', "float", "/body/amount"),
-    (b'{"a":1.0}', "float", "/a"),
-    (b"[-0.0]", "float", "/0"),
-    (b'{"a":1e2}', "float", "/a"),
-    (b"1E2", "float", ""),
-    (b"[9007199254740992]", "int_range", "/0"),
-    (b'{"n":-9007199254740992}', "int_range", "/n"),
-    (b'{"n":' + b"9" * 5000 + b"}", "int_range", "/n"),
-    (b'{"a":{"x":1,"x":2}}', "duplicate_key", "/a/x"),
-    (b'{"a":1,"\\u0061":2}', "duplicate_key", "/a"),
-    (b'{"name":"e\xcc\x81"}', "not_nfc", "/name"),
-    (b'{"name":"e\\u0301"}', "not_nfc", "/name"),
-    (b'{"e\xcc\x81":1}', "not_nfc", "/e\u0301"),
-    (b'["ok","\\ud800"]', "lone_surrogate", "/1"),
-    (b'["\\ude00\\ud83d"]', "lone_surrogate", "/0"),
-    (b'{"\\udc00":1}', "lone_surrogate", "/\\udc00"),
-    (b'{"\xf0\x9f\x98\x80":1}', "key_above_bmp", "/\U0001f600"),
-    (b'{"a":{"\\ud83d\\ude00":1}}', "key_above_bmp", "/a/\U0001f600"),
-    (b'{"a":[NaN]}', "invalid_json", "/a/0"),
-    (b"Infinity", "invalid_json", ""),
-    (b'{"x":-Infinity}', "invalid_json", "/x"),
-    (b'"\xff"', "invalid_utf8", ""),
-    (b'"\xc0\xaf"', "invalid_utf8", ""),  # overlong "/"
-    (b'"\xed\xa0\x80"', "invalid_utf8", ""),  # a surrogate encoded as UTF-8
-    (b'"\xe4\xb8"', "invalid_utf8", ""),  # truncated
-    (b"\xef\xbb\xbf{}", "invalid_json", ""),  # BOM
-    (b"{} x", "invalid_json", ""),
-    (b"{}{}", "invalid_json", ""),
-    (b"1 2", "invalid_json", ""),
-    (b"", "invalid_json", ""),
-    (b'"a\nb"', "invalid_json", ""),  # raw control character
-    (b"{'a':1}", "invalid_json", ""),
-    (b"[1,]", "invalid_json", ""),
-    (b'"\\x41"', "invalid_json", ""),
-    (b"[01]", "invalid_json", ""),
-    (b"[1] // note", "invalid_json", ""),
-    (b"[" * 33 + b"]" * 33, "too_deep", "/0" * 32),
-    (_DEEP, "too_deep", ""),
-])
+@pytest.mark.parametrize(
+    "data, reason, path",
+    [
+        (b'{"body":{"amount":1.5}}', "float", "/body/amount"),
+        (b'{"a":1.0}', "float", "/a"),
+        (b"[-0.0]", "float", "/0"),
+        (b'{"a":1e2}', "float", "/a"),
+        (b"1E2", "float", ""),
+        (b"[9007199254740992]", "int_range", "/0"),
+        (b'{"n":-9007199254740992}', "int_range", "/n"),
+        (b'{"n":' + b"9" * 5000 + b"}", "int_range", "/n"),
+        (b'{"a":{"x":1,"x":2}}', "duplicate_key", "/a/x"),
+        (b'{"a":1,"\\u0061":2}', "duplicate_key", "/a"),
+        (b'{"name":"e\xcc\x81"}', "not_nfc", "/name"),
+        (b'{"name":"e\\u0301"}', "not_nfc", "/name"),
+        (b'{"e\xcc\x81":1}', "not_nfc", "/e\u0301"),
+        (b'["ok","\\ud800"]', "lone_surrogate", "/1"),
+        (b'["\\ude00\\ud83d"]', "lone_surrogate", "/0"),
+        (b'{"\\udc00":1}', "lone_surrogate", "/\\udc00"),
+        (b'{"\xf0\x9f\x98\x80":1}', "key_above_bmp", "/\U0001f600"),
+        (b'{"a":{"\\ud83d\\ude00":1}}', "key_above_bmp", "/a/\U0001f600"),
+        (b'{"a":[NaN]}', "invalid_json", "/a/0"),
+        (b"Infinity", "invalid_json", ""),
+        (b'{"x":-Infinity}', "invalid_json", "/x"),
+        (b'"\xff"', "invalid_utf8", ""),
+        (b'"\xc0\xaf"', "invalid_utf8", ""),  # overlong "/"
+        (b'"\xed\xa0\x80"', "invalid_utf8", ""),  # a surrogate encoded as UTF-8
+        (b'"\xe4\xb8"', "invalid_utf8", ""),  # truncated
+        (b"\xef\xbb\xbf{}", "invalid_json", ""),  # BOM
+        (b"{} x", "invalid_json", ""),
+        (b"{}{}", "invalid_json", ""),
+        (b"1 2", "invalid_json", ""),
+        (b"", "invalid_json", ""),
+        (b'"a\nb"', "invalid_json", ""),  # raw control character
+        (b"{'a':1}", "invalid_json", ""),
+        (b"[1,]", "invalid_json", ""),
+        (b'"\\x41"', "invalid_json", ""),
+        (b"[01]", "invalid_json", ""),
+        (b"[1] // note", "invalid_json", ""),
+        (b"[" * 33 + b"]" * 33, "too_deep", "/0" * 32),
+        (_DEEP, "too_deep", ""),
+    ],
+)
 def test_bytes_outside_the_profile(data, reason, path):
     error = reject(parse, data)
     assert (error.reason, error.path) == (reason, path)
@@ -421,26 +448,29 @@ def test_invalid_json_reports_a_byte_offset():
 # The verifier's gate: same value, other spelling -> not_canonical
 
 
-@pytest.mark.parametrize("data, canonical_form", [
-    (b' {"a":1}', b'{"a":1}'),
-    (b'{"a":1} ', b'{"a":1}'),
-    (b'{"a":1}\n', b'{"a":1}'),
-    (b'{"a": 1}', b'{"a":1}'),
-    (b'{"a":1,\n "b":2}', b'{"a":1,"b":2}'),
-    (b'{"b":1,"a":2}', b'{"a":2,"b":1}'),
-    (b'{"\xc3\xa9":1,"z":2}', b'{"z":2,"\xc3\xa9":1}'),
-    (b'["\\u0041"]', b'["A"]'),
-    (b'["\\/"]', b'["/"]'),
-    (b'["\\u00e9"]', b'["\xc3\xa9"]'),
-    (b'["\\u4e2d"]', '["中"]'.encode()),
-    (b'["\\ud83d\\ude00"]', '["😀"]'.encode()),
-    (b'["\\u000A"]', b'["\\n"]'),
-    (b'["\\u000a"]', b'["\\n"]'),
-    (b'["\\u001F"]', b'["\\u001f"]'),
-    (b'["\\u007f"]', b'["\x7f"]'),
-    (b'["\\u2028"]', '["\u2028"]'.encode()),
-    (b"[-0]", b"[0]"),
-])
+@pytest.mark.parametrize(
+    "data, canonical_form",
+    [
+        (b' {"a":1}', b'{"a":1}'),
+        (b'{"a":1} ', b'{"a":1}'),
+        (b'{"a":1}\n', b'{"a":1}'),
+        (b'{"a": 1}', b'{"a":1}'),
+        (b'{"a":1,\n "b":2}', b'{"a":1,"b":2}'),
+        (b'{"b":1,"a":2}', b'{"a":2,"b":1}'),
+        (b'{"\xc3\xa9":1,"z":2}', b'{"z":2,"\xc3\xa9":1}'),
+        (b'["\\u0041"]', b'["A"]'),
+        (b'["\\/"]', b'["/"]'),
+        (b'["\\u00e9"]', b'["\xc3\xa9"]'),
+        (b'["\\u4e2d"]', '["中"]'.encode()),
+        (b'["\\ud83d\\ude00"]', '["😀"]'.encode()),
+        (b'["\\u000A"]', b'["\\n"]'),
+        (b'["\\u000a"]', b'["\\n"]'),
+        (b'["\\u001F"]', b'["\\u001f"]'),
+        (b'["\\u007f"]', b'["\x7f"]'),
+        (b'["\\u2028"]', '["\u2028"]'.encode()),
+        (b"[-0]", b"[0]"),
+    ],
+)
 def test_equivalent_but_not_canonical_bytes(data, canonical_form):
     assert canonical(parse(data)) == canonical_form
     assert parse_canonical(canonical_form) == parse(data)
@@ -458,8 +488,11 @@ def test_not_canonical_names_the_first_differing_byte():
 
 DOC_VECTORS = [
     (
-        {"seq": 7, "kind": "charity.donation",
-         "body": {"donor": "李小龙", "amount_fen": 1250000, "anonymous": False, "tags": ["捐赠", None]}},
+        {
+            "seq": 7,
+            "kind": "charity.donation",
+            "body": {"donor": "李小龙", "amount_fen": 1250000, "anonymous": False, "tags": ["捐赠", None]},
+        },
         "7b22626f6479223a7b22616d6f756e745f66656e223a313235303030302c22616e6f6e796d6f7573223a66616c73652c"
         "22646f6e6f72223a22e69d8ee5b08fe9be99222c2274616773223a5b22e68d90e8b5a0222c6e756c6c5d7d2c226b696e"
         "64223a22636861726974792e646f6e6174696f6e222c22736571223a377d",
@@ -469,7 +502,7 @@ DOC_VECTORS = [
         "7b22223a352c225a223a342c2261223a5b5d2c227a223a332c22c3a9223a322c22e4b8ad223a317d",
     ),
     (
-        {"s": "\x00\x1f\"\\/\x7f\u2028😀"},
+        {"s": '\x00\x1f"\\/\x7f\u2028😀'},
         "7b2273223a225c75303030305c75303031665c225c5c2f7fe280a8f09f9880227d",
     ),
     (

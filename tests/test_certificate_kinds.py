@@ -36,8 +36,13 @@ def sign_in(node, role):
 
 def issued(serial: str, type_id="business-licence", code="11100", uscc=MR_USCC, **extra) -> tuple[str, dict]:
     cid = str(CertificateId(code, uscc, serial))
-    body = {"id": cid, "type": type_id, "valid_from": "2026-03-01", "valid_until": None,
-            "commitments": commit_all(new_seed(), {"company_name": "示范科技有限公司", "uscc": "91110000600037341L"})}
+    body = {
+        "id": cid,
+        "type": type_id,
+        "valid_from": "2026-03-01",
+        "valid_until": None,
+        "commitments": commit_all(new_seed(), {"company_name": "示范科技有限公司", "uscc": "91110000600037341L"}),
+    }
     body.update(extra)
     body = {k: v for k, v in body.items() if v is not None}
     return ISSUED, body
@@ -61,14 +66,17 @@ def test_lifecycle_and_roles(demo_city):
     assert status == ("superseded", new_id)
 
 
-@pytest.mark.parametrize("item, code", [
-    (issued("3", uscc="11330100MB0000002W"), "BAD_ID"),  # another agency's code in the id
-    (issued("3", code="11200"), "BAD_ID"),  # id of another type
-    (issued("3", type_id="fishing-licence"), "ISSUER_NOT_AUTHORISED"),  # no agency holds that permission
-    (issued("3", valid_until="2026-01-01"), "BAD_DATE"),
-    (issued("3", commitments={"holder_name": "0" * 64}), "MALFORMED"),
-    ((REVOKED, {"id": str(CertificateId("11100", MR_USCC, "999")), "reason": "x"}), "UNKNOWN_CERTIFICATE"),
-])
+@pytest.mark.parametrize(
+    "item, code",
+    [
+        (issued("3", uscc="11330100MB0000002W"), "BAD_ID"),  # another agency's code in the id
+        (issued("3", code="11200"), "BAD_ID"),  # id of another type
+        (issued("3", type_id="fishing-licence"), "ISSUER_NOT_AUTHORISED"),  # no agency holds that permission
+        (issued("3", valid_until="2026-01-01"), "BAD_DATE"),
+        (issued("3", commitments={"holder_name": "0" * 64}), "MALFORMED"),
+        ((REVOKED, {"id": str(CertificateId("11100", MR_USCC, "999")), "reason": "x"}), "UNKNOWN_CERTIFICATE"),
+    ],
+)
 def test_bad_records_are_refused_and_nothing_is_written(demo_city, item, code):
     with open_node(demo_city) as node:
         supervisor = sign_in(node, "supervisor")

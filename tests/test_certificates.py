@@ -1,5 +1,5 @@
 """Certificates end to end: issue, change, print, verify — real homes, real PDFs,
-real QR codes — and every verdict of design §6 from a case that earns it."""
+real QR codes — and every verdict of docs/protocol.md §11 from a case that earns it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import random
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pypdfium2
@@ -40,9 +40,13 @@ from democity import samples, spec
 from democity.build import BUNDLE_FILE, create_demo_city
 
 ROOT = Path(__file__).resolve().parent.parent
-ISSUER_OF = {"business-licence": "market-regulation", "food-business-licence": "market-regulation",
-             "residence-permit": "public-security", "marriage-certificate": "civil-affairs",
-             "disability-certificate": "disabled-federation"}
+ISSUER_OF = {
+    "business-licence": "market-regulation",
+    "food-business-licence": "market-regulation",
+    "residence-permit": "public-security",
+    "marriage-certificate": "civil-affairs",
+    "disability-certificate": "disabled-federation",
+}
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +83,7 @@ def issuer(stem: str) -> str:
 
 
 def far_clock(days: int) -> FakeClock:
-    return FakeClock(datetime.now(timezone.utc) + timedelta(days=days))
+    return FakeClock(datetime.now(UTC) + timedelta(days=days))
 
 
 # -- the samples and the verdicts a node gives ------------------------------------
@@ -98,8 +102,15 @@ def test_every_sample_gets_the_verdict_in_its_name_from_the_issuing_node(city):
 
 def test_the_verify_command_prints_json_and_exits_0_only_for_valid(city):
     def run(stem: str):
-        args = [sys.executable, str(ROOT / "main.py"), "verify", str(city.path / "samples" / f"{stem}.pdf"),
-                "--home", str(city.home(issuer(stem))), "--json"]
+        args = [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "verify",
+            str(city.path / "samples" / f"{stem}.pdf"),
+            "--home",
+            str(city.home(issuer(stem))),
+            "--json",
+        ]
         return subprocess.run(args, capture_output=True, text=True, timeout=60)
 
     valid, revoked = run("marriage-certificate-VALID"), run("marriage-certificate-REVOKED")
@@ -120,8 +131,9 @@ def test_offline_verification_is_valid_but_says_revocation_was_not_checked(city)
 def test_the_pdf_discloses_every_field_and_the_qr_only_the_short_ones(city):
     pdf, qr = sample(city, "business-licence-VALID")
     from_pdf, from_qr = bundle_verifier(city).pdf(pdf), bundle_verifier(city).qr(qr)
-    assert from_pdf.fields == {k: (int(v) if k == "registered_capital" else v)
-                               for k, v in samples.SAMPLES["business-licence"].items()}
+    assert from_pdf.fields == {
+        k: (int(v) if k == "registered_capital" else v) for k, v in samples.SAMPLES["business-licence"].items()
+    }
     assert set(from_qr.hidden) == {"address", "scope"} and "scope" not in from_qr.fields
     assert from_qr.fields["company_name"] == samples.SAMPLES["business-licence"]["company_name"]
 
@@ -179,9 +191,13 @@ def test_another_agencys_valid_key_is_tampered(city):
 def test_an_agency_issuing_a_type_it_may_not_is_not_authorised(city):
     civil = next(a for a in spec.AGENCIES if a.id == "civil-affairs")
     seed, values = new_seed(), dict(samples.SAMPLES["business-licence"], registered_capital=100)
-    body = {"id": str(CertificateId("11100", civil.uscc, "999999")), "type": "business-licence",
-            "valid_from": "2026-01-01", "commitments": commit_all(seed, values)}
-    record = Record("civil-affairs", 0, "0" * 64, format_time(datetime.now(timezone.utc)), kinds.ISSUED, body)
+    body = {
+        "id": str(CertificateId("11100", civil.uscc, "999999")),
+        "type": "business-licence",
+        "valid_from": "2026-01-01",
+        "commitments": commit_all(seed, values),
+    }
+    record = Record("civil-affairs", 0, "0" * 64, format_time(datetime.now(UTC)), kinds.ISSUED, body)
     assert bundle_verifier(city).qr(_forge(city, "civil-affairs", record, values, seed)).code == "ISSUER_NOT_AUTHORISED"
 
 
@@ -199,9 +215,20 @@ def test_a_revoked_key_gives_key_revoked(city, tmp_path):
     pdf, qr = sample(city, "food-business-licence-VALID")
     kid = _disclosed(city, "food-business-licence-VALID").leaf.kid
     with open_node(city, spec.ROOT) as root:
-        root.append(sign_in(root, "admin"), [(KEY_REVOKED, {
-            "agency": "market-regulation", "kid": kid, "from": "2020-01-01T00:00:00.000Z",
-            "reason": "key stolen / 密钥被盗"})])
+        root.append(
+            sign_in(root, "admin"),
+            [
+                (
+                    KEY_REVOKED,
+                    {
+                        "agency": "market-regulation",
+                        "kid": kid,
+                        "from": "2020-01-01T00:00:00.000Z",
+                        "reason": "key stolen / 密钥被盗",
+                    },
+                )
+            ],
+        )
     verifier = Verifier(VerifierConfig.from_home(city.home(spec.ROOT)))
     assert verifier.qr(qr).code == "KEY_REVOKED"
     assert verifier.pdf(pdf).code == "KEY_REVOKED"
@@ -289,8 +316,23 @@ def test_a_clerk_cannot_revoke_in_the_desk_or_the_cli(city):
         with pytest.raises(Exception, match="permission denied"):
             CertificateDesk(node).change(sign_in(node, "clerk"), kinds.REVOKED, cert_id, "no")
     env = {**os.environ, "CITYCHAIN_PASSWORD": spec.PASSWORDS["clerk"]}
-    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "revoke", "--home", str(city.home("public-security")),
-                             "--user", "clerk", cert_id, "--reason", "no"], capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "revoke",
+            "--home",
+            str(city.home("public-security")),
+            "--user",
+            "clerk",
+            cert_id,
+            "--reason",
+            "no",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode == 2 and "permission denied" in result.stderr
     assert verifier_at(city, "public-security").qr(qr).code == "VALID"
 
@@ -299,9 +341,26 @@ def test_the_cli_issues_with_a_pdf_that_verifies(city, tmp_path):
     env = {**os.environ, "CITYCHAIN_PASSWORD": spec.PASSWORDS["clerk"]}
     fields = [a for k, v in samples.SAMPLES["disability-certificate"].items() for a in ("--field", f"{k}={v}")]
     out = tmp_path / "d.pdf"
-    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "issue", "--home", str(city.home("disabled-federation")),
-                             "--user", "clerk", "--type", "disability-certificate", *fields, "--pdf", str(out)],
-                            capture_output=True, text=True, env=env, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "issue",
+            "--home",
+            str(city.home("disabled-federation")),
+            "--user",
+            "clerk",
+            "--type",
+            "disability-certificate",
+            *fields,
+            "--pdf",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     verdict = verifier_at(city, "disabled-federation").pdf(out.read_bytes())
     assert verdict.code == "VALID" and verdict.cert_id == result.stdout.strip()
@@ -339,7 +398,7 @@ def test_2000_single_character_changes_of_qr_texts_never_verify(city):
     for i in range(2000):
         text = texts[i % len(texts)]
         at = rng.randrange(len(text))
-        changed = text[:at] + rng.choice(QR_ALPHABET.replace(text[at], "")) + text[at + 1:]
+        changed = text[:at] + rng.choice(QR_ALPHABET.replace(text[at], "")) + text[at + 1 :]
         verdict = verifier.qr(changed)
         assert verdict.code in ("TAMPERED", "MALFORMED"), (at, verdict.code)
         assert verdict.detail_en or verdict.code == "TAMPERED"
@@ -358,13 +417,13 @@ def test_changes_inside_the_signed_payload_are_tampered(city):
     for i in range(500):
         text = payloads[i % len(payloads)]
         at = rng.randrange(len(text))
-        changed = text[:at] + rng.choice("0123456789abcdefXYZ张李\"\":,{}".replace(text[at], "")) + text[at + 1:]
+        changed = text[:at] + rng.choice('0123456789abcdefXYZ张李"":,{}'.replace(text[at], "")) + text[at + 1 :]
         try:
             value = parse_canonical(changed.encode())
         except CanonicalError:
             continue
         verdict = verifier.qr(encode_qr_text(value))
-        assert verdict.code in ("TAMPERED", "MALFORMED"), (at, changed[max(0, at - 20):at + 20], verdict.code)
+        assert verdict.code in ("TAMPERED", "MALFORMED"), (at, changed[max(0, at - 20) : at + 20], verdict.code)
         tampered += verdict.code == "TAMPERED"
     assert tampered > 100
 
@@ -450,13 +509,22 @@ def test_the_qr_vector_in_the_protocol_document():
     from citychain.log.keys import Signer
 
     doc = (ROOT / "docs" / "protocol.md").read_text("utf-8")
-    section = doc[doc.index("## 11."):]
+    section = doc[doc.index("## 11.") :]
     signer = Signer.from_private(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
     seed = bytes(range(16))
-    values = {"holder_name": "张三", "holder_id": "11010519491231002X", "spouse_name": "李四",
-              "spouse_id": "11010519491231002X", "registered_on": "2026-02-14"}
-    body = {"commitments": commit_all(seed, values), "id": "1.2.156.3005.2.31100.11330100MB00000030.000001.001.0",
-            "type": "marriage-certificate", "valid_from": "2026-03-01"}
+    values = {
+        "holder_name": "张三",
+        "holder_id": "11010519491231002X",
+        "spouse_name": "李四",
+        "spouse_id": "11010519491231002X",
+        "registered_on": "2026-02-14",
+    }
+    body = {
+        "commitments": commit_all(seed, values),
+        "id": "1.2.156.3005.2.31100.11330100MB00000030.000001.001.0",
+        "type": "marriage-certificate",
+        "valid_from": "2026-03-01",
+    }
     leaf = make_leaf(Record("civil-affairs", 0, "0" * 64, "2026-03-01T08:00:00.000Z", kinds.ISSUED, body), signer)
     text = encode_qr_text(qr_payload(leaf, seed, values, values))
     assert f"\n    {text}\n" in section and leaf.hash_hex in section

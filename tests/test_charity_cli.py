@@ -31,7 +31,11 @@ def charity(*args: str, role: str | None = None, home: Path | None = None) -> su
     command, *rest = args
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "charity", command, "--home", str(home), *user, *rest],
-        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
     )
 
 
@@ -58,42 +62,160 @@ def ok(done: subprocess.CompletedProcess) -> str:
 
 
 def test_a_donation_from_fund_to_approval(home, tmp_path):
-    ok(charity("fund-create", "--id", "F-CLI", "--name-zh", "命令行基金", "--name-en", "CLI fund", "--target", "50,000",
-               role="supervisor", home=home))
-    ok(charity("project-create", "--id", "P-CLI", "--fund", "F-CLI", "--name-zh", "命令行项目", "--name-en", "CLI project",
-               "--budget", "20,000", "--milestone", "第一期|2026-06-30|5,000", "--milestone", "第二期",
-               role="supervisor", home=home))
-    first = ok(charity("donate", "--fund", "F-CLI", "--amount", "1,234.50", "--channel", "bank",
-                       "--donor-name", "张三丰", "--donor-id", "110101199003074578", role="clerk", home=home))
+    ok(
+        charity(
+            "fund-create",
+            "--id",
+            "F-CLI",
+            "--name-zh",
+            "命令行基金",
+            "--name-en",
+            "CLI fund",
+            "--target",
+            "50,000",
+            role="supervisor",
+            home=home,
+        )
+    )
+    ok(
+        charity(
+            "project-create",
+            "--id",
+            "P-CLI",
+            "--fund",
+            "F-CLI",
+            "--name-zh",
+            "命令行项目",
+            "--name-en",
+            "CLI project",
+            "--budget",
+            "20,000",
+            "--milestone",
+            "第一期|2026-06-30|5,000",
+            "--milestone",
+            "第二期",
+            role="supervisor",
+            home=home,
+        )
+    )
+    first = ok(
+        charity(
+            "donate",
+            "--fund",
+            "F-CLI",
+            "--amount",
+            "1,234.50",
+            "--channel",
+            "bank",
+            "--donor-name",
+            "张三丰",
+            "--donor-id",
+            "110101199003074578",
+            role="clerk",
+            home=home,
+        )
+    )
     receipt_pdf = tmp_path / "receipt.pdf"
-    second = ok(charity("donate", "--fund", "F-CLI", "--amount", "300", "--channel", "cash", "--donor-name", "李四",
-                        "--anonymous", "--pdf", str(receipt_pdf), role="clerk", home=home))
+    second = ok(
+        charity(
+            "donate",
+            "--fund",
+            "F-CLI",
+            "--amount",
+            "300",
+            "--channel",
+            "cash",
+            "--donor-name",
+            "李四",
+            "--anonymous",
+            "--pdf",
+            str(receipt_pdf),
+            role="clerk",
+            home=home,
+        )
+    )
     assert len(pypdfium2.PdfDocument(receipt_pdf.read_bytes())) == 1
     assert first.startswith("D-") and second.startswith("D-") and first != second
 
     # a clerk may not allocate; a supervisor may, but not beyond what the fund holds
-    refused(charity("allocate", "--fund", "F-CLI", "--project", "P-CLI", "--amount", "100", role="clerk", home=home),
-            "permission denied")
+    refused(
+        charity("allocate", "--fund", "F-CLI", "--project", "P-CLI", "--amount", "100", role="clerk", home=home),
+        "permission denied",
+    )
     before = log_size(home)
-    refused(charity("allocate", "--fund", "F-CLI", "--project", "P-CLI", "--amount", "2,000", role="supervisor",
-                    home=home), "1534.50", "2000.00", "less than")
+    refused(
+        charity("allocate", "--fund", "F-CLI", "--project", "P-CLI", "--amount", "2,000", role="supervisor", home=home),
+        "1534.50",
+        "2000.00",
+        "less than",
+    )
     assert log_size(home) == before
-    allocation = ok(charity("allocate", "--fund", "F-CLI", "--project", "P-CLI", "--amount", "1,500",
-                            role="supervisor", home=home))
+    allocation = ok(
+        charity("allocate", "--fund", "F-CLI", "--project", "P-CLI", "--amount", "1,500", role="supervisor", home=home)
+    )
     assert allocation.startswith("ALLOC-")
 
     evidence = tmp_path / "bill.pdf"
     evidence.write_bytes(b"%PDF-1.4 hospital bill")
     before = (log_size(home), private_rows(home))
-    refused(charity("request-disbursement", "--project", "P-CLI", "--amount", "1,500.01", "--beneficiary-name", "王五",
-                    "--beneficiary-agency", CIVIL, "--purpose", "医疗费", role="clerk", home=home), "1500.00")
+    refused(
+        charity(
+            "request-disbursement",
+            "--project",
+            "P-CLI",
+            "--amount",
+            "1,500.01",
+            "--beneficiary-name",
+            "王五",
+            "--beneficiary-agency",
+            CIVIL,
+            "--purpose",
+            "医疗费",
+            role="clerk",
+            home=home,
+        ),
+        "1500.00",
+    )
     assert (log_size(home), private_rows(home)) == before
-    request = ok(charity("request-disbursement", "--project", "P-CLI", "--amount", "1,000", "--beneficiary-name", "王五",
-                         "--beneficiary-id", "330106200501010013", "--beneficiary-agency", CIVIL, "--purpose", "医疗费",
-                         "--evidence", str(evidence), role="clerk", home=home))
+    request = ok(
+        charity(
+            "request-disbursement",
+            "--project",
+            "P-CLI",
+            "--amount",
+            "1,000",
+            "--beneficiary-name",
+            "王五",
+            "--beneficiary-id",
+            "330106200501010013",
+            "--beneficiary-agency",
+            CIVIL,
+            "--purpose",
+            "医疗费",
+            "--evidence",
+            str(evidence),
+            role="clerk",
+            home=home,
+        )
+    )
     refused(charity("approve", request, role="clerk", home=home), "permission denied")
-    own = ok(charity("request-disbursement", "--project", "P-CLI", "--amount", "200", "--beneficiary-name", "赵六",
-                     "--beneficiary-agency", CIVIL, "--purpose", "学费", role="supervisor", home=home))
+    own = ok(
+        charity(
+            "request-disbursement",
+            "--project",
+            "P-CLI",
+            "--amount",
+            "200",
+            "--beneficiary-name",
+            "赵六",
+            "--beneficiary-agency",
+            CIVIL,
+            "--purpose",
+            "学费",
+            role="supervisor",
+            home=home,
+        )
+    )
     before = log_size(home)
     refused(charity("approve", own, role="supervisor", home=home), "另一人", "second person")
     assert log_size(home) == before
@@ -103,27 +225,45 @@ def test_a_donation_from_fund_to_approval(home, tmp_path):
 
     # a refund beyond the donation's unallocated money is refused; within it, it is recorded
     before = log_size(home)
-    refused(charity("refund", second, "--amount", "300", "--reason", "捐赠人要求", role="supervisor", home=home),
-            "34.50", "cannot be refunded")
+    refused(
+        charity("refund", second, "--amount", "300", "--reason", "捐赠人要求", role="supervisor", home=home),
+        "34.50",
+        "cannot be refunded",
+    )
     assert log_size(home) == before
-    assert ok(charity("refund", second, "--amount", "34.50", "--reason", "捐赠人要求", role="supervisor",
-                      home=home)).startswith("RF-")
+    assert ok(
+        charity("refund", second, "--amount", "34.50", "--reason", "捐赠人要求", role="supervisor", home=home)
+    ).startswith("RF-")
 
     traced = json.loads(ok(charity("trace", first, "--json", home=home)))
     assert traced["receipt"] == first and traced["amount_fen"] == 123_450
     assert [b["state"] for b in traced["breakdown"]] == list(STATES)
     amounts = {b["state"]: b["amount_fen"] for b in traced["breakdown"]}
     assert sum(amounts.values()) == 123_450
-    assert amounts == {"acknowledged": 0, "disbursed": 100_000, "pending": 0, "held_in_project": 23_450,
-                       "unallocated": 0, "refunded": 0}
-    assert [s["step"] for s in traced["steps"]] == ["donation", "allocation", "disbursement.requested",
-                                                    "disbursement.approved"]
+    assert amounts == {
+        "acknowledged": 0,
+        "disbursed": 100_000,
+        "pending": 0,
+        "held_in_project": 23_450,
+        "unallocated": 0,
+        "refunded": 0,
+    }
+    assert [s["step"] for s in traced["steps"]] == [
+        "donation",
+        "allocation",
+        "disbursement.requested",
+        "disbursement.approved",
+    ]
     assert all(s["proof"]["status"] == "included" and len(s["proof"]["leaf_hash"]) == 64 for s in traced["steps"])
-    amounts = {b["state"]: b["amount_fen"] for b in json.loads(ok(charity("trace", second, "--json", home=home)))["breakdown"]}
+    amounts = {
+        b["state"]: b["amount_fen"] for b in json.loads(ok(charity("trace", second, "--json", home=home)))["breakdown"]
+    }
     assert amounts["refunded"] == 3_450 and amounts["unallocated"] == 0 and sum(amounts.values()) == 30_000
 
     text = ok(charity("trace", first, home=home))
-    assert "已拨出 / disbursed: ¥1,000.00" in text and "in a checkpoint" in text
+    assert (
+        "已拨付，待受益方确认 / Paid, awaiting the beneficiary: ¥1,000.00" in text and "in a checkpoint" in text
+    )  # charity.money_states' words
     report = json.loads(ok(charity("report", "--fund", "F-CLI", "--json", home=home)))
     assert report[0]["raised_fen"] == 153_450 and report[0]["disbursed_fen"] == 100_000
     assert report[0]["projects"][0]["id"] == "P-CLI"
@@ -153,15 +293,64 @@ def test_donations_json_lists_every_donation(home):
 
 def test_mistakes_are_explained_and_write_nothing(home):
     before = (log_size(home), private_rows(home))
-    for amount, words in (("12.345", ("两位小数", "two decimals")), ("abc", ("不是金额", "not an amount")),
-                          ("-1", ("正数", "positive")), ("0", ("大于零", "more than zero"))):
-        refused(charity("donate", "--fund", charity_demo.FUND, "--amount", amount, "--channel", "cash",
-                        "--donor-name", "张三", role="clerk", home=home), *words)
-    refused(charity("donate", "--fund", "NO-SUCH-FUND", "--amount", "10", "--channel", "cash", "--donor-name", "张三",
-                    role="clerk", home=home), "NO-SUCH-FUND")
-    refused(charity("project-create", "--id", "P-BAD", "--fund", charity_demo.FUND, "--name-zh", "项目", "--name-en",
-                    "Project", "--budget", "100", "--milestone", "a|b|c|d", role="supervisor", home=home),
-            "NAME|YYYY-MM-DD|YUAN")
+    for amount, words in (
+        ("12.345", ("两位小数", "two decimals")),
+        ("abc", ("不是金额", "not an amount")),
+        ("-1", ("正数", "positive")),
+        ("0", ("大于零", "more than zero")),
+    ):
+        refused(
+            charity(
+                "donate",
+                "--fund",
+                charity_demo.FUND,
+                "--amount",
+                amount,
+                "--channel",
+                "cash",
+                "--donor-name",
+                "张三",
+                role="clerk",
+                home=home,
+            ),
+            *words,
+        )
+    refused(
+        charity(
+            "donate",
+            "--fund",
+            "NO-SUCH-FUND",
+            "--amount",
+            "10",
+            "--channel",
+            "cash",
+            "--donor-name",
+            "张三",
+            role="clerk",
+            home=home,
+        ),
+        "NO-SUCH-FUND",
+    )
+    refused(
+        charity(
+            "project-create",
+            "--id",
+            "P-BAD",
+            "--fund",
+            charity_demo.FUND,
+            "--name-zh",
+            "项目",
+            "--name-en",
+            "Project",
+            "--budget",
+            "100",
+            "--milestone",
+            "a|b|c|d",
+            role="supervisor",
+            home=home,
+        ),
+        "NAME|YYYY-MM-DD|YUAN",
+    )
     assert (log_size(home), private_rows(home)) == before
     refused(charity("trace", "D-00000001-3", home=home), "校验位", "check character")
     refused(charity("trace", make_receipt(99_999_999), home=home), "no donation with receipt")
@@ -171,15 +360,16 @@ def test_mistakes_are_explained_and_write_nothing(home):
 
 def test_acknowledge_on_the_beneficiary_agency(city):
     civil = city / CIVIL
-    refused(charity("acknowledge", "REQ-999999", "--charity", CHARITY, role="clerk", home=civil),
-            "sync first")
+    refused(charity("acknowledge", "REQ-999999", "--charity", CHARITY, role="clerk", home=civil), "sync first")
     import sqlite3
 
     with sqlite3.connect(city / CHARITY / "ledger.sqlite") as conn:
         # approved by the demo but not acknowledged by civil affairs
         (rid,) = conn.execute(
             "SELECT id FROM charity_requests r WHERE status='approved' AND project IN ('P-SCHOOL', 'P-MEDICAL', "
-            "'P-ELDERLY') ORDER BY seq LIMIT 1 OFFSET ?", (charity_demo.ACKNOWLEDGED,)).fetchone()
+            "'P-ELDERLY') ORDER BY seq LIMIT 1 OFFSET ?",
+            (charity_demo.ACKNOWLEDGED,),
+        ).fetchone()
     assert "acknowledged" in ok(charity("acknowledge", rid, "--charity", CHARITY, role="clerk", home=civil))
     refused(charity("acknowledge", rid, "--charity", CHARITY, role="clerk", home=civil), "already acknowledged")
 

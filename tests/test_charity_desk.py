@@ -69,20 +69,38 @@ def sign_in(node: Node, role: str):
 
 
 # -- amounts people type -----------------------------------------------------------------
-@pytest.mark.parametrize("text, fen", [
-    ("1,234.50", 123_450), ("1234.5", 123_450), ("0.01", 1), ("12", 1_200), ("¥ 300", 30_000),
-    ("１２３．４５", 12_345), ("1,000,000", 100_000_000), (" 7.00 ", 700),
-])
+@pytest.mark.parametrize(
+    "text, fen",
+    [
+        ("1,234.50", 123_450),
+        ("1234.5", 123_450),
+        ("0.01", 1),
+        ("12", 1_200),
+        ("¥ 300", 30_000),
+        ("１２３．４５", 12_345),
+        ("1,000,000", 100_000_000),
+        (" 7.00 ", 700),
+    ],
+)
 def test_parse_yuan_reads_exactly(text, fen):
     assert parse_yuan(text) == fen
 
 
-@pytest.mark.parametrize("text, zh, en", [
-    ("", "请填写金额", "required"), ("12.345", "两位小数", "two decimals"), ("-5", "正数", "positive"),
-    ("0", "大于零", "more than zero"), ("0.00", "大于零", "more than zero"), ("abc", "不是金额", "not an amount"),
-    ("1,23.00", "不是金额", "not an amount"), ("1e3", "不是金额", "not an amount"), ("12,3456", "不是金额", "not an amount"),
-    ("99999999999999", "过大", "large"),
-])
+@pytest.mark.parametrize(
+    "text, zh, en",
+    [
+        ("", "请填写金额", "required"),
+        ("12.345", "两位小数", "two decimals"),
+        ("-5", "正数", "positive"),
+        ("0", "大于零", "more than zero"),
+        ("0.00", "大于零", "more than zero"),
+        ("abc", "不是金额", "not an amount"),
+        ("1,23.00", "不是金额", "not an amount"),
+        ("1e3", "不是金额", "not an amount"),
+        ("12,3456", "不是金额", "not an amount"),
+        ("99999999999999", "过大", "large"),
+    ],
+)
 def test_parse_yuan_says_what_is_wrong(text, zh, en):
     with pytest.raises(AmountError) as caught:
         parse_yuan(text)
@@ -98,8 +116,15 @@ def test_clear_values_stay_private_and_open_the_commitments(city, tmp_path):
         desk = CharityDesk(node, node.private())
         clerk, boss = sign_in(node, "clerk"), sign_in(node, "supervisor")
         desk.create_fund(boss, "F-DESK", "测试基金", "Test fund", 1_000_000)
-        desk.create_project(boss, "P-DESK", "F-DESK", "测试项目", "Test project", 500_000,
-                            [{"name": "第一期", "due": "2026-06-30", "amount_fen": 100_000}])
+        desk.create_project(
+            boss,
+            "P-DESK",
+            "F-DESK",
+            "测试项目",
+            "Test project",
+            500_000,
+            [{"name": "第一期", "due": "2026-06-30", "amount_fen": 100_000}],
+        )
         first = desk.record_donation(clerk, "F-DESK", 50_000, "bank", " 欧阳娜娜 ", "110101199003074578")
         second = desk.record_donation(clerk, "F-DESK", 30_000, "cash", "李四", anonymous=True)
         assert int(second[2:10]) == int(first[2:10]) + 1 and second == make_receipt(int(second[2:10]))
@@ -113,15 +138,17 @@ def test_clear_values_stay_private_and_open_the_commitments(city, tmp_path):
         assert opens_person(body["donor"], bytes.fromhex(clear["seed"]), DONOR, "欧阳娜娜", "110101199003074578")
 
         allocation = desk.allocate(boss, "F-DESK", "P-DESK", 60_000)
-        request = desk.request_disbursement(clerk, "P-DESK", 20_000, "王小明", "330106200501010013", CIVIL, "学费",
-                                            [evidence])
+        request = desk.request_disbursement(
+            clerk, "P-DESK", 20_000, "王小明", "330106200501010013", CIVIL, "学费", [evidence]
+        )
         assert allocation.startswith("ALLOC-") and len(allocation) == 12 and request.startswith("REQ-")
         beneficiary = node.private().get(BENEFICIARY_NS, request)
         body = _body(node, request, "charity_requests", "id")
         assert body["requested_by"] == "clerk"
         assert body["evidence"] == [hashlib.sha256(b"tuition invoice 2026").hexdigest()]
-        assert opens_person(body["beneficiary"], bytes.fromhex(beneficiary["seed"]), BENEFICIARY, "王小明",
-                            "330106200501010013")
+        assert opens_person(
+            body["beneficiary"], bytes.fromhex(beneficiary["seed"]), BENEFICIARY, "王小明", "330106200501010013"
+        )
         masked = {d.receipt: d.donor for d in desk.donations()}
         assert masked[first] == "欧阳**" and masked[second] == "匿名"
 
@@ -150,10 +177,14 @@ def test_refusals_write_nothing(city):
             (lambda: desk.record_donation(clerk, "F-NO", 100, "cash", "  "), "MISSING"),
             (lambda: desk.allocate(boss, "F-NO", "P-NO", 10_001), "INSUFFICIENT_FUNDS"),
             (lambda: desk.request_disbursement(clerk, "P-NO", 1, "李四", None, CIVIL, "x"), "INSUFFICIENT_FUNDS"),
-            (lambda: desk.request_disbursement(clerk, "P-NO", 1, "李四", None, "market-regulation", "x"),
-             "NOT_BENEFICIARY_AGENCY"),
-            (lambda: desk.request_disbursement(clerk, "P-NO", 1, "李四", None, CIVIL, "x", ["/no/such/file"]),
-             "EVIDENCE"),
+            (
+                lambda: desk.request_disbursement(clerk, "P-NO", 1, "李四", None, "market-regulation", "x"),
+                "NOT_BENEFICIARY_AGENCY",
+            ),
+            (
+                lambda: desk.request_disbursement(clerk, "P-NO", 1, "李四", None, CIVIL, "x", ["/no/such/file"]),
+                "EVIDENCE",
+            ),
             (lambda: desk.refund(boss, receipt, 10_001, "x"), "INSUFFICIENT_FUNDS"),
             (lambda: desk.refund(boss, "D-00000001-3", 1, "x"), "BAD_RECEIPT"),
             (lambda: desk.approve(boss, "REQ-999999"), "UNKNOWN_REFERENCE"),
@@ -207,15 +238,18 @@ def test_the_demo_city_has_traceable_charity_data(city):
             assert without_witnesses(peer.trace(d.receipt)) == without_witnesses(report)
             for b in report["breakdown"]:
                 totals[b["state"]] += b["amount_fen"]
-        assert all(totals[s] > 0 for s in ("acknowledged", "disbursed", "pending", "held_in_project", "unallocated",
-                                           "refunded")), totals
+        assert all(
+            totals[s] > 0
+            for s in ("acknowledged", "disbursed", "pending", "held_in_project", "unallocated", "refunded")
+        ), totals
         fund = desk.fund_totals(charity_demo.FUND)
         assert fund.acknowledged_fen == totals["acknowledged"] and fund.pending_fen == totals["pending"]
         assert fund.disbursed_fen + fund.spent_fen == totals["disbursed"] + totals["acknowledged"]
         assert len(desk.projects(charity_demo.FUND)) == 3
         decided = node.store.conn.execute(
             "SELECT status, requested_by, decided_by FROM charity_requests WHERE project IN (?, ?, ?) ORDER BY seq",
-            [p[0] for p in charity_demo.PROJECTS]).fetchall()
+            [p[0] for p in charity_demo.PROJECTS],
+        ).fetchall()
         statuses = [s for s, *_ in decided]
         assert statuses.count("approved") == 5 and statuses.count("pending") == 3 and statuses.count("cancelled") == 1
         assert all(by == "clerk" and (d in (None, "supervisor")) for _, by, d in decided)
@@ -258,14 +292,16 @@ def test_http_trace_equals_the_desk_and_a_synced_peer(city):
         wait_for(lambda: civil_node.size_of(CHARITY) == charity_node.size_of(CHARITY))
         for code in (receipt, acknowledged):
             here = charity_node.get(f"/v1/charity/trace/{code}").json()
-            wait_for(lambda: civil_node.get(f"/v1/charity/trace/{code}").status_code == 200)
+            wait_for(lambda code=code: civil_node.get(f"/v1/charity/trace/{code}").status_code == 200)
             there = civil_node.get(f"/v1/charity/trace/{code}").json()
             assert without_witnesses(there) == without_witnesses(here)
         assert any(s["step"] == "acknowledged" and s["log"] == CIVIL for s in here["steps"])
 
-        for path, status, code in ((f"/v1/charity/trace/{make_receipt(999_999)}", 404, "UNKNOWN_RECEIPT"),
-                                   ("/v1/charity/trace/D-00000001-3", 400, "BAD_RECEIPT"),
-                                   ("/v1/charity/trace/not-a-receipt", 400, "BAD_RECEIPT")):
+        for path, status, code in (
+            (f"/v1/charity/trace/{make_receipt(999_999)}", 404, "UNKNOWN_RECEIPT"),
+            ("/v1/charity/trace/D-00000001-3", 400, "BAD_RECEIPT"),
+            ("/v1/charity/trace/not-a-receipt", 400, "BAD_RECEIPT"),
+        ):
             reply = charity_node.get(path)
             assert reply.status_code == status and reply.json()["error"] == code
             assert reply.json()["message_zh"] and reply.json()["message_en"]

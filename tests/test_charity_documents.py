@@ -59,10 +59,12 @@ from democity.build import BUNDLE_FILE, create_demo_city
 ROOT = Path(__file__).resolve().parent.parent
 CHARITY, CIVIL = "charity-federation", "civil-affairs"
 NAMED, ANONYMOUS, REFUNDED, REVERSED = (make_receipt(n) for n in (1, 2, 3, 4))
-DONORS = {NAMED: ("张三丰", "110101199003074578", False, 123450, "bank"),
-          ANONYMOUS: ("李秘密", None, True, 5000, "cash"),
-          REFUNDED: ("欧阳娜娜", None, False, 20000, "online"),
-          REVERSED: ("王五", None, False, 999, "cash")}
+DONORS = {
+    NAMED: ("张三丰", "110101199003074578", False, 123450, "bank"),
+    ANONYMOUS: ("李秘密", None, True, 5000, "cash"),
+    REFUNDED: ("欧阳娜娜", None, False, 20000, "online"),
+    REVERSED: ("王五", None, False, 999, "cash"),
+}
 STANDARD_14 = ("Courier", "Helvetica", "Times-Roman", "Symbol", "ZapfDingbats")
 
 
@@ -85,25 +87,49 @@ def city(tmp_path_factory):
     with open_node(city) as node, open_node(city, CIVIL) as civil:
         sup, clerk = sign_in(node, "supervisor"), sign_in(node, "clerk")
         private = node.private(CHEAP_KDF)
-        node.append(sup, [b.fund("F1", "山区儿童助学基金", "Mountain Children Education Fund", 10_000_000),
-                          b.project("P1", "F1", "营养午餐", "School lunches", 100_000),
-                          b.project("P2", "F1", "图书角", "Reading corners", 100_000)])
+        node.append(
+            sup,
+            [
+                b.fund("F1", "山区儿童助学基金", "Mountain Children Education Fund", 10_000_000),
+                b.project("P1", "F1", "营养午餐", "School lunches", 100_000),
+                b.project("P2", "F1", "图书角", "Reading corners", 100_000),
+            ],
+        )
         for receipt, (name, id_number, anonymous, amount, channel) in DONORS.items():
             seed = new_seed()
-            private.put("charity.donor", receipt, {"seed": seed.hex(), "name": name, "id_number": id_number,
-                                                   "anonymous": anonymous})
-            node.append(clerk, [b.donation(receipt, "F1", amount, channel,
-                                           person_commitment(seed, DONOR, name, id_number), anonymous)])
+            private.put(
+                "charity.donor",
+                receipt,
+                {"seed": seed.hex(), "name": name, "id_number": id_number, "anonymous": anonymous},
+            )
+            node.append(
+                clerk,
+                [
+                    b.donation(
+                        receipt, "F1", amount, channel, person_commitment(seed, DONOR, name, id_number), anonymous
+                    )
+                ],
+            )
             city.printed[receipt] = (receipt_pdf(node, receipt, private), receipt_qr_text(node, receipt, private))
         node.append(sup, [b.refund("RF-1", REFUNDED, 5000, "捐赠人要求退还 / donor asked")])
         node.append(sup, [b.reversal("REV-1", REVERSED, "重复登记 / entered twice")])
         node.append(sup, [b.allocation("A1", "F1", "P1", 60_000), b.allocation("A2", "F1", "P2", 30_000)])
-        for rid, project, amount in (("R1", "P1", 20_000), ("R2", "P1", 15_000), ("R3", "P2", 10_000),
-                                     ("R4", "P2", 5_000)):
+        for rid, project, amount in (
+            ("R1", "P1", 20_000),
+            ("R2", "P1", 15_000),
+            ("R3", "P2", 10_000),
+            ("R4", "P2", 5_000),
+        ):
             node.append(clerk, [b.request(rid, project, amount, ben, CIVIL, f"助学 {rid}", "clerk")])
-        node.append(sup, [b.approval("R1", "supervisor"), b.approval("R2", "supervisor"),
-                          b.cancellation("R3", "supervisor", "重复 / duplicate"),
-                          b.expenditure("E1", "P2", 1_234, "运费 / freight", "supervisor")])
+        node.append(
+            sup,
+            [
+                b.approval("R1", "supervisor"),
+                b.approval("R2", "supervisor"),
+                b.cancellation("R3", "supervisor", "重复 / duplicate"),
+                b.expenditure("E1", "P2", 1_234, "运费 / freight", "supervisor"),
+            ],
+        )
         node.append(sup, [b.reversal("REV-2", "R2", "退回 / returned")])
         mirror(node, civil, CHARITY)
         civil.append(sign_in(civil, "clerk"), [b.acknowledgement(civil.store.conn, CHARITY, "R1", "clerk")])
@@ -155,9 +181,22 @@ def test_paper_round_trip_at_150_dpi_decodes_verifies_and_leads_to_the_trace(cit
 def test_the_page_shows_amounts_in_figures_and_capitals_fund_channel_and_a_40mm_qr(city):
     pdf, _ = city.printed[NAMED]
     text = "".join(page_text(pdf).split())
-    for expected in ("公益事业捐赠收据", NAMED, "张三丰", "110*************78", "¥1,234.50", "人民币壹仟贰佰叁拾肆元伍角整",
-                     "山区儿童助学基金", "MountainChildrenEducationFund", "银行转账", "UTC+08:00", "示范市慈善总会",
-                     "如何验证与查询", "Howtoverifyandtrace", "pythonmain.pyverify"):
+    for expected in (
+        "公益事业捐赠收据",
+        NAMED,
+        "张三丰",
+        "110*************78",
+        "¥1,234.50",
+        "人民币壹仟贰佰叁拾肆元伍角整",
+        "山区儿童助学基金",
+        "MountainChildrenEducationFund",
+        "银行转账",
+        "UTC+08:00",
+        "示范市慈善总会",
+        "如何验证与查询",
+        "Howtoverifyandtrace",
+        "pythonmain.pyverify",
+    ):
         assert expected in text, expected
     image = pypdfium2.PdfDocument(pdf)[0].render(scale=300 / 72).to_pil()
     import zxingcpp
@@ -207,8 +246,12 @@ def test_every_font_of_receipts_and_the_report_is_embedded(city):
 def test_the_verify_command_recognises_a_receipt_and_exits_0_only_for_valid(city, capsys):
     pdf = city.home(CHARITY).parent / "named.pdf"
     pdf.write_bytes(city.printed[NAMED][0])
-    run = subprocess.run([sys.executable, str(ROOT / "main.py"), "verify", str(pdf), "--home",
-                          str(city.home(CHARITY))], capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "verify", str(pdf), "--home", str(city.home(CHARITY))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0 and run.stdout.startswith("VALID") and "捐赠收据" in run.stdout, run.stderr
     from main import main
 
@@ -237,8 +280,9 @@ def test_refunded_and_reversed_donations_say_so_with_a_node_and_are_not_reprinte
         private.erase("charity.donor", NAMED)
         with pytest.raises(ReceiptError, match="erased"):
             receipt_pdf(node, NAMED, private)
-        private.put("charity.donor", NAMED, {"seed": "00" * 16, "name": "张三丰", "id_number": None,
-                                             "anonymous": False})
+        private.put(
+            "charity.donor", NAMED, {"seed": "00" * 16, "name": "张三丰", "id_number": None, "anonymous": False}
+        )
         with pytest.raises(ReceiptError, match="do not match"):
             receipt_pdf(node, NAMED, private)
 
@@ -308,7 +352,7 @@ def test_single_character_changes_of_receipt_qr_texts_never_verify(city):
     for i in range(600):
         text = texts[i % 2]
         at = rng.randrange(len(text))
-        changed = text[:at] + rng.choice(QR_ALPHABET.replace(text[at], "")) + text[at + 1:]
+        changed = text[:at] + rng.choice(QR_ALPHABET.replace(text[at], "")) + text[at + 1 :]
         assert verifier.qr(changed).code in ("TAMPERED", "MALFORMED"), at
 
 
@@ -319,12 +363,12 @@ def test_changes_inside_the_signed_payload_never_verify(city):
     payload = canonical(FRAMING.decode(city.printed[NAMED][1])).decode()
     for _ in range(300):
         at = rng.randrange(len(payload))
-        changed = payload[:at] + rng.choice("0123456789abcdefXYZ张\":,{}".replace(payload[at], "")) + payload[at + 1:]
+        changed = payload[:at] + rng.choice('0123456789abcdefXYZ张":,{}'.replace(payload[at], "")) + payload[at + 1 :]
         try:
             value = parse_canonical(changed.encode())
         except CanonicalError:
             continue
-        assert verifier.qr(FRAMING.encode(value)).code in ("TAMPERED", "MALFORMED"), changed[max(0, at - 20):at + 20]
+        assert verifier.qr(FRAMING.encode(value)).code in ("TAMPERED", "MALFORMED"), changed[max(0, at - 20) : at + 20]
         checked += 1
     assert checked > 100
 
@@ -349,11 +393,27 @@ def test_random_byte_changes_of_a_receipt_pdf_never_verify(city):
 # -- the report and the CSV ---------------------------------------------------------------
 def test_the_report_holds_the_totals_and_every_disbursement(city):
     t = city.totals
-    assert (t.disbursed_fen, t.acknowledged_fen, t.pending_fen, t.spent_fen, t.refunded_fen) == (20_000, 20_000, 5_000,
-                                                                                              1_234, 5_000)
+    assert (t.disbursed_fen, t.acknowledged_fen, t.pending_fen, t.spent_fen, t.refunded_fen) == (
+        20_000,
+        20_000,
+        5_000,
+        1_234,
+        5_000,
+    )
     text = "".join(page_text(city.report).split())
-    for fen in (t.raised_fen, t.target_fen, t.allocated_fen, t.unallocated_fen, t.disbursed_fen, t.acknowledged_fen,
-                t.spent_fen, t.pending_fen, t.held_fen, t.unspent_fen, t.refunded_fen):
+    for fen in (
+        t.raised_fen,
+        t.target_fen,
+        t.allocated_fen,
+        t.unallocated_fen,
+        t.disbursed_fen,
+        t.acknowledged_fen,
+        t.spent_fen,
+        t.pending_fen,
+        t.held_fen,
+        t.unspent_fen,
+        t.refunded_fen,
+    ):
         assert yuan_figures(fen) in text, fen
     for rid, status in (("R1", "已批准"), ("R2", "已冲正"), ("R3", "已取消"), ("R4", "待审批")):
         assert rid in text and status in text
@@ -378,12 +438,23 @@ def test_the_csv_parses_back_and_its_sums_reconcile_with_the_fund_totals(city):
 
 
 # -- money words and the protocol vector ---------------------------------------------------
-@pytest.mark.parametrize("fen, words", [
-    (123450, "人民币壹仟贰佰叁拾肆元伍角整"), (100, "人民币壹元整"), (1000, "人民币壹拾元整"), (5, "人民币伍分"),
-    (50, "人民币伍角整"), (32504, "人民币叁佰贰拾伍元零肆分"), (140950, "人民币壹仟肆佰零玖元伍角整"),
-    (600714, "人民币陆仟零柒元壹角肆分"), (10001000000, "人民币壹亿零壹万元整"), (12000000100, "人民币壹亿贰仟万零壹元整"),
-    (11000000, "人民币壹拾壹万元整"), (101000, "人民币壹仟零壹拾元整"),
-])
+@pytest.mark.parametrize(
+    "fen, words",
+    [
+        (123450, "人民币壹仟贰佰叁拾肆元伍角整"),
+        (100, "人民币壹元整"),
+        (1000, "人民币壹拾元整"),
+        (5, "人民币伍分"),
+        (50, "人民币伍角整"),
+        (32504, "人民币叁佰贰拾伍元零肆分"),
+        (140950, "人民币壹仟肆佰零玖元伍角整"),
+        (600714, "人民币陆仟零柒元壹角肆分"),
+        (10001000000, "人民币壹亿零壹万元整"),
+        (12000000100, "人民币壹亿贰仟万零壹元整"),
+        (11000000, "人民币壹拾壹万元整"),
+        (101000, "人民币壹仟零壹拾元整"),
+    ],
+)
 def test_amounts_in_chinese_capitals(fen, words):
     assert rmb_capital(fen) == words
 

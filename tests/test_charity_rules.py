@@ -57,8 +57,9 @@ def hand_built_log(signer: Signer, agency: str, items, clock, start: int = 0, pr
 
 
 def checkpoint_over(leaves: list[bytes], signer: Signer, agency: str) -> str:
-    return sign_checkpoint(Checkpoint(f"citychain/demo/{agency}", len(leaves), merkle.MemoryTree(leaves).root()),
-                           signer.private_key)
+    return sign_checkpoint(
+        Checkpoint(f"citychain/demo/{agency}", len(leaves), merkle.MemoryTree(leaves).root()), signer.private_key
+    )
 
 
 ACTOR_FIELDS = ("requested_by", "approved_by", "cancelled_by", "recorded_by", "acknowledged_by")
@@ -67,6 +68,7 @@ ACTOR_FIELDS = ("requested_by", "approved_by", "cancelled_by", "recorded_by", "a
 def append_as_actors(node: Node, items) -> None:
     """Append each run of items as the user its body names as acting (the node
     insists on it), the supervisor where no one is named."""
+
     def actor(item) -> str:
         return next((item[1][f] for f in ACTOR_FIELDS if f in item[1]), "supervisor")
 
@@ -127,8 +129,12 @@ def refused(node: Node, user, items, code: str) -> RecordRejected:
 # -- roles ------------------------------------------------------------------------
 def test_clerks_record_and_request_supervisors_decide(charity):
     clerk, supervisor = sign_in(charity, "clerk"), sign_in(charity, "supervisor")
-    for item in (b.allocation("A1", "F1", "P1", 100), b.fund("F3", "基金", "Fund"), b.refund("RF", make_receipt(1), 1, "x"),
-                 b.reversal("RV", make_receipt(1), "x")):
+    for item in (
+        b.allocation("A1", "F1", "P1", 100),
+        b.fund("F3", "基金", "Fund"),
+        b.refund("RF", make_receipt(1), 1, "x"),
+        b.reversal("RV", make_receipt(1), "x"),
+    ):
         with pytest.raises(PermissionDenied):
             charity.append(clerk, [item])
     charity.append(supervisor, [b.allocation("A1", "F1", "P1", 5_000)])
@@ -160,8 +166,12 @@ def test_allocation_beyond_the_fund_is_refused(charity):
 
 def test_a_batch_that_overspends_part_way_writes_nothing(charity):
     supervisor = sign_in(charity, "supervisor")
-    refused(charity, supervisor, [b.allocation("A1", "F1", "P1", 20_000), b.allocation("A2", "F1", "P1", 10_001)],
-            "INSUFFICIENT_FUNDS")
+    refused(
+        charity,
+        supervisor,
+        [b.allocation("A1", "F1", "P1", 20_000), b.allocation("A2", "F1", "P1", 10_001)],
+        "INSUFFICIENT_FUNDS",
+    )
     assert charity.store.conn.execute("SELECT COUNT(*) FROM charity_allocations").fetchone() == (0,)
 
 
@@ -169,7 +179,9 @@ def test_pending_requests_reserve_their_amount(charity):
     supervisor, clerk = sign_in(charity, "supervisor"), sign_in(charity, "clerk")
     charity.append(supervisor, [b.allocation("A1", "F1", "P1", 10_000)])
     charity.append(clerk, [b.request("R1", "P1", 6_000, BENEF_C, CIVIL, "学费", "clerk")])
-    error = refused(charity, clerk, [b.request("R2", "P1", 4_001, BENEF_C, CIVIL, "学费", "clerk")], "INSUFFICIENT_FUNDS")
+    error = refused(
+        charity, clerk, [b.request("R2", "P1", 4_001, BENEF_C, CIVIL, "学费", "clerk")], "INSUFFICIENT_FUNDS"
+    )
     assert "40.00" in error.message_zh and "40.01" in error.message_en
     refused(charity, supervisor, [b.expenditure("E1", "P1", 4_001, "文具", "supervisor")], "INSUFFICIENT_FUNDS")
     charity.append(supervisor, [b.cancellation("R1", "supervisor", "重复申请 / duplicate")])
@@ -181,8 +193,9 @@ def test_refund_only_from_the_donations_own_unallocated_money(charity):
     receipt = make_receipt(1)  # 100 yuan, the fund's oldest money: allocations take it first
     charity.append(supervisor, [b.allocation("A1", "F1", "P1", 6_000)])
     error = refused(charity, supervisor, [b.refund("RF1", receipt, 4_001, "捐赠人要求")], "INSUFFICIENT_FUNDS")
-    assert error.message_en == ("only 40.00 yuan of donation D-00000001-2 is still unallocated; "
-                                "40.01 yuan cannot be refunded")
+    assert error.message_en == (
+        "only 40.00 yuan of donation D-00000001-2 is still unallocated; 40.01 yuan cannot be refunded"
+    )
     charity.append(supervisor, [b.refund("RF1", receipt, 4_000, "捐赠人要求 / donor asked")])
     refused(charity, supervisor, [b.refund("RF2", receipt, 1, "again")], "INSUFFICIENT_FUNDS")
     # The other donation is untouched by the first one's refund.
@@ -204,8 +217,10 @@ def test_budget_and_fund_of_the_project_are_kept(demo_city):
 # -- two people, one decision ------------------------------------------------------
 def test_approver_must_not_be_the_requester(charity):
     supervisor = sign_in(charity, "supervisor")
-    charity.append(supervisor, [b.allocation("A1", "F1", "P1", 10_000),
-                                b.request("R1", "P1", 1_000, BENEF_C, CIVIL, "学费", "supervisor")])
+    charity.append(
+        supervisor,
+        [b.allocation("A1", "F1", "P1", 10_000), b.request("R1", "P1", 1_000, BENEF_C, CIVIL, "学费", "supervisor")],
+    )
     error = refused(charity, supervisor, [b.approval("R1", "supervisor")], "SAME_PERSON")
     assert error.field == "approved_by"
     assert "second person" in error.message_en and "另一人" in error.message_zh
@@ -215,8 +230,9 @@ def test_the_person_named_as_acting_is_the_signed_in_user(charity):
     supervisor, clerk = sign_in(charity, "supervisor"), sign_in(charity, "clerk")
     charity.append(supervisor, [b.allocation("A1", "F1", "P1", 10_000)])
     # a supervisor cannot file a request in a clerk's name and then approve it as the "second person"
-    error = refused(charity, supervisor, [b.request("R1", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk")],
-                    "NOT_THE_SIGNED_IN_USER")
+    error = refused(
+        charity, supervisor, [b.request("R1", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk")], "NOT_THE_SIGNED_IN_USER"
+    )
     assert error.field == "requested_by" and "supervisor" in error.message_en
     charity.append(clerk, [b.request("R1", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk")])
     refused(charity, supervisor, [b.approval("R1", "admin")], "NOT_THE_SIGNED_IN_USER")
@@ -226,8 +242,13 @@ def test_the_person_named_as_acting_is_the_signed_in_user(charity):
 def test_no_double_approval_or_cancellation(charity):
     supervisor, clerk = sign_in(charity, "supervisor"), sign_in(charity, "clerk")
     charity.append(supervisor, [b.allocation("A1", "F1", "P1", 10_000)])
-    charity.append(clerk, [b.request("R1", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk"),
-                           b.request("R2", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk")])
+    charity.append(
+        clerk,
+        [
+            b.request("R1", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk"),
+            b.request("R2", "P1", 1_000, BENEF_C, CIVIL, "学费", "clerk"),
+        ],
+    )
     charity.append(supervisor, [b.approval("R1", "supervisor"), b.cancellation("R2", "supervisor", "重复")])
     error = refused(charity, supervisor, [b.approval("R1", "supervisor")], "BAD_STATE")
     assert error.message_en == "disbursement request R1 is already approved"
@@ -239,27 +260,30 @@ def test_no_double_approval_or_cancellation(charity):
 
 
 # -- references and formats ----------------------------------------------------------
-@pytest.mark.parametrize("item, code, field", [
-    (b.allocation("A9", "F1", "F2", 100), "WRONG_KIND", "project"),
-    (b.allocation("A9", "P1", "P1", 100), "WRONG_KIND", "fund"),
-    (b.allocation("A9", "F9", "P1", 100), "UNKNOWN_REFERENCE", "fund"),
-    (b.refund("RF", "F1", 100, "x"), "WRONG_KIND", "receipt"),
-    (b.approval(make_receipt(1), "supervisor"), "WRONG_KIND", "request"),
-    (b.request("R9", "F1", 100, BENEF_C, CIVIL, "x", "supervisor"), "WRONG_KIND", "project"),
-    (b.reversal("V9", "F1", "x"), "NOT_REVERSIBLE", "target"),
-    (b.reversal("V9", "nothing", "x"), "UNKNOWN_REFERENCE", "target"),
-    (b.donation(make_receipt(1), "F1", 100, "bank", DONOR_C), "DUPLICATE", "receipt"),
-    (b.fund("P1", "基金", "Fund"), "DUPLICATE", "id"),
-    (b.donation("D-00000003-Y", "F1", 100, "bank", DONOR_C), "BAD_RECEIPT", "receipt"),
-    (b.donation(make_receipt(3), "F1", 0, "bank", DONOR_C), "BAD_AMOUNT", "amount_fen"),
-    (b.donation(make_receipt(3), "F1", -5, "bank", DONOR_C), "BAD_AMOUNT", "amount_fen"),
-    (b.donation(make_receipt(3), "F1", True, "bank", DONOR_C), "BAD_AMOUNT", "amount_fen"),
-    (b.donation(make_receipt(3), "F1", "100", "bank", DONOR_C), "BAD_AMOUNT", "amount_fen"),
-    (b.donation(make_receipt(3), "F1", 100, "cheque", DONOR_C), "MALFORMED", "channel"),
-    (b.donation(make_receipt(3), "F1", 100, "bank", "张三丰"), "MALFORMED", "donor"),
-    (("charity.donation.received", {**donate(3, 100)[1], "donor_name": "张三丰"}), "MALFORMED", "donor_name"),
-    (b.allocation("A9", "F1", "P1", 1.5), "MALFORMED", None),  # not canonical JSON: no floats
-])
+@pytest.mark.parametrize(
+    "item, code, field",
+    [
+        (b.allocation("A9", "F1", "F2", 100), "WRONG_KIND", "project"),
+        (b.allocation("A9", "P1", "P1", 100), "WRONG_KIND", "fund"),
+        (b.allocation("A9", "F9", "P1", 100), "UNKNOWN_REFERENCE", "fund"),
+        (b.refund("RF", "F1", 100, "x"), "WRONG_KIND", "receipt"),
+        (b.approval(make_receipt(1), "supervisor"), "WRONG_KIND", "request"),
+        (b.request("R9", "F1", 100, BENEF_C, CIVIL, "x", "supervisor"), "WRONG_KIND", "project"),
+        (b.reversal("V9", "F1", "x"), "NOT_REVERSIBLE", "target"),
+        (b.reversal("V9", "nothing", "x"), "UNKNOWN_REFERENCE", "target"),
+        (b.donation(make_receipt(1), "F1", 100, "bank", DONOR_C), "DUPLICATE", "receipt"),
+        (b.fund("P1", "基金", "Fund"), "DUPLICATE", "id"),
+        (b.donation("D-00000003-Y", "F1", 100, "bank", DONOR_C), "BAD_RECEIPT", "receipt"),
+        (b.donation(make_receipt(3), "F1", 0, "bank", DONOR_C), "BAD_AMOUNT", "amount_fen"),
+        (b.donation(make_receipt(3), "F1", -5, "bank", DONOR_C), "BAD_AMOUNT", "amount_fen"),
+        (b.donation(make_receipt(3), "F1", True, "bank", DONOR_C), "BAD_AMOUNT", "amount_fen"),
+        (b.donation(make_receipt(3), "F1", "100", "bank", DONOR_C), "BAD_AMOUNT", "amount_fen"),
+        (b.donation(make_receipt(3), "F1", 100, "cheque", DONOR_C), "MALFORMED", "channel"),
+        (b.donation(make_receipt(3), "F1", 100, "bank", "张三丰"), "MALFORMED", "donor"),
+        (("charity.donation.received", {**donate(3, 100)[1], "donor_name": "张三丰"}), "MALFORMED", "donor_name"),
+        (b.allocation("A9", "F1", "P1", 1.5), "MALFORMED", None),  # not canonical JSON: no floats
+    ],
+)
 def test_wrong_records_are_refused_and_nothing_is_written(charity, item, code, field):
     error = refused(charity, sign_in(charity, "supervisor"), [item], code)
     if field is not None:
@@ -283,16 +307,35 @@ def overspending_log() -> list:
     return setup_items() + [donate(1, 10_000), b.allocation("A1", "F1", "P1", 10_001)]
 
 
-@pytest.mark.parametrize("items, code, seq", [
-    (overspending_log(), "INSUFFICIENT_FUNDS", 5),
-    (setup_items() + [donate(1, 10_000), b.allocation("A1", "F1", "P1", 10_000),
-                      b.request("R1", "P1", 6_000, BENEF_C, CIVIL, "x", "clerk"),
-                      b.request("R2", "P1", 6_000, BENEF_C, CIVIL, "x", "clerk")], "INSUFFICIENT_FUNDS", 7),
-    (setup_items() + [donate(1, 10_000), b.refund("RF", make_receipt(1), 10_001, "x")], "INSUFFICIENT_FUNDS", 5),
-    (setup_items() + [donate(1, 10_000), b.allocation("A1", "F1", "P1", 10_000),
-                      b.request("R1", "P1", 6_000, BENEF_C, CIVIL, "x", "clerk"), b.approval("R1", "clerk")],
-     "SAME_PERSON", 7),
-])
+@pytest.mark.parametrize(
+    "items, code, seq",
+    [
+        (overspending_log(), "INSUFFICIENT_FUNDS", 5),
+        (
+            setup_items()
+            + [
+                donate(1, 10_000),
+                b.allocation("A1", "F1", "P1", 10_000),
+                b.request("R1", "P1", 6_000, BENEF_C, CIVIL, "x", "clerk"),
+                b.request("R2", "P1", 6_000, BENEF_C, CIVIL, "x", "clerk"),
+            ],
+            "INSUFFICIENT_FUNDS",
+            7,
+        ),
+        (setup_items() + [donate(1, 10_000), b.refund("RF", make_receipt(1), 10_001, "x")], "INSUFFICIENT_FUNDS", 5),
+        (
+            setup_items()
+            + [
+                donate(1, 10_000),
+                b.allocation("A1", "F1", "P1", 10_000),
+                b.request("R1", "P1", 6_000, BENEF_C, CIVIL, "x", "clerk"),
+                b.approval("R1", "clerk"),
+            ],
+            "SAME_PERSON",
+            7,
+        ),
+    ],
+)
 def test_a_mirroring_node_rejects_a_hand_built_log_that_breaks_a_rule(demo_city, clock, items, code, seq):
     signer = agency_signer(demo_city)
     leaves = hand_built_log(signer, CHARITY, items, clock)
@@ -319,8 +362,9 @@ def test_an_honest_log_has_no_violation_and_mirrors(charity, demo_city):
     with open_node(demo_city, CIVIL) as peer:
         mirror(charity, peer, CHARITY)
         for serial in (1, 2):
-            assert trace_donation(peer.store.conn, make_receipt(serial)) == trace_donation(charity.store.conn,
-                                                                                            make_receipt(serial))
+            assert trace_donation(peer.store.conn, make_receipt(serial)) == trace_donation(
+                charity.store.conn, make_receipt(serial)
+            )
 
 
 # -- acknowledgements in the beneficiary agency's log ----------------------------------
@@ -329,8 +373,13 @@ def approved(charity):
     """R1 (60 yuan, to be acknowledged by civil affairs) approved; R2 pending."""
     supervisor = sign_in(charity, "supervisor")
     charity.append(supervisor, [b.allocation("A1", "F1", "P1", 15_000)])
-    charity.append(sign_in(charity, "clerk"), [b.request("R1", "P1", 6_000, BENEF_C, CIVIL, "助学金", "clerk"),
-                                               b.request("R2", "P1", 1_000, BENEF_C, CIVIL, "助学金", "clerk")])
+    charity.append(
+        sign_in(charity, "clerk"),
+        [
+            b.request("R1", "P1", 6_000, BENEF_C, CIVIL, "助学金", "clerk"),
+            b.request("R2", "P1", 1_000, BENEF_C, CIVIL, "助学金", "clerk"),
+        ],
+    )
     charity.append(supervisor, [b.approval("R1", "supervisor")])
     return charity
 
@@ -340,17 +389,23 @@ def test_the_beneficiary_agency_acknowledges_once(approved, demo_city):
         mirror(approved, civil, CHARITY)
         clerk = sign_in(civil, "clerk")
         kind, body = b.acknowledgement(civil.store.conn, CHARITY, "R1", "clerk")
-        for wrong, code in (({"leaf_hash": "0" * 64}, "ACK_MISMATCH"), ({"amount_fen": 5_999}, "ACK_MISMATCH"),
-                            ({"request": "R2"}, "ACK_MISMATCH"), ({"seq": body["seq"] - 1}, "ACK_MISMATCH"),
-                            ({"charity": CIVIL}, "MALFORMED")):
+        for wrong, code in (
+            ({"leaf_hash": "0" * 64}, "ACK_MISMATCH"),
+            ({"amount_fen": 5_999}, "ACK_MISMATCH"),
+            ({"request": "R2"}, "ACK_MISMATCH"),
+            ({"seq": body["seq"] - 1}, "ACK_MISMATCH"),
+            ({"charity": CIVIL}, "MALFORMED"),
+        ):
             with pytest.raises(RecordRejected) as caught:
                 civil.append(clerk, [(kind, {**body, **wrong})])
             assert caught.value.code == code, wrong
         donation_seq = 4  # the first donation: a record of the charity log, but no approval
         leaves, _ = log_of(approved, CHARITY)
         with pytest.raises(RecordRejected) as caught:
-            civil.append(clerk, [(kind, {**body, "seq": donation_seq,
-                                         "leaf_hash": merkle.leaf_hash(leaves[donation_seq]).hex()})])
+            civil.append(
+                clerk,
+                [(kind, {**body, "seq": donation_seq, "leaf_hash": merkle.leaf_hash(leaves[donation_seq]).hex()})],
+            )
         assert caught.value.code == "WRONG_KIND"
         civil.append(clerk, [(kind, body)])
         with pytest.raises(RecordRejected) as caught:
@@ -362,7 +417,11 @@ def test_the_beneficiary_agency_acknowledges_once(approved, demo_city):
     assert trace.amount_in("acknowledged") == 6_000
     r1, r2 = trace.allocations[0].disbursements
     assert (r1.request, r1.state, r1.acknowledgements[0].status, r1.acknowledgements[0].agency) == (
-        "R1", "acknowledged", "verified", CIVIL)
+        "R1",
+        "acknowledged",
+        "verified",
+        CIVIL,
+    )
     assert (r2.request, r2.state, r2.acknowledgements) == ("R2", "pending", ())
 
 
@@ -390,8 +449,14 @@ def test_an_acknowledgement_that_arrives_first_is_held_then_checked(approved, de
 def test_a_held_acknowledgement_that_does_not_match_is_flagged(approved, demo_city, clock):
     leaves, _ = log_of(approved, CHARITY)
     seq = len(leaves) - 1
-    wrong = {"charity": CHARITY, "seq": seq, "leaf_hash": "ab" * 32, "request": "R1", "amount_fen": 6_000,
-             "acknowledged_by": "clerk"}
+    wrong = {
+        "charity": CHARITY,
+        "seq": seq,
+        "leaf_hash": "ab" * 32,
+        "request": "R1",
+        "amount_fen": 6_000,
+        "acknowledged_by": "clerk",
+    }
     signer = agency_signer(demo_city, CIVIL)
     ack_log = hand_built_log(signer, CIVIL, [("charity.acknowledged", wrong)], clock)
     with open_node(demo_city, "market-regulation") as third:
@@ -400,7 +465,12 @@ def test_a_held_acknowledgement_that_does_not_match_is_flagged(approved, demo_ci
         mirror(approved, third, CHARITY)
         (problem,) = invalid_acks(third.store.conn)
         assert (problem.agency, problem.ack_seq, problem.charity, problem.seq, problem.code) == (
-            CIVIL, 0, CHARITY, seq, "ACK_MISMATCH")
+            CIVIL,
+            0,
+            CHARITY,
+            seq,
+            "ACK_MISMATCH",
+        )
         head = third.store.head(CIVIL)  # judged as the charity's log arrived, and the acknowledging log flagged
         assert head.status == "invalid" and "entry 0" in head.status_detail and "ACK_MISMATCH" in head.status_detail
         assert resolve_pending_acks(third.store.conn) == ()

@@ -84,8 +84,13 @@ class Model:
         taken = free[:amount]  # FIFO: the oldest unallocated fen
         for i in taken:
             self.funds[fund][i] = ("allocation", alloc_id)
-        self.allocations[alloc_id] = {"fund": fund, "project": project, "start": len(p.line),
-                                      "fen": {pos: len(p.line) + k for k, pos in enumerate(taken)}, "reversed": False}
+        self.allocations[alloc_id] = {
+            "fund": fund,
+            "project": project,
+            "start": len(p.line),
+            "fen": {pos: len(p.line) + k for k, pos in enumerate(taken)},
+            "reversed": False,
+        }
         p.line.extend([None] * amount)
         p.allocated += amount
         return True
@@ -138,7 +143,7 @@ class Model:
         free = [i for i in range(d["start"], d["start"] + d["amount"]) if line[i] is None]
         if d["reversed"] or len(free) < amount:
             return False
-        for i in free[len(free) - amount:]:  # the donation's own newest unallocated fen
+        for i in free[len(free) - amount :]:  # the donation's own newest unallocated fen
             line[i] = ("refund", fid)
         return True
 
@@ -251,8 +256,10 @@ def run(op: tuple, model: Model, x: str, n: int) -> tuple[tuple[str, dict], bool
         return b.allocation(new, fund, project, args[1]), model.allocate(new, fund, project, args[1])
     if name == "request":
         project, by = f"{x}-{PROJECTS[args[0]][0]}", "supervisor" if args[2] else "clerk"
-        return (b.request(new, project, args[1], BENEF_C, CIVIL, "助学金 / grant", by),
-                model.request(new, project, args[1], by))
+        return (
+            b.request(new, project, args[1], BENEF_C, CIVIL, "助学金 / grant", by),
+            model.request(new, project, args[1], by),
+        )
     if name in ("approve", "cancel"):
         rid = pick(model.requests, args[0])
         if rid is None:
@@ -262,15 +269,24 @@ def run(op: tuple, model: Model, x: str, n: int) -> tuple[tuple[str, dict], bool
         return b.cancellation(rid, "supervisor", "撤回 / withdrawn"), model.cancel(rid)
     if name == "spend":
         project = f"{x}-{PROJECTS[args[0]][0]}"
-        return b.expenditure(new, project, args[1], "文具 / stationery", "supervisor"), model.spend(new, project, args[1])
+        return b.expenditure(new, project, args[1], "文具 / stationery", "supervisor"), model.spend(
+            new, project, args[1]
+        )
     if name == "refund":
         receipt = pick(model.donations, args[0])
         if receipt is None:
             return None
         return b.refund(new, receipt, args[1], "捐赠人要求 / donor asked"), model.refund(new, receipt, args[1])
     kind, i = args
-    target = pick({"donation": model.donations, "allocation": model.allocations, "request": model.requests,
-                   "expenditure": model.expenditures}[kind], i)
+    target = pick(
+        {
+            "donation": model.donations,
+            "allocation": model.allocations,
+            "request": model.requests,
+            "expenditure": model.expenditures,
+        }[kind],
+        i,
+    )
     if target is None:
         return None
     return b.reversal(new, target, "冲正 / reversed"), model.reverse(new, kind, target)
@@ -284,17 +300,23 @@ histories = st.tuples(
 ).map(lambda parts: parts[0] + parts[1] + parts[2])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(ops=histories, acks=st.lists(st.booleans(), max_size=12))
 def test_random_histories_trace_exactly(demo_city, ops, acks):
     x = f"x{next(_examples)}"  # the demo city is shared by the examples; each has its own ids
-    model = Model(funds={f"{x}-{f}": [] for f in FUNDS},
-                  projects={f"{x}-{p}": Project(f"{x}-{f}", budget) for p, f, budget in PROJECTS})
+    model = Model(
+        funds={f"{x}-{f}": [] for f in FUNDS},
+        projects={f"{x}-{p}": Project(f"{x}-{f}", budget) for p, f, budget in PROJECTS},
+    )
     with open_node(demo_city) as node:
         supervisor = sign_in(node, "supervisor")
-        node.append(supervisor, [b.fund(f, "基金", "Fund", 5_000) for f in model.funds] +
-                    [b.project(p, v.fund, "项目", "Project", v.budget) for p, v in model.projects.items()])
+        node.append(
+            supervisor,
+            [b.fund(f, "基金", "Fund", 5_000) for f in model.funds]
+            + [b.project(p, v.fund, "项目", "Project", v.budget) for p, v in model.projects.items()],
+        )
         for n, op in enumerate(ops):
             planned = run(op, model, x, n)
             if planned is None:
@@ -314,8 +336,10 @@ def test_random_histories_trace_exactly(demo_city, ops, acks):
         if to_ack:
             with open_node(demo_city, CIVIL) as civil:
                 mirror(node, civil, CHARITY)
-                civil.append(sign_in(civil, "clerk"),
-                             [b.acknowledgement(civil.store.conn, CHARITY, rid, "clerk") for rid in to_ack])
+                civil.append(
+                    sign_in(civil, "clerk"),
+                    [b.acknowledgement(civil.store.conn, CHARITY, rid, "clerk") for rid in to_ack],
+                )
                 mirror(civil, node, CIVIL)
             model.acknowledged.update(to_ack)
             event("acknowledgements")
@@ -344,7 +368,8 @@ def test_random_histories_trace_exactly(demo_city, ops, acks):
             assert t.acknowledged_fen == states["acknowledged"]
             assert t.disbursed_fen == states["disbursed"] + states["acknowledged"]
             assert t.raised_fen + states["reversed"] == sum(
-                d["amount"] for d in model.donations.values() if d["fund"] == fund)
+                d["amount"] for d in model.donations.values() if d["fund"] == fund
+            )
             assert t.raised_fen == t.refunded_fen + t.unallocated_fen + t.allocated_fen
             assert t.allocated_fen == t.pending_fen + t.disbursed_fen + t.spent_fen + t.held_fen
         for project, p in model.projects.items():
@@ -360,17 +385,29 @@ def test_fifo_worked_example(demo_city):
     d1, d2, d3 = make_receipt(101), make_receipt(102), make_receipt(103)
     with open_node(demo_city) as node:
         s = sign_in(node, "supervisor")
-        node.append(s, [b.fund("F", "基金", "Fund", 100_000), b.project("P", "F", "项目", "Project", 100_000),
-                        b.donation(d1, "F", 10_000, "cash", DONOR_C), b.donation(d2, "F", 20_000, "bank", DONOR_C),
-                        b.donation(d3, "F", 30_000, "online", DONOR_C, anonymous=True)])
-        append_as_actors(node, [b.allocation("A1", "F", "P", 15_000),  # all of d1, 50 of d2
-                        b.refund("RF", d2, 5_000, "捐赠人要求"),  # d2's newest 50 yuan
-                        b.request("R1", "P", 12_000, BENEF_C, CIVIL, "助学金", "clerk"),  # d1 100, d2 20
-                        b.approval("R1", "supervisor"),
-                        b.request("R2", "P", 2_000, BENEF_C, CIVIL, "助学金", "clerk"),  # d2 20
-                        b.allocation("A2", "F", "P", 20_000),  # d2's other 100 yuan, d3 100
-                        b.expenditure("E1", "P", 1_000, "文具", "supervisor"),  # d2 10
-                        b.reversal("V1", "R1", "银行退回")])  # R1's 120 yuan held in P again
+        node.append(
+            s,
+            [
+                b.fund("F", "基金", "Fund", 100_000),
+                b.project("P", "F", "项目", "Project", 100_000),
+                b.donation(d1, "F", 10_000, "cash", DONOR_C),
+                b.donation(d2, "F", 20_000, "bank", DONOR_C),
+                b.donation(d3, "F", 30_000, "online", DONOR_C, anonymous=True),
+            ],
+        )
+        append_as_actors(
+            node,
+            [
+                b.allocation("A1", "F", "P", 15_000),  # all of d1, 50 of d2
+                b.refund("RF", d2, 5_000, "捐赠人要求"),  # d2's newest 50 yuan
+                b.request("R1", "P", 12_000, BENEF_C, CIVIL, "助学金", "clerk"),  # d1 100, d2 20
+                b.approval("R1", "supervisor"),
+                b.request("R2", "P", 2_000, BENEF_C, CIVIL, "助学金", "clerk"),  # d2 20
+                b.allocation("A2", "F", "P", 20_000),  # d2's other 100 yuan, d3 100
+                b.expenditure("E1", "P", 1_000, "文具", "supervisor"),  # d2 10
+                b.reversal("V1", "R1", "银行退回"),
+            ],
+        )  # R1's 120 yuan held in P again
         # R1's freed place is the project's oldest money again: R3 takes it first, then 10 yuan of A2 (d2).
         append_as_actors(node, [b.request("R3", "P", 13_000, BENEF_C, CIVIL, "助学金", "clerk")])
         conn = node.store.conn
@@ -386,15 +423,25 @@ def test_fifo_worked_example(demo_city):
         assert [(a.id, a.amount_fen) for a in trace.allocations] == [("A1", 5_000), ("A2", 10_000)]
         assert [(r.id, r.amount_fen) for r in trace.refunds] == [("RF", 5_000)]
         assert [(d.request, d.amount_fen, d.state) for d in trace.allocations[0].disbursements] == [
-            ("R3", 2_000, "pending"), ("R2", 2_000, "pending")]
+            ("R3", 2_000, "pending"),
+            ("R2", 2_000, "pending"),
+        ]
         assert [(d.request, d.amount_fen) for d in trace.allocations[1].disbursements] == [("R3", 1_000)]
         assert [(e.id, e.amount_fen) for e in trace.allocations[0].expenditures] == [("E1", 1_000)]
         assert trace.spent_fen == 1_000 and trace.reversed_fen == 0 and trace.reversal is None
         assert trace.to_json()["breakdown"] == [{"state": s, "amount_fen": dict(trace.breakdown)[s]} for s in STATES]
         assert trace.to_json()["breakdown"][0] == {"state": "acknowledged", "amount_fen": 0}
         f = fund_totals(conn, CHARITY, "F")
-        assert (f.raised_fen, f.refunded_fen, f.allocated_fen, f.unallocated_fen, f.pending_fen, f.spent_fen,
-                f.held_fen, f.unspent_fen) == (60_000, 5_000, 35_000, 20_000, 15_000, 1_000, 19_000, 54_000)
+        assert (
+            f.raised_fen,
+            f.refunded_fen,
+            f.allocated_fen,
+            f.unallocated_fen,
+            f.pending_fen,
+            f.spent_fen,
+            f.held_fen,
+            f.unspent_fen,
+        ) == (60_000, 5_000, 35_000, 20_000, 15_000, 1_000, 19_000, 54_000)
         assert [d.receipt for d in donations(conn, CHARITY)][-3:] == [d1, d2, d3]
 
 
@@ -432,8 +479,11 @@ def _plans(conn, statements):
             continue
         for *_, detail in conn.execute("EXPLAIN QUERY PLAN " + sql):
             whole_log = detail.endswith("(log=?)")
-            if (detail.startswith("SCAN ") and not detail.startswith(("SCAN l", "SCAN logs", "SCAN charity USING"))) \
-                    or whole_log or "AUTOMATIC" in detail:
+            if (
+                (detail.startswith("SCAN ") and not detail.startswith(("SCAN l", "SCAN logs", "SCAN charity USING")))
+                or whole_log
+                or "AUTOMATIC" in detail
+            ):
                 bad.append((sql, detail))
     return bad
 
@@ -442,15 +492,29 @@ def test_hot_queries_use_their_indexes(demo_city):
     seen: list[str] = []
     with open_node(demo_city) as node:
         s = sign_in(node, "supervisor")
-        node.append(s, [b.fund("F", "基金", "Fund"), b.project("P", "F", "项目", "Project", 10**9)] +
-                    [b.donation(make_receipt(i), "F", 5_000, "bank", DONOR_C) for i in range(1, 6)])
+        node.append(
+            s,
+            [b.fund("F", "基金", "Fund"), b.project("P", "F", "项目", "Project", 10**9)]
+            + [b.donation(make_receipt(i), "F", 5_000, "bank", DONOR_C) for i in range(1, 6)],
+        )
         node.store.conn.set_trace_callback(seen.append)
-        append_as_actors(node, [b.allocation("A1", "F", "P", 12_000), b.refund("RF", make_receipt(5), 1_000, "x"),
-                        b.request("R1", "P", 3_000, BENEF_C, CIVIL, "x", "clerk"), b.approval("R1", "supervisor"),
-                        b.request("R2", "P", 3_000, BENEF_C, CIVIL, "x", "clerk"), b.cancellation("R2", "supervisor", "x"),
-                        b.expenditure("E1", "P", 1_000, "x", "supervisor"), b.reversal("V1", "E1", "x"),
-                        b.reversal("V2", make_receipt(4), "x"), b.allocation("A2", "F", "P", 1_000),
-                        b.reversal("V3", "A2", "x"), b.reversal("V4", "R1", "x")])
+        append_as_actors(
+            node,
+            [
+                b.allocation("A1", "F", "P", 12_000),
+                b.refund("RF", make_receipt(5), 1_000, "x"),
+                b.request("R1", "P", 3_000, BENEF_C, CIVIL, "x", "clerk"),
+                b.approval("R1", "supervisor"),
+                b.request("R2", "P", 3_000, BENEF_C, CIVIL, "x", "clerk"),
+                b.cancellation("R2", "supervisor", "x"),
+                b.expenditure("E1", "P", 1_000, "x", "supervisor"),
+                b.reversal("V1", "E1", "x"),
+                b.reversal("V2", make_receipt(4), "x"),
+                b.allocation("A2", "F", "P", 1_000),
+                b.reversal("V3", "A2", "x"),
+                b.reversal("V4", "R1", "x"),
+            ],
+        )
         node.store.conn.set_trace_callback(None)
         with open_node(demo_city, CIVIL) as civil:
             mirror(node, civil, CHARITY)

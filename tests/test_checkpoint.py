@@ -174,7 +174,9 @@ def test_vector_opens_and_counts_its_witness():
     assert signed.note_text == COSIGNED
     assert [s.key_id.hex() for s in signed.log_signatures] == [LOG_KEY_ID_HEX]
     assert cosigners(signed, WITNESSES, now=TIME) == {WITNESS: TIME}
-    assert open_checkpoint(COSIGNED.encode(), ORIGIN, [LOG_KEY.public_key().public_bytes_raw()]).checkpoint == CHECKPOINT
+    assert (
+        open_checkpoint(COSIGNED.encode(), ORIGIN, [LOG_KEY.public_key().public_bytes_raw()]).checkpoint == CHECKPOINT
+    )
 
 
 # --- deployed logs and the specs' examples --------------------------------------------------------
@@ -229,7 +231,9 @@ def test_extension_lines_are_kept_signed_and_cosigned():
     with pytest.raises(BadSignature):
         open_checkpoint(text.replace("ext one", "ext 1"), ORIGIN, [LOG_KEY.public_key()])
     with pytest.raises(BadSignature):
-        verify_cosignature(Checkpoint(ORIGIN, 7, bytes(32), ("ext one",)), cosig, WITNESS, WITNESS_KEY.public_key(), TIME)
+        verify_cosignature(
+            Checkpoint(ORIGIN, 7, bytes(32), ("ext one",)), cosig, WITNESS, WITNESS_KEY.public_key(), TIME
+        )
 
 
 @pytest.mark.parametrize(
@@ -241,7 +245,24 @@ def test_sizes_accepted(size, expected):
 
 
 @pytest.mark.parametrize(
-    "size", ["", "03", "00", "-1", "+1", " 3", "3 ", "3.0", "1e3", "0x10", "\uff13", "\u0663", str(2**63), str(2**64), "9" * 400]
+    "size",
+    [
+        "",
+        "03",
+        "00",
+        "-1",
+        "+1",
+        " 3",
+        "3 ",
+        "3.0",
+        "1e3",
+        "0x10",
+        "\uff13",
+        "\u0663",
+        str(2**63),
+        str(2**64),
+        "9" * 400,
+    ],
 )
 def test_sizes_rejected(size):
     with pytest.raises(MalformedCheckpoint):
@@ -315,7 +336,10 @@ def test_any_changed_body_character_is_rejected():
         (SIGNED.replace("NmQuc8JU", "NmQuc8JV"), BadSignature),  # root
         (SIGNED.replace("cYFIT6FGtTR", "cYFIT6FGtTS"), BadSignature),  # signature bytes
         (SIGNED.replace("cYFIT6", "cYFIU6"), UnknownKey),  # key ID (its 4th byte)
-        (SIGNED.replace(f"{DASH} citychain/demo/market-regulation", f"{DASH} citychain/demo/market-regulatio"), UnknownKey),
+        (
+            SIGNED.replace(f"{DASH} citychain/demo/market-regulation", f"{DASH} citychain/demo/market-regulatio"),
+            UnknownKey,
+        ),
         (BODY + "\n" + COSIGNATURE_LINE, UnknownKey),  # only a witness line
         (SIGNED.replace("\n", "\r\n"), MalformedCheckpoint),
         (SIGNED[:-1], MalformedCheckpoint),
@@ -375,7 +399,10 @@ def test_rotated_log_keys():
 def test_cosignature_verifies_and_returns_its_time():
     sig = cosign(CHECKPOINT, WITNESS, WITNESS_KEY, TIME)
     assert verify_cosignature(CHECKPOINT, sig, WITNESS, WITNESS_KEY.public_key(), now=TIME) == TIME
-    assert verify_cosignature(CHECKPOINT, sig, WITNESS, WITNESS_KEY.public_key().public_bytes_raw(), now=TIME + 10**6) == TIME
+    assert (
+        verify_cosignature(CHECKPOINT, sig, WITNESS, WITNESS_KEY.public_key().public_bytes_raw(), now=TIME + 10**6)
+        == TIME
+    )
 
 
 def test_cosignature_time_limits():
@@ -476,9 +503,20 @@ def test_cosigners_counts_only_known_valid_witnesses():
 def test_the_documented_vector_is_this_vector():
     """docs/protocol.md (§ Checkpoints) §7 must print exactly the bytes checked above."""
     doc = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text("utf-8")
-    for value in (LOG_SEED.hex(), WITNESS_SEED.hex(), LOG_PUBLIC_HEX, WITNESS_PUBLIC_HEX, LOG_KEY_ID_HEX,
-                  WITNESS_KEY_ID_HEX, ROOT_HEX, str(TIME), BODY, SIGNED, COSIGNED,
-                  cosignature_message(CHECKPOINT, TIME).decode()):
+    for value in (
+        LOG_SEED.hex(),
+        WITNESS_SEED.hex(),
+        LOG_PUBLIC_HEX,
+        WITNESS_PUBLIC_HEX,
+        LOG_KEY_ID_HEX,
+        WITNESS_KEY_ID_HEX,
+        ROOT_HEX,
+        str(TIME),
+        BODY,
+        SIGNED,
+        COSIGNED,
+        cosignature_message(CHECKPOINT, TIME).decode(),
+    ):
         assert value in doc, value
     cosig_blob = base64.b64decode(COSIGNATURE_LINE.split(" ")[-1])
     log_blob = base64.b64decode(LOG_LINE.split(" ")[-1])

@@ -12,10 +12,16 @@ from citychain.log.commitments import commit_all, commitment, new_seed, opens, s
 
 SEED = bytes(range(16))
 VECTOR = {
-    "holder_name": ("张三", "bfcdf7a4229c6d50342ad04fcc7f5c9e",
-                    "c499cad26b40446ec91dd0c57e18d9ebff295fa238286fd56d610d911443aa44"),
-    "registered_capital": (1000000, "8f4d8976e2d878419b3427b65d3b699f",
-                           "3fc44d52c8c6711c5da3eb684ddee72e812cfbb77f0196b3bb32b41305e8a4ea"),
+    "holder_name": (
+        "张三",
+        "bfcdf7a4229c6d50342ad04fcc7f5c9e",
+        "c499cad26b40446ec91dd0c57e18d9ebff295fa238286fd56d610d911443aa44",
+    ),
+    "registered_capital": (
+        1000000,
+        "8f4d8976e2d878419b3427b65d3b699f",
+        "3fc44d52c8c6711c5da3eb684ddee72e812cfbb77f0196b3bb32b41305e8a4ea",
+    ),
 }
 
 

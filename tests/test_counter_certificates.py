@@ -26,8 +26,12 @@ from ui.backend import (
     to_json,
 )
 
-ISSUERS = [(agency.id, permission.split(":", 1)[1]) for agency in spec.AGENCIES
-           for permission in agency.permissions if permission.startswith("certificate:")]
+ISSUERS = [
+    (agency.id, permission.split(":", 1)[1])
+    for agency in spec.AGENCIES
+    for permission in agency.permissions
+    if permission.startswith("certificate:")
+]
 
 
 @pytest.fixture(scope="module")
@@ -218,9 +222,14 @@ def test_supersede_issues_the_next_version_and_reprint_prints(qtbot, city, tmp_p
         assert detail.detail.history[0].other == cert_id
         assert window.backend.certificate(window.counter.session, cert_id).status == "superseded"
         detail.reprint_pdf()
-        qtbot.waitUntil(lambda: getattr(detail, "last_dialog", None) is not None
-                        and getattr(detail.last_dialog, "pane", None) is not None
-                        and detail.last_dialog.pane.pdf is not None, timeout=10000)
+        qtbot.waitUntil(
+            lambda: (
+                getattr(detail, "last_dialog", None) is not None
+                and getattr(detail.last_dialog, "pane", None) is not None
+                and detail.last_dialog.pane.pdf is not None
+            ),
+            timeout=10000,
+        )
         pane = detail.last_dialog.pane
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
@@ -251,4 +260,3 @@ def test_the_language_switches_at_run_time(qtbot, city):
         assert issue.form.inputs[0].label.text().startswith("名称")
     finally:
         close_window(window)
-

@@ -22,7 +22,9 @@ def city(tmp_path_factory):
     b = backend(city, CHARITY)
     try:
         admin = b.node.users.authenticate("admin", spec.PASSWORDS["admin"])
-        b.node.users.add_user(admin, "supervisor2", "supervisor", "second-supervisor-2026", "第二主管 / second supervisor")
+        b.node.users.add_user(
+            admin, "supervisor2", "supervisor", "second-supervisor-2026", "第二主管 / second supervisor"
+        )
     finally:
         b.close()
     return city
@@ -62,8 +64,9 @@ def test_a_donation_is_recorded_its_receipt_printed_and_traced(qtbot, city):
         assert tab.recent.item(0, 3).text() == "李*"  # donors are shown masked
 
         tab.show_receipt()
-        qtbot.waitUntil(lambda: getattr(tab, "last_dialog", None) is not None and bool(tab.last_dialog.pane.pdf),
-                        timeout=20000)
+        qtbot.waitUntil(
+            lambda: getattr(tab, "last_dialog", None) is not None and bool(tab.last_dialog.pane.pdf), timeout=20000
+        )
         assert tab.last_dialog.pane.pdf.startswith(b"%PDF")
         tab.last_dialog.accept()
 
@@ -75,7 +78,7 @@ def test_a_donation_is_recorded_its_receipt_printed_and_traced(qtbot, city):
         assert sum(amount for _, amount in trace.result.breakdown) == 123450
         assert dict(trace.result.breakdown)["unallocated"] == 123450
         assert trace.steps.rowCount() >= 1 and trace.steps.item(0, 1).text() == receipt
-        assert trace.diagram.flow is not None and trace.diagram.flow.amount == 123450
+        assert trace.diagram.flow is not None and trace.diagram.flow.amount_fen == 123450
         trace.trace("D-00000001-0")  # a wrong check character: said plainly
         qtbot.waitUntil(lambda: not trace.banner.isHidden(), timeout=10000)
         assert "校验位" in trace.banner.text()
@@ -126,8 +129,7 @@ def test_a_disbursement_needs_a_second_person(qtbot, city):
         tab.select(request_id)
         assert tab.approve_button.isEnabled()
         tab.approve_button.click()
-        qtbot.waitUntil(lambda: any(r.id == request_id and r.status == "approved" for r in tab.requests),
-                        timeout=10000)
+        qtbot.waitUntil(lambda: any(r.id == request_id and r.status == "approved" for r in tab.requests), timeout=10000)
         decided = next(r for r in tab.requests if r.id == request_id)
         assert decided.decided_by == "supervisor2"
     finally:
@@ -144,8 +146,9 @@ def test_cancelling_needs_a_reason(qtbot, city):
         assert next(r for r in tab.requests if r.id == request_id).status == "pending"
         tab.reason.setPlainText("重复申请 / duplicate")
         tab.cancel_button.click()
-        qtbot.waitUntil(lambda: any(r.id == request_id and r.status == "cancelled" for r in tab.requests),
-                        timeout=10000)
+        qtbot.waitUntil(
+            lambda: any(r.id == request_id and r.status == "cancelled" for r in tab.requests), timeout=10000
+        )
     finally:
         close_window(window)
 
@@ -157,7 +160,7 @@ def test_a_supervisor_creates_a_fund_and_sees_where_its_money_is(qtbot, city):
         page = charity_page(qtbot, window)
         funds = page.funds
         page.tabs.setCurrentWidget(funds)
-        assert funds.diagram.flow is not None and funds.diagram.flow.amount > 0
+        assert funds.diagram.flow is not None and funds.diagram.flow.amount_fen > 0
         assert funds.projects.rowCount() >= 1
         before = len(page.data.funds)
         dialog = funds.fund_dialog()

@@ -105,14 +105,26 @@ def open_window_pending(qtbot, city, agency: str):
 
 
 def test_a_password_reset_or_disable_ends_the_embedded_counters_sessions(city):
-    """The embedded counter keeps its own sessions; they end like the node's
-    tokens when the person's row changes, whichever door changed it."""
+    """The embedded counter's sessions are the node's own (`node.users.sessions`,
+    the store the HTTP API's tokens live in); they end when the person's row
+    changes, whichever door changed it, and on sign-out."""
     from ui.backend import BackendError, RecordQuery
 
     local = backend(city, "public-security")
     try:
-        clerk, supervisor = local.sign_in("clerk", spec.PASSWORDS["clerk"]), local.sign_in("supervisor", spec.PASSWORDS["supervisor"])
+        clerk, supervisor = (
+            local.sign_in("clerk", spec.PASSWORDS["clerk"]),
+            local.sign_in("supervisor", spec.PASSWORDS["supervisor"]),
+        )
+        sessions = local.node.users.sessions
+        assert sessions.signed_in(clerk.token).user.name == "clerk" and not hasattr(local, "_sessions")
         assert local.find_certificates(clerk, RecordQuery()) is not None
+        auditor = local.sign_in("auditor", spec.PASSWORDS["auditor"])
+        local.sign_out(auditor)
+        assert sessions.signed_in(auditor.token) is None
+        with pytest.raises(BackendError) as signed_out:
+            local.sync_now(auditor)
+        assert signed_out.value.code == "UNAUTHENTICATED"
         users = local.node.users
         admin = users.authenticate("admin", spec.PASSWORDS["admin"])
         users.set_password(admin, "clerk", "a-new-clerk-password-2026")

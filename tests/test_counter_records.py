@@ -83,8 +83,9 @@ def test_a_clerk_finds_licences_by_holder_number_type_and_status(qtbot, records)
     name = holder(4321)  # every 8,000th certificate shares a made-up name
     page.text.setText(name)
     page.search()
-    qtbot.waitUntil(lambda: page.model.query.text == name and page.model.total > 0 and not page.model._loading,
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: page.model.query.text == name and page.model.total > 0 and not page.model._loading, timeout=10000
+    )
     assert page.model.total == len([n for n in range(COUNT) if holder(n) == name])
     assert all(row.holder.startswith("示范市第") for row in page.model.rows)  # a company is shown by its name
     page.text.setText("000123")

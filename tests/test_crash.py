@@ -36,18 +36,23 @@ KILLS = 20
 def run_and_kill(home: Path, delay: float) -> list[int]:
     proc = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("crash_appender.py")), str(home), str(BATCH)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     acks: list[int] = []
+    ready = threading.Event()
 
     def read() -> None:
         for line in proc.stdout:
             words = line.split()
+            if words[:1] == ["ready"]:
+                ready.set()
             if len(words) == 2 and words[0] == "ack" and words[1].isdigit():  # a kill may cut a line short
                 acks.append(int(words[1]))
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
+    ready.wait(60)  # the kill falls while it appends, however slowly a loaded machine starts a process
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -60,7 +65,7 @@ def test_sigkill_while_appending_loses_nothing_acknowledged(demo_city):
     rng = random.Random(20261125)
     acknowledged = 0
     for _ in range(KILLS):
-        acks = run_and_kill(home, rng.uniform(0.3, 0.8))
+        acks = run_and_kill(home, rng.uniform(0.05, 0.3))  # after it is ready: a kill mid-append
         acknowledged = max([acknowledged, *acks])
         with open_node(demo_city, write=True) as node:  # opening replays a signed, unstored batch
             assert node.own.refusal is None
@@ -104,8 +109,18 @@ def _one_agency_for_both(city) -> str:
     killed node per cycle exercises both kinds of derived table."""
     with Node.open(city.home(spec.ROOT), PLUGINS, argon2=FAST_ARGON2) as root:
         admin = root.users.authenticate("admin", spec.PASSWORDS["admin"])
-        root.append(admin, [(PERMISSIONS_SET, {"agency": "charity-federation", "permissions": [
-            "charity:organisation", "certificate:disability-certificate"]})])
+        root.append(
+            admin,
+            [
+                (
+                    PERMISSIONS_SET,
+                    {
+                        "agency": "charity-federation",
+                        "permissions": ["charity:organisation", "certificate:disability-certificate"],
+                    },
+                )
+            ],
+        )
         bundle = export_bundle(root.store, root.config.city, root.config.root_agency, root.config.root_keys)
     with Node.open(city.home("charity-federation"), PLUGINS, argon2=FAST_ARGON2) as node:
         node.import_trust_bundle(bundle)
@@ -128,7 +143,10 @@ def test_sigkill_of_a_serving_node_never_signs_an_id_or_receipt_twice(tmp_path):
     for _ in range(DRILL_CYCLES):
         node = NodeProcess(home, free_port()).start()
         stop = threading.Event()
-        threads = [threading.Thread(target=_writer, args=(node, path, body, key, acks, stop)) for path, body, key, acks in writes]
+        threads = [
+            threading.Thread(target=_writer, args=(node, path, body, key, acks, stop))
+            for path, body, key, acks in writes
+        ]
         for thread in threads:
             thread.start()
         time.sleep(rng.uniform(0.2, 0.8))
@@ -149,9 +167,11 @@ def test_sigkill_of_a_serving_node_never_signs_an_id_or_receipt_twice(tmp_path):
     source = NodeProcess(home, free_port()).start()
     peer = NodeProcess(city.home("civil-affairs"), free_port(), [source.url]).start()
     try:
+
         def mirrored() -> bool:
             logs = {entry["agency"]: entry for entry in peer.get("/v1/logs").json()["logs"]}
             return logs.get(agency, {}).get("size") == source.size_of(agency) and logs[agency]["status"] == "ok"
+
         wait_for(mirrored, timeout=60)
     finally:
         peer.stop()

@@ -24,34 +24,45 @@ def test_base64_round_trip(data):
     assert b64decode(text) == data
 
 
-@pytest.mark.parametrize("data, text", [
-    (b"", ""), (b"f", "Zg=="), (b"fo", "Zm8="), (b"foo", "Zm9v"), (b"foob", "Zm9vYg=="),
-    (b"fooba", "Zm9vYmE="), (b"foobar", "Zm9vYmFy"),  # RFC 4648 §10
-    (b"\xfb\xff", "+/8="),
-])
+@pytest.mark.parametrize(
+    "data, text",
+    [
+        (b"", ""),
+        (b"f", "Zg=="),
+        (b"fo", "Zm8="),
+        (b"foo", "Zm9v"),
+        (b"foob", "Zm9vYg=="),
+        (b"fooba", "Zm9vYmE="),
+        (b"foobar", "Zm9vYmFy"),  # RFC 4648 §10
+        (b"\xfb\xff", "+/8="),
+    ],
+)
 def test_base64_rfc4648_vectors(data, text):
     assert b64encode(data) == text and b64decode(text) == data
 
 
-@pytest.mark.parametrize("text, complaint", [
-    ("-_8=", "URL-safe"),
-    ("Zm9v_g==", "URL-safe"),
-    ("Zg", "multiple of 4"),
-    ("Zm8", "multiple of 4"),
-    ("Zm9vYg", "multiple of 4"),
-    (" Zg==", "whitespace"),
-    ("Zg== ", "whitespace"),
-    ("Zm9v\nYg==", "whitespace"),
-    ("Zg==\n", "whitespace"),
-    ("Zh==", "non-zero bits"),  # decodes to b"f" too, but "Zg==" is the spelling
-    ("Zm9=", "non-zero bits"),
-    ("Zg===", "padding"),
-    ("Zg=a", "padding"),
-    ("====", "padding"),
-    ("Zg==Zg==", "padding"),
-    ("Zm9v*A==", "not a base64 character"),
-    ("Zm9vYgé=", "not a base64 character"),
-])
+@pytest.mark.parametrize(
+    "text, complaint",
+    [
+        ("-_8=", "URL-safe"),
+        ("Zm9v_g==", "URL-safe"),
+        ("Zg", "multiple of 4"),
+        ("Zm8", "multiple of 4"),
+        ("Zm9vYg", "multiple of 4"),
+        (" Zg==", "whitespace"),
+        ("Zg== ", "whitespace"),
+        ("Zm9v\nYg==", "whitespace"),
+        ("Zg==\n", "whitespace"),
+        ("Zh==", "non-zero bits"),  # decodes to b"f" too, but "Zg==" is the spelling
+        ("Zm9=", "non-zero bits"),
+        ("Zg===", "padding"),
+        ("Zg=a", "padding"),
+        ("====", "padding"),
+        ("Zg==Zg==", "padding"),
+        ("Zm9v*A==", "not a base64 character"),
+        ("Zm9vYgé=", "not a base64 character"),
+    ],
+)
 def test_base64_rejections(text, complaint):
     with pytest.raises(EncodingError, match=complaint):
         b64decode(text)
@@ -75,16 +86,19 @@ def test_hex_round_trip(data):
     assert hex_decode(text, len(data)) == data
 
 
-@pytest.mark.parametrize("text, complaint", [
-    ("ABCD", "uppercase"),
-    ("abCd", "uppercase"),
-    ("abc", "odd number"),
-    ("0x00", "not a hex digit"),
-    (" 00", "not a hex digit"),
-    ("00\n", "not a hex digit"),
-    ("0g", "not a hex digit"),
-    ("٠٠", "not a hex digit"),  # Arabic-Indic zeros
-])
+@pytest.mark.parametrize(
+    "text, complaint",
+    [
+        ("ABCD", "uppercase"),
+        ("abCd", "uppercase"),
+        ("abc", "odd number"),
+        ("0x00", "not a hex digit"),
+        (" 00", "not a hex digit"),
+        ("00\n", "not a hex digit"),
+        ("0g", "not a hex digit"),
+        ("٠٠", "not a hex digit"),  # Arabic-Indic zeros
+    ],
+)
 def test_hex_rejections(text, complaint):
     with pytest.raises(EncodingError, match=complaint):
         hex_decode(text)

@@ -53,8 +53,11 @@ class HostilePeer(LoopbackServer):
             count = 2 if self.mode == "fork" else 4
             for seq in range(2, 2 + count):
                 prev = merkle.leaf_hash(leaves[seq - 1]).hex()
-                leaves = leaves[:seq] + [make_leaf(Record(A, seq, prev, last.record.time, "test.note",
-                                                          {"n": 1000 + seq, "amount": 7}), signer).data]
+                leaves = leaves[:seq] + [
+                    make_leaf(
+                        Record(A, seq, prev, last.record.time, "test.note", {"n": 1000 + seq, "amount": 7}), signer
+                    ).data
+                ]
         elif self.mode == "bad signature":
             leaves = leaves + [leaves[-1]]
         cp = Checkpoint(self.origin, len(leaves), merkle.MemoryTree(leaves).root())
@@ -73,15 +76,19 @@ class HostilePeer(LoopbackServer):
             if self.mode == "malformed json":
                 return Response(b'{"logs": [{"agency": "market-regulation", "size": 5', media_type="application/json")
             if self.mode == "slow":
+
                 async def trickle():
                     for _ in range(60):
                         yield b" "
                         import asyncio
 
                         await asyncio.sleep(0.5)
+
                 return StreamingResponse(trickle(), media_type="application/json")
             note_text, leaves = self.content()
-            return JSONResponse({"logs": [{"agency": self.agency, "origin": self.origin, "size": len(leaves), "keys": []}]})
+            return JSONResponse(
+                {"logs": [{"agency": self.agency, "origin": self.origin, "size": len(leaves), "keys": []}]}
+            )
 
         def checkpoint(request):
             return PlainTextResponse(self.content()[0])
@@ -102,11 +109,15 @@ class HostilePeer(LoopbackServer):
         def refuse(request):
             return PlainTextResponse("no", 404)
 
-        return Starlette(routes=[
-            Route("/v1/logs", logs), Route("/v1/logs/{agency}/checkpoint", checkpoint),
-            Route("/v1/logs/{agency}/entries", entries), Route("/v1/logs/{agency}/proof/consistency", consistency),
-            Route("/v1/witness/add-checkpoint", refuse, methods=["POST"]),
-        ])
+        return Starlette(
+            routes=[
+                Route("/v1/logs", logs),
+                Route("/v1/logs/{agency}/checkpoint", checkpoint),
+                Route("/v1/logs/{agency}/entries", entries),
+                Route("/v1/logs/{agency}/proof/consistency", consistency),
+                Route("/v1/witness/add-checkpoint", refuse, methods=["POST"]),
+            ]
+        )
 
 
 def peer_error(node: NodeProcess, url: str) -> str:
@@ -114,13 +125,16 @@ def peer_error(node: NodeProcess, url: str) -> str:
     return next((p["error_code"] for p in peers if p["url"] == url), "")
 
 
-@pytest.mark.parametrize("mode, code", [
-    ("bad signature", "BAD_CHECKPOINT"),
-    ("forged entry", "BAD_SIGNATURE"),
-    ("oversized", "TOO_LARGE"),
-    ("malformed json", "MALFORMED"),
-    ("slow", "TOO_SLOW"),
-])
+@pytest.mark.parametrize(
+    "mode, code",
+    [
+        ("bad signature", "BAD_CHECKPOINT"),
+        ("forged entry", "BAD_SIGNATURE"),
+        ("oversized", "TOO_LARGE"),
+        ("malformed json", "MALFORMED"),
+        ("slow", "TOO_SLOW"),
+    ],
+)
 def test_garbage_is_rejected_and_the_honest_peer_still_syncs(demo_city, mode, code):
     a = NodeProcess(demo_city.home(A), free_port()).start()
     try:
@@ -133,9 +147,22 @@ def test_garbage_is_rejected_and_the_honest_peer_still_syncs(demo_city, mode, co
             try:
                 wait_for(lambda: peer_error(b, evil.url) == code, timeout=30)
                 assert b.size_of(A) == 0
-                added = subprocess.run([sys.executable, str(ROOT / "main.py"), "peer", "add", a.url, "--home",
-                                        str(demo_city.home(B)), "--user", "admin"], capture_output=True, text=True,
-                                       env={**os.environ, "CITYCHAIN_PASSWORD": spec.PASSWORDS["admin"]})
+                added = subprocess.run(
+                    [
+                        sys.executable,
+                        str(ROOT / "main.py"),
+                        "peer",
+                        "add",
+                        a.url,
+                        "--home",
+                        str(demo_city.home(B)),
+                        "--user",
+                        "admin",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, "CITYCHAIN_PASSWORD": spec.PASSWORDS["admin"]},
+                )
                 assert added.returncode == 0, added.stderr  # while the node runs
                 wait_for(lambda: b.size_of(A) == 3)
                 a.append(token, [note(3)])
@@ -196,17 +223,42 @@ def test_a_fork_is_caught_with_evidence_another_process_verifies(demo_city, tmp_
             with pytest.raises(Exception, match="forked"):
                 node.import_log(A, ORIGIN, 4, [], open_node_checkpoint(demo_city))
     home = str(demo_city.home(B))
-    listed = subprocess.run([sys.executable, str(ROOT / "main.py"), "log", "forks", "--home", home, "--out", str(tmp_path)],
-                            capture_output=True, text=True)
+    listed = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "log", "forks", "--home", home, "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert listed.returncode == 1 and A in listed.stdout
     evidence = next(tmp_path.glob("fork-*.json"))
-    checked = subprocess.run([sys.executable, str(ROOT / "main.py"), "log", "verify-evidence", str(evidence),
-                              "--home", str(demo_city.home("public-security"))], capture_output=True, text=True)
+    checked = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "log",
+            "verify-evidence",
+            str(evidence),
+            "--home",
+            str(demo_city.home("public-security")),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert checked.returncode == 0, checked.stderr
     assert "does not extend" in checked.stdout or "two different trees" in checked.stdout
     tampered = json.loads(evidence.read_text())
     tampered["b"] = tampered["a"]
     evidence.write_text(json.dumps(tampered))
-    checked = subprocess.run([sys.executable, str(ROOT / "main.py"), "log", "verify-evidence", str(evidence),
-                              "--home", str(demo_city.home("public-security"))], capture_output=True, text=True)
+    checked = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "log",
+            "verify-evidence",
+            str(evidence),
+            "--home",
+            str(demo_city.home("public-security")),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert checked.returncode == 2

@@ -51,12 +51,15 @@ def test_neighbour_swaps_are_caught():
                 parse_certificate_id(text[:i] + b + a + text[i + 2 :])
 
 
-@pytest.mark.parametrize("args, words", [
-    (("1", ISSUER, "1"), "type code"),
-    (("11100", "11330100MB0000001X", "1"), "USCC"),
-    (("11100", ISSUER, "12a"), "serial"),
-    (("11100", ISSUER, "1", "1"), "version"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("1", ISSUER, "1"), "type code"),
+        (("11100", "11330100MB0000001X", "1"), "USCC"),
+        (("11100", ISSUER, "12a"), "serial"),
+        (("11100", ISSUER, "1", "1"), "version"),
+    ],
+)
 def test_bad_parts_say_which(args, words):
     with pytest.raises(InvalidCertificateId, match=words):
         CertificateId(*args)

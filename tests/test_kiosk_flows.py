@@ -9,7 +9,7 @@ import shutil
 import struct
 import zlib
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pypdfium2
@@ -35,6 +35,7 @@ from democity.build import BUNDLE_FILE, create_demo_city
 from democity.mesh import mesh
 from ui import i18n
 from ui.fonts import app_font, install_cjk_font
+from ui.kiosk.backend import KioskError
 from ui.kiosk.backend_local import LocalBackend
 from ui.kiosk.backend_remote import RemoteBackend
 from ui.kiosk.config import DEMO_PIN, KioskConfig
@@ -45,8 +46,15 @@ KIOSK_HOME = "civil-affairs"  # holds every log of the city, acknowledges charit
 CHARITY_AGENCY = "charity-federation"
 RECEIPT = make_receipt(900_001)
 # Where the test donation's ¥1,000.00 ends up (fen), built below through the real rules.
-EXPECTED = {"acknowledged": 30_000, "awaiting_ack": 20_000, "spent": 5_000, "pending": 10_000, "held": 20_000,
-            "unallocated": 10_000, "refunded": 5_000}
+EXPECTED = {
+    "acknowledged": 30_000,
+    "disbursed": 20_000,
+    "spent": 5_000,
+    "pending": 10_000,
+    "held_in_project": 20_000,
+    "unallocated": 10_000,
+    "refunded": 5_000,
+}
 
 
 def sign_in(node: Node, role: str):
@@ -59,18 +67,35 @@ def add_donation(city) -> None:
     someone = person_commitment(new_seed(), BENEFICIARY, "李小龙")
     with Node.open(city.home(CHARITY_AGENCY), PLUGINS, argon2=FAST_ARGON2) as node:
         boss, clerk = sign_in(node, "supervisor"), sign_in(node, "clerk")
-        node.append(boss, [b.fund("K-FUND", "自助终端测试基金", "Kiosk test fund", 500_000),
-                           b.project("K-P1", "K-FUND", "乡村图书室", "Village libraries", 200_000),
-                           b.project("K-P2", "K-FUND", "助听器", "Hearing aids", 200_000)])
+        node.append(
+            boss,
+            [
+                b.fund("K-FUND", "自助终端测试基金", "Kiosk test fund", 500_000),
+                b.project("K-P1", "K-FUND", "乡村图书室", "Village libraries", 200_000),
+                b.project("K-P2", "K-FUND", "助听器", "Hearing aids", 200_000),
+            ],
+        )
         node.append(clerk, [b.donation(RECEIPT, "K-FUND", 100_000, "online", donor)])
-        node.append(boss, [b.allocation("K-A1", "K-FUND", "K-P1", 60_000),
-                           b.allocation("K-A2", "K-FUND", "K-P2", 25_000)])
-        node.append(clerk, [b.request("K-R1", "K-P1", 30_000, someone, KIOSK_HOME, "图书 / books", "clerk"),
-                            b.request("K-R2", "K-P1", 10_000, someone, KIOSK_HOME, "书架 / shelves", "clerk"),
-                            b.request("K-R3", "K-P2", 20_000, someone, KIOSK_HOME, "助听器 / hearing aids", "clerk")])
-        node.append(boss, [b.approval("K-R1", "supervisor"), b.approval("K-R3", "supervisor"),
-                           b.expenditure("K-E1", "K-P1", 5_000, "运费 / shipping", "supervisor"),
-                           b.refund("K-F1", RECEIPT, 5_000, "捐赠人要求 / the donor asked")])
+        node.append(
+            boss, [b.allocation("K-A1", "K-FUND", "K-P1", 60_000), b.allocation("K-A2", "K-FUND", "K-P2", 25_000)]
+        )
+        node.append(
+            clerk,
+            [
+                b.request("K-R1", "K-P1", 30_000, someone, KIOSK_HOME, "图书 / books", "clerk"),
+                b.request("K-R2", "K-P1", 10_000, someone, KIOSK_HOME, "书架 / shelves", "clerk"),
+                b.request("K-R3", "K-P2", 20_000, someone, KIOSK_HOME, "助听器 / hearing aids", "clerk"),
+            ],
+        )
+        node.append(
+            boss,
+            [
+                b.approval("K-R1", "supervisor"),
+                b.approval("K-R3", "supervisor"),
+                b.expenditure("K-E1", "K-P1", 5_000, "运费 / shipping", "supervisor"),
+                b.refund("K-F1", RECEIPT, 5_000, "捐赠人要求 / the donor asked"),
+            ],
+        )
         head = node.store.head(CHARITY_AGENCY)
         leaves, note = node.store.leaves(head.id, 0, head.size), head.checkpoint
     with Node.open(city.home(KIOSK_HOME), PLUGINS, argon2=FAST_ARGON2) as civil:
@@ -112,12 +137,17 @@ def receipt_pdf(city) -> Path:
 
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares `width`×`height` pixels but carries one row of data."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * (width + 1))) + \
-        chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * (width + 1)))
+        + chunk(b"IEND", b"")
+    )
 
 
 def bomb_pdf(expanded: int) -> bytes:
@@ -142,8 +172,9 @@ def tampered_qr(city) -> str:
 def foreign_qr(city) -> str:
     """Signed by an agency this kiosk has never heard of."""
     leaf = open_qr_payload(decode_qr_text(sample_qr(city, "marriage-certificate-VALID"))).leaf
-    record = Record("neighbour-civil-affairs", 0, "0" * 64, format_time(datetime.now(timezone.utc)), cert_kinds.ISSUED,
-                    leaf.record.body)
+    record = Record(
+        "neighbour-civil-affairs", 0, "0" * 64, format_time(datetime.now(UTC)), cert_kinds.ISSUED, leaf.record.body
+    )
     return encode_qr_text(qr_payload(make_leaf(record, Signer.generate()), b"", {}, ()))
 
 
@@ -183,20 +214,27 @@ def wait_for_screen(qtbot, window: KioskWindow, name: str) -> None:
 
 def all_text(window: KioskWindow) -> str:
     return "\n".join(w.text() for w in window.findChildren(QLabel) if w.isVisible()) + "\n".join(
-        w.text() for w in window.findChildren(QLineEdit))
+        w.text() for w in window.findChildren(QLineEdit)
+    )
 
 
 # -- scanning ----------------------------------------------------------------------
-@pytest.mark.parametrize("which, code, headline", [
-    ("valid", "VALID", "证照有效"),
-    ("revoked", "REVOKED", "证照已撤销"),
-    ("tampered", "TAMPERED", "证照被改动过 · 请勿采信"),
-    ("foreign", "UNKNOWN_ISSUER", "签发机构不受信任"),
-])
+@pytest.mark.parametrize(
+    "which, code, headline",
+    [
+        ("valid", "VALID", "证照有效"),
+        ("revoked", "REVOKED", "证照已撤销"),
+        ("tampered", "TAMPERED", "证照被改动过 · 请勿采信"),
+        ("foreign", "UNKNOWN_ISSUER", "签发机构不受信任"),
+    ],
+)
 def test_a_scan_on_any_screen_lands_on_the_verdict(qtbot, kiosk, city, which, code, headline):
-    text = {"valid": lambda: sample_qr(city, "marriage-certificate-VALID"),
-            "revoked": lambda: sample_qr(city, "marriage-certificate-REVOKED"),
-            "tampered": lambda: tampered_qr(city), "foreign": lambda: foreign_qr(city)}[which]()
+    text = {
+        "valid": lambda: sample_qr(city, "marriage-certificate-VALID"),
+        "revoked": lambda: sample_qr(city, "marriage-certificate-REVOKED"),
+        "tampered": lambda: tampered_qr(city),
+        "foreign": lambda: foreign_qr(city),
+    }[which]()
     kiosk._enter("receipt")  # a screen with a focused text field: the scan must not end up in it
     qtbot.waitUntil(lambda: QApplication.focusWidget() is kiosk.entry.field, timeout=2000)
     scan(qtbot, kiosk, text)
@@ -268,11 +306,14 @@ def test_a_pdf_and_a_page_image_from_the_stick_verify(qtbot, kiosk, name):
         assert not verdict.hidden
 
 
-@pytest.mark.parametrize("name, words", [
-    ("oversized.pdf", "文件太大"),
-    ("huge-image.png", "像素过多"),
-    ("bomb.pdf", "解压后异常巨大"),
-])
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("oversized.pdf", "文件太大"),
+        ("huge-image.png", "像素过多"),
+        ("bomb.pdf", "解压后异常巨大"),
+    ],
+)
 def test_hostile_or_oversized_files_are_refused_with_a_clear_message(qtbot, kiosk, name, words):
     kiosk.go_home()
     choose(qtbot, kiosk, name)
@@ -400,7 +441,7 @@ def test_a_kiosk_with_only_a_trust_bundle_checks_offline_and_says_so(qtbot, cjk,
     scan(qtbot, window, sample_qr(city, "marriage-certificate-REVOKED"))
     wait_for_screen(qtbot, window, "verdict")
     verdict = window.verdict.verdict
-    assert verdict.code == "VALID" and not verdict.status_checked  # design §6: offline, and it says so
+    assert verdict.code == "VALID" and not verdict.status_checked  # docs/protocol.md §11: offline, and it says so
     assert window.verdict.banner.property("tone") == "warn" and "未查询撤销状态" in window.verdict.headline.text()
     assert window.verdict.status_line.isVisible()
     window.start_trace(RECEIPT)
@@ -448,5 +489,54 @@ def test_a_running_node_answers_over_http(qtbot, cjk, city, tmp_path):
         report = backend.trace(RECEIPT).report
         assert report["amount_fen"] == 100_000 and all(s.get("time") for s in report["steps"])
         assert any(f["id"] == "K-FUND" for f in backend.funds())
+        local = LocalBackend(home)  # the same home, read beside the running node through its Python API
+        try:  # one client of the node, two doors: the same answers
+            assert local.funds() == backend.funds()
+            there = local.trace(RECEIPT).report
+            assert [s["time"] for s in there["steps"]] == [s["time"] for s in report["steps"]]
+            assert there["project_names"] == report["project_names"]
+            assert report["project_names"]["K-P1"] == ["乡村图书室", "Village libraries"]
+            cert_id = open_qr_payload(decode_qr_text(sample_qr(city, "marriage-certificate-REVOKED"))).leaf.record.body[
+                "id"
+            ]
+            assert local.lookup_id(cert_id).code == backend.lookup_id(cert_id).code == "REVOKED"
+            with pytest.raises(KioskError) as caught:
+                backend.trace(make_receipt(900_777))
+            assert caught.value.code == "UNKNOWN_RECEIPT"
+        finally:
+            local.close()
     finally:
         node.stop()
+
+
+def test_the_local_door_reads_the_nodes_tables_through_the_domain_packages(city):
+    """certificates.status.certificate_leaf, charity.trace_json.funds_report and
+    timeline: what the kiosk used to read with its own SQL."""
+    from certificates.status import certificate_leaf
+    from charity.trace import charities, project_names
+    from charity.trace_json import funds_report, timeline
+    from citychain.log.records import parse_leaf
+
+    cert_id = open_qr_payload(decode_qr_text(sample_qr(city, "marriage-certificate-VALID"))).leaf.record.body["id"]
+    with Node.open(city.home(KIOSK_HOME), PLUGINS, write=False) as node:
+        store = node.store
+        issuer = parse_leaf(certificate_leaf(store, "civil-affairs", cert_id)).record
+        assert issuer.body["id"] == cert_id and issuer.kind == cert_kinds.ISSUED
+        assert certificate_leaf(store, "market-regulation", cert_id) is None  # another agency's log
+        assert certificate_leaf(store, "civil-affairs", cert_id + "X") is None
+        assert CHARITY_AGENCY in charities(store.conn)
+        assert project_names(store.conn, CHARITY_AGENCY)["K-P2"] == ("助听器", "Hearing aids")
+        assert project_names(store.conn, "no-such-charity") == {}
+        fund = next(f for f in funds_report(store.conn) if f["id"] == "K-FUND")
+        assert fund["raised_fen"] == 100_000 and {p["id"] for p in fund["projects"]} == {"K-P1", "K-P2"}
+        assert funds_report(store.conn, CHARITY_AGENCY) == [
+            f for f in funds_report(store.conn) if f["charity"] == CHARITY_AGENCY
+        ]
+        from charity.trace_json import ProofView, trace_report
+
+        view = ProofView(store.conn, node.trust, node.config.city, node.config.witness_quorum, 0)
+        report = timeline(store, trace_report(view, RECEIPT))
+        donation = report["steps"][0]
+        assert donation["step"] == "donation" and donation["time"].startswith("20")
+        forged = {k: v for k, v in donation.items() if k != "time"} | {"proof": {"leaf_hash": "00" * 32}}
+        assert timeline(store, {"charity": CHARITY_AGENCY, "steps": [forged]})["steps"][0]["time"] is None

@@ -57,8 +57,10 @@ def forked_home(city, tmp_path_factory):
     home = tmp_path_factory.mktemp("forked") / KIOSK_HOME
     shutil.copytree(city.home(KIOSK_HOME), home, ignore=shutil.ignore_patterns("node.lock"))
     with sqlite3.connect(home / "ledger.sqlite") as conn:
-        conn.execute("UPDATE logs SET status = 'forked', status_detail = 'two checkpoints of size 12' "
-                     "WHERE agency = 'market-regulation'")
+        conn.execute(
+            "UPDATE logs SET status = 'forked', status_detail = 'two checkpoints of size 12' "
+            "WHERE agency = 'market-regulation'"
+        )
     return home
 
 
@@ -94,12 +96,18 @@ def screens(city, media):
         ("keyboard-id", "local", lambda qtbot, w: (w._enter("id"), w.entry.field.setText("1.2.156.3005.2."))),
         ("keyboard-receipt", "local", lambda qtbot, w: w._enter("receipt")),
         ("files", "local", lambda qtbot, w: (w.show_files(), qtbot.waitUntil(lambda: bool(w.files.candidates)))),
-        ("refused-file", "local", lambda qtbot, w: (w.go_home(), choose(qtbot, w, "huge-image.png"),
-                                                     wait_for_screen(qtbot, w, "message"))),
+        (
+            "refused-file",
+            "local",
+            lambda qtbot, w: (w.go_home(), choose(qtbot, w, "huge-image.png"), wait_for_screen(qtbot, w, "message")),
+        ),
         ("trace", "local", lambda qtbot, w: scan_to(qtbot, w, RECEIPT, "trace")),
         ("funds", "local", lambda qtbot, w: (w.show_funds("K-FUND"), wait_for_screen(qtbot, w, "funds"))),
-        ("pin", "local", lambda qtbot, w: (w.ask_pin(), w.pin.field.setText("12"),
-                                           w.pin.show_problem(i18n_tr("Wrong PIN.")))),
+        (
+            "pin",
+            "local",
+            lambda qtbot, w: (w.ask_pin(), w.pin.field.setText("12"), w.pin.show_problem(i18n_tr("Wrong PIN."))),
+        ),
     ]
 
 
@@ -116,8 +124,9 @@ def i18n_tr(text: str) -> str:
 def interactive_problems(window) -> list[str]:
     """Visible things one can touch that are too small or have no name for a screen reader."""
     problems = []
-    for widget in window.findChildren(QAbstractButton) + window.findChildren(QLineEdit) + \
-            window.findChildren(QListWidget):
+    for widget in (
+        window.findChildren(QAbstractButton) + window.findChildren(QLineEdit) + window.findChildren(QListWidget)
+    ):
         if not widget.isVisibleTo(window) or not widget.isVisible():
             continue
         if not widget.accessibleName().strip():
@@ -135,10 +144,15 @@ def layout_problems(window) -> list[str]:
     if isinstance(page, QScrollArea) and page.verticalScrollBar().maximum() > 0:
         problems.append(f"the page scrolls by {page.verticalScrollBar().maximum()} px")
     for area in screen.findChildren(QScrollArea):
-        if area.isVisible() and area.widget() is not None and \
-                area.widget().minimumSizeHint().width() > area.viewport().width() + 2:
-            problems.append(f"{area.widget().minimumSizeHint().width()} px wide content in a "
-                            f"{area.viewport().width()} px scrolling part")
+        if (
+            area.isVisible()
+            and area.widget() is not None
+            and area.widget().minimumSizeHint().width() > area.viewport().width() + 2
+        ):
+            problems.append(
+                f"{area.widget().minimumSizeHint().width()} px wide content in a "
+                f"{area.viewport().width()} px scrolling part"
+            )
     for widget in screen.findChildren(QWidget):
         if not isinstance(widget, (QLabel, QAbstractButton, QLineEdit, QProgressBar)) or not widget.isVisible():
             continue
@@ -160,10 +174,14 @@ def layout_problems(window) -> list[str]:
 
 def test_every_screen_in_both_sizes_and_languages(qtbot, cjk, city, media, forked_home):
     OUT.mkdir(parents=True, exist_ok=True)
-    backends = {"local": LocalBackend(city.home(KIOSK_HOME)), "forked": LocalBackend(forked_home),
-                "offline": RemoteBackend(city.path / BUNDLE_FILE, "http://127.0.0.1:9", timeout=0.5)}
-    windows = {kind: make_window(qtbot, backend, media_folders=(str(media.parent),))
-               for kind, backend in backends.items()}
+    backends = {
+        "local": LocalBackend(city.home(KIOSK_HOME)),
+        "forked": LocalBackend(forked_home),
+        "offline": RemoteBackend(city.path / BUNDLE_FILE, "http://127.0.0.1:9", timeout=0.5),
+    }
+    windows = {
+        kind: make_window(qtbot, backend, media_folders=(str(media.parent),)) for kind, backend in backends.items()
+    }
     written, problems = [], []
     try:
         for language in LANGUAGES:

@@ -21,22 +21,42 @@ def test_the_five_types_of_the_design():
 
 
 def test_a_good_residence_permit_is_cleaned():
-    clean = validate(licence_type("residence-permit"),
-                     {"holder_name": " 张三 ", "holder_id": GOOD_ID.lower(), "sex": "male", "address": "示范市西湖路1号"},
-                     "2026-03-01", "2027-02-28")
+    clean = validate(
+        licence_type("residence-permit"),
+        {"holder_name": " 张三 ", "holder_id": GOOD_ID.lower(), "sex": "male", "address": "示范市西湖路1号"},
+        "2026-03-01",
+        "2027-02-28",
+    )
     assert clean == {"holder_name": "张三", "holder_id": GOOD_ID, "sex": "male", "address": "示范市西湖路1号"}
 
 
 def test_every_problem_is_named_against_its_field():
     with pytest.raises(FieldErrors) as caught:
-        validate(licence_type("business-licence"),
-                 {"company_name": "示范科技有限公司", "uscc": GOOD_USCC[:-1] + "X", "company_type": "有限责任公司",
-                  "legal_rep": "", "registered_capital": "12.5", "established": "2026-02-30", "scope": "软件开发",
-                  "colour": "red"},
-                 "2026-03-01", "2026-02-01")
+        validate(
+            licence_type("business-licence"),
+            {
+                "company_name": "示范科技有限公司",
+                "uscc": GOOD_USCC[:-1] + "X",
+                "company_type": "有限责任公司",
+                "legal_rep": "",
+                "registered_capital": "12.5",
+                "established": "2026-02-30",
+                "scope": "软件开发",
+                "colour": "red",
+            },
+            "2026-03-01",
+            "2026-02-01",
+        )
     problems = caught.value.by_field()
-    assert set(problems) == {"uscc", "legal_rep", "registered_capital", "established", "colour", "valid_until",
-                             "address"}
+    assert set(problems) == {
+        "uscc",
+        "legal_rep",
+        "registered_capital",
+        "established",
+        "colour",
+        "valid_until",
+        "address",
+    }
     assert problems["uscc"].message_zh.startswith("统一社会信用代码无效")
     assert "check character" in problems["uscc"].message_en
     assert problems["valid_until"].message_en == "the end of validity must come after its start"
@@ -47,8 +67,12 @@ def test_resident_id_check_digit_and_birth_date():
     licence = licence_type("disability-certificate")
     for bad in (GOOD_ID[:-1] + "1", "110105194913310021", "1101051949123100"):
         with pytest.raises(FieldErrors) as caught:
-            validate(licence, {"holder_name": "李四", "holder_id": bad, "category": "visual", "grade": "2"},
-                     "2026-03-01", "2036-02-28")
+            validate(
+                licence,
+                {"holder_name": "李四", "holder_id": bad, "category": "visual", "grade": "2"},
+                "2026-03-01",
+                "2036-02-28",
+            )
         assert set(caught.value.by_field()) == {"holder_id"}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,7 @@ def _k(n: int) -> int:
     return k
 
 
-@lru_cache(maxsize=None)
+@cache
 def mth(start: int, end: int) -> bytes:
     """MTH(D[start:end]) over BIG_DATA, straight from RFC 9162 §2.1.1."""
     n = end - start

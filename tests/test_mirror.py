@@ -32,7 +32,11 @@ def forge(record_json: bytes, signer: Signer, kid: str | None = None, flip_sig: 
     sig = bytearray(signer.sign(signing_message(record_json)))
     if flip_sig:
         sig[0] ^= 1
-    return b'{"kid":"%s","record":%s,"sig":"%s"}' % ((kid or signer.kid).encode(), record_json, b64encode(bytes(sig)).encode())
+    return b'{"kid":"%s","record":%s,"sig":"%s"}' % (
+        (kid or signer.kid).encode(),
+        record_json,
+        b64encode(bytes(sig)).encode(),
+    )
 
 
 def record_bytes(seq: int, prev: str, body: str, time: str = "2026-03-01T09:00:00.000Z", kind: str = NOTE) -> bytes:
@@ -78,11 +82,17 @@ def hostile_cases(signer: Signer, other: Signer, clock):
         "big integer": ("not_canonical", one('{"amount":9007199254740992}')),
         "duplicate key": ("not_canonical", one('{"amount":1,"amount":2}')),
         "non-NFC text": ("not_canonical", one('{"amount":1,"name":"e\u0301"}')),
-        "non-canonical order": ("not_canonical", [good[0], forge(record_bytes(1, prev, '{"b":1,"a":2}').replace(b'"v":1', b'"v":1 '), signer)]),
+        "non-canonical order": (
+            "not_canonical",
+            [good[0], forge(record_bytes(1, prev, '{"b":1,"a":2}').replace(b'"v":1', b'"v":1 '), signer)],
+        ),
         "huge body": ("too_large", one('{"amount":1,"x":"%s"}' % ("y" * 70_000))),
         "wrong prev": ("wrong_prev", good + [forge(record_bytes(1, "ab" * 32, '{"amount":1}'), signer)]),
         "gap in seq": ("wrong_seq", good + [forge(record_bytes(2, prev, '{"amount":1}'), signer)]),
-        "bad signature": ("BAD_SIGNATURE", good + [forge(record_bytes(1, prev, '{"amount":1}'), signer, flip_sig=True)]),
+        "bad signature": (
+            "BAD_SIGNATURE",
+            good + [forge(record_bytes(1, prev, '{"amount":1}'), signer, flip_sig=True)],
+        ),
         "key before its window": ("KEY_NOT_YET_VALID", one('{"amount":1}', time="2020-01-01T00:00:00.000Z")),
         "another agency's key": ("UNKNOWN_KEY", good + [forge(record_bytes(1, prev, '{"amount":1}'), other)]),
         "rule broken": ("LOG_INVALID", one('{"amount":-1}')),
@@ -90,10 +100,24 @@ def hostile_cases(signer: Signer, other: Signer, clock):
     }
 
 
-@pytest.mark.parametrize("case", [
-    "float", "big integer", "duplicate key", "non-NFC text", "non-canonical order", "huge body", "wrong prev",
-    "gap in seq", "bad signature", "key before its window", "another agency's key", "rule broken", "unknown kind",
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "float",
+        "big integer",
+        "duplicate key",
+        "non-NFC text",
+        "non-canonical order",
+        "huge body",
+        "wrong prev",
+        "gap in seq",
+        "bad signature",
+        "key before its window",
+        "another agency's key",
+        "rule broken",
+        "unknown kind",
+    ],
+)
 def test_hostile_entries_are_rejected_and_nothing_is_stored(demo_city, clock, case):
     signer, other = agency_signer(demo_city), agency_signer(demo_city, "public-security")
     code, leaves = hostile_cases(signer, other, clock)[case]
@@ -182,6 +206,8 @@ def test_log_check_still_fails_a_mirror_whose_extra_entries_are_not_the_signed_t
     with open_node(demo_city, "civil-affairs") as node:
         node.import_log("market-regulation", ORIGIN, 0, leaves[:3], checkpoint_over(leaves[:3], signer))
         head = node.store.head("market-regulation")
-        node.store.conn.execute("UPDATE logs SET checkpoint = ? WHERE id = ?", (checkpoint_over(leaves[1::-1], signer), head.id))
+        node.store.conn.execute(
+            "UPDATE logs SET checkpoint = ? WHERE id = ?", (checkpoint_over(leaves[1::-1], signer), head.id)
+        )
     report = check_home(demo_city.home("civil-affairs"), (TEST_PLUGIN,))
     assert not report.ok

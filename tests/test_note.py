@@ -43,7 +43,9 @@ PETER_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW
 ENOCH_VKEY = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
 GO_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
 PETER_SIG = f"{DASH} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
-ENOCH_SIG = f"{DASH} EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
+ENOCH_SIG = (
+    f"{DASH} EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
+)
 
 SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
 SPEC_NOTE = (
@@ -240,7 +242,9 @@ def test_base64_decoding_is_canonical():
             decode_b64(text)
 
 
-@pytest.mark.parametrize("name", ["", "a+b", "Bad Name", "tab\tname", "nbsp\u00a0name", "ideographic\u3000space", "line\u2028sep"])
+@pytest.mark.parametrize(
+    "name", ["", "a+b", "Bad Name", "tab\tname", "nbsp\u00a0name", "ideographic\u3000space", "line\u2028sep"]
+)
 def test_bad_key_names_are_rejected(name):
     key = peter_private_key()
     with pytest.raises(MalformedNote):

@@ -6,7 +6,7 @@ import io
 import random
 import re
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import base45
 import pypdfium2 as pdfium
@@ -76,10 +76,26 @@ def _render(pdf_bytes: bytes, page: int, dpi: int):
 def test_text_holds_title_id_labels_and_values():
     doc = _licence()
     text = _flat("".join(_page_texts(render_pdf(doc))))
-    for needle in ("营业执照", "Business licence", doc.cert_id, doc.agency_zh, "扫码验证", "Scan to verify",
-                   "如何验证", "How to verify", "python main.py verify FILE.pdf",
-                   "有效期自", "Valid from", "2026-03-01", "有效期至", "Valid until", "长期 / No expiry",
-                   "签发时间", "Issued at", "2026-03-01 08:00:00 UTC"):
+    for needle in (
+        "营业执照",
+        "Business licence",
+        doc.cert_id,
+        doc.agency_zh,
+        "扫码验证",
+        "Scan to verify",
+        "如何验证",
+        "How to verify",
+        "python main.py verify FILE.pdf",
+        "有效期自",
+        "Valid from",
+        "2026-03-01",
+        "有效期至",
+        "Valid until",
+        "长期 / No expiry",
+        "签发时间",
+        "Issued at",
+        "2026-03-01 08:00:00 UTC",
+    ):
         assert _flat(needle) in text, needle
     for field in doc.fields:
         for needle in (field.label_zh, field.label_en, field.value):
@@ -159,8 +175,10 @@ def test_every_font_is_embedded(void_reason):
 
 def test_wrapping_keeps_width_text_and_punctuation_rules():
     _font()
-    text = "一般项目：技术服务、技术开发（除依法须经批准的项目外），凭营业执照依法自主开展经营活动。" * 8 + \
-        " Scan the QR code at a city kiosk, or run python main.py verify FILE.pdf."
+    text = (
+        "一般项目：技术服务、技术开发（除依法须经批准的项目外），凭营业执照依法自主开展经营活动。" * 8
+        + " Scan the QR code at a city kiosk, or run python main.py verify FILE.pdf."
+    )
     for width in (60.0, 97.0, 150.0, 233.0):
         lines = _wrap(text, 10, width)
         assert all(_width(line, 10) <= width for line in lines)
@@ -235,7 +253,7 @@ def test_a_void_licence_is_marked_void():
 
 def test_same_input_same_bytes_and_metadata():
     doc = _licence(2000, ("已撤销", "REVOKED"))
-    when = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     first = render_pdf(doc, creation_date=when)
     assert render_pdf(doc, creation_date=when) == first
     assert render_pdf(doc) == render_pdf(doc)

@@ -9,7 +9,7 @@ import json
 import socket
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -42,7 +42,7 @@ from citychain.pki.ca import (
     write_tls_files,
 )
 
-NOW = datetime(2026, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC)
 CHEAP = KdfCost.cheap()
 PASS = "城市根口令 correct horse"
 
@@ -125,8 +125,14 @@ def test_wrong_passphrase_and_tampered_envelope_are_refused(ca, tmp_path):
         path.write_text(json.dumps(envelope))
         return load_sealed_key(path, PASS)
 
-    swapped = dict(good, public_key=b64encode(new_ec_key().public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)))
+    swapped = dict(
+        good,
+        public_key=b64encode(
+            new_ec_key()
+            .public_key()
+            .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        ),
+    )
     with pytest.raises(WrongPassphrase):  # the public key is bound in as associated data
         load_with(swapped)
     blob = bytearray(b64decode(good["cipher"]["ciphertext"]))
@@ -164,19 +170,23 @@ def test_the_envelope_is_generic_but_ca_keys_must_be_p256(tmp_path):
 
 def test_tls_certificate_profile(ca):
     key = new_ec_key()
-    cert = issue_tls_cert(ca.cert_path.parent, PASS, "tax-bureau", ["127.0.0.1", "::1", "node.tax.demo.city"],
-                          key.public_key(), NOW)
+    cert = issue_tls_cert(
+        ca.cert_path.parent, PASS, "tax-bureau", ["127.0.0.1", "::1", "node.tax.demo.city"], key.public_key(), NOW
+    )
     san = ext(cert, x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
     assert san.get_values_for_type(x509.DNSName) == ["node.tax.demo.city"]
     assert ext(cert, x509.ExtendedKeyUsage).value == x509.ExtendedKeyUsage(
-        [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH])
+        [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+    )
     usage = ext(cert, x509.KeyUsage)
     assert usage.critical and usage.value.digital_signature
     assert not (usage.value.key_encipherment or usage.value.key_agreement or usage.value.content_commitment)
     assert ext(cert, x509.BasicConstraints).value.ca is False
-    assert ext(cert, x509.AuthorityKeyIdentifier).value.key_identifier == \
-        ext(ca.cert, x509.SubjectKeyIdentifier).value.digest
+    assert (
+        ext(cert, x509.AuthorityKeyIdentifier).value.key_identifier
+        == ext(ca.cert, x509.SubjectKeyIdentifier).value.digest
+    )
     assert ext(cert, x509.SubjectKeyIdentifier).value == x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     assert cert_agency(cert) == "tax-bureau"
     assert cert.issuer == ca.cert.subject
@@ -197,8 +207,9 @@ def test_verify_issued_by_checks_chain_window_and_ca_flag(ca, other_ca):
         verify_issued_by(cert, ca.cert, NOW - timedelta(days=1))
     with pytest.raises(CertificateInvalid, match="not issued by this CA"):
         verify_issued_by(cert, other_ca.cert, verify_at)
-    foreign = issue_tls_cert(other_ca.cert_path.parent, PASS, "tax-bureau", ["127.0.0.1"],
-                             new_ec_key().public_key(), NOW)
+    foreign = issue_tls_cert(
+        other_ca.cert_path.parent, PASS, "tax-bureau", ["127.0.0.1"], new_ec_key().public_key(), NOW
+    )
     with pytest.raises(CertificateInvalid):
         verify_issued_by(foreign, ca.cert, verify_at)
     # Same issuer name, different key: only the signature tells them apart.
@@ -212,12 +223,14 @@ def test_verify_issued_by_checks_chain_window_and_ca_flag(ca, other_ca):
 
 def test_leaf_never_outlives_the_ca_and_an_expired_ca_cannot_issue(tmp_path):
     short = make_ca(tmp_path / "short", years=1)
-    cert = issue_signing_cert(tmp_path / "short", PASS, "tax-bureau", "税务局", "Tax Bureau",
-                              new_ec_key().public_key(), NOW)
+    cert = issue_signing_cert(
+        tmp_path / "short", PASS, "tax-bureau", "税务局", "Tax Bureau", new_ec_key().public_key(), NOW
+    )
     assert cert.not_valid_after_utc == short.cert.not_valid_after_utc
     with pytest.raises(PkiError, match="cannot issue"):
-        issue_tls_cert(tmp_path / "short", PASS, "tax-bureau", ["127.0.0.1"], new_ec_key().public_key(),
-                       NOW + timedelta(days=400))
+        issue_tls_cert(
+            tmp_path / "short", PASS, "tax-bureau", ["127.0.0.1"], new_ec_key().public_key(), NOW + timedelta(days=400)
+        )
 
 
 def test_bad_requests_are_refused_before_signing(ca):
@@ -229,10 +242,13 @@ def test_bad_requests_are_refused_before_signing(ca):
     with pytest.raises(PkiError, match="not a valid CityChain id"):
         issue_tls_cert(ca_dir, PASS, "Tax_Bureau", ["127.0.0.1"], pub, NOW)
     with pytest.raises(PkiError, match="P-256"):
-        issue_tls_cert(ca_dir, PASS, "tax-bureau", ["127.0.0.1"], ec.generate_private_key(ec.SECP384R1()).public_key(), NOW)
+        issue_tls_cert(
+            ca_dir, PASS, "tax-bureau", ["127.0.0.1"], ec.generate_private_key(ec.SECP384R1()).public_key(), NOW
+        )
     with pytest.raises(PkiError, match="P-256"):
-        issue_signing_cert(ca_dir, PASS, "tax-bureau", "税务局", "Tax Bureau",
-                           rsa.generate_private_key(65537, 2048).public_key(), NOW)
+        issue_signing_cert(
+            ca_dir, PASS, "tax-bureau", "税务局", "Tax Bureau", rsa.generate_private_key(65537, 2048).public_key(), NOW
+        )
     with pytest.raises(PkiError, match="timezone"):
         issue_tls_cert(ca_dir, PASS, "tax-bureau", ["127.0.0.1"], pub, NOW.replace(tzinfo=None))
     with pytest.raises(PkiError, match="1 to 64 characters"):
@@ -271,8 +287,9 @@ def https_server(cert, key):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     with runtime_tls_files(cert, key) as (cert_path, key_path):
-        config = uvicorn.Config(app, ssl_certfile=str(cert_path), ssl_keyfile=str(key_path),
-                                log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            app, ssl_certfile=str(cert_path), ssl_keyfile=str(key_path), log_level="warning", lifespan="off"
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
@@ -291,7 +308,7 @@ def https_server(cert, key):
 
 def test_tls_handshake_verifies_against_the_configured_ca_only(tmp_path):
     # The TLS stack checks validity against the wall clock, not a fixed `now`.
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ca, other = make_ca(tmp_path / "ca", now), make_ca(tmp_path / "other", now, city="elsewhere")
     key = new_ec_key()
     cert = issue_tls_cert(tmp_path / "ca", PASS, "tax-bureau", ["127.0.0.1", "localhost"], key.public_key(), now)
@@ -313,8 +330,9 @@ def test_tls_handshake_verifies_against_the_configured_ca_only(tmp_path):
 
 
 def test_signing_certificate_profile(ca):
-    cert = issue_signing_cert(ca.cert_path.parent, PASS, "tax-bureau", "示范市税务局", "Demo City Tax Bureau",
-                              new_ec_key().public_key(), NOW)
+    cert = issue_signing_cert(
+        ca.cert_path.parent, PASS, "tax-bureau", "示范市税务局", "Demo City Tax Bureau", new_ec_key().public_key(), NOW
+    )
     usage = ext(cert, x509.KeyUsage)
     assert usage.critical and usage.value.digital_signature and usage.value.content_commitment
     assert not (usage.value.key_agreement or usage.value.key_cert_sign)
@@ -346,8 +364,11 @@ def _sign_pdf(cert, key) -> bytes:
 
     signer = signers.SimpleSigner(
         signing_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
-        signing_key=asn1_keys.PrivateKeyInfo.load(key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+        signing_key=asn1_keys.PrivateKeyInfo.load(
+            key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        ),
         cert_registry=SimpleCertificateStore(),
     )
     meta = signers.PdfSignatureMetadata(field_name="CityChain", subfilter=SigSeedSubFilter.PADES)
@@ -368,8 +389,9 @@ def _validate(pdf: bytes, root_cert, moment: datetime):
 
 def test_pades_signature_validates_under_the_city_root_only(ca, other_ca):
     key = new_ec_key()
-    cert = issue_signing_cert(ca.cert_path.parent, PASS, "tax-bureau", "示范市税务局", "Demo City Tax Bureau",
-                              key.public_key(), NOW)
+    cert = issue_signing_cert(
+        ca.cert_path.parent, PASS, "tax-bureau", "示范市税务局", "Demo City Tax Bureau", key.public_key(), NOW
+    )
     pdf = _sign_pdf(cert, key)
     moment = NOW + timedelta(days=30)
     status = _validate(pdf, ca.cert, moment)
@@ -399,16 +421,30 @@ def test_a_sealed_document_outlives_its_signing_certificate(tmp_path):
         seal_pdf,
     )
 
-    issued = datetime(2018, 1, 1, tzinfo=timezone.utc)
+    issued = datetime(2018, 1, 1, tzinfo=UTC)
     old_ca = make_ca(tmp_path / "ca", now=issued - timedelta(days=1))
     key = new_ec_key()
-    cert = issue_signing_cert(old_ca.cert_path.parent, PASS, "tax-bureau", "示范市税务局", "Demo City Tax Bureau",
-                              key.public_key(), issued, days=365)
-    assert cert.not_valid_after_utc < datetime.now(timezone.utc)
+    cert = issue_signing_cert(
+        old_ca.cert_path.parent,
+        PASS,
+        "tax-bureau",
+        "示范市税务局",
+        "Demo City Tax Bureau",
+        key.public_key(),
+        issued,
+        days=365,
+    )
+    assert cert.not_valid_after_utc < datetime.now(UTC)
 
     def sealed(when: datetime) -> bytes:
-        return seal_pdf(_tiny_pdf(), b'{"proof": 1}', SealIdentity(cert, key, old_ca.cert), when, "test",
-                        attachment_name="proof.json")
+        return seal_pdf(
+            _tiny_pdf(),
+            b'{"proof": 1}',
+            SealIdentity(cert, key, old_ca.cert),
+            when,
+            "test",
+            attachment_name="proof.json",
+        )
 
     opened = open_sealed_pdf(sealed(issued + timedelta(days=150)), old_ca.cert, attachment_name="proof.json")
     assert opened.agency == "tax-bureau" and opened.attachment == b'{"proof": 1}'

@@ -9,7 +9,10 @@ import pytest
 
 from certificates.qr_text import QrTextError, decode_qr_text, encode_qr_text
 
-PAYLOAD = {"record": {"kind": "certificate.issued", "body": {"holder_name": "张三", "n": 42}}, "kid": "56475aa75463474c"}
+PAYLOAD = {
+    "record": {"kind": "certificate.issued", "body": {"holder_name": "张三", "n": 42}},
+    "kid": "56475aa75463474c",
+}
 
 
 def test_round_trip_uses_the_alphanumeric_alphabet():
@@ -25,18 +28,21 @@ def _wrap(data: bytes) -> str:
     return "TC2:" + base45.b45encode(data + zlib.crc32(data).to_bytes(4, "big")).decode()
 
 
-@pytest.mark.parametrize("text, code", [
-    ("HC1:NCFOXN%TS3DH", "NOT_OURS"),
-    ("TC1:NCFOXN%TS3DH", "NOT_OURS"),  # the earlier format, without the CRC-32
-    ("TC2:" + "A" * 3000, "TOO_LONG"),
-    ("TC2:GGW", "MALFORMED"),  # not base45
-    ("TC2:" + base45.b45encode(zlib.compress(b'{"a":1}')).decode(), "MALFORMED"),  # no CRC-32
-    (_wrap(zlib.compress(b"x" * 200_000)), "TOO_LONG"),  # a decompression bomb
-    (_wrap(zlib.compress(b'{"a":1}')[:-3]), "MALFORMED"),  # truncated
-    (_wrap(zlib.compress(b'{"a": 1}')), "MALFORMED"),  # not canonical
-    (_wrap(zlib.compress(b'{"a":1.5}')), "MALFORMED"),  # a float
-    (_wrap(zlib.compress(b'{"a":1}') + b"junk"), "MALFORMED"),  # trailing bytes
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("HC1:NCFOXN%TS3DH", "NOT_OURS"),
+        ("TC1:NCFOXN%TS3DH", "NOT_OURS"),  # the earlier format, without the CRC-32
+        ("TC2:" + "A" * 3000, "TOO_LONG"),
+        ("TC2:GGW", "MALFORMED"),  # not base45
+        ("TC2:" + base45.b45encode(zlib.compress(b'{"a":1}')).decode(), "MALFORMED"),  # no CRC-32
+        (_wrap(zlib.compress(b"x" * 200_000)), "TOO_LONG"),  # a decompression bomb
+        (_wrap(zlib.compress(b'{"a":1}')[:-3]), "MALFORMED"),  # truncated
+        (_wrap(zlib.compress(b'{"a": 1}')), "MALFORMED"),  # not canonical
+        (_wrap(zlib.compress(b'{"a":1.5}')), "MALFORMED"),  # a float
+        (_wrap(zlib.compress(b'{"a":1}') + b"junk"), "MALFORMED"),  # trailing bytes
+    ],
+)
 def test_hostile_texts_are_refused_with_a_reason(text, code):
     with pytest.raises(QrTextError) as caught:
         decode_qr_text(text)
@@ -59,7 +65,7 @@ def test_every_single_character_change_of_a_text_is_refused():
     for at in range(4, len(text)):
         for char in alphabet.replace(text[at], ""):
             with pytest.raises(QrTextError) as refused:
-                decode_qr_text(text[:at] + char + text[at + 1:])
+                decode_qr_text(text[:at] + char + text[at + 1 :])
             assert refused.value.code == "MALFORMED", (at, char)
 
 

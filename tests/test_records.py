@@ -18,7 +18,11 @@ from citychain.log.records import (
 
 SIGNER = Signer.from_private(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
 RECORD = Record(
-    "market-regulation", 0, GENESIS_PREV, "2026-03-01T08:00:00.000Z", "certificate.issued",
+    "market-regulation",
+    0,
+    GENESIS_PREV,
+    "2026-03-01T08:00:00.000Z",
+    "certificate.issued",
     {"id": "示例-0001", "amount_fen": 12345, "flags": [True, None]},
 )
 LEAF = (
@@ -45,21 +49,24 @@ def test_parse_round_trip_and_signature():
     assert not verify_leaf_signature(leaf, other.public_key)
 
 
-@pytest.mark.parametrize("mutate, code", [
-    (lambda b: b.replace(b'"v":1', b'"v":2'), "bad_version"),
-    (lambda b: b.replace(b'"seq":0', b'"seq":-1'), "bad_seq"),
-    (lambda b: b.replace(b'"prev":"0000', b'"prev":"000G'), "bad_prev"),
-    (lambda b: b.replace(b"08:00:00.000Z", b"08:00:00Z"), "bad_time"),
-    (lambda b: b.replace(b'"certificate.issued"', b'"Certificate"'), "bad_kind"),
-    (lambda b: b.replace(b'"log":"market-regulation"', b'"log":"Market"'), "bad_log"),
-    (lambda b: b.replace(b'"kid":"56475aa75463474c"', b'"kid":"56475AA75463474C"'), "bad_kid"),
-    (lambda b: b.replace(b"Dg==", b"Dg"), "bad_sig"),
-    (lambda b: b.replace(b'"v":1}', b'"v":1,"x":1}'), "bad_record"),
-    (lambda b: b.replace(b'"seq":0', b'"seq":0.0'), "not_canonical"),
-    (lambda b: b.replace(b'{"kid"', b'{ "kid"'), "not_canonical"),
-    (lambda b: b[:-1], "not_canonical"),
-    (lambda b: b.replace(b'"body":{', b'"body":{"z":1,"z":2,'), "not_canonical"),
-])
+@pytest.mark.parametrize(
+    "mutate, code",
+    [
+        (lambda b: b.replace(b'"v":1', b'"v":2'), "bad_version"),
+        (lambda b: b.replace(b'"seq":0', b'"seq":-1'), "bad_seq"),
+        (lambda b: b.replace(b'"prev":"0000', b'"prev":"000G'), "bad_prev"),
+        (lambda b: b.replace(b"08:00:00.000Z", b"08:00:00Z"), "bad_time"),
+        (lambda b: b.replace(b'"certificate.issued"', b'"Certificate"'), "bad_kind"),
+        (lambda b: b.replace(b'"log":"market-regulation"', b'"log":"Market"'), "bad_log"),
+        (lambda b: b.replace(b'"kid":"56475aa75463474c"', b'"kid":"56475AA75463474C"'), "bad_kid"),
+        (lambda b: b.replace(b"Dg==", b"Dg"), "bad_sig"),
+        (lambda b: b.replace(b'"v":1}', b'"v":1,"x":1}'), "bad_record"),
+        (lambda b: b.replace(b'"seq":0', b'"seq":0.0'), "not_canonical"),
+        (lambda b: b.replace(b'{"kid"', b'{ "kid"'), "not_canonical"),
+        (lambda b: b[:-1], "not_canonical"),
+        (lambda b: b.replace(b'"body":{', b'"body":{"z":1,"z":2,'), "not_canonical"),
+    ],
+)
 def test_malformed_leaves_are_rejected_with_a_precise_code(mutate, code):
     with pytest.raises(RecordError) as caught:
         parse_leaf(mutate(LEAF))

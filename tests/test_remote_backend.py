@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pypdfium2
@@ -14,6 +15,7 @@ import pytest
 import requests
 from conftest import quiet_demo_city
 from nodes import NodeProcess, free_port, wait_for
+from test_sync_hardening import drip_server
 
 from certificates.identifiers import CertificateId
 from certificates.verify import Verifier, VerifierConfig
@@ -115,22 +117,32 @@ def test_the_node_refuses_a_clerks_revoke_and_takes_a_supervisors(market):
         issued = backend.issue(clerk, "food-business-licence", samples.SAMPLES["food-business-licence"])
         error = refused(backend.change_status, clerk, issued.cert_id, "revoke", "fraud")
         assert error.code == PERMISSION_DENIED and "权限不足" in error.message_zh and "may not" in error.message_en
-        raw = requests.post(f"{market.url}/v1/certificates/{issued.cert_id}/revoke", json={"reason": "fraud"},
-                            headers={"Authorization": f"Bearer {clerk.token}"}, verify=market.verify, timeout=10)
+        raw = requests.post(
+            f"{market.url}/v1/certificates/{issued.cert_id}/revoke",
+            json={"reason": "fraud"},
+            headers={"Authorization": f"Bearer {clerk.token}"},
+            verify=market.verify,
+            timeout=10,
+        )
         assert raw.status_code == 403 and raw.json()["message_zh"] and raw.json()["message_en"]
         assert backend.certificate(clerk, issued.cert_id).status == "valid"
 
         detail = backend.change_status(supervisor, issued.cert_id, "revoke", "licence obtained by fraud")
         assert detail.status == "revoked"
         assert [(h.kind, h.user, h.reason) for h in detail.history][-1] == (
-            "certificate.revoked", "supervisor", "licence obtained by fraud")
+            "certificate.revoked",
+            "supervisor",
+            "licence obtained by fraud",
+        )
         public = market.get("/v1/certificates/status", agency=MARKET, id=issued.cert_id, seq=issued.seq).json()
         assert public["certificate"]["status"] == "revoked"
         revoked = backend.find_certificates(clerk, RecordQuery(status="revoked"))
         assert issued.cert_id in [row.cert_id for row in revoked.rows]
         assert backend.certificate_values(supervisor, issued.cert_id)["legal_rep"] == "王建国"
         reprint = backend.certificate_pdf(clerk, issued.cert_id)
-        assert b"/ByteRange" in reprint  # sealed, and printed marked void (looked at: build/remote-backend/revoked-1.png)
+        assert (
+            b"/ByteRange" in reprint
+        )  # sealed, and printed marked void (looked at: build/remote-backend/revoked-1.png)
         save_pages(reprint, "revoked")
     finally:
         backend.close()
@@ -149,8 +161,10 @@ def test_a_bad_form_gets_field_errors_and_writes_nothing(market):
         assert error.code == INVALID_FIELDS and {"uscc", "established", "company_name"} <= set(error.fields)
         assert "统一社会信用代码" in error.fields["uscc"][0] and "unified social credit code" in error.fields["uscc"][1]
         assert market.size_of(MARKET) == before
-        assert refused(backend.issue, clerk, "residence-permit", samples.SAMPLES["residence-permit"]).code == \
-            "ISSUER_NOT_AUTHORISED"
+        assert (
+            refused(backend.issue, clerk, "residence-permit", samples.SAMPLES["residence-permit"]).code
+            == "ISSUER_NOT_AUTHORISED"
+        )
         assert refused(backend.certificate, clerk, "1.2.156.3005.2.11100.X").code == "BAD_ID"
         never = str(CertificateId("11100", "11330100MB0000001R", "999999"))
         assert refused(backend.change_status, clerk, never, "suspend", "why").code == NOT_FOUND
@@ -189,8 +203,13 @@ def test_a_user_disabled_after_signing_in_can_no_longer_sync(city, market):
     def admin_cli(*args: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CITYCHAIN_")}
         env.update(CITYCHAIN_PASSWORD=spec.PASSWORDS["admin"], CITYCHAIN_NEW_PASSWORD="temp-clerk-password-1")
-        done = subprocess.run([sys.executable, str(ROOT / "main.py"), "user", *args, "--home", str(city.home(MARKET)),
-                               "--user", "admin"], capture_output=True, text=True, env=env, timeout=120)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "user", *args, "--home", str(city.home(MARKET)), "--user", "admin"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
 
     admin_cli("add", "--name", "temp-clerk", "--role", "clerk")
@@ -211,10 +230,15 @@ def test_an_unreachable_node_is_said_so_and_the_backend_recovers(market):
     try:
         clerk = sign_in(backend, "clerk")
         node.stop()
-        for call, args in ((backend.node_status, ()), (backend.find_certificates, (clerk, RecordQuery())),
-                           (backend.sign_in, ("clerk", spec.PASSWORDS["clerk"]))):
+        for call, args in (
+            (backend.node_status, ()),
+            (backend.find_certificates, (clerk, RecordQuery())),
+            (backend.sign_in, ("clerk", spec.PASSWORDS["clerk"])),
+        ):
             error = refused(call, *args)
-            assert error.code == UNAVAILABLE and "cannot be reached" in error.message_en and "无法连接" in error.message_zh
+            assert (
+                error.code == UNAVAILABLE and "cannot be reached" in error.message_en and "无法连接" in error.message_zh
+            )
         node.start()
         assert backend.node_status().agency == MARKET
         assert refused(backend.find_certificates, clerk, RecordQuery()).code == UNAUTHENTICATED  # restarted
@@ -234,6 +258,26 @@ def test_a_node_is_trusted_only_through_the_city_ca(market):
         assert error.code == UNAVAILABLE and "city root CA" in error.message_en
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize("what", ["headers", "body"])
+def test_a_node_dripping_its_answer_is_cut_off_at_the_deadline(what):
+    """A byte every 0.2 s never trips a 1 s read timeout: the core's client cuts
+    the whole request at its deadline, and a write that was sent says it may
+    have been done."""
+    url, done = drip_server(what)
+    backend = RemoteBackend(url, connect_timeout=1, read_timeout=1, retries=0)  # deadline 3 s
+    try:
+        started = time.monotonic()
+        read = refused(backend.node_status)
+        assert read.code == UNAVAILABLE and "cannot be reached" in read.message_en
+        write = refused(backend.sign_in, "clerk", "password")
+        assert write.code == UNAVAILABLE and "may have been done" in write.message_en
+        assert "可能已经完成" in write.message_zh
+        assert time.monotonic() - started < 2 * 3 + 2
+    finally:
+        backend.close()
+        done.set()
 
 
 # -- charity -----------------------------------------------------------------------------------

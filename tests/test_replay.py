@@ -84,8 +84,12 @@ def replayed_audit_rows(node: Node) -> list[dict]:
 
 def test_a_replayed_issue_keeps_certificate_ids_unique(city, tmp_path):
     agency, type_id = "disabled-federation", "disability-certificate"
-    first = crash_after(city, agency, tmp_path, lambda node: CertificateDesk(node).issue(
-        sign_in(node, "clerk"), type_id, samples.SAMPLES[type_id]).cert_id)
+    first = crash_after(
+        city,
+        agency,
+        tmp_path,
+        lambda node: CertificateDesk(node).issue(sign_in(node, "clerk"), type_id, samples.SAMPLES[type_id]).cert_id,
+    )
     with open_node(city, agency) as node:  # opening replays the lost commit
         assert node.own.refusal is None
         assert CertificateDesk(node).status(first).status == "valid"
@@ -135,7 +139,7 @@ def test_log_check_names_a_derived_row_that_disagrees_with_the_log(city, tmp_pat
     assert not report.ok
     text = "\n".join(report.lines())
     assert f"certificates id={revoked!r}: stored status='valid'" in text and "gives status='revoked'" in text
-    assert f"charity_projects log=" in text and f"id={dropped!r}: stored no row" in text
+    assert "charity_projects log=" in text and f"id={dropped!r}: stored no row" in text
 
 
 def test_log_check_finds_a_duplicate_id_that_a_bad_replay_signed(city, tmp_path):
@@ -151,4 +155,6 @@ def test_log_check_finds_a_duplicate_id_that_a_bad_replay_signed(city, tmp_path)
     assert second == first  # the drifted table let the node sign the same id twice
     report = check_home(home, PLUGINS)
     assert not report.ok
-    assert any("breaks a rule" in p for log in report.logs if log.agency == agency for p in log.problems), report.lines()
+    assert any("breaks a rule" in p for log in report.logs if log.agency == agency for p in log.problems), (
+        report.lines()
+    )

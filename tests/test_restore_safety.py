@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -37,8 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main(*args: str, role: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, **({"CITYCHAIN_PASSWORD": spec.PASSWORDS[role]} if role else {})}
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def issue_cli(home: Path) -> subprocess.CompletedProcess:
@@ -47,8 +48,12 @@ def issue_cli(home: Path) -> subprocess.CompletedProcess:
 
 
 def issue_http(node: NodeProcess, token: str) -> None:
-    reply = requests.post(node.url + "/v1/certificates", json={"type": LICENCE, "form": SAMPLES[LICENCE]},
-                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    reply = requests.post(
+        node.url + "/v1/certificates",
+        json={"type": LICENCE, "form": SAMPLES[LICENCE]},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     assert reply.status_code == 201, reply.text
 
 
@@ -80,7 +85,7 @@ def template(tmp_path_factory) -> Template:
     from democity.build import create_demo_city
 
     folder = tmp_path_factory.mktemp("restore-safety")
-    clock = FakeClock(datetime(2026, 3, 1, 8, 0, 0, tzinfo=timezone.utc))
+    clock = FakeClock(datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC))
     city = create_demo_city(folder / "city", (), cost=CHEAP_KDF, argon2=FAST_ARGON2, clock=clock)
     a = NodeProcess(city.home(A), free_port())
     b = NodeProcess(city.home(B), free_port(), [a.url])
@@ -93,8 +98,9 @@ def template(tmp_path_factory) -> Template:
         issue_http(a, token)
         backed_up = a.size_of(A)
         backup = folder / "a-old.tar"
-        done = main("node", "backup", "--home", str(city.home(A)), "--user", "admin", "--out", str(backup),
-                    role="admin")
+        done = main(
+            "node", "backup", "--home", str(city.home(A)), "--user", "admin", "--out", str(backup), role="admin"
+        )
         assert done.returncode == 0, done.stderr
         issue_http(a, token), issue_http(a, token)
         mirrored = a.size_of(A)
@@ -208,8 +214,10 @@ def test_a_restored_home_that_cannot_take_its_log_back_refuses_and_says_why(stal
 def sign_offline(home: Path, count: int, caplog) -> None:
     """The restored home signs with its witness away: nobody to ask, so it
     signs (logged), as `node serve` would."""
-    with caplog.at_level(logging.WARNING, "citychain.restore"), \
-            Node.open(home, (CERTIFICATES,), argon2=FAST_ARGON2) as node:
+    with (
+        caplog.at_level(logging.WARNING, "citychain.restore"),
+        Node.open(home, (CERTIFICATES,), argon2=FAST_ARGON2) as node,
+    ):
         desk = CertificateDesk(node)
         clerk = node.users.authenticate("clerk", spec.PASSWORDS["clerk"])
         for _ in range(count):

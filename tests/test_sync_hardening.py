@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from ledger_kit import note, open_node
+from ledger_kit import note, open_node, sign_in
 from nodes import LoopbackServer, NodeProcess, free_port, wait_for
 from starlette.applications import Starlette
 from starlette.responses import (
@@ -31,6 +31,7 @@ from test_hostile_peer import ORIGIN, HostilePeer, open_node_checkpoint
 from test_mirror import agency_signer
 
 from citychain.net.client import Limits, PeerClient, PeerError
+from citychain.net.sync import Syncer
 
 A, B = "market-regulation", "civil-affairs"
 DEADLINE = 3.0  # tests/node_runner.py's Limits
@@ -60,8 +61,9 @@ class FakePeer(LoopbackServer):
 
     def _dripping(self, body: bytes) -> Response:
         # Content-Length set: the case where the old client checked its deadline once per 64 KiB.
-        return StreamingResponse(self._drip(body), media_type="application/json",
-                                 headers={"content-length": str(len(body))})
+        return StreamingResponse(
+            self._drip(body), media_type="application/json", headers={"content-length": str(len(body))}
+        )
 
     def app(self) -> Starlette:
         empty = b'{"logs": []}'.rjust(200)
@@ -79,10 +81,13 @@ class FakePeer(LoopbackServer):
         def witness(request):
             return PlainTextResponse(self.witness, 409, media_type="text/x.tlog.size")
 
-        return Starlette(routes=[
-            Route("/v1/logs", logs), Route("/v1/notify", notify, methods=["POST"]),
-            Route("/v1/witness/add-checkpoint", witness, methods=["POST"]),
-        ])
+        return Starlette(
+            routes=[
+                Route("/v1/logs", logs),
+                Route("/v1/notify", notify, methods=["POST"]),
+                Route("/v1/witness/add-checkpoint", witness, methods=["POST"]),
+            ]
+        )
 
 
 @contextmanager
@@ -126,6 +131,7 @@ def table_gone(home: Path, table: str):
 
 
 # -- 2. a peer can stop all syncing ---------------------------------------------
+
 
 def test_garbage_from_peers_stops_neither_start_up_nor_the_loop(demo_city):
     """Deeply nested JSON (RecursionError in the parser) and a peer URL requests
@@ -182,8 +188,10 @@ def test_an_unforeseen_fault_while_syncing_a_peer_is_that_peer_s_failure(demo_ci
                 wait_for(lambda: peer(b, a.url)["error_code"] == "INTERNAL", timeout=10)
             state = peer(b, a.url)
             assert "OperationalError" in state["error"] and state["backoff_seconds"] >= 0
-            assert any(line["level"] == "ERROR" and a.url in line["message"] and "INTERNAL" in line["message"]
-                       for line in log_lines(b))
+            assert any(
+                line["level"] == "ERROR" and a.url in line["message"] and "INTERNAL" in line["message"]
+                for line in log_lines(b)
+            )
             a.append(a.login("clerk"), [note(1)])
             wait_for(lambda: mirrored(b, a), timeout=15)
             wait_for(lambda: peer(b, a.url)["error_code"] == "", timeout=10)
@@ -198,8 +206,12 @@ def test_the_sync_loop_is_restarted_and_says_so(demo_city):
         b = NodeProcess(demo_city.home(B), free_port(), [a.url])
         with running(b):
             b.start()
-            assert b.get("/v1/status").json()["sync_loop"] == {"running": True, "restarts": 0, "error": "",
-                                                                "failed_at": None}
+            assert b.get("/v1/status").json()["sync_loop"] == {
+                "running": True,
+                "restarts": 0,
+                "error": "",
+                "failed_at": None,
+            }
             with table_gone(demo_city.home(B), "peers"):
                 wait_for(lambda: "no such table: peers" in b.log_path.read_text(encoding="utf-8"), timeout=10)
             a.append(a.login("clerk"), [note(0), note(1)])
@@ -211,6 +223,7 @@ def test_the_sync_loop_is_restarted_and_says_so(demo_city):
 
 
 # -- 3. a slow-dripping peer stalls everyone ------------------------------------
+
 
 def drip_server(what: str) -> tuple[str, threading.Event]:
     """A raw HTTP server dripping headers or a body (Content-Length set) a byte
@@ -295,6 +308,7 @@ def test_a_dripping_peer_delays_no_one(demo_city):
 
 # -- 8b. a fork is logged --------------------------------------------------------
 
+
 def test_a_fork_is_logged_loudly(demo_city):
     a = NodeProcess(demo_city.home(A), free_port())
     with running(a):
@@ -315,3 +329,34 @@ def test_a_fork_is_logged_loudly(demo_city):
     assert line["level"] == "ERROR" and line["logger"] == "citychain.sync"
     assert A in line["message"] and evil.url in line["message"] and "size 4 and 6" in line["message"]
     assert "营业执照" not in b.log_path.read_text(encoding="utf-8")  # sizes and names only, never a record
+
+
+# -- the writer's connection is used only under the node's lock ---------------------
+class LockCheckedConnection:
+    """The node's writer connection, noting every use by a thread that does not
+    hold the node's lock (parallel peer threads would otherwise interleave with
+    an append's open transaction and read its uncommitted rows)."""
+
+    def __init__(self, conn: sqlite3.Connection, lock) -> None:
+        self._conn, self._lock, self.unlocked = conn, lock, []
+
+    def __getattr__(self, name: str):
+        if not self._lock._is_owned():
+            self.unlocked.append(f"{threading.current_thread().name}: {name}")
+        return getattr(self._conn, name)
+
+
+def test_sync_reads_the_writer_connection_only_under_the_node_lock(demo_city):
+    b = NodeProcess(demo_city.home(B), free_port())
+    with running(b):
+        b.start()
+        with open_node(demo_city, A) as node:
+            node.append(sign_in(node, "clerk"), [note(0), note(1)])  # our own log, for B to co-sign as a witness
+            checked = LockCheckedConnection(node.store.conn, node.lock)
+            node.store.conn = checked
+            syncer = Syncer(node, peers=[b.url])
+            report = syncer.run_round()  # compares the trust log with B's copy, then asks B to co-sign
+            node.store.conn = checked._conn
+            assert syncer.peers[b.url].cosigned_size == 2, report
+    assert not [line for line in report if "INTERNAL" in line], report
+    assert checked.unlocked == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ledger_kit import note
@@ -35,8 +35,9 @@ def test_nodes_sync_over_https_with_the_city_ca(demo_city):
 
 
 def test_a_peer_certified_by_another_ca_is_refused(demo_city, tmp_path):
-    other = create_root_ca(tmp_path / "other-ca", "elsewhere", "别处", "Elsewhere", "pw-other", KdfCost.cheap(),
-                           datetime.now(timezone.utc))
+    other = create_root_ca(
+        tmp_path / "other-ca", "elsewhere", "别处", "Elsewhere", "pw-other", KdfCost.cheap(), datetime.now(UTC)
+    )
     a = NodeProcess(demo_city.home(A), free_port(), env=TLS).start()
     b = NodeProcess(demo_city.home(B), free_port(), [a.url], env={**TLS, "CITYCHAIN_TEST_CA": str(other.cert_path)})
     b.start()
@@ -49,6 +50,19 @@ def test_a_peer_certified_by_another_ca_is_refused(demo_city, tmp_path):
 
 
 def test_listening_beyond_loopback_without_tls_is_refused(demo_city):
-    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "node", "serve", "--home", str(demo_city.home(A)),
-                           "--listen", "0.0.0.0:0"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "node",
+            "serve",
+            "--home",
+            str(demo_city.home(A)),
+            "--listen",
+            "0.0.0.0:0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "--tls" in done.stderr

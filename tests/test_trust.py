@@ -39,14 +39,23 @@ class TrustLog:
 
 
 def registration(agency: str, signer: Signer, since: str, permissions=("certificate:x",)) -> dict:
-    return {"agency": agency, "name_zh": "机构", "name_en": "Agency", "keys": [key_json(signer.kid, signer.public_raw, since)],
-            "permissions": list(permissions)}
+    return {
+        "agency": agency,
+        "name_zh": "机构",
+        "name_en": "Agency",
+        "keys": [key_json(signer.kid, signer.public_raw, since)],
+        "permissions": list(permissions),
+    }
 
 
 @pytest.fixture
 def log() -> TrustLog:
     log = TrustLog()
-    log.add(REGISTERED, registration("city-root", ROOT, "2026-01-01T00:00:00.000Z", [ROOT_PERMISSION]), "2026-01-01T00:00:00.000Z")
+    log.add(
+        REGISTERED,
+        registration("city-root", ROOT, "2026-01-01T00:00:00.000Z", [ROOT_PERMISSION]),
+        "2026-01-01T00:00:00.000Z",
+    )
     log.add(REGISTERED, registration("water", AGENCY, "2026-01-02T00:00:00.000Z"), "2026-01-02T00:00:00.000Z")
     return log
 
@@ -58,8 +67,17 @@ def record_by(signer: Signer, time: str, kind: str = "certificate.issued"):
 def test_genesis_must_be_the_pinned_root():
     state = TrustState("city-root", frozenset({ROOT.public_raw}))
     impostor = Signer.generate()
-    leaf = make_leaf(Record("city-root", 0, GENESIS_PREV, "2026-01-01T00:00:00.000Z", REGISTERED,
-                            registration("city-root", impostor, "2026-01-01T00:00:00.000Z", [ROOT_PERMISSION])), impostor)
+    leaf = make_leaf(
+        Record(
+            "city-root",
+            0,
+            GENESIS_PREV,
+            "2026-01-01T00:00:00.000Z",
+            REGISTERED,
+            registration("city-root", impostor, "2026-01-01T00:00:00.000Z", [ROOT_PERMISSION]),
+        ),
+        impostor,
+    )
     with pytest.raises(TrustError) as caught:
         state.apply(leaf)
     assert caught.value.code == "UNPINNED_ROOT"
@@ -81,8 +99,16 @@ def test_key_window_and_permissions(log):
 
 
 def test_rotation_retires_the_old_key_from_its_date(log):
-    log.add(KEY_ROTATED, {"agency": "water", "new_key": key_json(NEW_KEY.kid, NEW_KEY.public_raw, "2026-03-01T00:00:00.000Z"),
-                          "retire_kid": AGENCY.kid, "retire_at": "2026-03-01T00:00:00.000Z"}, "2026-02-15T00:00:00.000Z")
+    log.add(
+        KEY_ROTATED,
+        {
+            "agency": "water",
+            "new_key": key_json(NEW_KEY.kid, NEW_KEY.public_raw, "2026-03-01T00:00:00.000Z"),
+            "retire_kid": AGENCY.kid,
+            "retire_at": "2026-03-01T00:00:00.000Z",
+        },
+        "2026-02-15T00:00:00.000Z",
+    )
     log.state.judge(record_by(AGENCY, "2026-02-28T23:59:59.999Z"), "certificate:x")  # old key, before retirement
     with pytest.raises(TrustError) as caught:
         log.state.judge(record_by(AGENCY, "2026-03-01T00:00:00.000Z"), "certificate:x")
@@ -91,8 +117,11 @@ def test_rotation_retires_the_old_key_from_its_date(log):
 
 
 def test_revoked_key_voids_signatures_from_the_compromise_on(log):
-    log.add(KEY_REVOKED, {"agency": "water", "kid": AGENCY.kid, "from": "2026-02-10T00:00:00.000Z", "reason": "泄露 / leaked"},
-            "2026-02-20T00:00:00.000Z")
+    log.add(
+        KEY_REVOKED,
+        {"agency": "water", "kid": AGENCY.kid, "from": "2026-02-10T00:00:00.000Z", "reason": "泄露 / leaked"},
+        "2026-02-20T00:00:00.000Z",
+    )
     log.state.judge(record_by(AGENCY, "2026-02-09T00:00:00.000Z"), "certificate:x")
     with pytest.raises(TrustError) as caught:
         log.state.judge(record_by(AGENCY, "2026-02-10T00:00:00.000Z"), "certificate:x")
@@ -114,16 +143,25 @@ def test_suspension_reinstatement_and_revocation(log):
     log.add(PERMISSIONS_SET, {"agency": "city-root", "permissions": [ROOT_PERMISSION]}, "2026-03-03T00:00:00.000Z")
 
 
-@pytest.mark.parametrize("kind, body, code", [
-    (REGISTERED, registration("water", Signer.generate(), "2026-01-05T00:00:00.000Z"), "DUPLICATE"),
-    (REGISTERED, {**registration("gas", AGENCY, "2026-01-05T00:00:00.000Z"), "keys": []}, "BAD_BODY"),
-    (REGISTERED, {**registration("gas", AGENCY, "2026-01-05T00:00:00.000Z"),
-                  "keys": [{**key_json(AGENCY.kid, AGENCY.public_raw, "2026-01-05T00:00:00.000Z"), "kid": "00" * 8}]}, "BAD_KEY"),
-    (SUSPENDED, {"agency": "nobody", "reason": "x"}, "UNKNOWN_ISSUER"),
-    (SUSPENDED, {"agency": "city-root", "reason": "x"}, "BAD_BODY"),
-    (REINSTATED, {"agency": "water", "reason": "x"}, "BAD_STATE"),
-    ("trust.something", {"agency": "water"}, "UNKNOWN_KIND"),
-])
+@pytest.mark.parametrize(
+    "kind, body, code",
+    [
+        (REGISTERED, registration("water", Signer.generate(), "2026-01-05T00:00:00.000Z"), "DUPLICATE"),
+        (REGISTERED, {**registration("gas", AGENCY, "2026-01-05T00:00:00.000Z"), "keys": []}, "BAD_BODY"),
+        (
+            REGISTERED,
+            {
+                **registration("gas", AGENCY, "2026-01-05T00:00:00.000Z"),
+                "keys": [{**key_json(AGENCY.kid, AGENCY.public_raw, "2026-01-05T00:00:00.000Z"), "kid": "00" * 8}],
+            },
+            "BAD_KEY",
+        ),
+        (SUSPENDED, {"agency": "nobody", "reason": "x"}, "UNKNOWN_ISSUER"),
+        (SUSPENDED, {"agency": "city-root", "reason": "x"}, "BAD_BODY"),
+        (REINSTATED, {"agency": "water", "reason": "x"}, "BAD_STATE"),
+        ("trust.something", {"agency": "water"}, "UNKNOWN_KIND"),
+    ],
+)
 def test_invalid_trust_records_are_rejected(log, kind, body, code):
     with pytest.raises(TrustError) as caught:
         log.add(kind, body, "2026-01-10T00:00:00.000Z")

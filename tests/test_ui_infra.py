@@ -114,3 +114,37 @@ def test_the_working_indicator_clears_for_work_that_ended_before_it_listened(qtb
         assert activity.isHidden()
     finally:
         activity.close()
+
+
+def test_nothing_under_ui_runs_sql_or_crypto():
+    """The GUI is a client of the node: the node's tables are read by the
+    domain packages' functions (which `ui.local_backend` calls and the node's
+    routes serve), and every secret is hashed by citychain.accounts."""
+    import ast
+    import re
+    from pathlib import Path
+
+    banned_modules = {"sqlite3", "sqlite_utils", "cryptography", "argon2", "nacl", "hmac"}
+    banned_calls = {"execute", "executemany", "executescript", "scrypt", "pbkdf2_hmac"}
+    sql = re.compile(
+        r"\bSELECT\b.*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b"
+        r"|\bCREATE\s+(TABLE|INDEX|TRIGGER|VIEW)\b|\bPRAGMA\b|\bJOIN\b.*\bON\b",
+        re.S,
+    )
+    root = Path(__file__).resolve().parent.parent / "ui"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        where = path.relative_to(root.parent)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found += [f"{where}: import {a.name}" for a in node.names if a.name.split(".")[0] in banned_modules]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                if node.module.split(".")[0] in banned_modules:
+                    found.append(f"{where}: from {node.module} import")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in banned_calls:
+                found.append(f"{where}:{node.lineno}: .{node.func.attr}(…)")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and sql.search(node.value):
+                found.append(f"{where}:{node.lineno}: SQL {node.value[:40]!r}")
+    assert found == []
+    assert sql.search("SELECT e.leaf FROM entries e") and not sql.search("Select a file from the stick")

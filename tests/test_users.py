@@ -124,7 +124,9 @@ def test_a_login_rehashes_when_the_cost_parameters_changed(db, clock, users, sta
 
 # -- signing in ----------------------------------------------------------------
 def test_the_right_password_signs_in_and_a_wrong_one_is_rejected(users, staff):
-    assert users.authenticate("supervisor", PASSWORDS["supervisor"]) == User("supervisor", "supervisor", Role.SUPERVISOR)
+    assert users.authenticate("supervisor", PASSWORDS["supervisor"]) == User(
+        "supervisor", "supervisor", Role.SUPERVISOR
+    )
     with pytest.raises(BadPassword):
         users.authenticate("supervisor", PASSWORDS["clerk"])
 
@@ -354,9 +356,19 @@ def test_registering_an_action_twice_with_other_roles_is_an_error():
 
 def test_every_error_speaks_both_languages(users, staff):
     errors = [
-        UnknownUser(), BadPassword(), AccountLocked(START + 600, START), AccountDisabled(),
-        PermissionDenied("certificate.revoke", "clerk"), BootstrapClosed(), InvalidName(), LastAdmin(),
-        UserExists("x"), NoSuchUser("x"), UnknownRole("x"), DuplicateAction("x"), UnknownAction("x"),
+        UnknownUser(),
+        BadPassword(),
+        AccountLocked(START + 600, START),
+        AccountDisabled(),
+        PermissionDenied("certificate.revoke", "clerk"),
+        BootstrapClosed(),
+        InvalidName(),
+        LastAdmin(),
+        UserExists("x"),
+        NoSuchUser("x"),
+        UnknownRole("x"),
+        DuplicateAction("x"),
+        UnknownAction("x"),
     ]
     for error in errors:
         assert error.message_zh and error.message_en
@@ -375,14 +387,21 @@ def test_no_password_and_no_terminal_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("typed-into-a-pipe\n"))
     with pytest.raises(PasswordUnavailable) as missing:
         password_from_env_or_prompt("CITYCHAIN_TEST_PASSWORD")
-    assert "CITYCHAIN_TEST_PASSWORD" in missing.value.message_en and "CITYCHAIN_TEST_PASSWORD" in missing.value.message_zh
+    assert (
+        "CITYCHAIN_TEST_PASSWORD" in missing.value.message_en and "CITYCHAIN_TEST_PASSWORD" in missing.value.message_zh
+    )
 
 
 def test_a_process_without_a_terminal_fails_at_once_instead_of_waiting():
     env = {k: v for k, v in os.environ.items() if k != "CITYCHAIN_PASSWORD"}
     done = subprocess.run(
         [sys.executable, "-c", "from citychain.accounts.users import password_from_env_or_prompt as p; p()"],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0 and "PasswordUnavailable" in done.stderr and "CITYCHAIN_PASSWORD" in done.stderr
 

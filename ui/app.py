@@ -13,8 +13,8 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -54,7 +54,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--home", type=Path, help="a node home to run in this process")
     where.add_argument("--node", help="the URL of a shared agency node (https://…)")
-    parser.add_argument("--ca", dest="ca_file", help="the city root CA certificate that signed the node's TLS certificate")
+    parser.add_argument(
+        "--ca", dest="ca_file", help="the city root CA certificate that signed the node's TLS certificate"
+    )
     parser.add_argument("--language", choices=i18n.LANGUAGES, help="zh_CN (default) or en")
     return parser.parse_args(argv)
 
@@ -80,6 +82,7 @@ def remote_opener(url: str, ca_file: str | None) -> Callable:
 def _probe(app: QApplication, window) -> None:
     """For the start-up benchmark: print when (Unix time) the sign-in window is
     on screen and when the node behind it is ready, then quit."""
+
     def shown() -> None:
         print(f"signin-shown {time.time():.4f}", flush=True)
 
@@ -110,7 +113,8 @@ def run(argv: Sequence[str]) -> int:
     def counter_window(opener: Callable, demo: bool) -> CounterWindow:
         window = CounterWindow(opener, demo_hint=demo)
         window.language_changed.connect(
-            lambda language: CounterSettings.load(folder).with_(language=language).save(folder))
+            lambda language: CounterSettings.load(folder).with_(language=language).save(folder)
+        )
         window.show()
         if os.environ.get(PROBE):
             _probe(app, window)

@@ -2,8 +2,9 @@
 
 `LocalBackend` (ui/local_backend.py) runs the node in this process;
 `RemoteBackend` (ui/remote_backend.py) talks to a shared node over HTTPS. The
-GUI sees only this Protocol, so the two must agree on every argument and
-result. Everything here is plain data — strings, integers, booleans, None,
+counter and the kiosk see only these Protocols (`Backend`, and `PublicDoor`,
+the public reads a kiosk asks for), so the two must agree on every argument
+and result. Everything here is plain data — strings, integers, booleans, None,
 tuples, dicts and frozen dataclasses of those — so it crosses JSON with
 `to_json` / `from_json` unchanged; PDFs are `bytes` (raw `application/pdf`
 over HTTP). No Qt here: the GUI runs these calls through `ui.tasks`.
@@ -16,8 +17,9 @@ whatever the role may not do, whichever door the request came by.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from citychain.errors import BilingualError
 
@@ -28,25 +30,23 @@ PERMISSION_DENIED = "PERMISSION_DENIED"
 INVALID_FIELDS = "INVALID_FIELDS"  # `fields` says which, the form keeps its input and marks them
 NOT_FOUND = "NOT_FOUND"
 UNAVAILABLE = "UNAVAILABLE"  # the node cannot be reached (remote) or cannot write (forked / read-only)
+NO_CHARITY = "NO_CHARITY"  # the node has no charity data (or serves no charity routes)
 
 
 class BackendError(BilingualError):
-    """`code`, `message_zh`, `message_en`; `fields` maps a form field to its (zh, en) problem."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str,
-                 fields: Mapping[str, tuple[str, str]] | None = None) -> None:
-        super().__init__(code, message_zh, message_en)
-        self.fields = dict(fields or {})
-
-    def to_json(self) -> dict[str, Any]:
-        return {"error": self.code, "message_zh": self.message_zh, "message_en": self.message_en,
-                "fields": {name: list(pair) for name, pair in self.fields.items()}}
+    """`code`, `message_zh`, `message_en`; `fields` maps a form field to its (zh, en) problem.
+    Crosses HTTP as `CityChainError.to_json`, read back by `from_json`."""
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "BackendError":
+    def from_json(cls, data: Mapping[str, Any]) -> BackendError:
         fields = {name: (pair[0], pair[1]) for name, pair in (data.get("fields") or {}).items()}
-        return cls(str(data.get("error", "ERROR")), str(data.get("message_zh", "")),
-                   str(data.get("message_en", "")), fields)
+        return cls(
+            str(data.get("error", "ERROR")), str(data.get("message_zh", "")), str(data.get("message_en", "")), fields
+        )
+
+
+def no_charity() -> BackendError:
+    return BackendError(NO_CHARITY, "本机连接的节点没有慈善数据", "the node this kiosk uses holds no charity data")
 
 
 # -- the node and who is signed in -------------------------------------------------
@@ -277,15 +277,23 @@ class NodeStatus:
     forks: tuple[dict[str, str], ...]  # {"agency", "detected", "source"}
 
     @classmethod
-    def from_status(cls, status: dict[str, Any]) -> "NodeStatus":
+    def from_status(cls, status: dict[str, Any]) -> NodeStatus:
         """From what the node serves at /v1/status (citychain.net.status)."""
         own = status["own_log"]
         peers = tuple(PeerStatus(**{f.name: peer[f.name] for f in fields(PeerStatus)}) for peer in status["peers"])
-        return cls(status["agency"], own["size"], own["checkpoint"], own["cosigned_at"],
-                   tuple(name.rsplit("/", 1)[-1] for name in own["cosigners"]), own["quorum"], own["signing"],
-                   own["refusal"], peers,
-                   tuple(LogStatus(log["agency"], log["size"], log["status"], log["detail"]) for log in status["logs"]),
-                   tuple(status["forks"]))
+        return cls(
+            status["agency"],
+            own["size"],
+            own["checkpoint"],
+            own["cosigned_at"],
+            tuple(name.rsplit("/", 1)[-1] for name in own["cosigners"]),
+            own["quorum"],
+            own["signing"],
+            own["refusal"],
+            peers,
+            tuple(LogStatus(log["agency"], log["size"], log["status"], log["detail"]) for log in status["logs"]),
+            tuple(status["forks"]),
+        )
 
     @property
     def alerts(self) -> tuple[LogStatus, ...]:
@@ -298,9 +306,27 @@ class SyncReport:
     lines: tuple[str, ...]
 
 
-# -- the interface ---------------------------------------------------------------------
+# -- the interfaces ---------------------------------------------------------------------
 @runtime_checkable
-class Backend(Protocol):
+class PublicDoor(Protocol):
+    """What anyone may ask a node without signing in: what a kiosk needs beside
+    its own verifier (whose trust root is the kiosk's, never the node's)."""
+
+    def certificate_leaf(self, agency: str, cert_id: str) -> bytes | None:
+        """The signed ledger entry that issued `cert_id` in `agency`'s log, None if the node has none."""
+
+    def trace_timeline(self, receipt: str) -> dict[str, Any]:
+        """charity.trace_json.trace_report with each step's `time` and the
+        charity's `project_names` (trace_json.timeline); NO_CHARITY without charity data."""
+
+    def public_funds(self) -> tuple[dict[str, Any], ...]:
+        """charity.trace_json.funds_report: every fund the node holds, with its projects."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Backend(PublicDoor, Protocol):
     """Everything the counter app asks of a node. Calls may block (disk, network,
     signing): the GUI makes them through ui.tasks, never on its own thread."""
 
@@ -311,13 +337,20 @@ class Backend(Protocol):
     def sign_out(self, session: Session) -> None: ...
 
     # certificates
-    def issue(self, session: Session, type_id: str, form: Mapping[str, str],
-              valid_from: str | None = None, valid_until: str | None = None) -> IssuedCertificate: ...
+    def issue(
+        self,
+        session: Session,
+        type_id: str,
+        form: Mapping[str, str],
+        valid_from: str | None = None,
+        valid_until: str | None = None,
+    ) -> IssuedCertificate: ...
 
     def certificate_pdf(self, session: Session, cert_id: str) -> bytes: ...
 
-    def find_certificates(self, session: Session, query: RecordQuery, offset: int = 0,
-                          limit: int = 200) -> RecordPage: ...
+    def find_certificates(
+        self, session: Session, query: RecordQuery, offset: int = 0, limit: int = 200
+    ) -> RecordPage: ...
 
     def certificate(self, session: Session, cert_id: str) -> CertificateDetail: ...
 
@@ -327,8 +360,15 @@ class Backend(Protocol):
     def change_status(self, session: Session, cert_id: str, change: str, reason: str) -> CertificateDetail:
         """`change` is revoke | suspend | reinstate."""
 
-    def supersede(self, session: Session, cert_id: str, form: Mapping[str, str], reason: str,
-                  valid_from: str | None = None, valid_until: str | None = None) -> IssuedCertificate: ...
+    def supersede(
+        self,
+        session: Session,
+        cert_id: str,
+        form: Mapping[str, str],
+        reason: str,
+        valid_from: str | None = None,
+        valid_until: str | None = None,
+    ) -> IssuedCertificate: ...
 
     # charity (the charity organisation's node)
     def funds(self, session: Session) -> tuple[Fund, ...]: ...
@@ -340,21 +380,39 @@ class Backend(Protocol):
 
     def disbursements(self, session: Session, status: str = "") -> tuple[Disbursement, ...]: ...
 
-    def create_fund(self, session: Session, fund_id: str, name_zh: str, name_en: str,
-                    target_fen: int | None = None) -> Written: ...
+    def create_fund(
+        self, session: Session, fund_id: str, name_zh: str, name_en: str, target_fen: int | None = None
+    ) -> Written: ...
 
-    def create_project(self, session: Session, project_id: str, fund_id: str, name_zh: str, name_en: str,
-                       budget_fen: int) -> Written: ...
+    def create_project(
+        self, session: Session, project_id: str, fund_id: str, name_zh: str, name_en: str, budget_fen: int
+    ) -> Written: ...
 
-    def record_donation(self, session: Session, fund_id: str, amount_fen: int, channel: str, donor_name: str,
-                        donor_id_number: str | None = None, anonymous: bool = False) -> Written: ...
+    def record_donation(
+        self,
+        session: Session,
+        fund_id: str,
+        amount_fen: int,
+        channel: str,
+        donor_name: str,
+        donor_id_number: str | None = None,
+        anonymous: bool = False,
+    ) -> Written: ...
 
     def receipt_pdf(self, session: Session, receipt: str) -> bytes: ...
 
     def allocate(self, session: Session, fund_id: str, project_id: str, amount_fen: int) -> Written: ...
 
-    def request_disbursement(self, session: Session, project_id: str, amount_fen: int, beneficiary_name: str,
-                             beneficiary_id_number: str, beneficiary_agency: str, purpose: str) -> Written: ...
+    def request_disbursement(
+        self,
+        session: Session,
+        project_id: str,
+        amount_fen: int,
+        beneficiary_name: str,
+        beneficiary_id_number: str,
+        beneficiary_agency: str,
+        purpose: str,
+    ) -> Written: ...
 
     def approve(self, session: Session, request_id: str) -> Written: ...
 
@@ -390,8 +448,31 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Backend", "BackendError", "CertificateDetail", "Disbursement", "Donation", "Fund", "HistoryEntry",
-    "IssuedCertificate", "LogStatus", "NodeInfo", "NodeStatus", "PeerStatus", "Project",
-    "RecordPage", "RecordQuery", "RecordRow", "SORT_COLUMNS", "STATUSES", "Session", "SyncReport", "Trace",
-    "Written", "from_json", "to_json",
+    "Backend",
+    "BackendError",
+    "CertificateDetail",
+    "NO_CHARITY",
+    "PublicDoor",
+    "no_charity",
+    "Disbursement",
+    "Donation",
+    "Fund",
+    "HistoryEntry",
+    "IssuedCertificate",
+    "LogStatus",
+    "NodeInfo",
+    "NodeStatus",
+    "PeerStatus",
+    "Project",
+    "RecordPage",
+    "RecordQuery",
+    "RecordRow",
+    "SORT_COLUMNS",
+    "STATUSES",
+    "Session",
+    "SyncReport",
+    "Trace",
+    "Written",
+    "from_json",
+    "to_json",
 ]

@@ -55,6 +55,14 @@ def _fields(kind: type) -> tuple[tuple[str, Any], ...]:
 
 def record_query_params(query, offset: int, limit: int) -> dict[str, str]:
     """A RecordQuery as the query string of `GET /v1/certificates` (both counters go through it)."""
-    return {"text": query.text, "type": query.type, "status": query.status, "date_from": query.date_from,
-            "date_to": query.date_to, "sort": query.sort, "descending": "1" if query.descending else "0",
-            "offset": str(max(0, offset)), "limit": str(max(1, limit))}
+    return {
+        "text": query.text,
+        "type": query.type,
+        "status": query.status,
+        "date_from": query.date_from,
+        "date_to": query.date_to,
+        "sort": query.sort,
+        "descending": "1" if query.descending else "0",
+        "offset": str(max(0, offset)),
+        "limit": str(max(1, limit)),
+    }

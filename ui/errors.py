@@ -1,61 +1,36 @@
 """Turning what the node layers raise into `BackendError`s a person can read.
 
-The node, the desks and the rules each have their own bilingual exception;
-the GUI wants one shape (code, Chinese, English, and the form fields to mark).
+Every error of the node, the desks and the rules is one `CityChainError`
+(code, Chinese, English, the form fields to mark), so the GUI takes it as it
+is, by its code: `GUI_CODES` renames the few core codes the GUI reacts to in
+its own terms, and any other code passes through (shown as its sentences).
 Programming errors are not translated: they stay tracebacks, for the log.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
-from citychain.accounts.users import AuthError, Bilingual, PermissionDenied
-from citychain.errors import BilingualError
-from citychain.node.kinds import RecordRejected
+from citychain.errors import CityChainError
 
-from .backend import (
-    INVALID_FIELDS,
-    PERMISSION_DENIED,
-    UNAUTHENTICATED,
-    UNAVAILABLE,
-    BackendError,
-)
+from .backend import UNAVAILABLE, BackendError
+
+# Core codes the GUI knows by another name (ui.backend's codes).
+GUI_CODES = {
+    "HOME_UNUSABLE": UNAVAILABLE,  # the node home cannot be used as asked
+    "HOME_IN_USE": UNAVAILABLE,  # another process holds the node
+    "TLS_REQUIRED": UNAVAILABLE,
+    "BAD_PEER_URL": UNAVAILABLE,
+}
 
 
 def as_backend_error(exc: BaseException) -> BackendError | None:
     """The BackendError for an exception people can act on, else None."""
-    from certificates.fields import FieldErrors
-
     if isinstance(exc, BackendError):
         return exc
-    if isinstance(exc, FieldErrors):
-        fields = {p.field: (p.message_zh, p.message_en) for p in exc.problems}
-        return BackendError(INVALID_FIELDS, "请更正标出的栏目：" + "；".join(p.message_zh for p in exc.problems),
-                            "Please correct the marked fields: " + "; ".join(p.message_en for p in exc.problems),
-                            fields)
-    if isinstance(exc, PermissionDenied):
-        return BackendError(PERMISSION_DENIED, exc.message_zh, exc.message_en)
-    if isinstance(exc, AuthError):
-        return BackendError(UNAUTHENTICATED, exc.message_zh, exc.message_en)
-    if isinstance(exc, RecordRejected):
-        fields = {exc.field: (exc.message_zh, exc.message_en)} if exc.field else {}
-        return BackendError(exc.code, exc.message_zh, exc.message_en, fields)
-    if isinstance(exc, BilingualError):  # a desk's RequestError names the fields at fault
-        fields = {name: (exc.message_zh, exc.message_en) for name in getattr(exc, "fields", ())}
-        return BackendError(exc.code, exc.message_zh, exc.message_en, fields)
-    zh, en = getattr(exc, "message_zh", None), getattr(exc, "message_en", None)
-    if isinstance(exc, Bilingual) or (zh and en):
-        return BackendError(getattr(exc, "code", "REFUSED"), zh, en)
-    from citychain.node.home import HomeError
-    from citychain.node.ledger import LedgerUnavailable
-
-    if isinstance(exc, HomeError) and " / " in str(exc):
-        zh, _, en = str(exc).partition(" / ")
-        return BackendError(UNAVAILABLE, zh, en)
-
-    if isinstance(exc, LedgerUnavailable):
-        return BackendError(UNAVAILABLE, "本节点暂时不能写入账本：" + str(exc), "this node cannot write now: " + str(exc))
+    if isinstance(exc, CityChainError):
+        return BackendError(GUI_CODES.get(exc.code, exc.code), exc.message_zh, exc.message_en, exc.fields)
     if isinstance(exc, OSError):
         return BackendError(UNAVAILABLE, f"无法读写数据：{exc}", f"the data could not be read or written: {exc}")
     return None

@@ -1,10 +1,15 @@
-"""Run-time language switching with Qt translation files.
+"""Run-time language switching; the one rule for the UI's words.
 
-Source strings are English, wrapped in `self.tr("…")` (or
-`QCoreApplication.translate(context, "…")`); Chinese lives in
-`ui/translations/*_zh_CN.ts` (edit with `pyside6-linguist` or by hand). The
-`.ts` files are compiled to `.qm` with PySide6's own `lrelease` into a cache
-folder on first use, so no build step and nothing generated in the repo.
+The rule: words the UI itself writes are English source strings wrapped in
+`self.tr("…")` (or `QCoreApplication.translate(context, "…")`), with the
+Chinese in `ui/translations/*_zh_CN.ts` (edit with `pyside6-linguist` or by
+hand). Words that arrive as data already in both languages — an error's
+`message_zh`/`message_en`, licence types and fields, agency names, verdict
+sentences, the vocabularies of the layers below — are never put in a `.ts`:
+they are shown with `pick(zh, en)`, the one place that chooses.
+
+The `.ts` files are compiled to `.qm` with PySide6's own `lrelease` into a
+cache folder on first use, so no build step and nothing generated in the repo.
 
 Switching installs or removes the translators; Qt then sends every widget a
 `QEvent.LanguageChange`, and widgets re-set their texts in `retranslate()`.
@@ -43,14 +48,23 @@ def compiled(ts: Path) -> Path:
     if not qm.exists():
         qm.parent.mkdir(parents=True, exist_ok=True)
         tmp = qm.with_suffix(".tmp.qm")
-        subprocess.run([_lrelease(), "-silent", str(ts), "-qm", str(tmp)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.run(
+            [_lrelease(), "-silent", str(ts), "-qm", str(tmp)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         tmp.replace(qm)
     return qm
 
 
 def current_language() -> str:
     return _current
+
+
+def pick(zh: str, en: str) -> str:
+    """One of a bilingual pair that came as data, for the language now shown."""
+    return zh if _current == "zh_CN" else en
 
 
 def locale() -> QLocale:

@@ -1,29 +1,33 @@
-"""The counter's node in this process: `Backend` on an embedded `Node`.
+"""The node in this process: `Backend` (the counter) and `PublicDoor` (the
+kiosk, `write=False`: a home another process may be running) on an embedded
+`Node`.
 
 Writes go through the node (roles, rules, audit) and the certificate and
 charity desks; certificate reads go through `DeskQueries`, the very code a hall
 node's desk routes serve, on per-thread connections, so a records search never
 waits for the writer. The sync loop runs on its own thread, as in `node serve`;
-"sync now" runs one round on the caller's (a task's) thread.
+"sync now" runs one round on the caller's (a task's) thread. Sign-ins live in
+the node's one session store (`node.users.sessions`), as the HTTP API's do.
 """
 
 from __future__ import annotations
 
 import functools
-import secrets
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from certificates import kinds as cert_kinds
 from certificates.desk import CertificateDesk
 from certificates.desk_queries import PRIVATE_ACTION, DeskQueries, query_from_params
 from certificates.identifiers import parse_certificate_id
+from certificates.status import certificate_leaf
 from certificates.types import TYPES, licence_type
 from citychain.accounts.users import AuthError, check_session
 from citychain.net.status import node_status
 from citychain.net.sync import Syncer
-from citychain.node.node import Node
+from citychain.node.node import Node, replay_trust
 from citychain.node.store import Store
 
 from . import backend as api
@@ -92,31 +96,51 @@ class _Readers:
 
 
 class LocalBackend(CharityMethods):
-    def __init__(self, home: Path, plugins: Sequence | None = None, *, clock=None, argon2=None,
-                 sync: bool = True, sync_interval: float = 30.0, passphrase: str | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        plugins: Sequence | None = None,
+        *,
+        clock=None,
+        argon2=None,
+        sync: bool = True,
+        sync_interval: float = 30.0,
+        passphrase: str | None = None,
+        write: bool = True,
+    ) -> None:
+        """`write=False` (a kiosk): no key, no passphrase, no sync loop, public reads only."""
         self.home = Path(home)
         with translated():
-            self.node = Node.open(self.home, default_plugins() if plugins is None else plugins, passphrase,
-                                  clock=clock, argon2=argon2)
+            self.node = Node.open(
+                self.home,
+                default_plugins() if plugins is None else plugins,
+                passphrase,
+                clock=clock,
+                write=write,
+                argon2=argon2,
+            )
         self.desk = CertificateDesk(self.node)
         self.readers = _Readers(self.node.home.db_path)
+        self._trust_size = -1
         self.queries = DeskQueries(self.node, self.readers)
         ca = self.node.home.city_ca_path
         self.syncer = Syncer(self.node, str(ca) if ca.exists() else None, sync_interval)
-        if sync:
+        if sync and write:
             self.syncer.start()
-        self._sessions: dict[str, Any] = {}
 
     # -- plumbing -------------------------------------------------------------------
     def _user(self, session: Session):
-        signed = self._sessions.get(session.token)
+        sessions = self.node.users.sessions
+        signed = sessions.signed_in(session.token)
         if signed is None:
-            raise BackendError(api.UNAUTHENTICATED, "登录已失效，请重新登录", "you are signed out; please sign in again")
+            raise BackendError(
+                api.UNAUTHENTICATED, "登录已失效，请重新登录", "you are signed out; please sign in again"
+            )
         try:  # a password change, disable or role change by any door ends this session too
             with self.node.lock:
                 check_session(self.node.store.conn, signed)
         except AuthError:
-            self._sessions.pop(session.token, None)
+            sessions.close(session.token)
             raise
         return signed.user
 
@@ -127,13 +151,18 @@ class LocalBackend(CharityMethods):
         agency = self.node.trust.agencies.get(config.agency)
         permissions = agency.permissions if agency else frozenset()
         return NodeInfo(
-            config.city, config.agency, agency.name_zh if agency else config.agency,
+            config.city,
+            config.agency,
+            agency.name_zh if agency else config.agency,
             agency.name_en if agency else config.agency,
             tuple(t.id for t in TYPES if t.permission in permissions),
-            "charity:organisation" in permissions, "charity:acknowledge" in permissions, str(self.home),
+            "charity:organisation" in permissions,
+            "charity:acknowledge" in permissions,
+            str(self.home),
             agencies=tuple((a.id, a.name_zh, a.name_en) for a in self.node.trust.agencies.values()),
-            beneficiaries=tuple(a.id for a in self.node.trust.agencies.values()
-                                if "charity:acknowledge" in a.permissions),
+            beneficiaries=tuple(
+                a.id for a in self.node.trust.agencies.values() if "charity:acknowledge" in a.permissions
+            ),
         )
 
     @_checked
@@ -141,23 +170,29 @@ class LocalBackend(CharityMethods):
         signed = self.node.users.sign_in(user.strip(), password, lock=self.node.lock)
         found = signed.user
         actions = tuple(sorted(r.action for r in self.node.permissions.rules() if found.role in r.roles))
-        token = secrets.token_urlsafe(24)
-        self._sessions[token] = signed
+        token = self.node.users.sessions.open(signed)
         return Session(found.name, found.display_name, str(found.role), actions, token)
 
     def sign_out(self, session: Session) -> None:
-        self._sessions.pop(session.token, None)
+        self.node.users.sessions.close(session.token)
 
     # -- certificates --------------------------------------------------------------------
     def _issued(self, issued) -> IssuedCertificate:
         body = issued.leaf.record.body
         self.queries.index.add(issued.cert_id, licence_type(body["type"]), issued.values)
-        return IssuedCertificate(issued.cert_id, body["type"], issued.leaf.record.seq, body["valid_from"],
-                                 body.get("valid_until"))
+        return IssuedCertificate(
+            issued.cert_id, body["type"], issued.leaf.record.seq, body["valid_from"], body.get("valid_until")
+        )
 
     @_checked
-    def issue(self, session: Session, type_id: str, form: Mapping[str, str], valid_from: str | None = None,
-              valid_until: str | None = None) -> IssuedCertificate:
+    def issue(
+        self,
+        session: Session,
+        type_id: str,
+        form: Mapping[str, str],
+        valid_from: str | None = None,
+        valid_until: str | None = None,
+    ) -> IssuedCertificate:
         user = self._user(session)
         return self._issued(self.desk.issue(user, type_id, dict(form), valid_from or None, valid_until or None))
 
@@ -169,8 +204,7 @@ class LocalBackend(CharityMethods):
             return self.desk.pdf(cert_id)
 
     @_checked
-    def find_certificates(self, session: Session, query: RecordQuery, offset: int = 0,
-                          limit: int = 200) -> RecordPage:
+    def find_certificates(self, session: Session, query: RecordQuery, offset: int = 0, limit: int = 200) -> RecordPage:
         self._user(session)
         return from_json(RecordPage, self.queries.search(query_from_params(record_query_params(query, offset, limit))))
 
@@ -199,11 +233,48 @@ class LocalBackend(CharityMethods):
         return self.certificate(session, cert_id)
 
     @_checked
-    def supersede(self, session: Session, cert_id: str, form: Mapping[str, str], reason: str,
-                  valid_from: str | None = None, valid_until: str | None = None) -> IssuedCertificate:
+    def supersede(
+        self,
+        session: Session,
+        cert_id: str,
+        form: Mapping[str, str],
+        reason: str,
+        valid_from: str | None = None,
+        valid_until: str | None = None,
+    ) -> IssuedCertificate:
         user = self._user(session)
-        return self._issued(self.desk.supersede(user, cert_id, dict(form), reason, valid_from or None,
-                                                valid_until or None))
+        return self._issued(
+            self.desk.supersede(user, cert_id, dict(form), reason, valid_from or None, valid_until or None)
+        )
+
+    # -- public reads (the kiosk) -------------------------------------------------------------
+    @_checked
+    def certificate_leaf(self, agency: str, cert_id: str) -> bytes | None:
+        return certificate_leaf(self.readers.store(), agency, str(parse_certificate_id(cert_id)))
+
+    @_checked
+    def trace_timeline(self, receipt: str) -> dict[str, Any]:
+        from charity.trace_json import timeline
+
+        return timeline(self.readers.store(), self.trace(receipt).data)
+
+    @_checked
+    def public_funds(self) -> tuple[dict[str, Any], ...]:
+        from charity.trace_json import funds_report
+
+        return tuple(funds_report(self.readers.store().conn))
+
+    def trust_size(self) -> int:
+        """The trust log's size; when another process has grown it, the node
+        takes up the new state (a kiosk runs for weeks beside its node)."""
+        config = self.node.config
+        head = self.readers.store().head(config.root_agency)
+        size = head.size if head is not None else 0
+        if size != self._trust_size:
+            if self._trust_size >= 0 and self.node.own is None:
+                self.node.trust = replay_trust(self.readers.store(), config)
+            self._trust_size = size
+        return size
 
     # -- the node panel ---------------------------------------------------------------------
     @_checked
@@ -220,4 +291,3 @@ class LocalBackend(CharityMethods):
         self.readers.close()
         self.queries.close()
         self.node.close()
-

@@ -27,13 +27,38 @@ from .errors import translated
 
 
 def _fund(t) -> Fund:
-    return Fund(t.id, t.name_zh, t.name_en, t.target_fen, t.donations, t.raised_fen, t.refunded_fen, t.allocated_fen,
-                t.unallocated_fen, t.pending_fen, t.disbursed_fen, t.acknowledged_fen, t.spent_fen, t.held_fen)
+    return Fund(
+        t.id,
+        t.name_zh,
+        t.name_en,
+        t.target_fen,
+        t.donations,
+        t.raised_fen,
+        t.refunded_fen,
+        t.allocated_fen,
+        t.unallocated_fen,
+        t.pending_fen,
+        t.disbursed_fen,
+        t.acknowledged_fen,
+        t.spent_fen,
+        t.held_fen,
+    )
 
 
 def _project(t) -> Project:
-    return Project(t.id, t.fund, t.name_zh, t.name_en, t.budget_fen, t.allocated_fen, t.pending_fen, t.disbursed_fen,
-                   t.acknowledged_fen, t.spent_fen, t.held_fen)
+    return Project(
+        t.id,
+        t.fund,
+        t.name_zh,
+        t.name_en,
+        t.budget_fen,
+        t.allocated_fen,
+        t.pending_fen,
+        t.disbursed_fen,
+        t.acknowledged_fen,
+        t.spent_fen,
+        t.held_fen,
+    )
 
 
 class CharityMethods:
@@ -44,6 +69,13 @@ class CharityMethods:
         from charity.desk import CharityDesk
 
         return CharityDesk(self.node, self.node.private())
+
+    @cached_property
+    def public_charity(self):
+        """The desk for public reads: no private store, so no passphrase (a kiosk's read-only node)."""
+        from charity.desk import CharityDesk
+
+        return CharityDesk(self.node)
 
     def _written(self, id_: str, leaf=None) -> Written:
         if leaf is None:
@@ -66,8 +98,21 @@ class CharityMethods:
         self._user(session)
         with translated():
             listed = self.charity.donations()
-        return tuple(Donation(d.receipt, d.seq, d.time, d.fund, d.amount_fen, d.channel, d.anonymous, d.refunded_fen,
-                              d.reversed_by, d.donor) for d in reversed(listed[-limit:]))
+        return tuple(
+            Donation(
+                d.receipt,
+                d.seq,
+                d.time,
+                d.fund,
+                d.amount_fen,
+                d.channel,
+                d.anonymous,
+                d.refunded_fen,
+                d.reversed_by,
+                d.donor,
+            )
+            for d in reversed(listed[-limit:])
+        )
 
     def disbursements(self, session: Session, status: str = "") -> tuple[Disbursement, ...]:
         self._user(session)
@@ -83,7 +128,7 @@ class CharityMethods:
 
     def trace(self, receipt: str) -> Trace:
         with translated():
-            report = self.charity.trace(receipt)
+            report = self.public_charity.trace(receipt)
         breakdown = tuple((b["state"], b["amount_fen"]) for b in report["breakdown"])
         return Trace(report["receipt"], report["amount_fen"], breakdown, report)
 
@@ -92,31 +137,43 @@ class CharityMethods:
         try:
             from charity.receipt_pdf import receipt_pdf
         except ImportError:
-            raise BackendError(UNAVAILABLE, "本版本还不能打印捐赠收据", "receipts cannot be printed by this version yet") \
-                from None
+            raise BackendError(
+                UNAVAILABLE, "本版本还不能打印捐赠收据", "receipts cannot be printed by this version yet"
+            ) from None
         with translated(), self.node.lock:
             return receipt_pdf(self.node, receipt, self.node.private())
 
     # -- writing ---------------------------------------------------------------------------
-    def create_fund(self, session: Session, fund_id: str, name_zh: str, name_en: str,
-                    target_fen: int | None = None) -> Written:
+    def create_fund(
+        self, session: Session, fund_id: str, name_zh: str, name_en: str, target_fen: int | None = None
+    ) -> Written:
         user = self._user(session)
         with translated():
             return self._written(fund_id, self.charity.create_fund(user, fund_id.strip(), name_zh, name_en, target_fen))
 
-    def create_project(self, session: Session, project_id: str, fund_id: str, name_zh: str, name_en: str,
-                       budget_fen: int) -> Written:
+    def create_project(
+        self, session: Session, project_id: str, fund_id: str, name_zh: str, name_en: str, budget_fen: int
+    ) -> Written:
         user = self._user(session)
         with translated():
             leaf = self.charity.create_project(user, project_id.strip(), fund_id, name_zh, name_en, budget_fen)
             return self._written(project_id, leaf)
 
-    def record_donation(self, session: Session, fund_id: str, amount_fen: int, channel: str, donor_name: str,
-                        donor_id_number: str | None = None, anonymous: bool = False) -> Written:
+    def record_donation(
+        self,
+        session: Session,
+        fund_id: str,
+        amount_fen: int,
+        channel: str,
+        donor_name: str,
+        donor_id_number: str | None = None,
+        anonymous: bool = False,
+    ) -> Written:
         user = self._user(session)
         with translated(), self.node.lock:
-            receipt = self.charity.record_donation(user, fund_id, amount_fen, channel, donor_name,
-                                                   donor_id_number or None, anonymous)
+            receipt = self.charity.record_donation(
+                user, fund_id, amount_fen, channel, donor_name, donor_id_number or None, anonymous
+            )
             return self._written(receipt)
 
     def allocate(self, session: Session, fund_id: str, project_id: str, amount_fen: int) -> Written:
@@ -124,12 +181,27 @@ class CharityMethods:
         with translated(), self.node.lock:
             return self._written(self.charity.allocate(user, fund_id, project_id, amount_fen))
 
-    def request_disbursement(self, session: Session, project_id: str, amount_fen: int, beneficiary_name: str,
-                             beneficiary_id_number: str, beneficiary_agency: str, purpose: str) -> Written:
+    def request_disbursement(
+        self,
+        session: Session,
+        project_id: str,
+        amount_fen: int,
+        beneficiary_name: str,
+        beneficiary_id_number: str,
+        beneficiary_agency: str,
+        purpose: str,
+    ) -> Written:
         user = self._user(session)
         with translated(), self.node.lock:
-            rid = self.charity.request_disbursement(user, project_id, amount_fen, beneficiary_name,
-                                                    beneficiary_id_number or None, beneficiary_agency, purpose)
+            rid = self.charity.request_disbursement(
+                user,
+                project_id,
+                amount_fen,
+                beneficiary_name,
+                beneficiary_id_number or None,
+                beneficiary_agency,
+                purpose,
+            )
             return self._written(rid)
 
     def approve(self, session: Session, request_id: str) -> Written:

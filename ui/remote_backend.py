@@ -5,24 +5,24 @@ charity.desk_routes); the node signs the person in, checks the role and
 writes, so nothing here decides a permission. Results arrive as the JSON of
 ui.backend's dataclasses and are rebuilt with `from_json`.
 
-Transport: TLS is verified against the city root CA of the counter's own
-configuration (`ca_file`; the environment's proxies and CA bundles are
-ignored). Reads (GET) are retried on connection and read failures; writes
-only when the connection never opened, so a request the node may have
-carried out is never sent twice. A node that cannot be reached is an
-UNAVAILABLE `BackendError` the GUI shows and recovers from: the next call
-simply tries again. No Qt here.
+Transport: the core's one hardened client (`citychain.net.client.NodeSession`):
+TLS is verified against the city root CA of the counter's own configuration
+(`ca_file`; the environment's proxies and CA bundles are ignored), and every
+answer is capped in size and in total time. Reads (GET) are retried on
+connection and read failures; writes only when the connection never opened,
+so a request the node may have carried out is never sent twice
+(`client.retry_reads`). A node that cannot be reached is an UNAVAILABLE
+`BackendError` the GUI shows and recovers from: the next call simply tries
+again. No Qt here.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError
-from urllib3.util.retry import Retry
+from citychain.net.client import Answer, Limits, NodeSession, PeerError, retry_reads
 
 from .backend import (
     INVALID_FIELDS,
@@ -46,19 +46,18 @@ from .backend import (
     Trace,
     Written,
     from_json,
+    no_charity,
 )
 from .backend_json import record_query_params
 
 CHANGES = ("revoke", "suspend", "reinstate")
 _STATUS_CODES = {401: UNAUTHENTICATED, 403: PERMISSION_DENIED, 404: NOT_FOUND, 422: INVALID_FIELDS, 503: UNAVAILABLE}
+MAX_ANSWER = 64 << 20  # a sealed PDF is well under 1 MiB
+_CUT = ("UNREACHABLE", "TIMEOUT", "TOO_SLOW")  # the node went away, or never answered in time
 
 
-def _never_sent(exc: Exception) -> bool:
-    """True when the connection never opened, so the node cannot have acted."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, ConnectTimeoutError)  # NewConnectionError (refused, no route, no name) included
+class NotOffered(BackendError):
+    """A 404 with no refusal in it: the node has no such route (e.g. no charity plug-in)."""
 
 
 def _segment(text: str) -> str:
@@ -66,64 +65,80 @@ def _segment(text: str) -> str:
 
 
 class RemoteBackend:
-    def __init__(self, url: str, ca_file: str | None = None, *, connect_timeout: float = 3.0,
-                 read_timeout: float = 30.0, retries: int = 2) -> None:
+    def __init__(
+        self,
+        url: str,
+        ca_file: str | None = None,
+        *,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 30.0,
+        retries: int = 2,
+        max_answer: int = MAX_ANSWER,
+    ) -> None:
         if not url.startswith(("http://", "https://")):
-            raise BackendError("BAD_URL", f"节点地址须以 https:// 开头：{url}", f"a node address starts with https://: {url}")
+            raise BackendError(
+                "BAD_URL", f"节点地址须以 https:// 开头：{url}", f"a node address starts with https://: {url}"
+            )
         self.url = url.rstrip("/")
-        self.timeout = (connect_timeout, read_timeout)
-        self.http = requests.Session()
-        self.http.trust_env = False  # only the counter's own CA file, never REQUESTS_CA_BUNDLE or proxies
-        self.verify: str | bool = str(ca_file) if ca_file else True
-        retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.2,
-                      allowed_methods=frozenset({"GET", "HEAD"}), status_forcelist=(502, 504), raise_on_status=False)
-        adapter = HTTPAdapter(max_retries=retry)
-        self.http.mount("http://", adapter)
-        self.http.mount("https://", adapter)
+        # The deadline leaves every attempt its timeouts; it only stops a node trickling an answer forever.
+        deadline = (retries + 1) * (connect_timeout + read_timeout + 1)
+        self.http = NodeSession(
+            self.url, ca_file, Limits(connect_timeout, read_timeout, deadline, max_answer), retry_reads(retries)
+        )
 
     # -- transport ------------------------------------------------------------------------
-    def _send(self, method: str, path: str, session: Session | None = None, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, path: str, session: Session | None = None, **kwargs: Any) -> Answer:
         headers = {"Authorization": f"Bearer {session.token}"} if session is not None else {}
         try:
-            reply = self.http.request(method, self.url + path, headers=headers, timeout=self.timeout,
-                                      verify=self.verify, **kwargs)
-        except requests.exceptions.SSLError:
-            raise BackendError(
-                UNAVAILABLE, f"无法安全连接节点 {self.url}：其证书不是本市根证书签发的，或已过期",
-                f"cannot connect securely to {self.url}: its certificate is not from the city root CA, or has expired",
-            ) from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            if method != "GET" and not _never_sent(exc):
-                raise BackendError(
-                    UNAVAILABLE, f"与节点 {self.url} 的连接在处理中断开：本次操作可能已经完成，请先查看记录再重试。",
-                    f"The connection to {self.url} broke while the node was working: this may have been done "
-                    "already. Check the records before trying again.",
-                ) from None
-            raise BackendError(
-                UNAVAILABLE, f"无法连接节点 {self.url}。请检查网络，稍后再试；已填写的内容不会丢失。",
-                f"The node at {self.url} cannot be reached. Check the network and try again; "
-                "nothing you typed is lost.",
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            raise BackendError(UNAVAILABLE, f"与节点 {self.url} 通信失败", f"talking to {self.url} failed: "
-                               f"{type(exc).__name__}") from None
-        if reply.status_code >= 400:
+            reply = self.http.request(method, path, headers=headers, **kwargs)
+        except PeerError as exc:
+            raise self._transport_error(method, exc) from None
+        if reply.status >= 400:
             raise self._refusal(reply)
         return reply
 
-    def _refusal(self, reply: requests.Response) -> BackendError:
+    def _transport_error(self, method: str, exc: PeerError) -> BackendError:
+        if exc.code == "TLS":
+            return BackendError(
+                UNAVAILABLE,
+                f"无法安全连接节点 {self.url}：其证书不是本市根证书签发的，或已过期",
+                f"cannot connect securely to {self.url}: its certificate is not from the city root CA, or has expired",
+            )
+        if exc.code in _CUT:
+            if method != "GET" and exc.sent:
+                return BackendError(
+                    UNAVAILABLE,
+                    f"与节点 {self.url} 的连接在处理中断开：本次操作可能已经完成，请先查看记录再重试。",
+                    f"The connection to {self.url} broke while the node was working: this may have been done "
+                    "already. Check the records before trying again.",
+                )
+            return BackendError(
+                UNAVAILABLE,
+                f"无法连接节点 {self.url}。请检查网络，稍后再试；已填写的内容不会丢失。",
+                f"The node at {self.url} cannot be reached. Check the network and try again; "
+                "nothing you typed is lost.",
+            )
+        return BackendError(UNAVAILABLE, f"与节点 {self.url} 通信失败", f"talking to {self.url} failed: {exc.code}")
+
+    def _refusal(self, reply: Answer) -> BackendError:
         """The node's bilingual refusal, as the GUI's error."""
         try:
             data = reply.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
-        status = reply.status_code
+        status = reply.status
         if not isinstance(data, dict) or "error" not in data:
             if status == 404:
-                return BackendError(NOT_FOUND, "节点不提供此功能（版本较旧？）",
-                                    f"the node at {self.url} does not offer this (an older version?)")
-            return BackendError(UNAVAILABLE, f"节点出错（HTTP {status}），请稍后再试",
-                                f"the node failed (HTTP {status}); try again later")
+                return NotOffered(
+                    NOT_FOUND,
+                    "节点不提供此功能（版本较旧？）",
+                    f"the node at {self.url} does not offer this (an older version?)",
+                )
+            return BackendError(
+                UNAVAILABLE,
+                f"节点出错（HTTP {status}），请稍后再试",
+                f"the node failed (HTTP {status}); try again later",
+            )
         zh, en = data.get("message_zh"), data.get("message_en")
         if not (zh and en):  # the core API's shape: one "zh / en" message
             zh, _, en = str(data.get("message", "")).partition(" / ")
@@ -131,22 +146,25 @@ class RemoteBackend:
         code = str(data.get("error") or _STATUS_CODES.get(status, "REFUSED"))
         if status == 401:  # whatever the reason, the GUI goes back to sign-in
             code = UNAUTHENTICATED
-        fields = {name: (pair[0], pair[1]) for name, pair in (data.get("fields") or {}).items()
-                  if isinstance(pair, list) and len(pair) == 2}
+        fields = {
+            name: (pair[0], pair[1])
+            for name, pair in (data.get("fields") or {}).items()
+            if isinstance(pair, list) and len(pair) == 2
+        }
         return BackendError(code, zh, en, fields)
 
     def _json(self, method: str, path: str, session: Session | None = None, **kwargs: Any) -> Any:
         reply = self._send(method, path, session, **kwargs)
         try:
             return reply.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BackendError(UNAVAILABLE, "节点的回答无法读取", f"the node's answer to {path} is not JSON") from None
 
     def _pdf(self, path: str, session: Session) -> bytes:
         reply = self._send("GET", path, session)
-        if not reply.headers.get("Content-Type", "").startswith("application/pdf"):
+        if not reply.content_type.startswith("application/pdf"):
             raise BackendError(UNAVAILABLE, "节点没有返回 PDF", "the node did not send a PDF")
-        return reply.content
+        return reply.body
 
     # -- the node and signing in ---------------------------------------------------------------
     def info(self) -> NodeInfo:
@@ -158,9 +176,17 @@ class RemoteBackend:
                 raise
             charity = {"charity": False, "acknowledges": False, "beneficiaries": []}
         return NodeInfo(
-            desk["city"], desk["agency"], desk["name_zh"], desk["name_en"], tuple(desk["licence_types"]),
-            bool(charity["charity"]), bool(charity["acknowledges"]), self.url, remote=True,
-            agencies=tuple(tuple(a) for a in desk["agencies"]), beneficiaries=tuple(charity["beneficiaries"]),
+            desk["city"],
+            desk["agency"],
+            desk["name_zh"],
+            desk["name_en"],
+            tuple(desk["licence_types"]),
+            bool(charity["charity"]),
+            bool(charity["acknowledges"]),
+            self.url,
+            remote=True,
+            agencies=tuple(tuple(a) for a in desk["agencies"]),
+            beneficiaries=tuple(charity["beneficiaries"]),
         )
 
     def sign_in(self, user: str, password: str) -> Session:
@@ -175,17 +201,26 @@ class RemoteBackend:
             pass  # signed out already (expired, restarted) or unreachable: the token is forgotten either way
 
     # -- certificates ----------------------------------------------------------------------------
-    def issue(self, session: Session, type_id: str, form: Mapping[str, str], valid_from: str | None = None,
-              valid_until: str | None = None) -> IssuedCertificate:
-        body = {"type": type_id, "form": dict(form), "valid_from": valid_from or None,
-                "valid_until": valid_until or None}
+    def issue(
+        self,
+        session: Session,
+        type_id: str,
+        form: Mapping[str, str],
+        valid_from: str | None = None,
+        valid_until: str | None = None,
+    ) -> IssuedCertificate:
+        body = {
+            "type": type_id,
+            "form": dict(form),
+            "valid_from": valid_from or None,
+            "valid_until": valid_until or None,
+        }
         return from_json(IssuedCertificate, self._json("POST", "/v1/certificates", session, json=body))
 
     def certificate_pdf(self, session: Session, cert_id: str) -> bytes:
         return self._pdf(f"/v1/certificates/{_segment(cert_id)}/pdf", session)
 
-    def find_certificates(self, session: Session, query: RecordQuery, offset: int = 0,
-                          limit: int = 200) -> RecordPage:
+    def find_certificates(self, session: Session, query: RecordQuery, offset: int = 0, limit: int = 200) -> RecordPage:
         params = record_query_params(query, offset, limit)
         return from_json(RecordPage, self._json("GET", "/v1/certificates", session, params=params))
 
@@ -201,10 +236,21 @@ class RemoteBackend:
         data = self._json("POST", f"/v1/certificates/{_segment(cert_id)}/{change}", session, json={"reason": reason})
         return from_json(CertificateDetail, data)
 
-    def supersede(self, session: Session, cert_id: str, form: Mapping[str, str], reason: str,
-                  valid_from: str | None = None, valid_until: str | None = None) -> IssuedCertificate:
-        body = {"form": dict(form), "reason": reason, "valid_from": valid_from or None,
-                "valid_until": valid_until or None}
+    def supersede(
+        self,
+        session: Session,
+        cert_id: str,
+        form: Mapping[str, str],
+        reason: str,
+        valid_from: str | None = None,
+        valid_until: str | None = None,
+    ) -> IssuedCertificate:
+        body = {
+            "form": dict(form),
+            "reason": reason,
+            "valid_from": valid_from or None,
+            "valid_until": valid_until or None,
+        }
         data = self._json("POST", f"/v1/certificates/{_segment(cert_id)}/supersede", session, json=body)
         return from_json(IssuedCertificate, data)
 
@@ -229,35 +275,81 @@ class RemoteBackend:
     def _write(self, session: Session, path: str, body: dict[str, Any]) -> Written:
         return from_json(Written, self._json("POST", "/v1/charity/desk" + path, session, json=body))
 
-    def create_fund(self, session: Session, fund_id: str, name_zh: str, name_en: str,
-                    target_fen: int | None = None) -> Written:
-        return self._write(session, "/funds", {"fund_id": fund_id, "name_zh": name_zh, "name_en": name_en,
-                                               "target_fen": target_fen})
+    def create_fund(
+        self, session: Session, fund_id: str, name_zh: str, name_en: str, target_fen: int | None = None
+    ) -> Written:
+        return self._write(
+            session, "/funds", {"fund_id": fund_id, "name_zh": name_zh, "name_en": name_en, "target_fen": target_fen}
+        )
 
-    def create_project(self, session: Session, project_id: str, fund_id: str, name_zh: str, name_en: str,
-                       budget_fen: int) -> Written:
-        return self._write(session, "/projects", {"project_id": project_id, "fund_id": fund_id, "name_zh": name_zh,
-                                                  "name_en": name_en, "budget_fen": budget_fen})
+    def create_project(
+        self, session: Session, project_id: str, fund_id: str, name_zh: str, name_en: str, budget_fen: int
+    ) -> Written:
+        return self._write(
+            session,
+            "/projects",
+            {
+                "project_id": project_id,
+                "fund_id": fund_id,
+                "name_zh": name_zh,
+                "name_en": name_en,
+                "budget_fen": budget_fen,
+            },
+        )
 
-    def record_donation(self, session: Session, fund_id: str, amount_fen: int, channel: str, donor_name: str,
-                        donor_id_number: str | None = None, anonymous: bool = False) -> Written:
-        return self._write(session, "/donations", {
-            "fund_id": fund_id, "amount_fen": amount_fen, "channel": channel, "donor_name": donor_name,
-            "donor_id_number": donor_id_number or None, "anonymous": anonymous})
+    def record_donation(
+        self,
+        session: Session,
+        fund_id: str,
+        amount_fen: int,
+        channel: str,
+        donor_name: str,
+        donor_id_number: str | None = None,
+        anonymous: bool = False,
+    ) -> Written:
+        return self._write(
+            session,
+            "/donations",
+            {
+                "fund_id": fund_id,
+                "amount_fen": amount_fen,
+                "channel": channel,
+                "donor_name": donor_name,
+                "donor_id_number": donor_id_number or None,
+                "anonymous": anonymous,
+            },
+        )
 
     def receipt_pdf(self, session: Session, receipt: str) -> bytes:
         return self._pdf(f"/v1/charity/desk/receipts/{_segment(receipt)}/pdf", session)
 
     def allocate(self, session: Session, fund_id: str, project_id: str, amount_fen: int) -> Written:
-        return self._write(session, "/allocations", {"fund_id": fund_id, "project_id": project_id,
-                                                     "amount_fen": amount_fen})
+        return self._write(
+            session, "/allocations", {"fund_id": fund_id, "project_id": project_id, "amount_fen": amount_fen}
+        )
 
-    def request_disbursement(self, session: Session, project_id: str, amount_fen: int, beneficiary_name: str,
-                             beneficiary_id_number: str, beneficiary_agency: str, purpose: str) -> Written:
-        return self._write(session, "/requests", {
-            "project_id": project_id, "amount_fen": amount_fen, "beneficiary_name": beneficiary_name,
-            "beneficiary_id_number": beneficiary_id_number or None, "beneficiary_agency": beneficiary_agency,
-            "purpose": purpose})
+    def request_disbursement(
+        self,
+        session: Session,
+        project_id: str,
+        amount_fen: int,
+        beneficiary_name: str,
+        beneficiary_id_number: str,
+        beneficiary_agency: str,
+        purpose: str,
+    ) -> Written:
+        return self._write(
+            session,
+            "/requests",
+            {
+                "project_id": project_id,
+                "amount_fen": amount_fen,
+                "beneficiary_name": beneficiary_name,
+                "beneficiary_id_number": beneficiary_id_number or None,
+                "beneficiary_agency": beneficiary_agency,
+                "purpose": purpose,
+            },
+        )
 
     def approve(self, session: Session, request_id: str) -> Written:
         return self._write(session, f"/requests/{_segment(request_id)}/approve", {})
@@ -269,6 +361,80 @@ class RemoteBackend:
         report = self._json("GET", f"/v1/charity/trace/{_segment(receipt.strip())}")
         breakdown = tuple((b["state"], b["amount_fen"]) for b in report["breakdown"])
         return Trace(report["receipt"], report["amount_fen"], breakdown, report)
+
+    # -- public reads (the kiosk) ------------------------------------------------------------------
+    def certificate_leaf(self, agency: str, cert_id: str) -> bytes | None:
+        """From the status route and the log's entries (the record checks itself: the kiosk verifies it)."""
+        try:
+            report = self._json("GET", "/v1/certificates/status", params={"agency": agency, "id": cert_id, "seq": -1})
+        except BackendError as exc:
+            if exc.code == UNAVAILABLE:
+                raise
+            return None
+        certificate = report.get("certificate") if isinstance(report, dict) else None
+        if not isinstance(certificate, dict):
+            return None
+        seq = certificate.get("seq")
+        leaf = self._entry(agency, seq) if isinstance(seq, int) and not isinstance(seq, bool) else None
+        if leaf is None:
+            raise BackendError(
+                "NO_RECORD",
+                "账本节点没有给出这张证照的记录，无法核验",
+                "the ledger node did not give this certificate's record, so it cannot be checked",
+            )
+        return leaf
+
+    def _entry(self, agency: str, seq: int) -> bytes | None:
+        """One entry of a log as the node serves it, None if it does not."""
+        from citychain.log.encoding import b64decode
+
+        try:
+            data = self._json("GET", f"/v1/logs/{_segment(agency)}/entries", params={"start": seq, "end": seq + 1})
+            entries = data.get("entries") if isinstance(data, dict) else None
+            return b64decode(entries[0]) if isinstance(entries, list) and entries else None
+        except (BackendError, TypeError, ValueError):
+            return None
+
+    def trace_timeline(self, receipt: str) -> dict[str, Any]:
+        from charity.trace_json import step_time
+
+        try:
+            report = self._json("GET", f"/v1/charity/trace/{_segment(receipt.strip())}")
+        except NotOffered:
+            raise no_charity() from None
+        if not isinstance(report, dict):
+            raise BackendError(UNAVAILABLE, "账本节点无法回答这个查询", "the ledger node could not answer this")
+        for step in report.get("steps", ()):
+            if isinstance(step, dict) and "time" not in step:
+                seq = step.get("seq")
+                leaf = self._entry(str(step.get("log")), seq) if type(seq) is int else None
+                step["time"] = step_time(step, leaf)
+        report["project_names"] = self._project_names(str(report.get("charity", "")))
+        return report
+
+    def _project_names(self, charity: str) -> dict[str, list[str]]:
+        try:
+            data = self._json("GET", "/v1/charity/funds", params={"charity": charity})
+        except BackendError:
+            return {}
+        funds = data.get("funds") if isinstance(data, dict) else None
+        return {
+            str(p.get("id")): [str(p.get("name_zh", "")), str(p.get("name_en", ""))]
+            for f in funds or ()
+            if isinstance(f, dict)
+            for p in f.get("projects") or ()
+            if isinstance(p, dict)
+        }
+
+    def public_funds(self) -> tuple[dict[str, Any], ...]:
+        try:
+            data = self._json("GET", "/v1/charity/funds")
+        except NotOffered:
+            raise no_charity() from None
+        funds = data.get("funds") if isinstance(data, dict) else None
+        if not isinstance(funds, list):
+            raise BackendError(UNAVAILABLE, "账本节点无法回答这个查询", "the ledger node could not answer this")
+        return tuple(funds)
 
     def to_acknowledge(self, session: Session) -> tuple[Disbursement, ...]:
         data = self._json("GET", "/v1/charity/desk/to-acknowledge", session)
@@ -287,4 +453,3 @@ class RemoteBackend:
 
     def close(self) -> None:
         self.http.close()
-

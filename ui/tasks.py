@@ -14,7 +14,8 @@ from __future__ import annotations
 import inspect
 import threading
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
@@ -84,9 +85,15 @@ class Tasks:
         self.pool.setMaxThreadCount(max_threads)
         self._live: set[Task] = set()
 
-    def run(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None] | None = None,
-            failed: Callable[[BaseException], None] | None = None,
-            progress: Callable[[int, int, str], None] | None = None, **kwargs: Any) -> Task:
+    def run(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
+        **kwargs: Any,
+    ) -> Task:
         task = Task()
         if done:
             task.finished.connect(done)

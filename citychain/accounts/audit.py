@@ -25,10 +25,11 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator, Mapping, Protocol
+from typing import Any, Protocol
 
 import sqlite_utils
 

@@ -22,23 +22,26 @@ import getpass
 import math
 import os
 import re
+import secrets
 import sqlite3
 import sys
 import threading
 import time
 import unicodedata
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import argon2
 import sqlite_utils
 
 from citychain.accounts.audit import AuditTrail, atomic
 from citychain.clock import format_time
+from citychain.errors import MessageError
 
 NAME_RE = re.compile(r"[A-Za-z0-9._-]{1,32}")
 ACTION_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -84,13 +87,10 @@ END_SESSIONS = """CREATE TRIGGER IF NOT EXISTS users_end_sessions
 
 
 # -- errors ------------------------------------------------------------------
-class Bilingual(Exception):
-    """`message_zh`, `message_en`; str() gives both, Chinese first."""
+class Bilingual(MessageError):
+    """An account error, in both languages; the class names the code."""
 
-    def __init__(self, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+    code = "BAD_REQUEST"
 
 
 class UserError(Bilingual, ValueError):
@@ -134,7 +134,9 @@ class PasswordUnavailable(UserError):
 
 class DuplicateAction(Bilingual, ValueError):
     def __init__(self, action: str) -> None:
-        super().__init__(f"操作 {action} 已用不同角色注册过", f"action {action!r} is already registered with other roles")
+        super().__init__(
+            f"操作 {action} 已用不同角色注册过", f"action {action!r} is already registered with other roles"
+        )
 
 
 class UnknownAction(Bilingual, LookupError):
@@ -146,6 +148,8 @@ class UnknownAction(Bilingual, LookupError):
 
 class AuthError(UserError):
     """Signing in failed; the HTTP API answers 401."""
+
+    code = "UNAUTHENTICATED"
 
 
 class BadCredentials(AuthError):
@@ -180,11 +184,14 @@ class AccountDisabled(AuthError):
 
 class SessionEnded(AuthError):
     def __init__(self) -> None:
-        super().__init__("账户的密码或角色已更改，请重新登录",
-                         "the password or role of this account changed; please sign in again")
+        super().__init__(
+            "账户的密码或角色已更改，请重新登录", "the password or role of this account changed; please sign in again"
+        )
 
 
 class PermissionDenied(UserError):
+    code = "PERMISSION_DENIED"
+
     def __init__(self, action: str, role: str, message_zh: str = "", message_en: str = "") -> None:
         super().__init__(
             message_zh or f"权限不足：角色 {role} 不能执行 {action}",
@@ -197,7 +204,10 @@ class PermissionDenied(UserError):
 class BootstrapClosed(PermissionDenied):
     def __init__(self) -> None:
         super().__init__(
-            "user.manage", "none", "节点已有用户，新用户须由管理员添加", "this node has users; an admin must add new ones"
+            "user.manage",
+            "none",
+            "节点已有用户，新用户须由管理员添加",
+            "this node has users; an admin must add new ones",
         )
 
 
@@ -270,13 +280,15 @@ class Argon2Params:
             raise ValueError(f"Argon2 parameters out of range: {self}")
 
     @classmethod
-    def fast(cls) -> "Argon2Params":
+    def fast(cls) -> Argon2Params:
         """Tests and the demo only: still Argon2id, with a tiny memory cost."""
         return cls(time_cost=1, memory_cost=1024, parallelism=1)
 
     def hasher(self) -> argon2.PasswordHasher:
         return argon2.PasswordHasher(
-            time_cost=self.time_cost, memory_cost=self.memory_cost, parallelism=self.parallelism,
+            time_cost=self.time_cost,
+            memory_cost=self.memory_cost,
+            parallelism=self.parallelism,
             type=argon2.Type.ID,
         )
 
@@ -391,7 +403,7 @@ def check_display_name(display_name: str) -> str:
 
 
 def _time_text(seconds: float) -> str:
-    return format_time(datetime.fromtimestamp(seconds, timezone.utc))
+    return format_time(datetime.fromtimestamp(seconds, UTC))
 
 
 # -- sessions ------------------------------------------------------------------
@@ -404,6 +416,44 @@ def check_session(conn: sqlite3.Connection, signed: SignedIn) -> None:
         raise AccountDisabled()
     if row[1] != signed.stamp:
         raise SessionEnded()
+
+
+SESSION_SECONDS = 8 * 3600
+
+
+@dataclass(frozen=True)
+class Session:
+    signed: SignedIn
+    expires: float
+
+
+@dataclass
+class Sessions:
+    """The node's one store of sign-ins, whichever door made them (the HTTP
+    API's bearer tokens, the embedded counter's): kept in memory, so a
+    restart signs everyone out. A token names a sign-in; whether that still
+    holds is asked of the users table on every use (`check_session`)."""
+
+    tokens: dict[str, Session] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def open(self, signed: SignedIn) -> str:
+        token = secrets.token_urlsafe(32)
+        with self.lock:
+            self.tokens[token] = Session(signed, time.time() + SESSION_SECONDS)
+        return token
+
+    def signed_in(self, token: str) -> SignedIn | None:
+        with self.lock:
+            session = self.tokens.get(token)
+            if session is None or session.expires < time.time():
+                self.tokens.pop(token, None)
+                return None
+            return session.signed
+
+    def close(self, token: str) -> None:
+        with self.lock:
+            self.tokens.pop(token, None)
 
 
 # -- users -------------------------------------------------------------------
@@ -424,6 +474,7 @@ class Users:
         self.lockout = lockout or LockoutPolicy()
         self._hasher = self.params.hasher()
         self._now = now
+        self.sessions = Sessions()  # every door's sign-ins on this node
         with atomic(self.conn):
             for statement in SCHEMA:
                 self.conn.execute(statement)
@@ -449,7 +500,7 @@ class Users:
 
     def _record(self, user: Any, action: str, outcome: str, target: str = "", detail: dict | None = None) -> None:
         if self.audit is not None:
-            moment = datetime.fromtimestamp(self._now(), timezone.utc)
+            moment = datetime.fromtimestamp(self._now(), UTC)
             self.audit.record(user, action, outcome, target=target, detail=detail, now=moment)
 
     def _load(self, name: str) -> _Stored | None:
@@ -511,8 +562,13 @@ class Users:
                 refusal = AccountLocked(stored.locked_until, now)
             elif stored.failed_attempts >= self.lockout.max_failures:  # a whole run is being checked already
                 until = self._lock_out(name, now)
-                self._record(_Unauthenticated(), "user.login", "denied", target=name,
-                             detail={"reason": "attempts-in-flight", "locked_until": _time_text(until)})
+                self._record(
+                    _Unauthenticated(),
+                    "user.login",
+                    "denied",
+                    target=name,
+                    detail={"reason": "attempts-in-flight", "locked_until": _time_text(until)},
+                )
                 refusal = AccountLocked(until, now)
             else:
                 self.conn.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE name = ?", (name,))
@@ -551,18 +607,25 @@ class Users:
                 self._count_failure(checked.name)
                 refusal: AuthError = BadPassword()
             elif stored.disabled:  # checked after the password, so guessers learn nothing
-                self.conn.execute("UPDATE users SET failed_attempts = MAX(failed_attempts - 1, 0) WHERE name = ?",
-                                  (stored.name,))  # the password was right: take back the charge
-                self._record(_Unauthenticated(), "user.login", "denied", target=stored.name,
-                             detail={"reason": "disabled"})
+                self.conn.execute(
+                    "UPDATE users SET failed_attempts = MAX(failed_attempts - 1, 0) WHERE name = ?", (stored.name,)
+                )  # the password was right: take back the charge
+                self._record(
+                    _Unauthenticated(), "user.login", "denied", target=stored.name, detail={"reason": "disabled"}
+                )
                 refusal = AccountDisabled()
             else:
                 self.conn.execute(
                     "UPDATE users SET failed_attempts = 0, locked_until = 0, password_hash = ? WHERE name = ?",
                     (new_hash, stored.name),
                 )
-                self._record(stored.user, "user.login", "ok", target=stored.name,
-                             detail={"rehashed": new_hash != stored.password_hash})
+                self._record(
+                    stored.user,
+                    "user.login",
+                    "ok",
+                    target=stored.name,
+                    detail={"rehashed": new_hash != stored.password_hash},
+                )
                 stamp = self.conn.execute("SELECT session_stamp FROM users WHERE name = ?", (stored.name,)).fetchone()
                 return SignedIn(stored.user, stamp[0])
         raise refusal
@@ -591,9 +654,7 @@ class Users:
         self.require(actor, "user.manage")
 
     # -- managing users -------------------------------------------------------------
-    def add_user(
-        self, actor: User | None, name: str, role: str, password: str, display_name: str = ""
-    ) -> User:
+    def add_user(self, actor: User | None, name: str, role: str, password: str, display_name: str = "") -> User:
         """Add a user. `actor=None` only bootstraps the first user, an admin."""
         if actor is not None or self._has_users():
             self._require_manager(actor)
@@ -616,7 +677,7 @@ class Users:
         return self.conn.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0] == 1
 
     def _insert(self, name: str, display: str, role: Role, hashed: str, bootstrap: bool) -> bool:
-        values = (name, display, role.value, hashed, format_time(datetime.fromtimestamp(self._now(), timezone.utc)))
+        values = (name, display, role.value, hashed, format_time(datetime.fromtimestamp(self._now(), UTC)))
         columns = "INSERT INTO users (name, display_name, role, password_hash, created) "
         if bootstrap:  # one statement, so two bootstraps cannot both win
             sql = columns + "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)"

@@ -11,6 +11,7 @@ verdict:
   signed with one of its keys (`UNKNOWN_ISSUER`, `TAMPERED`);
 - `authorise`: the key and the agency were valid at the record's time and the
   agency holds the permission (`KEY_REVOKED`, `ISSUER_NOT_AUTHORISED`);
+  `check_issuer` makes both;
 - `check_embedded_proof`: the inclusion proof leads to a checkpoint signed by
   the agency (`TAMPERED`);
 - `check_node_report` and `check_freshness`: a node's view of the issuer's
@@ -21,16 +22,17 @@ verdict:
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Sequence, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from cryptography import x509
 
 from citychain.clock import format_time, parse_time
 from citychain.documents.pades import open_sealed_pdf
-from citychain.errors import BilingualError
+from citychain.errors import BilingualError, CityChainError
 from citychain.log import merkle
 from citychain.log.checkpoint import CheckpointError, SignedCheckpoint, open_checkpoint
 from citychain.log.encoding import EncodingError, b64decode
@@ -50,12 +52,19 @@ DEFAULT_MAX_AGE_S = 3600
 P = TypeVar("P")
 
 
-class Rejected(Exception):
-    """Stops a verification with a verdict."""
+class Rejected(CityChainError):
+    """Stops a verification with a verdict: its code and detail sentences."""
 
     def __init__(self, code: str, zh: str, en: str) -> None:
-        super().__init__(f"{code}: {en}")
-        self.code, self.zh, self.en = code, zh, en
+        super().__init__(code, zh, en)
+
+    @property
+    def zh(self) -> str:
+        return self.message_zh
+
+    @property
+    def en(self) -> str:
+        return self.message_en
 
 
 @dataclass(frozen=True)
@@ -108,13 +117,13 @@ class VerifierConfig:
     witness_quorum: int = 2
 
     @classmethod
-    def from_bundle(cls, path: Path) -> "VerifierConfig":
+    def from_bundle(cls, path: Path) -> VerifierConfig:
         bundle = read_bundle(Path(path))
         ca = x509.load_pem_x509_certificate(bundle.city_ca_pem.encode()) if bundle.city_ca_pem else None
         return cls(bundle.city, trust_from_bundle(bundle), ca, bundle.witness_quorum)
 
     @classmethod
-    def from_home(cls, path: Path) -> "VerifierConfig":
+    def from_home(cls, path: Path) -> VerifierConfig:
         home = Home(Path(path))
         config = home.config()
         store = Store(home.db_path)
@@ -135,20 +144,32 @@ def check_signer(leaf: Leaf, config: VerifierConfig) -> Agency:
     agency = config.trust.agencies.get(record.log)
     owner = next((a.id for a in config.trust.agencies.values() if a.key(leaf.kid)), None)
     if agency is None and owner is not None:
-        raise Rejected("TAMPERED", f"记录自称来自 {record.log}，却是 {owner} 的密钥签的",
-                       f"the record claims to come from {record.log!r} but is signed with {owner}'s key")
+        raise Rejected(
+            "TAMPERED",
+            f"记录自称来自 {record.log}，却是 {owner} 的密钥签的",
+            f"the record claims to come from {record.log!r} but is signed with {owner}'s key",
+        )
     if agency is None:
-        raise Rejected("UNKNOWN_ISSUER", f"本机信任配置中没有机构 {record.log}",
-                       f"agency {record.log!r} is not in this verifier's trust configuration")
+        raise Rejected(
+            "UNKNOWN_ISSUER",
+            f"本机信任配置中没有机构 {record.log}",
+            f"agency {record.log!r} is not in this verifier's trust configuration",
+        )
     key = agency.key(leaf.kid)
     if key is None:
         if owner is not None:
-            raise Rejected("TAMPERED", f"签名用的是另一机构（{owner}）的密钥",
-                           f"it is signed with another agency's key ({owner}), not {record.log}'s")
+            raise Rejected(
+                "TAMPERED",
+                f"签名用的是另一机构（{owner}）的密钥",
+                f"it is signed with another agency's key ({owner}), not {record.log}'s",
+            )
         if any(verify_leaf_signature(leaf, public_key_from_bytes(k.public_key)) for k in agency.keys):
             raise Rejected("TAMPERED", "签名密钥编号被改动过", "the signing key's id was altered")
-        raise Rejected("UNKNOWN_ISSUER", "签名密钥不在本机信任配置中（配置可能过旧）",
-                       "the signing key is not in this verifier's trust configuration (it may be out of date)")
+        raise Rejected(
+            "UNKNOWN_ISSUER",
+            "签名密钥不在本机信任配置中（配置可能过旧）",
+            "the signing key is not in this verifier's trust configuration (it may be out of date)",
+        )
     if not verify_leaf_signature(leaf, public_key_from_bytes(key.public_key)):
         raise Rejected("TAMPERED", "签名与内容不符", "the signature does not match the content")
     return agency
@@ -169,6 +190,13 @@ def authorise(leaf: Leaf, config: VerifierConfig, permission: str) -> None:
         raise Rejected(code, str(exc).split(" / ")[0], str(exc).split(" / ")[-1]) from None
 
 
+def check_issuer(leaf: Leaf, config: VerifierConfig, permission: str) -> Agency:
+    """`check_signer` then `authorise`: the agency that signed, holding `permission`."""
+    agency = check_signer(leaf, config)
+    authorise(leaf, config, permission)
+    return agency
+
+
 # -- proofs ------------------------------------------------------------------
 def open_log_checkpoint(note: str, leaf: Leaf, config: VerifierConfig) -> SignedCheckpoint:
     """A checkpoint of the leaf's log, signed with that agency's key (raises CheckpointError)."""
@@ -176,17 +204,19 @@ def open_log_checkpoint(note: str, leaf: Leaf, config: VerifierConfig) -> Signed
     return open_checkpoint(note, origin, log_keys(config.trust, leaf.record.log))
 
 
-def newest_cosignature(signed: SignedCheckpoint, config: VerifierConfig, agency: str,
-                       now: int) -> tuple[tuple[str, ...], str | None]:
+def newest_cosignature(
+    signed: SignedCheckpoint, config: VerifierConfig, agency: str, now: int
+) -> tuple[tuple[str, ...], str | None]:
     """(witness agency ids, time of the newest co-signature) of the valid co-signatures."""
     cosigs = witnessed_by(signed, config.trust, config.city, agency, now)
     names = tuple(sorted(name.rsplit("/", 1)[-1] for name in cosigs))
     newest = max(cosigs.values(), default=None)
-    return names, (format_time(datetime.fromtimestamp(newest, timezone.utc)) if newest else None)
+    return names, (format_time(datetime.fromtimestamp(newest, UTC)) if newest else None)
 
 
-def check_embedded_proof(leaf: Leaf, index: int, size: int, path: Sequence[bytes], note: str,
-                         config: VerifierConfig, now: int) -> tuple[tuple[str, ...], str | None]:
+def check_embedded_proof(
+    leaf: Leaf, index: int, size: int, path: Sequence[bytes], note: str, config: VerifierConfig, now: int
+) -> tuple[tuple[str, ...], str | None]:
     """A document's own inclusion proof and checkpoint: the leaf was in the issuer's log."""
     try:
         signed = open_log_checkpoint(note, leaf, config)
@@ -198,13 +228,17 @@ def check_embedded_proof(leaf: Leaf, index: int, size: int, path: Sequence[bytes
     return newest_cosignature(signed, config, leaf.record.log, now)
 
 
-def open_sealed_proof(data: bytes, config: VerifierConfig, attachment_name: str,
-                      parse: Callable[[bytes], P]) -> tuple[str, P]:
+def open_sealed_proof(
+    data: bytes, config: VerifierConfig, attachment_name: str, parse: Callable[[bytes], P]
+) -> tuple[str, P]:
     """(the sealing agency, the parsed proof file) of a sealed PDF, the seal
     checked against the verifier's own city CA; `parse` raises a BilingualError."""
     if config.ca_cert is None:
-        raise Rejected("UNKNOWN_ISSUER", "本机信任配置中没有城市根证书，无法核验电子印章",
-                       "this verifier's configuration has no city root CA to check the seal")
+        raise Rejected(
+            "UNKNOWN_ISSUER",
+            "本机信任配置中没有城市根证书，无法核验电子印章",
+            "this verifier's configuration has no city root CA to check the seal",
+        )
     try:
         opened = open_sealed_pdf(data, config.ca_cert, attachment_name=attachment_name)
         return opened.agency, parse(opened.attachment)
@@ -213,15 +247,20 @@ def open_sealed_proof(data: bytes, config: VerifierConfig, attachment_name: str,
 
 
 # -- a node's view -------------------------------------------------------------
-def ask_node(source: Any, leaf: Leaf, name: str, config: VerifierConfig,
-             now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+def ask_node(
+    source: Any, leaf: Leaf, name: str, config: VerifierConfig, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the node's report, its checked log view) for the document `name` at the
     leaf's position; `source.report` failing is an outage (`STATUS_UNKNOWN`),
     never a verdict on the document."""
     try:
         report = source.report(leaf.record.log, name, leaf.record.seq)
     except Exception as exc:  # noqa: BLE001 — any failure to get an answer
-        return {}, {"code": "STATUS_UNKNOWN", "zh": "无法连接账本节点", "en": f"the ledger node could not be reached: {exc}"}
+        return {}, {
+            "code": "STATUS_UNKNOWN",
+            "zh": "无法连接账本节点",
+            "en": f"the ledger node could not be reached: {exc}",
+        }
     return report, check_node_report(report, leaf, config, now)
 
 
@@ -230,7 +269,11 @@ def check_node_report(report: Any, leaf: Leaf, config: VerifierConfig, now: date
     {"code": None or a verdict, "zh", "en", "as_of", "cosigners"}. `code` None
     means the node's copy of the log holds exactly this leaf, proven."""
     if not isinstance(report, dict) or report.get("log_status") == "absent":
-        return {"code": "STATUS_UNKNOWN", "zh": "节点没有该机构的账本", "en": "the node holds no copy of the issuer's log"}
+        return {
+            "code": "STATUS_UNKNOWN",
+            "zh": "节点没有该机构的账本",
+            "en": "the node holds no copy of the issuer's log",
+        }
     if report.get("log_status") == "forked":
         return {"code": "LOG_FORKED", "zh": "", "en": str(report.get("log_detail", ""))}
     if report.get("log_status") == "invalid":
@@ -239,34 +282,61 @@ def check_node_report(report: Any, leaf: Leaf, config: VerifierConfig, now: date
     try:
         signed = open_log_checkpoint(str(report.get("checkpoint", "")), leaf, config)
     except CheckpointError as exc:
-        return {"code": "STATUS_UNKNOWN", "zh": "节点给出的检查点无效", "en": f"the node's checkpoint does not verify: {exc}"}
+        return {
+            "code": "STATUS_UNKNOWN",
+            "zh": "节点给出的检查点无效",
+            "en": f"the node's checkpoint does not verify: {exc}",
+        }
     cosigners, _ = newest_cosignature(signed, config, record.log, int(now.timestamp()))
     as_of = report.get("as_of") if isinstance(report.get("as_of"), str) else None
     view: dict[str, Any] = {"cosigners": cosigners, "as_of": as_of, "size": signed.checkpoint.size}
     if signed.checkpoint.size <= record.seq:
-        return {**view, "code": "STATUS_UNKNOWN", "zh": "节点的账本副本尚未同步到这条记录",
-                "en": "the node's copy of the issuer's log does not reach this record yet"}
+        return {
+            **view,
+            "code": "STATUS_UNKNOWN",
+            "zh": "节点的账本副本尚未同步到这条记录",
+            "en": "the node's copy of the issuer's log does not reach this record yet",
+        }
     if report.get("leaf_hash") != leaf.hash_hex:
-        return {**view, "code": "NOT_IN_LEDGER", "zh": "账本中该位置是另一条记录",
-                "en": f"the issuer's log holds a different record at position {record.seq}"}
+        return {
+            **view,
+            "code": "NOT_IN_LEDGER",
+            "zh": "账本中该位置是另一条记录",
+            "en": f"the issuer's log holds a different record at position {record.seq}",
+        }
     try:
         path = [b64decode(h) for h in report.get("inclusion") or []]
         merkle.verify_inclusion(leaf.hash, record.seq, signed.checkpoint.size, path, signed.checkpoint.root)
     except (merkle.ProofError, EncodingError, TypeError, ValueError) as exc:
-        return {**view, "code": "STATUS_UNKNOWN", "zh": "节点给出的证明无效", "en": f"the node's proof does not verify: {exc}"}
+        return {
+            **view,
+            "code": "STATUS_UNKNOWN",
+            "zh": "节点给出的证明无效",
+            "en": f"the node's proof does not verify: {exc}",
+        }
     return {**view, "code": None, "zh": "", "en": ""}
 
 
-def check_freshness(report: dict[str, Any], view: dict[str, Any], config: VerifierConfig, now: datetime,
-                    max_age_s: int) -> dict[str, Any] | None:
+def check_freshness(
+    report: dict[str, Any], view: dict[str, Any], config: VerifierConfig, now: datetime, max_age_s: int
+) -> dict[str, Any] | None:
     """STATUS_UNKNOWN when a peer's copy lacks witnesses or is older than the limit; else None."""
     if not report.get("own") and len(view["cosigners"]) < config.witness_quorum:
-        return {**view, "code": "STATUS_UNKNOWN", "zh": "节点的检查点见证人不足",
-                "en": f"the node's checkpoint has {len(view['cosigners'])} witness co-signatures; "
-                      f"{config.witness_quorum} are needed"}
+        return {
+            **view,
+            "code": "STATUS_UNKNOWN",
+            "zh": "节点的检查点见证人不足",
+            "en": f"the node's checkpoint has {len(view['cosigners'])} witness co-signatures; "
+            f"{config.witness_quorum} are needed",
+        }
     as_of = view["as_of"]
     if as_of is None or (now - parse_time(as_of)).total_seconds() > max_age_s:
-        return {**view, "code": "STATUS_UNKNOWN", "zh": "节点的账本副本过旧", "en": "the node's copy of the issuer's log is out of date"}
+        return {
+            **view,
+            "code": "STATUS_UNKNOWN",
+            "zh": "节点的账本副本过旧",
+            "en": "the node's copy of the issuer's log is out of date",
+        }
     return None
 
 

@@ -10,9 +10,10 @@ checkpoint and the proof itself (`citychain.documents.checks.check_node_report`)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from citychain.clock import Clock, format_time
 from citychain.log import merkle
@@ -101,24 +102,25 @@ class HomeReports:
 
 class NodeReports:
     """Reports from a running node over HTTP(S), checked against the verifier's
-    own CA file (never the system's or the environment's proxies)."""
+    own CA file (never the system's or the environment's proxies), through the
+    core's one hardened client; any failure raises (`checks.ask_node` makes it
+    an outage, never a verdict)."""
 
     kind: ReportKind  # set by each document's subclass
     MAX_BYTES = 1024 * 1024
 
     def __init__(self, url: str, ca_file: str | None = None, timeout: float = 5.0) -> None:
-        import requests
+        from citychain.net.client import Limits, NodeSession  # loads requests: only verifiers that ask a node
 
         self.url, self.timeout = url.rstrip("/"), timeout
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.verify: str | bool = ca_file or True
+        # `timeout` per connect and per read, as before; the whole answer within both.
+        self.http = NodeSession(self.url, ca_file, Limits(timeout, timeout, 2 * timeout, self.MAX_BYTES))
 
     def report(self, agency: str, name: str, seq: int) -> dict[str, Any]:
+        from citychain.net.client import PeerError
+
         params = {"agency": agency, self.kind.key: name, "seq": seq}
-        response = self.session.get(f"{self.url}{self.kind.route}", params=params, timeout=self.timeout,
-                                    verify=self.verify)
-        response.raise_for_status()
-        if len(response.content) > self.MAX_BYTES:
-            raise ValueError("status report too large")
-        return response.json()
+        answer = self.http.request("GET", self.kind.route, params=params)
+        if answer.status != 200:
+            raise PeerError(f"HTTP_{answer.status}", f"{self.url}{self.kind.route}: HTTP {answer.status}")
+        return answer.json()

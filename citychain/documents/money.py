@@ -39,7 +39,7 @@ class AmountError(BilingualError):
 
 
 def parse_yuan(text: str) -> int:
-    """"1,234.50" → 123450 fen: digits with optional thousands commas and at
+    """ "1,234.50" → 123450 fen: digits with optional thousands commas and at
     most two decimals, read exactly (no floating point)."""
     if not isinstance(text, str):
         raise AmountError("金额须为文本，例如 1,234.50", "an amount is text such as 1,234.50")
@@ -50,12 +50,13 @@ def parse_yuan(text: str) -> int:
         raise AmountError(f"金额须为正数，不能是 {text}", f"an amount must be positive, not {text}")
     match = _YUAN_RE.match(cleaned)
     if match is None:
-        raise AmountError(f"“{text}”不是金额；请写成 1234.50 或 1,234.50（元）",
-                          f"{text!r} is not an amount; write it as 1234.50 or 1,234.50 (yuan)")
+        raise AmountError(
+            f"“{text}”不是金额；请写成 1234.50 或 1,234.50（元）",
+            f"{text!r} is not an amount; write it as 1234.50 or 1,234.50 (yuan)",
+        )
     decimals = match.group(1) or ""
     if len(decimals) > 2:
-        raise AmountError(f"金额最多精确到分（两位小数）：{text}",
-                          f"an amount has at most two decimals (fen): {text}")
+        raise AmountError(f"金额最多精确到分（两位小数）：{text}", f"an amount has at most two decimals (fen): {text}")
     whole = cleaned.split(".")[0].replace(",", "")
     fen = int(whole) * 100 + int(decimals.ljust(2, "0"))
     check_fen(fen)
@@ -88,7 +89,7 @@ def _group(number: int) -> str:
     """0 < number < 10000, with 零 between non-zero digits, none at the end."""
     out, zero = "", False
     for position in range(3, -1, -1):
-        digit = number // 10 ** position % 10
+        digit = number // 10**position % 10
         if digit == 0:
             zero = bool(out)
             continue

@@ -67,26 +67,41 @@ def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def seal_pdf(pdf: bytes, attachment: bytes, seal: SealIdentity, when: datetime, reason: str, *,
-             attachment_name: str) -> bytes:
+def seal_pdf(
+    pdf: bytes, attachment: bytes, seal: SealIdentity, when: datetime, reason: str, *, attachment_name: str
+) -> bytes:
     """Attach `attachment` as `attachment_name` and seal the whole file."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     data = embed.EmbeddedFileObject.from_file_data(
-        writer, attachment, mime_type="application/json",
+        writer,
+        attachment,
+        mime_type="application/json",
         params=embed.EmbeddedFileParams(creation_date=when, modification_date=when),
     )
-    embed.embed_file(writer, embed.FileSpec(
-        file_spec_string=attachment_name, file_name=attachment_name, embedded_data=data,
-        description="CityChain proof: ledger record, inclusion proof, checkpoint / 账本证明",
-    ))
-    key = asn1_keys.PrivateKeyInfo.load(seal.key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    embed.embed_file(
+        writer,
+        embed.FileSpec(
+            file_spec_string=attachment_name,
+            file_name=attachment_name,
+            embedded_data=data,
+            description="CityChain proof: ledger record, inclusion proof, checkpoint / 账本证明",
+        ),
+    )
+    key = asn1_keys.PrivateKeyInfo.load(
+        seal.key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     signer = signers.SimpleSigner(
-        signing_cert=_asn1_cert(seal.cert), signing_key=key,
+        signing_cert=_asn1_cert(seal.cert),
+        signing_key=key,
         cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(seal.ca_cert)]),
     )
     meta = signers.PdfSignatureMetadata(
-        field_name=FIELD_NAME, reason=reason, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
+        field_name=FIELD_NAME,
+        reason=reason,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
     )
     out = io.BytesIO()
     _SealerAt(meta, signer, when).sign_pdf(writer, output=out)
@@ -134,21 +149,27 @@ def _exact_signature_block(data: bytes, sig, signer_der: bytes, ca_der: bytes) -
     and nothing else, no unsigned attributes, no CRLs."""
     start, length, resume, _ = (int(x) for x in sig.sig_object["/ByteRange"])
     content = bytes(sig.pkcs7_content)
-    if data[start + length:resume] not in (b"<" + content.hex().upper().encode() + b">",
-                                           b"<" + content.hex().encode() + b">"):
+    if data[start + length : resume] not in (
+        b"<" + content.hex().upper().encode() + b">",
+        b"<" + content.hex().encode() + b">",
+    ):
         raise SealProblem("TAMPERED", *_ALTERED)
     info = cms.ContentInfo.load(content)
     der = info.dump()
-    if content[len(der):].strip(b"\0"):
+    if content[len(der) :].strip(b"\0"):
         raise SealProblem("TAMPERED", *_ALTERED)
     signed = info["content"]
     infos = list(signed["signer_infos"])
     expected = (
-        info["content_type"].native == "signed_data" and signed["version"].native == "v1"
+        info["content_type"].native == "signed_data"
+        and signed["version"].native == "v1"
         and [a["algorithm"].native for a in signed["digest_algorithms"]] == ["sha256"]
         and sorted(c.chosen.dump() for c in signed["certificates"]) == sorted([signer_der, ca_der])
-        and signed["crls"].native is None and signed["encap_content_info"]["content"].native is None
-        and len(infos) == 1 and infos[0]["version"].native == "v1" and infos[0]["unsigned_attrs"].native is None
+        and signed["crls"].native is None
+        and signed["encap_content_info"]["content"].native is None
+        and len(infos) == 1
+        and infos[0]["version"].native == "v1"
+        and infos[0]["unsigned_attrs"].native is None
     )
     if not expected or _canonical_der(info) != der:
         raise SealProblem("TAMPERED", *_ALTERED)
@@ -161,15 +182,34 @@ def _canonical_der(info: cms.ContentInfo) -> bytes:
     block with asn1crypto (dump(force=True)) instead spends ~90 ms in them."""
     signed = info["content"]
     signer = signed["signer_infos"][0]
-    signer_der = parser.emit(0, 1, 16, b"".join((
-        signer["version"].dump(force=True), signer["sid"].dump(force=True),
-        signer["digest_algorithm"].dump(force=True), parser.emit(2, 1, 0, signer["signed_attrs"].contents),
-        signer["signature_algorithm"].dump(force=True), signer["signature"].dump(force=True))))
+    signer_der = parser.emit(
+        0,
+        1,
+        16,
+        b"".join(
+            (
+                signer["version"].dump(force=True),
+                signer["sid"].dump(force=True),
+                signer["digest_algorithm"].dump(force=True),
+                parser.emit(2, 1, 0, signer["signed_attrs"].contents),
+                signer["signature_algorithm"].dump(force=True),
+                signer["signature"].dump(force=True),
+            )
+        ),
+    )
     certificates = b"".join(sorted(c.chosen.dump() for c in signed["certificates"]))  # DER sorts a SET OF
-    body = b"".join((signed["version"].dump(force=True), signed["digest_algorithms"].dump(force=True),
-                     signed["encap_content_info"].dump(force=True), parser.emit(2, 1, 0, certificates),
-                     parser.emit(0, 1, 17, signer_der)))
-    return parser.emit(0, 1, 16, info["content_type"].dump(force=True) + parser.emit(2, 1, 0, parser.emit(0, 1, 16, body)))
+    body = b"".join(
+        (
+            signed["version"].dump(force=True),
+            signed["digest_algorithms"].dump(force=True),
+            signed["encap_content_info"].dump(force=True),
+            parser.emit(2, 1, 0, certificates),
+            parser.emit(0, 1, 17, signer_der),
+        )
+    )
+    return parser.emit(
+        0, 1, 16, info["content_type"].dump(force=True) + parser.emit(2, 1, 0, parser.emit(0, 1, 16, body))
+    )
 
 
 def _untrusted(signer: x509.Certificate, ca_cert: x509.Certificate) -> None:
@@ -179,10 +219,16 @@ def _untrusted(signer: x509.Certificate, ca_cert: x509.Certificate) -> None:
     try:
         signer.verify_directly_issued_by(ca_cert)
     except (ValueError, TypeError, InvalidSignature):
-        raise SealProblem("UNKNOWN_ISSUER", "电子印章不是本市根证书签发的",
-                          "the seal's certificate is not from this verifier's city root CA") from None
-    raise SealProblem("TAMPERED", "盖章时电子印章的证书无效",
-                      "the seal's certificate was not valid for sealing when the document was sealed")
+        raise SealProblem(
+            "UNKNOWN_ISSUER",
+            "电子印章不是本市根证书签发的",
+            "the seal's certificate is not from this verifier's city root CA",
+        ) from None
+    raise SealProblem(
+        "TAMPERED",
+        "盖章时电子印章的证书无效",
+        "the seal's certificate was not valid for sealing when the document was sealed",
+    )
 
 
 def embedded_file_names(data: bytes) -> tuple[str, ...]:
@@ -194,7 +240,7 @@ def embedded_file_names(data: bytes) -> tuple[str, ...]:
     try:
         names = _embedded(PdfFileReader(io.BytesIO(data), strict=False))
         return tuple(str(names[i]) for i in range(0, len(names), 2))
-    except Exception:  # hostile bytes: simply not recognised
+    except Exception:  # noqa: BLE001 - hostile bytes: simply not recognised
         return ()
 
 
@@ -213,8 +259,11 @@ def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, *, attachment_name: 
         reader = PdfFileReader(io.BytesIO(data), strict=True)
         signatures = reader.embedded_signatures
         if len(signatures) != 1:
-            raise SealProblem("TAMPERED", "文件中的电子印章数量不对",
-                              f"the file carries {len(signatures)} seals; a sealed document carries exactly one")
+            raise SealProblem(
+                "TAMPERED",
+                "文件中的电子印章数量不对",
+                f"the file carries {len(signatures)} seals; a sealed document carries exactly one",
+            )
         sig = signatures[0]
         sealed_at = sig.self_reported_timestamp
         if sealed_at is None:
@@ -222,8 +271,11 @@ def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, *, attachment_name: 
         context = ValidationContext(trust_roots=[_asn1_cert(ca_cert)], allow_fetching=False, moment=sealed_at)
         status = validate_pdf_signature(sig, context, skip_diff=True)
         if not status.intact or not status.valid:
-            raise SealProblem("TAMPERED", "电子印章与文件内容不符，文件被改动过",
-                              "the digital seal does not match the file: it was changed after sealing")
+            raise SealProblem(
+                "TAMPERED",
+                "电子印章与文件内容不符，文件被改动过",
+                "the digital seal does not match the file: it was changed after sealing",
+            )
         if status.coverage.name != "ENTIRE_FILE":
             raise SealProblem("TAMPERED", "盖章后文件又被追加修改", "the file was changed after it was sealed")
         signer = x509.load_der_x509_certificate(status.signing_cert.dump())
@@ -235,5 +287,7 @@ def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, *, attachment_name: 
         raise
     except (PdfError, SigningError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise SealProblem("MALFORMED", "PDF 文件已损坏或不完整", f"the PDF is damaged or incomplete: {exc}") from None
-    except Exception as exc:  # pyHanko raises a wide range on hostile bytes; none may crash a kiosk
-        raise SealProblem("MALFORMED", "PDF 文件无法解析", f"the PDF cannot be read: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - pyHanko raises a wide range on hostile bytes; none may crash a kiosk
+        raise SealProblem(
+            "MALFORMED", "PDF 文件无法解析", f"the PDF cannot be read: {type(exc).__name__}: {exc}"
+        ) from None

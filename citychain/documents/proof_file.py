@@ -4,7 +4,8 @@ signed checkpoint of that size."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from citychain.log.encoding import b64decode, b64encode
 

@@ -50,12 +50,13 @@ class QrFraming:
     def decode(self, text: str) -> Any:
         text = text.strip()
         if not text.startswith(self.prefix):
-            raise QrTextError("NOT_OURS", f"这不是{self.what_zh}",
-                              f"this QR code is not {self.what_en} (no {self.prefix} prefix)")
+            raise QrTextError(
+                "NOT_OURS", f"这不是{self.what_zh}", f"this QR code is not {self.what_en} (no {self.prefix} prefix)"
+            )
         if len(text) > MAX_TEXT:
             raise QrTextError("TOO_LONG", "二维码内容过长", f"the QR text is longer than {MAX_TEXT} characters")
         try:
-            framed = base45.b45decode(text[len(self.prefix):])
+            framed = base45.b45decode(text[len(self.prefix) :])
         except ValueError as exc:
             raise QrTextError("MALFORMED", "二维码内容已损坏", f"the QR text is not valid base45: {exc}") from None
         packed, check = framed[:-4], framed[-4:]
@@ -73,4 +74,6 @@ class QrFraming:
         try:
             return parse_canonical(data)
         except CanonicalError as exc:
-            raise QrTextError("MALFORMED", "二维码内容格式错误", f"the QR payload is not canonical JSON: {exc}") from None
+            raise QrTextError(
+                "MALFORMED", "二维码内容格式错误", f"the QR payload is not canonical JSON: {exc}"
+            ) from None

@@ -11,7 +11,7 @@ QR codes are drawn as vector rectangles on a white quiet zone.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache, lru_cache
 
 import segno
@@ -48,8 +48,8 @@ def pdf_date(creation_date: datetime | None, issued_at: str) -> str | None:
         except ValueError:
             return None  # reportlab's fixed invariant date
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime("D:%Y%m%d%H%M%S+00'00'")
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
 
 
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
@@ -112,8 +112,18 @@ def _wrap_em(text: str, width: float) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def draw_text(c: Canvas, x: float, y: float, text: str, size: float, color: Color = INK,
-              *, anchor: str = "left", space: float = 0.0, bold: bool = False) -> None:
+def draw_text(
+    c: Canvas,
+    x: float,
+    y: float,
+    text: str,
+    size: float,
+    color: Color = INK,
+    *,
+    anchor: str = "left",
+    space: float = 0.0,
+    bold: bool = False,
+) -> None:
     width = text_width(text, size) + space * max(0, len(text) - 1)
     if anchor == "centre":
         x -= width / 2
@@ -134,8 +144,9 @@ def draw_text(c: Canvas, x: float, y: float, text: str, size: float, color: Colo
     c.restoreState()
 
 
-def draw_lines(c: Canvas, x: float, top: float, lines: list[str], size: float, leading: float,
-               color: Color = INK) -> None:
+def draw_lines(
+    c: Canvas, x: float, top: float, lines: list[str], size: float, leading: float, color: Color = INK
+) -> None:
     """Lines set downwards from `top` (the top of the first line's em box)."""
     if not lines:
         return

@@ -242,7 +242,9 @@ def parse_canonical(data: bytes, *, max_bytes: int = MAX_BYTES, max_depth: int =
     expected = canonical_trusted(value)
     if expected != data:
         at = next((i for i, (a, b) in enumerate(zip(expected, data)) if a != b), min(len(expected), len(data)))
-        raise CanonicalError("not_canonical", "", f"valid, but not the canonical spelling (first difference at byte {at})")
+        raise CanonicalError(
+            "not_canonical", "", f"valid, but not the canonical spelling (first difference at byte {at})"
+        )
     return value
 
 

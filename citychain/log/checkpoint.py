@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -167,9 +167,7 @@ def sign_checkpoint(checkpoint: Checkpoint, private_key: Ed25519PrivateKey) -> s
     return format_note(Note(checkpoint.body(), (signature,)))
 
 
-def open_checkpoint(
-    note_text: str | bytes, origin: str, keys: Sequence[Ed25519PublicKey | bytes]
-) -> SignedCheckpoint:
+def open_checkpoint(note_text: str | bytes, origin: str, keys: Sequence[Ed25519PublicKey | bytes]) -> SignedCheckpoint:
     """Verify a signed checkpoint of the log `origin` against its possible keys.
 
     At least one signature line by one of `keys` under the name `origin` must
@@ -199,7 +197,7 @@ def open_checkpoint(
 
 def cosignature_message(checkpoint: Checkpoint, timestamp: int) -> bytes:
     """What a cosignature/v1 signs: a header, the time, then the whole body."""
-    return f"{COSIGNATURE_HEADER}time {timestamp}\n{checkpoint.body()}".encode("utf-8")
+    return f"{COSIGNATURE_HEADER}time {timestamp}\n{checkpoint.body()}".encode()
 
 
 def _check_timestamp(timestamp: int) -> None:
@@ -207,9 +205,7 @@ def _check_timestamp(timestamp: int) -> None:
         raise ValueError(f"timestamp {timestamp!r} is not an integer from 0 to 2^63 - 1")
 
 
-def cosign(
-    checkpoint: Checkpoint, witness_name: str, private_key: Ed25519PrivateKey, timestamp: int
-) -> NoteSignature:
+def cosign(checkpoint: Checkpoint, witness_name: str, private_key: Ed25519PrivateKey, timestamp: int) -> NoteSignature:
     """A witness's co-signature of `checkpoint` at `timestamp` (POSIX seconds)."""
     check_key_name(witness_name)
     _check_timestamp(timestamp)

@@ -1,5 +1,5 @@
 """Salted field commitments: personal data never reaches the shared ledger in
-the clear (design §3).
+the clear (docs/protocol.md §10).
 
     salt_f       = first 16 bytes of HMAC-SHA256(seed, "citychain/salt/v1\\n" ‖ f)
     commitment_f = hex(SHA-256(salt_f ‖ JCS(v)))
@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from citychain.log.canonical import canonical
 

@@ -11,8 +11,8 @@ b's tree had at size m, which differs from a's root.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -37,19 +37,27 @@ class ForkEvidence:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"format": FORMAT, "agency": self.agency, "origin": self.origin, "a": self.note_a, "b": self.note_b,
-             "path": [b64encode(h) for h in self.path]},
-            ensure_ascii=False, indent=1,
+            {
+                "format": FORMAT,
+                "agency": self.agency,
+                "origin": self.origin,
+                "a": self.note_a,
+                "b": self.note_b,
+                "path": [b64encode(h) for h in self.path],
+            },
+            ensure_ascii=False,
+            indent=1,
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "ForkEvidence":
+    def from_json(cls, text: str) -> ForkEvidence:
         try:
             value = json.loads(text)
             if value.get("format") != FORMAT:
                 raise EvidenceInvalid("not a CityChain fork evidence file")
-            return cls(value["agency"], value["origin"], value["a"], value["b"],
-                       tuple(b64decode(h) for h in value["path"]))
+            return cls(
+                value["agency"], value["origin"], value["a"], value["b"], tuple(b64decode(h) for h in value["path"])
+            )
         except (ValueError, KeyError, TypeError, EncodingError) as exc:
             raise EvidenceInvalid(f"malformed evidence: {exc}") from exc
 

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from citychain.errors import MessageError
 from citychain.files import write_atomic
 from citychain.log.encoding import b64decode, b64encode
 
@@ -32,27 +33,31 @@ PASSPHRASE_ENV = "CITYCHAIN_PASSPHRASE"
 PASSPHRASE_FILE_ENV = "CITYCHAIN_PASSPHRASE_FILE"
 
 
-class KeyProblem(Exception):
+class KeyProblem(MessageError):
     """Base for key problems; messages are shown to operators as they are."""
+
+    code = "KEY_PROBLEM"
 
 
 class WrongPassphrase(KeyProblem):
+    code = "WRONG_PASSPHRASE"
+
     def __init__(self, path: Path) -> None:
-        super().__init__(
-            f"口令错误或密钥文件已损坏：{path} / wrong passphrase, or the key file {path} is damaged"
-        )
+        super().__init__(f"口令错误或密钥文件已损坏：{path}", f"wrong passphrase, or the key file {path} is damaged")
 
 
 class KeyFileInvalid(KeyProblem):
-    pass
+    code = "KEY_FILE_INVALID"
 
 
 class NoPassphrase(KeyProblem):
+    code = "NO_PASSPHRASE"
+
     def __init__(self) -> None:
         super().__init__(
-            "需要节点口令：请设置 CITYCHAIN_PASSPHRASE 或 CITYCHAIN_PASSPHRASE_FILE，或在终端中运行 / "
+            "需要节点口令：请设置 CITYCHAIN_PASSPHRASE 或 CITYCHAIN_PASSPHRASE_FILE，或在终端中运行",
             "the node passphrase is needed: set CITYCHAIN_PASSPHRASE or "
-            "CITYCHAIN_PASSPHRASE_FILE, or run from a terminal"
+            "CITYCHAIN_PASSPHRASE_FILE, or run from a terminal",
         )
 
 
@@ -65,7 +70,7 @@ class KdfCost:
     p: int = 1
 
     @classmethod
-    def cheap(cls) -> "KdfCost":
+    def cheap(cls) -> KdfCost:
         """For tests and throw-away demo homes only: still scrypt, ~60x faster."""
         return cls(n=2**11)
 
@@ -81,7 +86,7 @@ def public_key_from_bytes(raw: bytes) -> Ed25519PublicKey:
 
 
 def kid(key: Ed25519PublicKey | bytes) -> str:
-    """Design §3: hex of the first 8 bytes of SHA-256 of the raw public key."""
+    """docs/protocol.md §2 (Identifiers): hex of the first 8 bytes of SHA-256 of the raw public key."""
     raw = key if isinstance(key, bytes) else public_bytes(key)
     return hashlib.sha256(raw).digest()[:8].hex()
 
@@ -103,12 +108,12 @@ class Signer:
     kid: str
 
     @classmethod
-    def from_private(cls, key: Ed25519PrivateKey) -> "Signer":
+    def from_private(cls, key: Ed25519PrivateKey) -> Signer:
         pub = key.public_key()
         return cls(key, pub, kid(pub))
 
     @classmethod
-    def generate(cls) -> "Signer":
+    def generate(cls) -> Signer:
         return cls.from_private(Ed25519PrivateKey.generate())
 
     @property
@@ -121,9 +126,7 @@ class Signer:
 
 def derive_key(passphrase: str, salt: bytes, cost: KdfCost) -> bytes:
     """The AES-256 key that seals a file at rest (see `seal`)."""
-    return Scrypt(salt=salt, length=32, n=cost.n, r=cost.r, p=cost.p).derive(
-        passphrase.encode("utf-8")
-    )
+    return Scrypt(salt=salt, length=32, n=cost.n, r=cost.r, p=cost.p).derive(passphrase.encode("utf-8"))
 
 
 def seal(plaintext: bytes, passphrase: str, aad: bytes, cost: KdfCost) -> dict:
@@ -151,7 +154,7 @@ def unseal(env: dict, passphrase: str, aad: bytes, source: Path | str) -> bytes:
         salt, nonce, sealed = b64decode(kdf["salt"]), b64decode(cipher["nonce"]), b64decode(cipher["ciphertext"])
         key = derive_key(passphrase, salt, cost)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {source}: {exc}") from exc
+        raise KeyFileInvalid("密钥文件格式错误", f"malformed key file {source}: {exc}") from exc
     try:
         return AESGCM(key).decrypt(nonce, sealed, aad)
     except InvalidTag:
@@ -162,7 +165,7 @@ def _read_envelope(path: Path, fmt: str, what: str) -> dict:
     try:
         env = json.loads(Path(path).read_bytes())
     except ValueError as exc:
-        raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {path}: {exc}") from exc
+        raise KeyFileInvalid("密钥文件格式错误", f"malformed key file {path}: {exc}") from exc
     if not isinstance(env, dict) or env.get("format") != fmt:
         raise KeyFileInvalid(f"{path} is not a CityChain {what}")
     return env
@@ -183,7 +186,7 @@ def save_key(path: Path, signer: Signer, passphrase: str, cost: KdfCost = KdfCos
 def load_key(path: Path, passphrase: str) -> Signer:
     env = _read_envelope(path, KEY_FILE_FORMAT, "key file")
     if not isinstance(env.get("kid"), str):
-        raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {path}: no kid")
+        raise KeyFileInvalid("密钥文件格式错误", f"malformed key file {path}: no kid")
     seed = unseal(env, passphrase, f"{KEY_FILE_FORMAT}\n{env['kid']}".encode(), path)
     try:
         private_key = Ed25519PrivateKey.from_private_bytes(seed)

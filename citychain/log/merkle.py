@@ -17,8 +17,9 @@ functions say which ranges a proof needs (`inclusion_ranges`,
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -332,9 +333,7 @@ def _path_length(old_size: int, new_size: int, path: Sequence[bytes]) -> Invalid
     return _wrong_length(len(path), want, f"the consistency path from {old_size} to {new_size}")
 
 
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> None:
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
     """Raise a ProofError unless `proof` shows the tree (old_size, old_root)
     is a prefix of the tree (new_size, new_root).
 
@@ -378,7 +377,9 @@ class Frontier:
 
     def __post_init__(self) -> None:
         if len(self.hashes) != self.size.bit_count():
-            raise ValueError(f"a frontier of size {self.size} has {self.size.bit_count()} hashes, not {len(self.hashes)}")
+            raise ValueError(
+                f"a frontier of size {self.size} has {self.size.bit_count()} hashes, not {len(self.hashes)}"
+            )
 
     @classmethod
     def load(cls, reader: NodeReader, size: int) -> Frontier:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -181,7 +181,7 @@ class Verifier:
 def _parse_signature_line(line: str) -> NoteSignature:
     if not line.startswith(SIGNATURE_PREFIX):
         raise MalformedNote(f"signature line {line[:40]!r} does not start with an em dash and a space")
-    name, space, blob = line[len(SIGNATURE_PREFIX):].partition(" ")
+    name, space, blob = line[len(SIGNATURE_PREFIX) :].partition(" ")
     if not space or not blob:
         raise MalformedNote(f"signature line {line[:40]!r} is not '— <name> <base64>'")
     check_key_name(name)

@@ -1,4 +1,4 @@
-"""Records and leaves: the exact bytes every agency signs and stores (design §3).
+"""Records and leaves: the exact bytes every agency signs and stores (docs/protocol.md §2).
 
 A record is what an agency says; a leaf is the record with the agency's key id
 and signature, canonicalised; the leaf's RFC 9162 hash chains the next record.

@@ -1,4 +1,4 @@
-"""The node's HTTP API (design §4), as a Starlette app served by uvicorn.
+"""The node's HTTP API (docs/protocol.md §6, docs/openapi.json), as a Starlette app served by uvicorn.
 
 Reads are short and run on the event loop; writes (sign-in, appends, the
 witness) run in the thread pool and go through the node under its lock. Each
@@ -14,12 +14,10 @@ memory.
 from __future__ import annotations
 
 import inspect
-import secrets
 import threading
-import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +29,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from citychain.accounts.users import SignedIn
+from citychain.accounts.users import SESSION_SECONDS
 from citychain.errors import RequestError
 from citychain.log import merkle
 from citychain.log.encoding import b64encode
@@ -53,43 +51,10 @@ NOTIFY_BODY = 256  # `{"agency", "size"}`, and nothing in it is needed
 LOGIN_BODY = 4096
 RECORDS_BODY = 1 << 20
 MAX_INDEX = 10**18 - 1
-SESSION_SECONDS = 8 * 3600
 MAX_ANONYMOUS = 32  # requests without a session in flight at once; more are answered 503
-OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
-
-
-@dataclass(frozen=True)
-class Session:
-    signed: SignedIn
-    expires: float
-
-
-@dataclass
-class Sessions:
-    """Bearer tokens for signed-in users; kept in memory, so a restart signs
-    everyone out. A token names a sign-in; whether that still holds is asked
-    of the users table on every use (`desk_api.session_user`)."""
-
-    tokens: dict[str, Session] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def open(self, signed: SignedIn) -> str:
-        token = secrets.token_urlsafe(32)
-        with self.lock:
-            self.tokens[token] = Session(signed, time.time() + SESSION_SECONDS)
-        return token
-
-    def signed_in(self, token: str) -> SignedIn | None:
-        with self.lock:
-            session = self.tokens.get(token)
-            if session is None or session.expires < time.time():
-                self.tokens.pop(token, None)
-                return None
-            return session.signed
-
-    def close(self, token: str) -> None:
-        with self.lock:
-            self.tokens.pop(token, None)
+OPENAPI = (
+    Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+)  # every route, plug-ins' too (tests/test_openapi.py)
 
 
 class Readers:
@@ -109,9 +74,13 @@ class Readers:
 def _int(request: Request, name: str, minimum: int = 0) -> int:
     number = whole_number(request.query_params.get(name), MAX_INDEX)
     if number is None or number < minimum:
-        raise RequestError(f"查询参数 {name} 须为不小于 {minimum} 的整数",
-                           f"query parameter {name!r} must be a whole number of at least {minimum}",
-                           400, "BAD_PARAMETER", (name,))
+        raise RequestError(
+            f"查询参数 {name} 须为不小于 {minimum} 的整数",
+            f"query parameter {name!r} must be a whole number of at least {minimum}",
+            400,
+            "BAD_PARAMETER",
+            (name,),
+        )
     return number
 
 
@@ -149,8 +118,10 @@ def _is_record(value: Any) -> bool:
 def _records_body(value: Any) -> list[tuple[str, dict]]:
     records = value.get("records") if isinstance(value, dict) else None
     if not isinstance(records, list) or not records or not all(map(_is_record, records)):
-        raise RequestError('请发送 {"records": [{"kind": …, "body": {…}}, …]}，至少一条',
-                           'send {"records": [{"kind": …, "body": {…}}, …]} with at least one record')
+        raise RequestError(
+            '请发送 {"records": [{"kind": …, "body": {…}}, …]}，至少一条',
+            'send {"records": [{"kind": …, "body": {…}}, …]} with at least one record',
+        )
     return [(r["kind"], r["body"]) for r in records]
 
 
@@ -180,8 +151,10 @@ class AnonymousLimit:
             self.in_flight -= 1
 
 
-_HTTP_WORDS = {404: ("NOT_FOUND", "没有这个地址", "no such path"),
-               405: ("METHOD_NOT_ALLOWED", "不支持此请求方法", "method not allowed")}
+_HTTP_WORDS = {
+    404: ("NOT_FOUND", "没有这个地址", "no such path"),
+    405: ("METHOD_NOT_ALLOWED", "不支持此请求方法", "method not allowed"),
+}
 
 
 def _http_refusal(request: Request, exc: HTTPException) -> Response:
@@ -214,11 +187,16 @@ def make_app(service) -> Starlette:
         out = []
         for head in readers.store().heads():
             agency = trust.agencies.get(head.agency)
-            out.append({
-                "agency": head.agency, "origin": head.origin, "size": head.size, "status": head.status,
-                "status_detail": head.status_detail,
-                "keys": [k.kid for k in agency.keys] if agency else [],
-            })
+            out.append(
+                {
+                    "agency": head.agency,
+                    "origin": head.origin,
+                    "size": head.size,
+                    "status": head.status,
+                    "status_detail": head.status_detail,
+                    "keys": [k.kid for k in agency.keys] if agency else [],
+                }
+            )
         return JSONResponse({"logs": out})
 
     @handler
@@ -233,8 +211,9 @@ def make_app(service) -> Starlette:
         head = head_or_404(request.path_params["agency"])
         start, end = _int(request, "start"), _int(request, "end", 1)
         if start >= end or start >= head.size:
-            raise _bad_range(f"须 start < end 且 start < {head.size}",
-                             f"need start < end and start < size ({head.size})")
+            raise _bad_range(
+                f"须 start < end 且 start < {head.size}", f"need start < end and start < size ({head.size})"
+            )
         end = min(end, start + MAX_PAGE, head.size)
         data = readers.store().leaves(head.id, start, end)
         return JSONResponse({"entries": [b64encode(leaf) for leaf in data]})
@@ -280,16 +259,28 @@ def make_app(service) -> Starlette:
     async def login(request: Request) -> Response:
         name, password = _login_body(parse_json(await read_body(request, LOGIN_BODY)))
         signed = await run_in_threadpool(service.authenticate, name, password)
-        return JSONResponse({"token": service.sessions.open(signed), "user": signed.user.name,
-                             "role": signed.user.role, "expires_in": SESSION_SECONDS})
+        return JSONResponse(
+            {
+                "token": service.sessions.open(signed),
+                "user": signed.user.name,
+                "role": signed.user.role,
+                "expires_in": SESSION_SECONDS,
+            }
+        )
 
     @handler
     async def append_records(request: Request) -> Response:
         user = session_user(service, request)  # before the body: strangers' bodies are not read
         items = _records_body(parse_json(await read_body(request, RECORDS_BODY)))
         appended = await run_in_threadpool(service.append, user, items)
-        return JSONResponse({"size": appended.size, "leaf_hashes": [l.hash_hex for l in appended.leaves],
-                             "first_seq": appended.leaves[0].record.seq}, 201)
+        return JSONResponse(
+            {
+                "size": appended.size,
+                "leaf_hashes": [l.hash_hex for l in appended.leaves],
+                "first_seq": appended.leaves[0].record.seq,
+            },
+            201,
+        )
 
     def openapi(request: Request) -> Response:
         return Response(OPENAPI.read_bytes(), media_type="application/json")
@@ -312,6 +303,7 @@ def make_app(service) -> Starlette:
         if plugin.routes is not None:
             routes.extend(plugin.routes(service))
     return Starlette(
-        routes=routes, middleware=[Middleware(AnonymousLimit, sessions=lambda: service.sessions)],
+        routes=routes,
+        middleware=[Middleware(AnonymousLimit, sessions=lambda: service.sessions)],
         exception_handlers={HTTPException: _http_refusal, ClientDisconnect: _gone},
     )

@@ -1,9 +1,13 @@
-"""Talking to a peer node over HTTP(S), trusting nothing it sends.
+"""Talking to a node over HTTP(S), trusting nothing it sends.
 
-Every request is bounded in size and in total time — connecting, headers and
-body, however slowly a peer trickles them (`_Deadline`) — and parsed strictly;
-anything odd, whatever parsing or checking it raises, becomes a `PeerError`
-with a code the sync loop reports and backs off on.
+`NodeSession` is the one hardened door every caller uses (the sync loop's
+`PeerClient`, the counter, the kiosk, the verifiers' status reports): the CA
+file of the caller's own configuration is the only trust anchor, the
+environment's proxies and CA bundles are ignored, and every request is
+bounded in size and in total time — connecting, headers and body, however
+slowly a node trickles them (`_Deadline`). Whatever goes wrong on the way is a
+`PeerError` with a stable code; `PeerClient` also parses strictly, so anything
+odd a peer sends becomes one too, which the sync loop reports and backs off on.
 """
 
 from __future__ import annotations
@@ -11,15 +15,16 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import LocationValueError
+from urllib3.exceptions import ConnectTimeoutError, LocationValueError
 from urllib3.util.retry import Retry
 
 from citychain.errors import CodedError
@@ -30,7 +35,12 @@ PAGE = 1000
 
 
 class PeerError(CodedError):
-    """A peer that failed or lied; it is backed off and reported."""
+    """A peer that failed or lied; it is backed off and reported. `sent` is
+    False when the connection never opened, so the node cannot have acted."""
+
+    def __init__(self, code: str, message: str, sent: bool = True) -> None:
+        super().__init__(code, message)
+        self.sent = sent
 
 
 @dataclass(frozen=True)
@@ -43,10 +53,23 @@ class Limits:
     max_bytes: int = MAX_RESPONSE_BYTES
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A node's whole answer, read within the limits."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+    def json(self) -> Any:
+        """The body as JSON; a ValueError (or RecursionError) if it is not."""
+        return json.loads(self.body)
+
+
 T = TypeVar("T")
 # What parsing or checking a peer's document may raise; RecursionError is deep nesting.
 BAD_DOCUMENT = (ValueError, TypeError, LookupError, AttributeError, RecursionError)
-_DEADLINE: ContextVar["_Deadline | None"] = ContextVar("citychain_peer_deadline", default=None)
+_DEADLINE: ContextVar[_Deadline | None] = ContextVar("citychain_peer_deadline", default=None)
 
 
 class _Deadline:
@@ -66,7 +89,7 @@ class _Deadline:
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
 
-    def __enter__(self) -> "_Deadline":
+    def __enter__(self) -> _Deadline:
         self._token = _DEADLINE.set(self)
         self._timer.start()
         return self
@@ -134,46 +157,86 @@ class _DeadlineAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
-class PeerClient:
-    def __init__(self, url: str, ca_file: str | None = None, limits: Limits = Limits(), token: str | None = None) -> None:
+def _never_sent(exc: Exception) -> bool:
+    """True when the connection never opened, so the node cannot have acted."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, ConnectTimeoutError)  # NewConnectionError (refused, no route, no name) included
+
+
+def retry_reads(times: int) -> Retry:
+    """Reads (GET, HEAD) tried again on a failed connection or read and on a
+    502 or 504; writes only when the connection never opened, so a request the
+    node may have carried out is never sent twice."""
+    return Retry(
+        total=times,
+        connect=times,
+        read=times,
+        status=times,
+        backoff_factor=0.2,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        status_forcelist=(502, 504),
+        raise_on_status=False,
+    )
+
+
+class NodeSession:
+    """Requests to one node: pinned CA, no proxy, capped size, a deadline.
+
+    `retry` is urllib3's: none by default, since only the caller knows which
+    of its requests may be sent twice."""
+
+    def __init__(
+        self,
+        url: str,
+        ca_file: str | None = None,
+        limits: Limits = Limits(),
+        retry: Retry | int = 0,
+        token: str | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.limits = limits
         self.session = requests.Session()
-        # Transient connection failures retry quickly; anything the peer says is final.
-        retry = Retry(total=1, connect=1, read=0, status=0, backoff_factor=0, allowed_methods=None)
         self.session.mount("http://", _DeadlineAdapter(max_retries=retry))
         self.session.mount("https://", _DeadlineAdapter(max_retries=retry))
-        # The city root CA from the node's own configuration is the only trust
+        # The city root CA from the caller's own configuration is the only trust
         # anchor: environment variables (REQUESTS_CA_BUNDLE, proxies) are ignored,
         # and verify is passed per request since requests lets the environment
         # override the session's setting.
         self.session.trust_env = False
-        self.verify = ca_file if ca_file else True
+        self.verify: str | bool = str(ca_file) if ca_file else True
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
 
     def close(self) -> None:
         self.session.close()
 
-    # -- transport ---------------------------------------------------------
-    def _request(self, method: str, path: str, **kwargs: Any) -> tuple[int, bytes, str]:
-        """One exchange within `limits.deadline`, whatever the peer sends."""
+    def request(self, method: str, path: str, **kwargs: Any) -> Answer:
+        """One exchange within `limits.deadline`, whatever the node sends;
+        `kwargs` go to requests (params, json, data, headers)."""
         with _Deadline(self.limits.deadline) as deadline:
             try:
                 answer = self._exchange(method, path, **kwargs)
             except requests.exceptions.RequestException as exc:
-                raise self._too_slow() if deadline.expired else self._transport_error(exc) from exc
+                error = self._too_slow() if deadline.expired else self._transport_error(exc)
+                error.sent = not _never_sent(exc)
+                raise error from exc
             except LocationValueError as exc:  # requests lets some bad host names through unwrapped
-                raise PeerError("BAD_URL", f"对等节点地址无效 / not a valid peer URL: {self.url}") from exc
+                raise PeerError("BAD_URL", f"对等节点地址无效 / not a valid peer URL: {self.url}", sent=False) from exc
             if deadline.expired:  # a cut read can end quietly, as if the peer had finished: what came is not the answer
                 raise self._too_slow()
             return answer
 
-    def _exchange(self, method: str, path: str, **kwargs: Any) -> tuple[int, bytes, str]:
+    def _exchange(self, method: str, path: str, **kwargs: Any) -> Answer:
         limits = self.limits
         with self.session.request(
-            method, self.url + path, stream=True, timeout=(limits.connect_timeout, limits.read_timeout),
-            verify=self.verify, **kwargs
+            method,
+            self.url + path,
+            stream=True,
+            timeout=(limits.connect_timeout, limits.read_timeout),
+            verify=self.verify,
+            **kwargs,
         ) as response:
             length = response.headers.get("Content-Length", "")
             if length.isascii() and length.isdigit() and int(length) > limits.max_bytes:
@@ -183,11 +246,14 @@ class PeerClient:
                 body += chunk
                 if len(body) > limits.max_bytes:
                     raise PeerError("TOO_LARGE", f"{self.url} sent more than {limits.max_bytes} bytes")
-            return response.status_code, bytes(body), response.headers.get("Content-Type", "")
+            return Answer(response.status_code, bytes(body), response.headers.get("Content-Type", ""))
 
     def _too_slow(self) -> PeerError:
-        return PeerError("TOO_SLOW", f"对等节点 {self.url} 未在 {self.limits.deadline:g} 秒内答完 / "
-                                     f"{self.url} did not finish answering within {self.limits.deadline:g} s")
+        return PeerError(
+            "TOO_SLOW",
+            f"对等节点 {self.url} 未在 {self.limits.deadline:g} 秒内答完 / "
+            f"{self.url} did not finish answering within {self.limits.deadline:g} s",
+        )
 
     def _transport_error(self, exc: requests.exceptions.RequestException) -> PeerError:
         if isinstance(exc, requests.exceptions.SSLError):
@@ -196,20 +262,32 @@ class PeerClient:
             return PeerError("TIMEOUT", f"{self.url} did not answer in time")
         return PeerError("UNREACHABLE", f"{self.url} cannot be reached: {type(exc).__name__}")
 
+
+class PeerClient(NodeSession):
+    """The sync loop's view of a peer: the API of docs/protocol.md §6, each answer checked."""
+
+    def __init__(
+        self, url: str, ca_file: str | None = None, limits: Limits = Limits(), token: str | None = None
+    ) -> None:
+        # Transient connection failures retry quickly; anything the peer says is final.
+        retry = Retry(total=1, connect=1, read=0, status=0, backoff_factor=0, allowed_methods=None)
+        super().__init__(url, ca_file, limits, retry, token)
+
     def _get_json(self, path: str, params: dict | None = None, read: Callable[[Any], T] = lambda value: value) -> T:
         """GET a JSON document and `read` (check) it. Whatever parsing or reading
         a peer's document raises — RecursionError from deep nesting included —
         is that peer's malformed answer, never an error of ours."""
-        status, body, _ = self._request("GET", path, params=params)
-        if status != 200:
-            raise PeerError(f"HTTP_{status}", f"{self.url}{path}: HTTP {status}")
+        answer = self.request("GET", path, params=params)
+        if answer.status != 200:
+            raise PeerError(f"HTTP_{answer.status}", f"{self.url}{path}: HTTP {answer.status}")
         try:
-            return read(json.loads(body))
+            return read(answer.json())
         except PeerError:
             raise
         except BAD_DOCUMENT as exc:
-            raise PeerError("MALFORMED", f"对等节点的应答无法读取 / {self.url}{path}: not a valid answer "
-                                         f"({type(exc).__name__})") from exc
+            raise PeerError(
+                "MALFORMED", f"对等节点的应答无法读取 / {self.url}{path}: not a valid answer ({type(exc).__name__})"
+            ) from exc
 
     @classmethod
     def _proof(cls, where: str) -> Callable[[Any], list[bytes]]:
@@ -227,24 +305,26 @@ class PeerClient:
             raise PeerError("MALFORMED", f"{where}: hashes are 32 bytes")
         return hashes
 
-    # -- the API of design §4 ---------------------------------------------
+    # -- the API of docs/protocol.md §6 ---------------------------------------------
     def logs(self) -> list[dict]:
         def read(value: Any) -> list[dict]:
             logs = value.get("logs") if isinstance(value, dict) else None
-            if not isinstance(logs, list) or not all(isinstance(l, dict) and isinstance(l.get("agency"), str) for l in logs):
+            if not isinstance(logs, list) or not all(
+                isinstance(l, dict) and isinstance(l.get("agency"), str) for l in logs
+            ):
                 raise PeerError("MALFORMED", f"{self.url}/v1/logs: unexpected shape")
             return logs
 
         return self._get_json("/v1/logs", read=read)
 
     def checkpoint(self, agency: str) -> str:
-        status, body, _ = self._request("GET", f"/v1/logs/{agency}/checkpoint")
-        if status == 404:
+        answer = self.request("GET", f"/v1/logs/{agency}/checkpoint")
+        if answer.status == 404:
             raise PeerError("NO_LOG", f"{self.url} holds no log of {agency}")
-        if status != 200:
-            raise PeerError(f"HTTP_{status}", f"{self.url}: checkpoint of {agency}: HTTP {status}")
+        if answer.status != 200:
+            raise PeerError(f"HTTP_{answer.status}", f"{self.url}: checkpoint of {agency}: HTTP {answer.status}")
         try:
-            return body.decode("utf-8")
+            return answer.body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise PeerError("MALFORMED", "checkpoint is not UTF-8") from exc
 
@@ -266,15 +346,16 @@ class PeerClient:
         return self._get_json(f"/v1/logs/{agency}/proof/consistency", params, self._proof("consistency proof"))
 
     def inclusion(self, agency: str, index: int, size: int) -> list[bytes]:
-        return self._get_json(f"/v1/logs/{agency}/proof/inclusion", {"index": index, "size": size},
-                              self._proof("inclusion proof"))
+        return self._get_json(
+            f"/v1/logs/{agency}/proof/inclusion", {"index": index, "size": size}, self._proof("inclusion proof")
+        )
 
     def add_checkpoint(self, body: str) -> tuple[int, str]:
-        status, text, _ = self._request("POST", "/v1/witness/add-checkpoint", data=body.encode("utf-8"))
-        return status, text.decode("utf-8", errors="replace")
+        answer = self.request("POST", "/v1/witness/add-checkpoint", data=body.encode("utf-8"))
+        return answer.status, answer.body.decode("utf-8", errors="replace")
 
     def notify(self, agency: str, size: int) -> None:
-        self._request("POST", "/v1/notify", json={"agency": agency, "size": size})
+        self.request("POST", "/v1/notify", json={"agency": agency, "size": size})
 
     def status(self) -> dict:
         return self._get_json("/v1/status")

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -33,8 +34,7 @@ from citychain.accounts.users import (
     User,
     check_session,
 )
-from citychain.errors import BilingualError, CodedError, RequestError
-from citychain.node.kinds import RecordRejected
+from citychain.errors import BilingualError, CityChainError, CodedError, RequestError
 from citychain.node.ledger import LedgerUnavailable
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -46,38 +46,41 @@ Work = Callable[[User, Request, dict], Any]
 
 
 def refusal(status: int, code: str, zh: str, en: str, fields: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": code, "message": f"{zh} / {en}", "message_zh": zh, "message_en": en,
-                         "fields": fields or {}}, status, headers=NO_STORE)
+    return answer(status, CityChainError(code, zh, en, fields))
+
+
+def answer(status: int, exc: CityChainError) -> JSONResponse:
+    return JSONResponse(exc.to_json(), status, headers=NO_STORE)
+
+
+# The HTTP status of a refusal, the most specific kind first. Other errors
+# (HomeError, PkiError… the node itself is unwell) are no refusal: a 500.
+STATUSES: tuple[tuple[type[CityChainError], int], ...] = (
+    (PermissionDenied, 403),
+    (AuthError, 401),
+    (LedgerUnavailable, 503),
+    (BilingualError, 400),
+    (Bilingual, 400),  # UserError and the like: something the person can fix
+    (CodedError, 422),  # a record, a proof or a form that breaks a rule
+)
 
 
 def error_response(exc: Exception) -> JSONResponse:
     """The refusal for an error of the core; anything else propagates (500)."""
     if isinstance(exc, RequestError):
-        return refusal(exc.status, exc.code, exc.message_zh, exc.message_en,
-                       {name: [exc.message_zh, exc.message_en] for name in exc.fields})
-    if isinstance(exc, RecordRejected):
-        fields = {exc.field: [exc.message_zh, exc.message_en]} if exc.field else {}
-        return refusal(422, exc.code, exc.message_zh, exc.message_en, fields)
-    if isinstance(exc, LedgerUnavailable):
-        return refusal(503, "UNAVAILABLE", "本节点暂时不能写入账本：" + str(exc), "this node cannot write now: " + str(exc))
-    if isinstance(exc, PermissionDenied):
-        return refusal(403, "PERMISSION_DENIED", exc.message_zh, exc.message_en)
-    if isinstance(exc, AuthError):
-        return refusal(401, "UNAUTHENTICATED", exc.message_zh, exc.message_en)
-    if isinstance(exc, BilingualError):
-        return refusal(400, exc.code, exc.message_zh, exc.message_en)
-    if isinstance(exc, Bilingual):  # UserError and the like: something the person can fix
-        return refusal(400, getattr(exc, "code", "BAD_REQUEST"), exc.message_zh, exc.message_en)
-    if isinstance(exc, CodedError):  # the core's one-message errors ("zh / en" where people see them)
-        zh, _, en = str(exc).partition(" / ")
-        return refusal(422, exc.code, zh, en or zh)
-    raise exc
+        return answer(exc.status, exc)
+    status = next((status for kind, status in STATUSES if isinstance(exc, kind)), None)
+    if status is None:
+        raise exc
+    return answer(status, exc)
 
 
 class SignedOut(AuthError):
     def __init__(self) -> None:
-        super().__init__("登录已失效（会话过期或节点已重启），请重新登录",
-                         "you are signed out (the session expired or the node restarted); please sign in again")
+        super().__init__(
+            "登录已失效（会话过期或节点已重启），请重新登录",
+            "you are signed out (the session expired or the node restarted); please sign in again",
+        )
 
 
 def bearer_token(headers) -> str | None:
@@ -150,9 +153,15 @@ async def json_body(request: Request, max_bytes: int = MAX_BODY) -> dict[str, An
     return value
 
 
-def signed_in_route(service, path: str, work: Work, methods: Sequence[str] = ("GET",), status: int = 200,
-                    refuse: Callable[[Exception], JSONResponse] = error_response,
-                    max_body: int = MAX_BODY) -> Route:
+def signed_in_route(
+    service,
+    path: str,
+    work: Work,
+    methods: Sequence[str] = ("GET",),
+    status: int = 200,
+    refuse: Callable[[Exception], JSONResponse] = error_response,
+    max_body: int = MAX_BODY,
+) -> Route:
     """`work(user, request, payload)` runs in the thread pool once the bearer
     token names a user; a dict result is sent as JSON, a Response as is, and an
     error as `refuse` words it (a plug-in's own errors first, then the core's)."""

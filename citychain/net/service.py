@@ -13,14 +13,14 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Sequence
 
 import uvicorn
 
-from citychain.net.api import Readers, Sessions, make_app
+from citychain.net.api import Readers, make_app
 from citychain.net.client import Limits, PeerError
 from citychain.net.status import node_status
 from citychain.net.sync import MAX_PARALLEL, Syncer
@@ -38,10 +38,15 @@ class JsonLogFormatter(logging.Formatter):
     or ID numbers: nothing in citychain logs record bodies."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
-            "logger": record.name, "message": record.getMessage(),
-        }, ensure_ascii=False)
+        return json.dumps(
+            {
+                "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+                "level": record.levelname,
+                "logger": record.name,
+                "message": record.getMessage(),
+            },
+            ensure_ascii=False,
+        )
 
 
 def configure_logging() -> None:
@@ -53,17 +58,27 @@ def configure_logging() -> None:
 
 
 class NodeService:
-    def __init__(self, node: Node, plugins: Sequence[Plugin] = (), ca_file: str | None = None,
-                 interval: float = 5.0, limits: Limits = Limits()) -> None:
+    def __init__(
+        self,
+        node: Node,
+        plugins: Sequence[Plugin] = (),
+        ca_file: str | None = None,
+        interval: float = 5.0,
+        limits: Limits = Limits(),
+    ) -> None:
         self.node = node
         self.plugins = tuple(plugins)
         self.ca_file = ca_file
         self.readers = Readers(node.home.db_path)
-        self.sessions = Sessions()
+        self.sessions = node.users.sessions  # the node's one session store
         self.syncer = Syncer(node, ca_file, interval, limits)
         self.witness = Witness(
-            lambda: self.readers.store().conn, node.signer, node.config.origin, lambda: node.trust,
-            self.agency_of_origin, lambda: int(time.time()),
+            lambda: self.readers.store().conn,
+            node.signer,
+            node.config.origin,
+            lambda: node.trust,
+            self.agency_of_origin,
+            lambda: int(time.time()),
         )
         self._notifier = ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="citychain-notify")
 
@@ -123,14 +138,22 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(
-    home: Path, listen: str, peers: Sequence[str] = (), plugins: Sequence[Plugin] = (), interval: float = 5.0,
-    tls: bool = False, ca_file: str | None = None, limits: Limits = Limits(), clock=None,
+    home: Path,
+    listen: str,
+    peers: Sequence[str] = (),
+    plugins: Sequence[Plugin] = (),
+    interval: float = 5.0,
+    tls: bool = False,
+    ca_file: str | None = None,
+    limits: Limits = Limits(),
+    clock=None,
 ) -> int:
     host, port = parse_listen(listen)
     if not is_loopback(host) and not tls:
         raise HomeError(
-            "在回环地址以外监听需要 HTTPS（--tls，证书由城市根 CA 签发） / listening beyond loopback needs "
-            "--tls (a certificate from the city root CA, see `node tls`)"
+            "在回环地址以外监听需要 HTTPS（--tls，证书由城市根 CA 签发）",
+            "listening beyond loopback needs --tls (a certificate from the city root CA, see `node tls`)",
+            "TLS_REQUIRED",
         )
     configure_logging()
     node = Node.open(Path(home), plugins, clock=clock)
@@ -167,8 +190,15 @@ def _run(service: NodeService, host: str, port: int, tls_files) -> None:
     for line in service.syncer.run_round():
         log.info(line)
     config = uvicorn.Config(
-        make_app(service), host=host, port=port, log_level="warning", access_log=False,
-        ssl_certfile=cert_file, ssl_keyfile=key_file, timeout_graceful_shutdown=5, lifespan="off",
+        make_app(service),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        ssl_certfile=cert_file,
+        ssl_keyfile=key_file,
+        timeout_graceful_shutdown=5,
+        lifespan="off",
     )
     server = uvicorn.Server(config)
     # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown; with our

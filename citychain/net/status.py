@@ -37,14 +37,23 @@ def node_status(node, syncer, store: Store) -> dict[str, Any]:
     return {
         "agency": config.agency,
         "origin": config.origin,
-        "own_log": {"size": own.size if own else 0, "checkpoint": own.checkpoint if own else None,
-                    "cosigners": sorted(cosigned), "cosigned_at": format_timestamp(newest),
-                    "quorum": config.witness_quorum, "witnessed": len(cosigned) >= config.witness_quorum,
-                    "signing": refusal is None, "refusal": refusal},
+        "own_log": {
+            "size": own.size if own else 0,
+            "checkpoint": own.checkpoint if own else None,
+            "cosigners": sorted(cosigned),
+            "cosigned_at": format_timestamp(newest),
+            "quorum": config.witness_quorum,
+            "witnessed": len(cosigned) >= config.witness_quorum,
+            "signing": refusal is None,
+            "refusal": refusal,
+        },
         "sync_loop": syncer.health().to_json(),
         "peers": [syncer.state(url).to_json(now) for url in node.peer_urls()],
-        "logs": [{"agency": h.agency, "size": h.size, "status": h.status, "detail": h.status_detail}
-                 for h in store.heads()],
-        "forks": [{"agency": row[0], "detected": row[1], "source": row[2]}
-                  for row in store.conn.execute("SELECT agency, detected, source FROM forks ORDER BY id")],
+        "logs": [
+            {"agency": h.agency, "size": h.size, "status": h.status, "detail": h.status_detail} for h in store.heads()
+        ],
+        "forks": [
+            {"agency": row[0], "detected": row[1], "source": row[2]}
+            for row in store.conn.execute("SELECT agency, detected, source FROM forks ORDER BY id")
+        ],
     }

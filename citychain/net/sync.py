@@ -20,11 +20,11 @@ import re
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
 from citychain.clock import format_time, format_timestamp
 from citychain.log import merkle
@@ -86,14 +86,19 @@ class PeerState:
 class LoopHealth:
     """The sync loop itself, for /v1/status: a loop that failed must never look
     like peers with nothing new."""
+
     running: bool = False
     restarts: int = 0
     error: str = ""
     failed_at: float | None = None
 
     def to_json(self) -> dict:
-        return {"running": self.running, "restarts": self.restarts, "error": self.error,
-                "failed_at": format_timestamp(self.failed_at)}
+        return {
+            "running": self.running,
+            "restarts": self.restarts,
+            "error": self.error,
+            "failed_at": format_timestamp(self.failed_at),
+        }
 
 
 def _size(note: str | None) -> str:
@@ -113,8 +118,14 @@ def describe(exc: BaseException) -> str:
 
 
 class Syncer:
-    def __init__(self, node, ca_file: str | None = None, interval: float = 5.0, limits: Limits = Limits(),
-                 peers: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        node,
+        ca_file: str | None = None,
+        interval: float = 5.0,
+        limits: Limits = Limits(),
+        peers: list[str] | None = None,
+    ) -> None:
         self.node = node
         self.limits = limits
         self._fixed_peers = peers
@@ -186,7 +197,7 @@ class Syncer:
         while not self._stop.is_set():
             try:
                 self._loop()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - supervised: any fault restarts the loop and is reported
                 self._loop_failed(describe(exc))
                 self._stop.wait(self.interval)
 
@@ -252,9 +263,13 @@ class Syncer:
         except (PeerError, MirrorRejected) as exc:
             self._failed(state, exc.code, str(exc))
             return [f"{url}: {exc.code}: {exc}"]
-        except Exception as exc:  # a fault no check foresaw: still only this peer's turn that failed
-            self._failed(state, "INTERNAL", f"同步此对等节点时出现意外错误 / unexpected error while syncing this peer: "
-                                            f"{describe(exc)}", logging.ERROR)
+        except Exception as exc:  # noqa: BLE001 - a fault no check foresaw: still only this peer's turn that failed
+            self._failed(
+                state,
+                "INTERNAL",
+                f"同步此对等节点时出现意外错误 / unexpected error while syncing this peer: {describe(exc)}",
+                logging.ERROR,
+            )
             return [f"{url}: INTERNAL: {state.last_error}"]
         finally:
             if client is not None:
@@ -264,7 +279,7 @@ class Syncer:
         state.failures += 1
         state.error_code = code
         state.last_error = message
-        state.backoff_until = time.time() + min(MAX_BACKOFF, 0.5 * 2 ** state.failures)
+        state.backoff_until = time.time() + min(MAX_BACKOFF, 0.5 * 2**state.failures)
         log.log(level, "peer %s: %s: %s", state.url, code, message)
 
     # -- pulling ---------------------------------------------------------------
@@ -331,9 +346,15 @@ class Syncer:
 
     def _compare_smaller(self, head, ours, signed, source: str) -> None:
         theirs = signed.checkpoint
-        reader = self.node.store.reader(head.id)
-        if merkle.root_at(reader, theirs.size) != theirs.root:
-            path = () if theirs.size == ours.size else tuple(merkle.full_consistency_path(reader, theirs.size, ours.size))
+        with self.node.lock:  # the writer's connection: an append on another thread must not interleave
+            reader = self.node.store.reader(head.id)
+            forked = merkle.root_at(reader, theirs.size) != theirs.root
+            path = (
+                ()
+                if not forked or theirs.size == ours.size
+                else tuple(merkle.full_consistency_path(reader, theirs.size, ours.size))
+            )
+        if forked:
             self.record_fork(ForkEvidence(head.agency, head.origin, signed.note_text, head.checkpoint, path), source)
         elif theirs.size == ours.size:
             self.merge_cosignatures(head, signed)
@@ -350,7 +371,9 @@ class Syncer:
         if new_root != theirs.root:
             raise PeerError("BAD_PROOF", f"{head.agency}: the consistency proof does not match the peer's checkpoint")
         if old_root != ours.root:
-            self.record_fork(ForkEvidence(head.agency, head.origin, head.checkpoint, signed.note_text, tuple(path)), source)
+            self.record_fork(
+                ForkEvidence(head.agency, head.origin, head.checkpoint, signed.note_text, tuple(path)), source
+            )
             raise PeerError("FORK", f"{head.agency}: the peer's checkpoint forks from ours")
 
     def _fetch(self, client: PeerClient, agency: str, start: int, signed, store: Callable) -> list[str]:
@@ -394,19 +417,23 @@ class Syncer:
     def gather_cosignatures(self, client: PeerClient, state: PeerState) -> list[str]:
         """Ask a peer, as a witness, to co-sign our newest checkpoint."""
         node = self.node
-        own = node.store.head(node.config.agency)
+        with node.lock:
+            own = node.store.head(node.config.agency)
         if own is None or not own.size or node.own is None:
             return []
         note = own.checkpoint
         size = parse_checkpoint(parse_note(note).text).size
         for _ in range(2):
             old = min(state.cosigned_size, size)
-            proof = [] if old in (0, size) else merkle.consistency_proof(node.store.reader(own.id), old, size)
+            with node.lock:
+                proof = [] if old in (0, size) else merkle.consistency_proof(node.store.reader(own.id), old, size)
             status, text = client.add_checkpoint(request_body(old, proof, note))
             if status == 409 and WITNESSED_SIZE.fullmatch(text.strip()):  # str.isdigit() also takes "²"
                 state.cosigned_size = int(text.strip())
                 if state.cosigned_size > size:
-                    raise PeerError("AHEAD", f"the peer co-signed our log up to {state.cosigned_size}, beyond our {size}")
+                    raise PeerError(
+                        "AHEAD", f"the peer co-signed our log up to {state.cosigned_size}, beyond our {size}"
+                    )
                 continue
             if status != 200:
                 raise PeerError(f"WITNESS_{status}", f"witness refused our checkpoint: {text.strip()[:200]}")
@@ -440,10 +467,21 @@ class Syncer:
                 return []  # forked: the evidence is kept once, and nothing more is signed or taken in
             if theirs.size <= head.size:
                 if merkle.root_at(node.store.reader(head.id), theirs.size) != theirs.root:
-                    node.own.refuse(f"a peer holds a checkpoint of our log (size {theirs.size}) that our database contradicts")
-                    self.record_fork(ForkEvidence(agency, origin, signed.note_text, head.checkpoint,
-                                                  tuple(merkle.full_consistency_path(node.store.reader(head.id), theirs.size, head.size))
-                                                  if theirs.size < head.size else ()), client.url)
+                    node.own.refuse(
+                        f"a peer holds a checkpoint of our log (size {theirs.size}) that our database contradicts"
+                    )
+                    self.record_fork(
+                        ForkEvidence(
+                            agency,
+                            origin,
+                            signed.note_text,
+                            head.checkpoint,
+                            tuple(merkle.full_consistency_path(node.store.reader(head.id), theirs.size, head.size))
+                            if theirs.size < head.size
+                            else (),
+                        ),
+                        client.url,
+                    )
                     return [f"{client.url}: OUR LOG CONFLICTS with the peer's copy"]
                 if theirs.size == head.size:
                     self.merge_cosignatures(head, signed)
@@ -467,6 +505,11 @@ class Syncer:
     def record_fork(self, evidence: ForkEvidence, source: str) -> None:
         with self.node.lock:
             self.node.record_fork(evidence, source)
-        log.error("检测到分叉 / FORK DETECTED in the log of %s via %s: checkpoints of size %s and %s, both signed by "
-                  "the agency, contradict each other; the log takes no more entries (`log forks`)",
-                  evidence.agency, source, _size(evidence.note_a), _size(evidence.note_b))
+        log.error(
+            "检测到分叉 / FORK DETECTED in the log of %s via %s: checkpoints of size %s and %s, both signed by "
+            "the agency, contradict each other; the log takes no more entries (`log forks`)",
+            evidence.agency,
+            source,
+            _size(evidence.note_a),
+            _size(evidence.note_b),
+        )

@@ -9,8 +9,8 @@ root=?`), so two racing submissions can never roll the record back.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from citychain.log import merkle
 from citychain.log.checkpoint import CheckpointError, cosign, open_checkpoint

@@ -58,7 +58,7 @@ class TrustBundle:
         ).encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "TrustBundle":
+    def from_bytes(cls, data: bytes) -> TrustBundle:
         try:
             value = json.loads(data)
             if value.get("format") != FORMAT:
@@ -77,14 +77,26 @@ class TrustBundle:
             raise BundleError(f"信任包格式错误 / malformed trust bundle: {exc}") from exc
 
 
-def export_bundle(store: Store, city: str, root_agency: str, root_keys: tuple[bytes, ...],
-                  city_ca_pem: str = "", witness_quorum: int = 2) -> TrustBundle:
+def export_bundle(
+    store: Store,
+    city: str,
+    root_agency: str,
+    root_keys: tuple[bytes, ...],
+    city_ca_pem: str = "",
+    witness_quorum: int = 2,
+) -> TrustBundle:
     head = store.head(root_agency)
     if head is None or not head.size:
         raise BundleError("this node holds no trust log yet")
     return TrustBundle(
-        city, root_agency, head.origin, root_keys, head.checkpoint or "", tuple(store.iter_leaves(head.id)),
-        city_ca_pem, witness_quorum,
+        city,
+        root_agency,
+        head.origin,
+        root_keys,
+        head.checkpoint or "",
+        tuple(store.iter_leaves(head.id)),
+        city_ca_pem,
+        witness_quorum,
     )
 
 

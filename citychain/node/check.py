@@ -14,9 +14,9 @@ import hashlib
 import multiprocessing
 import os
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from citychain.log import merkle
 from citychain.log.records import GENESIS_PREV, RecordError, parse_leaf
@@ -138,7 +138,7 @@ class _Levels:
         return found
 
 
-def _check_nodes(store: Store, head: LogHead, leaf_hashes: bytes, report: LogReport) -> "_Levels":
+def _check_nodes(store: Store, head: LogHead, leaf_hashes: bytes, report: LogReport) -> _Levels:
     """Rebuild every complete subtree level by level, compare with the stored
     nodes, and return the rebuilt levels (a root at any size)."""
     levels, current = _Levels(), leaf_hashes
@@ -146,13 +146,14 @@ def _check_nodes(store: Store, head: LogHead, leaf_hashes: bytes, report: LogRep
         levels.levels.append(current)
         level = len(levels.levels) - 1
         stored = b"".join(
-            r[0] for r in store.conn.execute(
-                "SELECT hash FROM nodes WHERE log=? AND level=? ORDER BY idx", (head.id, level)
-            )
+            r[0]
+            for r in store.conn.execute("SELECT hash FROM nodes WHERE log=? AND level=? ORDER BY idx", (head.id, level))
         )
         if stored != current:
             count = len(current) // 32
-            bad = next((i for i in range(count) if stored[32 * i : 32 * i + 32] != current[32 * i : 32 * i + 32]), count)
+            bad = next(
+                (i for i in range(count) if stored[32 * i : 32 * i + 32] != current[32 * i : 32 * i + 32]), count
+            )
             report.add(f"tree node (level {level}, index {bad}) is missing or wrong")
         nxt = bytearray()
         for i in range(0, len(current) - 63, 64):
@@ -161,7 +162,7 @@ def _check_nodes(store: Store, head: LogHead, leaf_hashes: bytes, report: LogRep
     return levels
 
 
-def _check_head(head: LogHead, levels: "_Levels", trust: TrustState, city: str, report: LogReport) -> None:
+def _check_head(head: LogHead, levels: _Levels, trust: TrustState, city: str, report: LogReport) -> None:
     if merkle.root_at(levels, head.size) != head.root:
         report.add("the stored root does not match the entries")
     if head.size == 0:
@@ -212,6 +213,7 @@ def _check_derived(
     store: Store, heads: list[LogHead], plugins: Sequence[Plugin], trust: TrustState, by_agency: dict[str, LogReport]
 ) -> LogReport:
     """Rule breaks go to their log's report; table differences to their own."""
+
     def broken(rule: derived.BrokenRule) -> None:
         by_agency[rule.agency].add(f"entry {rule.seq} breaks a rule: {rule.detail}")
 

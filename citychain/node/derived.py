@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from citychain.log.records import record_from_json
 from citychain.node.kinds import Context, KindRegistry, Plugin
@@ -43,7 +43,10 @@ class BrokenRule:
 
 
 def replay(
-    store: Store, heads: Sequence[LogHead], plugins: Sequence[Plugin], trust: TrustState,
+    store: Store,
+    heads: Sequence[LogHead],
+    plugins: Sequence[Plugin],
+    trust: TrustState,
     on_broken: Callable[[BrokenRule], None],
 ) -> sqlite3.Connection:
     """A scratch database holding what the logs alone give: every log's entries
@@ -124,7 +127,8 @@ def _table_differences(conn: sqlite3.Connection, table: str) -> Iterator[Differe
             continue
         changed = [i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b]
         yield Difference(
-            table, label,
+            table,
+            label,
             ", ".join(f"{columns[i]}={mine[i]!r}" for i in changed),
             ", ".join(f"{columns[i]}={theirs[i]!r}" for i in changed),
         )

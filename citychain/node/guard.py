@@ -18,10 +18,10 @@ commits the batch, so after any crash one of these holds on restart:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Callable
 
 from citychain.files import write_atomic
 from citychain.log.encoding import b64decode, b64encode
@@ -81,7 +81,7 @@ class SignedState:
         ).encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "SignedState":
+    def from_bytes(cls, data: bytes) -> SignedState:
         value = json.loads(data)
         if value.get("format") != FORMAT:
             raise ValueError("not a CityChain signed-state file")
@@ -114,9 +114,7 @@ def save(path: Path, state: SignedState) -> None:
     write_atomic(path, state.to_bytes(), mode=0o600, sync_dir=False)
 
 
-def reconcile(
-    state: SignedState | None, db_size: int, db_root: bytes, root_at: Callable[[int], bytes]
-) -> Reconcile:
+def reconcile(state: SignedState | None, db_size: int, db_root: bytes, root_at: Callable[[int], bytes]) -> Reconcile:
     """What to do at open, given the database's head; raises on a rollback."""
     if state is None:
         return Reconcile.ADVANCE

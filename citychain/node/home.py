@@ -1,11 +1,11 @@
 """A node home: one agency's folder — configuration, encrypted key, ledger.
 
-    HOME/config.toml              city, agency, pinned trust roots, options
-    HOME/keys/agency.key          Ed25519 key, encrypted (see keys.py)
-    HOME/keys/signed-state.json   rollback guard (see guard.py)
-    HOME/ledger.sqlite            every log this node holds (see store.py)
-    HOME/private/                 domain packages' private stores
-    HOME/node.lock                held by the one process that writes
+HOME/config.toml              city, agency, pinned trust roots, options
+HOME/keys/agency.key          Ed25519 key, encrypted (see keys.py)
+HOME/keys/signed-state.json   rollback guard (see guard.py)
+HOME/ledger.sqlite            every log this node holds (see store.py)
+HOME/private/                 domain packages' private stores
+HOME/node.lock                held by the one process that writes
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import tomli_w
 
+from citychain.errors import MessageError
 from citychain.files import write_atomic
 from citychain.log.encoding import b64decode, b64encode
 from citychain.log.records import ID_RE
@@ -25,8 +26,10 @@ from citychain.log.records import ID_RE
 CONFIG = "config.toml"
 
 
-class HomeError(RuntimeError):
-    pass
+class HomeError(MessageError, RuntimeError):
+    """A node home that cannot be used as asked; most say it in English only."""
+
+    code = "HOME_UNUSABLE"
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class Config:
         return tomli_w.dumps(doc).encode()
 
     @classmethod
-    def from_toml(cls, data: bytes) -> "Config":
+    def from_toml(cls, data: bytes) -> Config:
         doc = tomllib.loads(data.decode("utf-8"))
         node, trust = doc.pop("node"), doc.pop("trust")
         config = cls(
@@ -153,7 +156,7 @@ class Home:
         for sub in ("keys", "private", "tls"):
             (self.path / sub).mkdir(mode=0o700, exist_ok=True)
 
-    def lock(self) -> "WriterLock":
+    def lock(self) -> WriterLock:
         return WriterLock(self.path / "node.lock")
 
 
@@ -172,7 +175,9 @@ class WriterLock:
             holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
             os.close(fd)
             raise HomeError(
-                f"节点正在被其他进程使用 / the node home {self.path.parent} is in use by process {holder}"
+                "节点正在被其他进程使用",
+                f"the node home {self.path.parent} is in use by process {holder}",
+                "HOME_IN_USE",
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())

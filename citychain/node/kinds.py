@@ -9,23 +9,23 @@ must meet against what the log already holds.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
+from citychain.errors import CodedError
 from citychain.log.records import Record
 from citychain.node.store import set_log_status
 from citychain.node.trust import ROOT_PERMISSION, TRUST_KINDS, TrustState
 
 
-class RecordRejected(ValueError):
-    """A record that breaks a rule; the message is shown to the person as is."""
+class RecordRejected(CodedError):
+    """A record that breaks a rule; the message is shown to the person as is,
+    and marks `field` (the body field at fault) when there is one."""
 
     def __init__(self, code: str, message_zh: str, message_en: str, field_name: str | None = None) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
+        super().__init__(code, message_zh, message_en)
         self.field = field_name
+        self.fields = self.marking([field_name] if field_name else [])
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,9 @@ class Plugin:
     # after entries are stored, own or a peer's (same transaction): rules that span
     # logs and could not be judged until now; they flag offending logs with Context.flag_invalid
     after_store: Callable[[Context], None] | None = None
+    # the kinds of printed document it issues (citychain.documents.door.DocumentKind),
+    # asked only when a document is verified, so a node never loads the verifiers
+    documents: Callable[[], tuple] | None = None
 
 
 @dataclass
@@ -94,7 +97,7 @@ class KindRegistry:
         return spec
 
     @classmethod
-    def with_plugins(cls, plugins: Iterable[Plugin]) -> "KindRegistry":
+    def with_plugins(cls, plugins: Iterable[Plugin]) -> KindRegistry:
         registry = cls()
         for kind in TRUST_KINDS:
             registry.register(KindSpec(kind, "trust.write", lambda record: ROOT_PERMISSION))

@@ -8,11 +8,13 @@ rollback guard file is written before the commit (see `guard`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from citychain.clock import Clock, format_time
+from citychain.errors import MessageError
 from citychain.log import merkle
 from citychain.log.canonical import CanonicalError
 from citychain.log.checkpoint import Checkpoint, sign_checkpoint
@@ -32,8 +34,18 @@ from citychain.node.store import LogHead, Store
 from citychain.node.trust import TrustError, TrustState
 
 
-class LedgerUnavailable(RuntimeError):
-    """The own log cannot take appends until the operator acts."""
+class LedgerUnavailable(MessageError, RuntimeError):
+    """The own log cannot take appends until the operator acts. `str()` is
+    the operator's `reason`; people are told the node cannot write, and why."""
+
+    code = "UNAVAILABLE"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("本节点暂时不能写入账本：" + reason, "this node cannot write now: " + reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,9 @@ class OwnLog:
             return self._replay(tip, state)
         if action is guard.Reconcile.ADVANCE and tip.size:
             checkpoint = self.store.head(self.agency).checkpoint or ""
-            guard.save(self.guard_path, guard.SignedState(self.origin, tip.size, tip.root, checkpoint, tip.size, tip.root, ()))
+            guard.save(
+                self.guard_path, guard.SignedState(self.origin, tip.size, tip.root, checkpoint, tip.size, tip.root, ())
+            )
         return tip
 
     def _replay(self, tip: Tip, state: guard.SignedState) -> Tip:
@@ -148,7 +162,11 @@ class OwnLog:
         return self._commit(tip, leaves, author, target)
 
     def _commit(
-        self, tip: Tip, leaves: list[Leaf], author: guard.Author | None, target: str,
+        self,
+        tip: Tip,
+        leaves: list[Leaf],
+        author: guard.Author | None,
+        target: str,
         signed: guard.SignedState | None = None,
     ) -> Appended:
         """Judge, sign (unless `signed`, a replayed batch), guard and store
@@ -166,8 +184,11 @@ class OwnLog:
             size, root = tip.size + len(leaves), frontier.root()
             if signed is None:
                 note = sign_checkpoint(Checkpoint(self.origin, size, root), self.signer.private_key)
-                self._save_guard(guard.SignedState(
-                    self.origin, size, root, note, tip.size, tip.root, tuple(l.data for l in leaves), author, target))
+                self._save_guard(
+                    guard.SignedState(
+                        self.origin, size, root, note, tip.size, tip.root, tuple(l.data for l in leaves), author, target
+                    )
+                )
             elif root != signed.root:
                 raise LedgerUnavailable("the batch does not produce its signed root; the key directory is damaged")
             else:
@@ -211,7 +232,9 @@ class OwnLog:
         record = leaf.record
         spec = self.kinds.get(record.kind)
         if len(leaf.data) > spec.max_body_bytes + 1024:
-            raise RecordRejected("TOO_LARGE", "记录过大", f"record is {len(leaf.data)} bytes; {record.kind} allows {spec.max_body_bytes}")
+            raise RecordRejected(
+                "TOO_LARGE", "记录过大", f"record is {len(leaf.data)} bytes; {record.kind} allows {spec.max_body_bytes}"
+            )
         try:
             if record.log == trust.root_agency and record.kind.startswith("trust."):
                 trust.apply(leaf)

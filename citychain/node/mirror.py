@@ -7,8 +7,8 @@ kind rules) and the resulting tree root all hold.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -85,12 +85,16 @@ def import_entries(
     if head.own and not own_ok:
         raise MirrorRejected("OWN_LOG", "a peer cannot write this node's own log")
     if head.status != "ok":
-        raise MirrorRejected("LOG_" + head.status.upper(), f"{agency}'s log is marked {head.status}; nothing more is taken in")
+        raise MirrorRejected(
+            "LOG_" + head.status.upper(), f"{agency}'s log is marked {head.status}; nothing more is taken in"
+        )
     if start != head.size:
         raise MirrorRejected("GAP", f"entries start at {start}, but this node holds {head.size}")
     new_size = head.size + len(leaves)
     if new_size > checkpoint.size or (new_size < checkpoint.size and proof is None):
-        raise MirrorRejected("SIZE_MISMATCH", f"checkpoint size {checkpoint.size} ≠ {head.size} + {len(leaves)} entries")
+        raise MirrorRejected(
+            "SIZE_MISMATCH", f"checkpoint size {checkpoint.size} ≠ {head.size} + {len(leaves)} entries"
+        )
     is_trust_log = agency == trust.root_agency
     judge_with = trust.copy() if is_trust_log else trust
     tip = load_tip(store, head)
@@ -113,8 +117,11 @@ def import_entries(
                     spec.check(leaf.record, ctx)
                     spec.apply(leaf.record, ctx)
                 except RecordRejected as exc:  # signed by its author, yet breaks a rule: the log is at fault
-                    raise _BrokenRule(seq, f"{agency} entry {seq} ({leaf.record.kind}) breaks a rule: {exc.code}: "
-                                           f"{exc.message_zh} / {exc.message_en}") from exc
+                    raise _BrokenRule(
+                        seq,
+                        f"{agency} entry {seq} ({leaf.record.kind}) breaks a rule: {exc.code}: "
+                        f"{exc.message_zh} / {exc.message_en}",
+                    ) from exc
                 frontier, new_nodes = frontier.append(leaf.hash)
                 nodes.extend(new_nodes)
                 last = leaf.hash
@@ -126,7 +133,9 @@ def import_entries(
                 try:
                     merkle.verify_consistency(new_size, checkpoint.size, root, checkpoint.root, proof)
                 except merkle.ProofError as exc:
-                    raise MirrorRejected("INCONSISTENT", f"{agency}: entries up to {new_size} are not part of the checkpoint: {exc}") from exc
+                    raise MirrorRejected(
+                        "INCONSISTENT", f"{agency}: entries up to {new_size} are not part of the checkpoint: {exc}"
+                    ) from exc
             store.insert_batch(head.id, head.size, list(leaves), nodes)
             if new_size == checkpoint.size:
                 store.set_head(head.id, checkpoint.size, checkpoint.root, note)

@@ -7,9 +7,10 @@ checks and audit rows apply whichever door a person comes in by.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from citychain.accounts.audit import AuditTrail
 from citychain.accounts.users import Argon2Params, Permissions, User, Users
@@ -81,7 +82,9 @@ class Node:
                 plugin.schema(self.store.conn)
         self.kinds = KindRegistry.with_plugins(plugins)
         self.audit = AuditTrail(self.store.db, clock)
-        self.users = Users(self.store.db, self.permissions, audit=self.audit, params=argon2, now=lambda: clock.now().timestamp())
+        self.users = Users(
+            self.store.db, self.permissions, audit=self.audit, params=argon2, now=lambda: clock.now().timestamp()
+        )
         self.trust = self._replay_trust()
         self.signer = signer
         self._passphrase: str | None = None
@@ -89,7 +92,14 @@ class Node:
         self.own: OwnLog | None = None
         if signer is not None:
             self.own = OwnLog(
-                self.store, signer, config.agency, config.origin, home.guard_path, self.kinds, lambda: self.trust, clock,
+                self.store,
+                signer,
+                config.agency,
+                config.origin,
+                home.guard_path,
+                self.kinds,
+                lambda: self.trust,
+                clock,
                 on_stored=self._audit_batch,
             )
         self.restore = RestoreGate(self)  # asks the peers before the first signature (restore safety)
@@ -104,7 +114,7 @@ class Node:
         clock: Clock | None = None,
         write: bool = True,
         argon2: Argon2Params | None = None,
-    ) -> "Node":
+    ) -> Node:
         """`write=False` opens for reading only: no key, no lock, no appends."""
         home = Home(Path(path))
         config = home.config()
@@ -193,7 +203,7 @@ class Node:
             self._private = PrivateStore(self.home.private_dir, self.passphrase(), cost)
         return self._private
 
-    def __enter__(self) -> "Node":
+    def __enter__(self) -> Node:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -227,7 +237,9 @@ class Node:
         replayed after a crash is recorded as its author's, marked replayed."""
         kinds = sorted({leaf.record.kind for leaf in leaves})
         detail = {"kinds": kinds, "first_seq": leaves[0].record.seq, "count": len(leaves)}
-        self.audit.record(author, "log.append", "ok", target=target, detail=detail | ({"replayed": True} if replayed else {}))
+        self.audit.record(
+            author, "log.append", "ok", target=target, detail=detail | ({"replayed": True} if replayed else {})
+        )
 
     def bootstrap_trust_log(self, name_zh: str, name_en: str) -> Appended:
         """The root authority's first record: it registers itself with its key."""
@@ -254,13 +266,23 @@ class Node:
         was restored from an old copy); every one is verified like a peer's."""
         with self.lock:
             result = import_entries(
-                self.store, self.trust, self.kinds, self.config.agency, self.config.origin, start, leaves, note, proof,
+                self.store,
+                self.trust,
+                self.kinds,
+                self.config.agency,
+                self.config.origin,
+                start,
+                leaves,
+                note,
+                proof,
                 own_ok=True,
             )
             head = self.store.head(self.config.agency)
             if head.checkpoint and result.new_size == head.size and self.own is not None:
-                save(self.home.guard_path, SignedState(self.config.origin, head.size, head.root, head.checkpoint,
-                                                       head.size, head.root, ()))
+                save(
+                    self.home.guard_path,
+                    SignedState(self.config.origin, head.size, head.root, head.checkpoint, head.size, head.root, ()),
+                )
                 self.own.reload()
             return result
 
@@ -288,10 +310,15 @@ class Node:
 
     def add_peer(self, url: str) -> None:
         if not url.startswith(("http://", "https://")):
-            raise HomeError(f"对等节点地址必须以 http:// 或 https:// 开头 / a peer URL starts with http:// or https://: {url}")
+            raise HomeError(
+                "对等节点地址必须以 http:// 或 https:// 开头",
+                f"a peer URL starts with http:// or https://: {url}",
+                "BAD_PEER_URL",
+            )
         with self.lock:
             self.store.conn.execute(
-                "INSERT OR IGNORE INTO peers (url, added) VALUES (?, ?)", (url.rstrip("/"), format_time(self.clock.now()))
+                "INSERT OR IGNORE INTO peers (url, added) VALUES (?, ?)",
+                (url.rstrip("/"), format_time(self.clock.now())),
             )
 
     def remove_peer(self, url: str) -> bool:

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
+from citychain.errors import MessageError, both
 from citychain.node.ledger import LedgerUnavailable
 
 log = logging.getLogger("citychain.restore")
@@ -35,8 +36,8 @@ class SigningRefused(LedgerUnavailable):
     """The own log must not sign now; said in both languages."""
 
     def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.code, self.message_zh, self.message_en = code, message_zh, message_en
+        MessageError.__init__(self, message_zh, message_en, code)
+        self.reason = both(message_zh, message_en)
 
 
 class OwnLogForked(SigningRefused):
@@ -83,8 +84,11 @@ def unsafe_refusal(refusal: str, errors: str) -> SigningRefused:
     """The log's own refusal (a peer holds more, a rollback) with what went
     wrong asking the peers, so the person sees why it was not put right."""
     zh, _, en = refusal.partition(" / ")
-    return SigningRefused("RESTORE_UNSAFE", f"{zh}；未能从对等节点取回（{errors}）",
-                          f"{en or zh}; it could not be taken back from the peers ({errors})")
+    return SigningRefused(
+        "RESTORE_UNSAFE",
+        f"{zh}；未能从对等节点取回（{errors}）",
+        f"{en or zh}; it could not be taken back from the peers ({errors})",
+    )
 
 
 def ask(syncer, url: str) -> PeerAnswer:
@@ -171,6 +175,7 @@ class RestoreGate:
         if check.answers and not check.answered:
             log.warning(
                 "恢复安全：没有对等节点能核对本机构日志，照常签名 / restore safety: no peer could be asked about "
-                "our own log (%s); signing, as `node serve` does", check.errors,
+                "our own log (%s); signing, as `node serve` does",
+                check.errors,
             )
         return check

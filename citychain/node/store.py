@@ -11,10 +11,10 @@ size the log ever had is a handful of primary-key lookups.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import sqlite_utils
 
@@ -167,9 +167,7 @@ class Store:
         return head
 
     def set_head(self, log_id: int, size: int, root: bytes, checkpoint: str) -> None:
-        self.conn.execute(
-            "UPDATE logs SET size=?, root=?, checkpoint=? WHERE id=?", (size, root, checkpoint, log_id)
-        )
+        self.conn.execute("UPDATE logs SET size=?, root=?, checkpoint=? WHERE id=?", (size, root, checkpoint, log_id))
         self.conn.execute(
             "INSERT OR REPLACE INTO checkpoints (log, size, note) VALUES (?, ?, ?)", (log_id, size, checkpoint)
         )

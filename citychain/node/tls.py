@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
 
 from citychain.log.keys import KdfCost
 from citychain.node.home import Home, HomeError
@@ -45,8 +45,9 @@ def init_city_ca(root: Home, name_zh: str, name_en: str, now: datetime, cost: Kd
 def issue_node_tls(node: Home, root: Home, hosts: Sequence[str], now: datetime, cost: KdfCost = KdfCost()) -> Path:
     """A new TLS key for `node`, certified by the city CA for `hosts`."""
     key = new_ec_key()
-    cert = issue_tls_cert(root.ca_dir, _passphrase(root, CA_PASSPHRASE_ENV), node.config().agency, list(hosts),
-                          key.public_key(), now)
+    cert = issue_tls_cert(
+        root.ca_dir, _passphrase(root, CA_PASSPHRASE_ENV), node.config().agency, list(hosts), key.public_key(), now
+    )
     node.tls_cert_path.parent.mkdir(mode=0o700, exist_ok=True)
     save_sealed_key(node.tls_key_path, key, _passphrase(node), cost)
     save_cert(node.tls_cert_path, cert)
@@ -54,12 +55,14 @@ def issue_node_tls(node: Home, root: Home, hosts: Sequence[str], now: datetime, 
     return node.tls_cert_path
 
 
-def issue_node_seal(node: Home, root: Home, name_zh: str, name_en: str, now: datetime,
-                    cost: KdfCost = KdfCost()) -> Path:
+def issue_node_seal(
+    node: Home, root: Home, name_zh: str, name_en: str, now: datetime, cost: KdfCost = KdfCost()
+) -> Path:
     """A new document-signing key for `node`'s PDF seal, certified by the city CA."""
     key = new_ec_key()
-    cert = issue_signing_cert(root.ca_dir, _passphrase(root, CA_PASSPHRASE_ENV), node.config().agency,
-                              name_zh, name_en, key.public_key(), now)
+    cert = issue_signing_cert(
+        root.ca_dir, _passphrase(root, CA_PASSPHRASE_ENV), node.config().agency, name_zh, name_en, key.public_key(), now
+    )
     node.seal_cert_path.parent.mkdir(mode=0o700, exist_ok=True)
     save_sealed_key(node.seal_key_path, key, _passphrase(node), cost)
     save_cert(node.seal_cert_path, cert)

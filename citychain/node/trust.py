@@ -9,8 +9,9 @@ order is time order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 from citychain.clock import parse_time
 from citychain.errors import CodedError
@@ -103,14 +104,20 @@ class TrustState:
     def agency(self, agency_id: str) -> Agency:
         agency = self.agencies.get(agency_id)
         if agency is None:
-            raise TrustError("UNKNOWN_ISSUER", f"机构未在信任日志中登记 / agency {agency_id!r} is not in the trust log")
+            raise TrustError(
+                "UNKNOWN_ISSUER", "机构未在信任日志中登记", f"agency {agency_id!r} is not in the trust log"
+            )
         return agency
 
     def judge(self, leaf: Leaf, permission: str | None) -> tuple[Agency, KeyInfo]:
         """Who signed `leaf`, if its signature holds and the trust log backs it."""
         agency, key = self._key(leaf.record, leaf.kid)
         if not verify_leaf_signature(leaf, public_key_from_bytes(key.public_key)):
-            raise TrustError("BAD_SIGNATURE", f"记录 {leaf.record.seq} 的签名无效 / record {leaf.record.seq}: signature does not verify")
+            raise TrustError(
+                "BAD_SIGNATURE",
+                f"记录 {leaf.record.seq} 的签名无效",
+                f"record {leaf.record.seq}: signature does not verify",
+            )
         return self.authorise(leaf.record, leaf.kid, permission)
 
     def authorise(self, record: Record, kid: str, permission: str | None) -> tuple[Agency, KeyInfo]:
@@ -118,18 +125,24 @@ class TrustState:
         agency, key = self._key(record, kid)
         problem = key.problem_at(record.time)
         if problem is not None:
-            raise TrustError(problem, f"记录 {record.seq}：密钥 {kid} 在 {record.time} 不可用 / record {record.seq}: key {kid} is not valid at {record.time} ({problem})")
+            raise TrustError(
+                problem,
+                f"记录 {record.seq}：密钥 {kid} 在 {record.time} 不可用",
+                f"record {record.seq}: key {kid} is not valid at {record.time} ({problem})",
+            )
         status = agency.status_at(record.time)
         if status.status != "active":
             word = {"suspended": "暂停", "revoked": "撤销"}[status.status]
             raise TrustError(
                 "AGENCY_" + status.status.upper(),
-                f"机构 {agency.id} 自 {status.since} 起已{word} / agency {agency.id} is {status.status} since {status.since}",
+                f"机构 {agency.id} 自 {status.since} 起已{word}",
+                f"agency {agency.id} is {status.status} since {status.since}",
             )
         if permission is not None and permission not in agency.permissions:
             raise TrustError(
                 "ISSUER_NOT_AUTHORISED",
-                f"机构 {agency.id} 无权写入 {record.kind} / agency {agency.id} may not write {record.kind} (needs {permission!r})",
+                f"机构 {agency.id} 无权写入 {record.kind}",
+                f"agency {agency.id} may not write {record.kind} (needs {permission!r})",
             )
         return agency, key
 
@@ -137,14 +150,14 @@ class TrustState:
         agency = self.agency(record.log)
         key = agency.key(kid)
         if key is None:
-            raise TrustError("UNKNOWN_KEY", f"密钥 {kid} 不属于 {agency.id} / key {kid} is not a key of {agency.id}")
+            raise TrustError("UNKNOWN_KEY", f"密钥 {kid} 不属于 {agency.id}", f"key {kid} is not a key of {agency.id}")
         return agency, key
 
-    def copy(self) -> "TrustState":
+    def copy(self) -> TrustState:
         """A trial state for a batch; `adopt` takes it in once the batch commits."""
         return TrustState(self.root_agency, self.pinned_keys, dict(self.agencies), self.size)
 
-    def adopt(self, other: "TrustState") -> None:
+    def adopt(self, other: TrustState) -> None:
         self.agencies, self.size = other.agencies, other.size
 
     def apply(self, leaf: Leaf) -> None:
@@ -179,7 +192,7 @@ class TrustState:
             raise TrustError("BAD_GENESIS", f"the root authority must hold {ROOT_PERMISSION!r}")
         self.agencies[agency.id] = agency
 
-    def replay(self, leaves: Iterable[Leaf]) -> "TrustState":
+    def replay(self, leaves: Iterable[Leaf]) -> TrustState:
         for leaf in leaves:
             self.apply(leaf)
         return self
@@ -256,7 +269,12 @@ def _registered(state: TrustState, record: Record) -> Agency:
     if not isinstance(attributes, dict) or any(not isinstance(v, str) for v in attributes.values()):
         raise TrustError("BAD_BODY", "attributes must map names to text")
     return Agency(
-        agency_id, _text(body, "name_zh"), _text(body, "name_en"), keys, _permissions(body), history,
+        agency_id,
+        _text(body, "name_zh"),
+        _text(body, "name_en"),
+        keys,
+        _permissions(body),
+        history,
         tuple(sorted(attributes.items())),
     )
 

@@ -1,6 +1,6 @@
 """Which co-signatures count: witnesses are the city's other agencies, with the
 keys our own trust log gives them; a checkpoint is trusted online only with at
-least k of them (design §2)."""
+least k of them (docs/protocol.md §4)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
+from citychain.errors import MessageError
 from citychain.files import write_atomic
 from citychain.log.encoding import b64decode, b64encode
 from citychain.log.keys import KdfCost, KeyFileInvalid, NoPassphrase, seal, unseal
@@ -56,12 +57,16 @@ MAX_NAME = 64  # X.520 upper bound for commonName and organizationName
 _HOST_RE = re.compile(r"(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
 
 
-class PkiError(Exception):
+class PkiError(MessageError):
     """Base for certificate problems; messages are shown to operators as they are."""
+
+    code = "PKI_ERROR"
 
 
 class CertificateInvalid(PkiError):
     """A certificate that does not chain to, or is not valid under, the given CA."""
+
+    code = "CERTIFICATE_INVALID"
 
 
 # ---------------------------------------------------------------- keys
@@ -72,9 +77,7 @@ def new_ec_key() -> ec.EllipticCurvePrivateKey:
 
 
 def _spki(public_key) -> bytes:
-    return public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def _aad(public_key_b64: str) -> bytes:
@@ -106,16 +109,16 @@ def unseal_private_key(data: bytes, passphrase: str, source: Path | str = "seale
         env = json.loads(data)
         public_b64 = env["public_key"] if isinstance(env, dict) else None
     except (ValueError, KeyError) as exc:
-        raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {source}: {exc}") from exc
+        raise KeyFileInvalid("密钥文件格式错误", f"malformed key file {source}: {exc}") from exc
     if not isinstance(env, dict) or env.get("format") != SEALED_KEY_FORMAT or not isinstance(public_b64, str):
-        raise KeyFileInvalid(f"密钥文件格式不符 / {source} is not a CityChain sealed key file")
+        raise KeyFileInvalid("密钥文件格式不符", f"{source} is not a CityChain sealed key file")
     pkcs8 = unseal(env, passphrase, _aad(public_b64), source)
     try:
         key = serialization.load_der_private_key(pkcs8, password=None)
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise KeyFileInvalid(f"密钥内容无法解析 / {source}: the sealed key cannot be read: {exc}") from exc
+        raise KeyFileInvalid("密钥内容无法解析", f"{source}: the sealed key cannot be read: {exc}") from exc
     if b64encode(_spki(key.public_key())) != public_b64:
-        raise KeyFileInvalid(f"密钥与记录的公钥不符 / {source}: the key does not match its recorded public key")
+        raise KeyFileInvalid("密钥与记录的公钥不符", f"{source}: the key does not match its recorded public key")
     return key
 
 
@@ -129,10 +132,10 @@ def load_sealed_key(path: Path, passphrase: str) -> ec.EllipticCurvePrivateKey:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise KeyFileInvalid(f"找不到密钥文件 / key file not found: {path}") from None
+        raise KeyFileInvalid("找不到密钥文件", f"key file not found: {path}") from None
     key = unseal_private_key(data, passphrase, path)
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise KeyFileInvalid(f"不是 ECDSA P-256 密钥 / {path} does not hold an ECDSA P-256 key")
+        raise KeyFileInvalid("不是 ECDSA P-256 密钥", f"{path} does not hold an ECDSA P-256 key")
     return key
 
 
@@ -141,9 +144,9 @@ def read_sealed_public_key(path: Path):
     try:
         return serialization.load_der_public_key(b64decode(json.loads(Path(path).read_bytes())["public_key"]))
     except FileNotFoundError:
-        raise KeyFileInvalid(f"找不到密钥文件 / key file not found: {path}") from None
+        raise KeyFileInvalid("找不到密钥文件", f"key file not found: {path}") from None
     except (ValueError, KeyError, TypeError, UnsupportedAlgorithm) as exc:
-        raise KeyFileInvalid(f"密钥文件格式错误 / malformed key file {path}: {exc}") from exc
+        raise KeyFileInvalid("密钥文件格式错误", f"malformed key file {path}: {exc}") from exc
 
 
 # ---------------------------------------------------------------- certificates on disk
@@ -184,15 +187,15 @@ def load_cert(path: Path) -> x509.Certificate:
     try:
         return x509.load_pem_x509_certificate(path.read_bytes())
     except FileNotFoundError:
-        raise PkiError(f"找不到证书文件 / certificate file not found: {path}") from None
+        raise PkiError("找不到证书文件", f"certificate file not found: {path}") from None
     except ValueError as exc:
-        raise PkiError(f"证书文件格式错误 / {path} is not a PEM certificate: {exc}") from exc
+        raise PkiError("证书文件格式错误", f"{path} is not a PEM certificate: {exc}") from exc
 
 
 def load_ca_cert(ca_dir: Path) -> x509.Certificate:
     path = Path(ca_dir) / CA_CERT_FILE
     if not path.is_file():
-        raise PkiError(f"此目录中没有城市根证书 / no city root CA certificate in {ca_dir} (expected {CA_CERT_FILE})")
+        raise PkiError("此目录中没有城市根证书", f"no city root CA certificate in {ca_dir} (expected {CA_CERT_FILE})")
     return load_cert(path)
 
 
@@ -201,29 +204,29 @@ def load_ca_cert(ca_dir: Path) -> x509.Certificate:
 
 def _utc(now: datetime) -> datetime:
     if now.tzinfo is None:
-        raise PkiError("时间必须带时区 / `now` must be timezone-aware")
-    return now.astimezone(timezone.utc).replace(microsecond=0)
+        raise PkiError("时间必须带时区", "`now` must be timezone-aware")
+    return now.astimezone(UTC).replace(microsecond=0)
 
 
 def _check_name(label_zh: str, label_en: str, value: str) -> str:
     """Names are limited to X.520's 64 characters (the trust log allows 200)."""
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
         raise PkiError(
-            f"证书中的{label_zh}须为 1 至 {MAX_NAME} 个字符 / the {label_en} in a certificate must be "
-            f"1 to {MAX_NAME} characters, got {value!r}"
+            f"证书中的{label_zh}须为 1 至 {MAX_NAME} 个字符",
+            f"the {label_en} in a certificate must be 1 to {MAX_NAME} characters, got {value!r}",
         )
     return value
 
 
 def _check_id(value: str) -> str:
     if not isinstance(value, str) or not ID_RE.match(value):
-        raise PkiError(f"无效的标识 / {value!r} is not a valid CityChain id")
+        raise PkiError("无效的标识", f"{value!r} is not a valid CityChain id")
     return value
 
 
 def _check_p256(public_key) -> ec.EllipticCurvePublicKey:
     if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, ec.SECP256R1):
-        raise PkiError("证书公钥须为 ECDSA P-256 / the certificate's public key must be ECDSA P-256")
+        raise PkiError("证书公钥须为 ECDSA P-256", "the certificate's public key must be ECDSA P-256")
     return public_key
 
 
@@ -236,12 +239,12 @@ def _is_ca(cert: x509.Certificate) -> bool:
     return constraints.ca and usage.key_cert_sign
 
 
-def _window_problem(cert: x509.Certificate, now: datetime) -> str | None:
+def _window_problem(cert: x509.Certificate, now: datetime) -> tuple[str, str] | None:
     """Both ends of the validity period are inclusive (RFC 5280 §4.1.2.5)."""
     if now < cert.not_valid_before_utc:
-        return f"尚未生效 / not valid before {cert.not_valid_before_utc.isoformat()}"
+        return "尚未生效", f"not valid before {cert.not_valid_before_utc.isoformat()}"
     if now > cert.not_valid_after_utc:
-        return f"已过期 / expired at {cert.not_valid_after_utc.isoformat()}"
+        return "已过期", f"expired at {cert.not_valid_after_utc.isoformat()}"
     return None
 
 
@@ -253,22 +256,25 @@ def verify_issued_by(cert: x509.Certificate, ca_cert: x509.Certificate, now: dat
     """
     now = _utc(now)
     if not _is_ca(ca_cert):
-        raise CertificateInvalid("颁发者不是证书颁发机构 / the issuer certificate is not a CA (no CA flag or keyCertSign)")
+        raise CertificateInvalid(
+            "颁发者不是证书颁发机构", "the issuer certificate is not a CA (no CA flag or keyCertSign)"
+        )
     try:
         cert.verify_directly_issued_by(ca_cert)
     except ValueError:
         raise CertificateInvalid(
-            "证书不是由该根证书颁发的 / the certificate was not issued by this CA "
-            f"(issuer {cert.issuer.rfc4514_string()}, CA {ca_cert.subject.rfc4514_string()})"
+            "证书不是由该根证书颁发的",
+            "the certificate was not issued by this CA "
+            f"(issuer {cert.issuer.rfc4514_string()}, CA {ca_cert.subject.rfc4514_string()})",
         ) from None
     except InvalidSignature:
-        raise CertificateInvalid("证书签名无效 / the certificate's signature does not verify under this CA") from None
+        raise CertificateInvalid("证书签名无效", "the certificate's signature does not verify under this CA") from None
     except TypeError as exc:
-        raise CertificateInvalid(f"不支持的签名算法 / unsupported signature algorithm: {exc}") from None
-    for who, checked in (("根证书 / the CA certificate", ca_cert), ("证书 / the certificate", cert)):
+        raise CertificateInvalid("不支持的签名算法", f"unsupported signature algorithm: {exc}") from None
+    for who_zh, who_en, checked in (("根证书", "the CA certificate", ca_cert), ("证书", "the certificate", cert)):
         problem = _window_problem(checked, now)
         if problem:
-            raise CertificateInvalid(f"{who}: {problem}")
+            raise CertificateInvalid(f"{who_zh}{problem[0]}", f"{who_en}: {problem[1]}")
 
 
 # ---------------------------------------------------------------- the CA
@@ -326,17 +332,21 @@ def create_root_ca(
     ca_dir = Path(ca_dir)
     cert_path, key_path = ca_dir / CA_CERT_FILE, ca_dir / CA_KEY_FILE
     if cert_path.exists() or key_path.exists():
-        raise PkiError(f"城市根证书已存在，不会覆盖 / a city root CA already exists in {ca_dir}; it is never overwritten")
+        raise PkiError(
+            "城市根证书已存在，不会覆盖", f"a city root CA already exists in {ca_dir}; it is never overwritten"
+        )
     if not passphrase:
         raise NoPassphrase()
     now = _utc(now)
     _check_id(city)
     _check_name("中文名称", "Chinese name", name_zh)
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, _check_name("英文名称", "English name", name_en)),
-        x509.NameAttribute(NameOID.SERIAL_NUMBER, f"citychain/{city}"),
-        x509.NameAttribute(NameOID.COMMON_NAME, _check_name("根证书名称", "CA name", f"{name_zh} 根证书 Root CA")),
-    ])
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _check_name("英文名称", "English name", name_en)),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, f"citychain/{city}"),
+            x509.NameAttribute(NameOID.COMMON_NAME, _check_name("根证书名称", "CA name", f"{name_zh} 根证书 Root CA")),
+        ]
+    )
     key = new_ec_key()
     extensions = [
         (x509.BasicConstraints(ca=True, path_length=0), True),
@@ -354,7 +364,7 @@ def create_root_ca(
 
 def _add_years(moment: datetime, years: int) -> datetime:
     if years < 1:
-        raise PkiError(f"有效期须至少一年 / the CA must be valid for at least a year, got {years}")
+        raise PkiError("有效期须至少一年", f"the CA must be valid for at least a year, got {years}")
     try:
         return moment.replace(year=moment.year + years)
     except ValueError:  # 29 February
@@ -363,8 +373,15 @@ def _add_years(moment: datetime, years: int) -> datetime:
 
 def _key_usage(**flags: bool) -> x509.KeyUsage:
     names = (
-        "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-        "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only",
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+        "encipher_only",
+        "decipher_only",
     )
     return x509.KeyUsage(**{name: flags.get(name, False) for name in names})
 
@@ -374,25 +391,27 @@ def _open_ca(ca_dir: Path, passphrase: str, now: datetime) -> tuple[x509.Certifi
     ca_cert = load_ca_cert(ca_dir)
     key = load_sealed_key(Path(ca_dir) / CA_KEY_FILE, passphrase)
     if _spki(key.public_key()) != _spki(ca_cert.public_key()):
-        raise PkiError(f"根证书与其密钥不符 / {ca_dir}: ca.key does not belong to ca.crt")
+        raise PkiError("根证书与其密钥不符", f"{ca_dir}: ca.key does not belong to ca.crt")
     if not _is_ca(ca_cert):
-        raise PkiError(f"{ca_dir}/{CA_CERT_FILE} 不是证书颁发机构 / is not a CA certificate")
+        raise PkiError(f"{ca_dir}/{CA_CERT_FILE} 不是证书颁发机构", f"{ca_dir}/{CA_CERT_FILE} is not a CA certificate")
     problem = _window_problem(ca_cert, now)
     if problem:
-        raise PkiError(f"城市根证书不可用于签发 / the city root CA cannot issue now: {problem}")
+        raise PkiError(f"城市根证书{problem[0]}，不可用于签发", f"the city root CA cannot issue now: {problem[1]}")
     return ca_cert, key
 
 
 def _leaf_window(ca_cert: x509.Certificate, now: datetime, days: int) -> tuple[datetime, datetime]:
     """From a little before `now` for `days`, never beyond the CA's own end."""
     if days < 1:
-        raise PkiError(f"有效期须至少一天 / a certificate must be valid for at least a day, got {days}")
+        raise PkiError("有效期须至少一天", f"a certificate must be valid for at least a day, got {days}")
     return now - CLOCK_SKEW, min(now + timedelta(days=days), ca_cert.not_valid_after_utc)
 
 
 def _san(hosts: list[str]) -> x509.SubjectAlternativeName:
     if not hosts:
-        raise PkiError("TLS 证书至少需要一个主机名或 IP / a TLS certificate needs at least one host name or IP address")
+        raise PkiError(
+            "TLS 证书至少需要一个主机名或 IP", "a TLS certificate needs at least one host name or IP address"
+        )
     names: list[x509.GeneralName] = []
     for host in hosts:
         try:
@@ -401,7 +420,7 @@ def _san(hosts: list[str]) -> x509.SubjectAlternativeName:
         except ValueError:
             pass
         if not isinstance(host, str) or not _HOST_RE.match(host):
-            raise PkiError(f"无效的主机名 / {host!r} is neither an IP address nor a lowercase DNS name")
+            raise PkiError("无效的主机名", f"{host!r} is neither an IP address nor a lowercase DNS name")
         names.append(x509.DNSName(host))
     return x509.SubjectAlternativeName(names)
 
@@ -425,10 +444,12 @@ def issue_tls_cert(
     san = _san(list(hosts))
     public_key = _check_p256(public_key)
     ca_cert, ca_key = _open_ca(ca_dir, passphrase, now)
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.SERIAL_NUMBER, agency),
-        x509.NameAttribute(NameOID.COMMON_NAME, agency),
-    ])
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, agency),
+            x509.NameAttribute(NameOID.COMMON_NAME, agency),
+        ]
+    )
     extensions = [
         (x509.BasicConstraints(ca=False, path_length=None), True),
         (_key_usage(digital_signature=True), True),
@@ -459,11 +480,13 @@ def issue_signing_cert(
     now = _utc(now)
     _check_id(agency)
     public_key = _check_p256(public_key)
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, _check_name("英文名称", "English name", name_en)),
-        x509.NameAttribute(NameOID.SERIAL_NUMBER, agency),
-        x509.NameAttribute(NameOID.COMMON_NAME, _check_name("中文名称", "Chinese name", name_zh)),
-    ])
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _check_name("英文名称", "English name", name_en)),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, agency),
+            x509.NameAttribute(NameOID.COMMON_NAME, _check_name("中文名称", "Chinese name", name_zh)),
+        ]
+    )
     ca_cert, ca_key = _open_ca(ca_dir, passphrase, now)
     extensions = [
         (x509.BasicConstraints(ca=False, path_length=None), True),
@@ -488,7 +511,7 @@ def write_tls_files(directory: Path, cert: x509.Certificate, key: ec.EllipticCur
     """
     directory = Path(directory)
     if _spki(key.public_key()) != _spki(cert.public_key()):
-        raise PkiError("TLS 证书与密钥不符 / the TLS certificate and key do not belong together")
+        raise PkiError("TLS 证书与密钥不符", "the TLS certificate and key do not belong together")
     cert_path, key_path = directory / "tls.crt", directory / "tls.key"
     pem_key = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

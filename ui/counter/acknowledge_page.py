@@ -53,16 +53,32 @@ class AcknowledgePage(QWidget):
         self.load()
 
     def load(self) -> None:
-        self.counter.run(self.counter.backend.to_acknowledge, self.counter.session, done=self._show,
-                         failed=self.banner.show_error, quiet=True)
+        self.counter.run(
+            self.counter.backend.to_acknowledge,
+            self.counter.session,
+            done=self._show,
+            failed=self.banner.show_error,
+            quiet=True,
+        )
 
     def _show(self, items: tuple[Disbursement, ...]) -> None:
         self.items = items
         self.table.setRowCount(len(items))
         for row, d in enumerate(items):
             state = texts.pick("已确认", "Acknowledged") if d.acknowledged else texts.pick("待确认", "To acknowledge")
-            set_row(self.table, row, [texts.agency_name(self.counter.info, d.charity), d.id,
-                                      texts.money(d.amount_fen), d.purpose, d.decided_by or "", state], d.id)
+            set_row(
+                self.table,
+                row,
+                [
+                    texts.agency_name(self.counter.info, d.charity),
+                    d.id,
+                    texts.money(d.amount_fen),
+                    d.purpose,
+                    d.decided_by or "",
+                    state,
+                ],
+                d.id,
+            )
         self.empty.setVisible(not items)
         self._update()
 
@@ -86,18 +102,33 @@ class AcknowledgePage(QWidget):
         chosen = self.selected()
         if chosen is None:
             return
-        self.counter.run(self.counter.backend.acknowledge, self.counter.session, chosen.charity, chosen.id,
-                         done=self._done, failed=self.banner.show_error, what=self.tr("Acknowledging…"))
+        self.counter.run(
+            self.counter.backend.acknowledge,
+            self.counter.session,
+            chosen.charity,
+            chosen.id,
+            done=self._done,
+            failed=self.banner.show_error,
+            what=self.tr("Acknowledging…"),
+        )
 
     def _done(self, written) -> None:
-        self.banner.show_pair(f"已确认收到 {written.id} 的款项，记录在本机构账本第 {written.seq} 条。",
-                              f"Receipt of {written.id} acknowledged, record {written.seq} of our ledger.", "ok")
+        self.banner.show_pair(
+            f"已确认收到 {written.id} 的款项，记录在本机构账本第 {written.seq} 条。",
+            f"Receipt of {written.id} acknowledged, record {written.seq} of our ledger.",
+            "ok",
+        )
         self.load()
 
     def sync(self) -> None:
         self.sync_button.setEnabled(False)
-        self.counter.run(self.counter.backend.sync_now, self.counter.session, done=lambda _: self._synced(),
-                         failed=self._sync_failed, what=self.tr("Syncing with the peers…"))
+        self.counter.run(
+            self.counter.backend.sync_now,
+            self.counter.session,
+            done=lambda _: self._synced(),
+            failed=self._sync_failed,
+            what=self.tr("Syncing with the peers…"),
+        )
 
     def _synced(self) -> None:
         self.sync_button.setEnabled(True)
@@ -109,12 +140,23 @@ class AcknowledgePage(QWidget):
 
     def retranslate(self) -> None:
         self.title.setText(self.tr("Charity receipts"))
-        self.intro.setText(self.tr("Charity money approved for this agency. When it has arrived, select it and "
-                                   "acknowledge it: the donors' traces then show that it reached us."))
-        self.table.setHorizontalHeaderLabels([self.tr("Charity"), self.tr("Request"), self.tr("Amount"),
-                                              self.tr("Purpose"), self.tr("Approved by"), self.tr("State")])
-        self.empty.setText(self.tr("Nothing approved for this agency yet. New approvals arrive with the next "
-                                   "sync."))
+        self.intro.setText(
+            self.tr(
+                "Charity money approved for this agency. When it has arrived, select it and "
+                "acknowledge it: the donors' traces then show that it reached us."
+            )
+        )
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("Charity"),
+                self.tr("Request"),
+                self.tr("Amount"),
+                self.tr("Purpose"),
+                self.tr("Approved by"),
+                self.tr("State"),
+            ]
+        )
+        self.empty.setText(self.tr("Nothing approved for this agency yet. New approvals arrive with the next sync."))
         self.acknowledge_button.setText(self.tr("Acknowledge receipt"))
         self.sync_button.setText(self.tr("Sync now"))
         self._show(self.items)

@@ -7,7 +7,8 @@ refusal is shown inside it, with the reason and the form as typed.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
@@ -28,13 +29,18 @@ from .licence_form import LicenceForm
 from .widgets import Banner, Counter, button, label
 
 CHANGE_TEXT = {
-    "revoke": (("撤销证照", "Revoke the licence"),
-               ("撤销后证照永久失效，无法恢复。核验时将显示“已撤销”。",
-                "A revoked licence is void for good and cannot be reinstated; verifiers will see it as revoked.")),
-    "suspend": (("暂停证照", "Suspend the licence"),
-                ("暂停期间证照无效，之后可以恢复。", "The licence is not valid while suspended; it can be reinstated later.")),
-    "reinstate": (("恢复证照", "Reinstate the licence"),
-                  ("恢复后证照重新有效。", "The licence becomes valid again.")),
+    "revoke": (
+        ("撤销证照", "Revoke the licence"),
+        (
+            "撤销后证照永久失效，无法恢复。核验时将显示“已撤销”。",
+            "A revoked licence is void for good and cannot be reinstated; verifiers will see it as revoked.",
+        ),
+    ),
+    "suspend": (
+        ("暂停证照", "Suspend the licence"),
+        ("暂停期间证照无效，之后可以恢复。", "The licence is not valid while suspended; it can be reinstated later."),
+    ),
+    "reinstate": (("恢复证照", "Reinstate the licence"), ("恢复后证照重新有效。", "The licence becomes valid again.")),
 }
 
 
@@ -143,16 +149,29 @@ class SupersedeDialog(_WorkingDialog):
         scroll.setWidget(self.form)
         layout = QVBoxLayout(self)
         layout.addWidget(label(self.tr("Supersede the licence"), "subtitle"))
-        layout.addWidget(label(self.tr("The new licence gets the next version of this number; the old one is "
-                                       "marked superseded. Correct what is wrong below."), wrap=True))
+        layout.addWidget(
+            label(
+                self.tr(
+                    "The new licence gets the next version of this number; the old one is "
+                    "marked superseded. Correct what is wrong below."
+                ),
+                wrap=True,
+            )
+        )
         layout.addWidget(label(cert_id, "muted"))
         layout.addWidget(scroll, 1)
         layout.addWidget(label(self.tr("Reason"), "value"))
         layout.addWidget(self.reason)
         layout.addWidget(self.banner)
         layout.addLayout(self.buttons())
-        counter.run(counter.backend.certificate_values, counter.session, cert_id, done=self._loaded,
-                    failed=self._failed, what=self.tr("Loading the licence…"))
+        counter.run(
+            counter.backend.certificate_values,
+            counter.session,
+            cert_id,
+            done=self._loaded,
+            failed=self._failed,
+            what=self.tr("Loading the licence…"),
+        )
 
     def _loaded(self, values: dict[str, str]) -> None:
         self.form.set_values(values)
@@ -172,8 +191,9 @@ class SupersedeDialog(_WorkingDialog):
             return
         values, _ = self.form.form()
         valid_from, valid_until = self.form.period()
-        self.work(self.counter.backend.supersede, self.counter.session, self.cert_id, values, reason, valid_from,
-                  valid_until)
+        self.work(
+            self.counter.backend.supersede, self.counter.session, self.cert_id, values, reason, valid_from, valid_until
+        )
 
     def _failed(self, exc: BaseException) -> None:
         super()._failed(exc)

@@ -1,10 +1,12 @@
 """Pieces the charity screens share: the money box (yuan as typed, fen for
 the node), fund and project pickers kept in step with the node, and a small
-form dialog that runs its write in the background and stays open on error."""
+form dialog that runs its write in the background and stays open on error;
+the flow diagram in the counter's colours."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,7 +25,8 @@ from charity.desk import CharityError
 from citychain.documents.money import AmountError, parse_yuan
 
 from ..backend import Fund, Project
-from . import texts
+from ..flow_view import FlowTheme, FlowView
+from . import style, texts
 from .change_dialogs import _WorkingDialog
 from .widgets import Counter, label, set_prop
 
@@ -63,8 +66,12 @@ class CharityData(QObject):
 
     def reload(self) -> None:
         backend, session = self.counter.backend, self.counter.session
-        self.counter.run(lambda: (backend.funds(session), backend.projects(session)), done=self._loaded,
-                         failed=self.failed.emit, quiet=True)
+        self.counter.run(
+            lambda: (backend.funds(session), backend.projects(session)),
+            done=self._loaded,
+            failed=self.failed.emit,
+            quiet=True,
+        )
 
     def _loaded(self, result) -> None:
         self.funds, self.projects = result
@@ -95,13 +102,36 @@ def project_items(data: CharityData, fund_id: str | None = None) -> list[tuple[s
     return [(texts.pick(p.name_zh, p.name_en), p.id) for p in data.projects if fund_id in (None, p.fund)]
 
 
+def flow_view(name: str) -> FlowView:
+    """Where money went, drawn in the counter's ink on a card (`charity.flow`)."""
+    view = FlowView(
+        FlowTheme(
+            label_px=14,
+            text=style.INK,
+            muted=style.MUTED,
+            background=style.CARD,
+            band_alpha=70,
+            empty=("还没有款项", "No money recorded yet"),
+        )
+    )
+    view.setObjectName(name)
+    view.setMinimumHeight(260)
+    return view
+
+
 class FormDialog(_WorkingDialog):
     """Rows of (label, editor); `build()` returns the write to run, or raises a
     bilingual error about what was typed."""
 
-    def __init__(self, counter: Counter, title: str, rows: list[tuple[str, QWidget]],
-                 build: Callable[[], tuple[Callable, tuple[Any, ...]]], action: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        counter: Counter,
+        title: str,
+        rows: list[tuple[str, QWidget]],
+        build: Callable[[], tuple[Callable, tuple[Any, ...]]],
+        action: str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(counter, parent)
         self.build = build
         self.editors = [editor for _, editor in rows]

@@ -14,18 +14,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from charity.flow import fund_flow
+
 from . import texts
 from .charity_forms import (
     CharityData,
     FormDialog,
     MoneyEdit,
     fill_combo,
+    flow_view,
     fund_items,
     project_items,
     set_row,
     table,
 )
-from .flow_diagram import FlowDiagram, fund_flow
 from .widgets import Counter, button, card, label
 
 
@@ -45,8 +47,11 @@ class FundsTab(QWidget):
         self.new_fund.clicked.connect(self.fund_dialog)
         self.new_project.clicked.connect(self.project_dialog)
         self.allocate_button.clicked.connect(self.allocate_dialog)
-        for widget, action in ((self.new_fund, "charity.fund.manage"), (self.new_project, "charity.fund.manage"),
-                               (self.allocate_button, "charity.allocate")):
+        for widget, action in (
+            (self.new_fund, "charity.fund.manage"),
+            (self.new_project, "charity.fund.manage"),
+            (self.allocate_button, "charity.allocate"),
+        ):
             widget.setVisible(counter.may(action))
         row = QHBoxLayout()
         row.addWidget(self.new_fund)
@@ -61,8 +66,7 @@ class FundsTab(QWidget):
 
         right, right_layout = card()
         self.flow_title = label("", "subtitle")
-        self.diagram = FlowDiagram()
-        self.diagram.setObjectName("fundFlow")
+        self.diagram = flow_view("fundFlow")
         self.projects_title = label("", "subtitle")
         self.projects = table(5, stretch=0)
         right_layout.addWidget(self.flow_title)
@@ -88,8 +92,16 @@ class FundsTab(QWidget):
         self.funds.blockSignals(True)
         self.funds.setRowCount(len(funds))
         for row, fund in enumerate(funds):
-            set_row(self.funds, row, [texts.pick(fund.name_zh, fund.name_en), texts.money(fund.raised_fen),
-                                      texts.money(fund.unallocated_fen)], fund.id)
+            set_row(
+                self.funds,
+                row,
+                [
+                    texts.pick(fund.name_zh, fund.name_en),
+                    texts.money(fund.raised_fen),
+                    texts.money(fund.unallocated_fen),
+                ],
+                fund.id,
+            )
             if fund.id == chosen or (chosen is None and row == 0):
                 self.funds.selectRow(row)
         self.funds.blockSignals(False)
@@ -104,16 +116,26 @@ class FundsTab(QWidget):
 
     def _show_fund(self) -> None:
         fund = self.data.fund(self.selected_fund() or "")
-        self.diagram.set_flow(fund_flow(fund) if fund else None)
-        name = texts.pick(fund.name_zh, fund.name_en) if fund else ""
-        self.flow_title.setText(self.tr("Where the money of %1 is").replace("%1", name) if fund else
-                                self.tr("Where the money is"))
         projects = [p for p in self.data.projects if fund and p.fund == fund.id]
+        self.diagram.set_flow(fund_flow(fund, projects) if fund else None)
+        name = texts.pick(fund.name_zh, fund.name_en) if fund else ""
+        self.flow_title.setText(
+            self.tr("Where the money of %1 is").replace("%1", name) if fund else self.tr("Where the money is")
+        )
         self.projects.setRowCount(len(projects))
         for row, p in enumerate(projects):
-            set_row(self.projects, row, [texts.pick(p.name_zh, p.name_en), texts.money(p.budget_fen),
-                                         texts.money(p.allocated_fen), texts.money(p.held_fen),
-                                         texts.money(p.disbursed_fen)], p.id)
+            set_row(
+                self.projects,
+                row,
+                [
+                    texts.pick(p.name_zh, p.name_en),
+                    texts.money(p.budget_fen),
+                    texts.money(p.allocated_fen),
+                    texts.money(p.held_fen),
+                    texts.money(p.disbursed_fen),
+                ],
+                p.id,
+            )
 
     # -- supervisors' dialogs ------------------------------------------------------------------------
     def _open(self, dialog: FormDialog) -> FormDialog:
@@ -132,9 +154,21 @@ class FundsTab(QWidget):
             goal = target.fen() if target.text().strip() else None
             return backend.create_fund, (session, fund_id.text().strip(), name_zh.text(), name_en.text(), goal)
 
-        return self._open(FormDialog(self.counter, self.tr("New fund"), [
-            (self.tr("Fund code"), fund_id), (self.tr("Name (Chinese)"), name_zh),
-            (self.tr("Name (English)"), name_en), (self.tr("Target (yuan)"), target)], build, self.tr("Create"), self))
+        return self._open(
+            FormDialog(
+                self.counter,
+                self.tr("New fund"),
+                [
+                    (self.tr("Fund code"), fund_id),
+                    (self.tr("Name (Chinese)"), name_zh),
+                    (self.tr("Name (English)"), name_en),
+                    (self.tr("Target (yuan)"), target),
+                ],
+                build,
+                self.tr("Create"),
+                self,
+            )
+        )
 
     def project_dialog(self) -> FormDialog:
         project_id, fund, name_zh, name_en, budget = QLineEdit(), QComboBox(), QLineEdit(), QLineEdit(), MoneyEdit()
@@ -144,12 +178,31 @@ class FundsTab(QWidget):
         backend, session = self.counter.backend, self.counter.session
 
         def build():
-            return backend.create_project, (session, project_id.text().strip(), fund.currentData(), name_zh.text(),
-                                            name_en.text(), budget.fen())
+            return backend.create_project, (
+                session,
+                project_id.text().strip(),
+                fund.currentData(),
+                name_zh.text(),
+                name_en.text(),
+                budget.fen(),
+            )
 
-        return self._open(FormDialog(self.counter, self.tr("New project"), [
-            (self.tr("Project code"), project_id), (self.tr("Fund"), fund), (self.tr("Name (Chinese)"), name_zh),
-            (self.tr("Name (English)"), name_en), (self.tr("Budget (yuan)"), budget)], build, self.tr("Create"), self))
+        return self._open(
+            FormDialog(
+                self.counter,
+                self.tr("New project"),
+                [
+                    (self.tr("Project code"), project_id),
+                    (self.tr("Fund"), fund),
+                    (self.tr("Name (Chinese)"), name_zh),
+                    (self.tr("Name (English)"), name_en),
+                    (self.tr("Budget (yuan)"), budget),
+                ],
+                build,
+                self.tr("Create"),
+                self,
+            )
+        )
 
     def allocate_dialog(self) -> FormDialog:
         fund, project, amount = QComboBox(), QComboBox(), MoneyEdit()
@@ -161,17 +214,25 @@ class FundsTab(QWidget):
         def build():
             return backend.allocate, (session, fund.currentData(), project.currentData(), amount.fen())
 
-        return self._open(FormDialog(self.counter, self.tr("Allocate to a project"), [
-            (self.tr("From fund"), fund), (self.tr("To project"), project), (self.tr("Amount (yuan)"), amount)],
-            build, self.tr("Allocate"), self))
+        return self._open(
+            FormDialog(
+                self.counter,
+                self.tr("Allocate to a project"),
+                [(self.tr("From fund"), fund), (self.tr("To project"), project), (self.tr("Amount (yuan)"), amount)],
+                build,
+                self.tr("Allocate"),
+                self,
+            )
+        )
 
     # -- language -----------------------------------------------------------------------------------
     def retranslate(self) -> None:
         self.funds_title.setText(self.tr("Funds"))
         self.funds.setHorizontalHeaderLabels([self.tr("Fund"), self.tr("Raised"), self.tr("Not allocated")])
         self.projects_title.setText(self.tr("Projects of this fund"))
-        self.projects.setHorizontalHeaderLabels([self.tr("Project"), self.tr("Budget"), self.tr("Allocated"),
-                                                 self.tr("Held"), self.tr("Disbursed")])
+        self.projects.setHorizontalHeaderLabels(
+            [self.tr("Project"), self.tr("Budget"), self.tr("Allocated"), self.tr("Held"), self.tr("Disbursed")]
+        )
         self.new_fund.setText(self.tr("New fund…"))
         self.new_project.setText(self.tr("New project…"))
         self.allocate_button.setText(self.tr("Allocate…"))

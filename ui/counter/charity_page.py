@@ -94,8 +94,9 @@ class DonationTab(QWidget):
         self.recent_title = label("", "subtitle")
         self.recent = table(4, stretch=3)
         self.recent.setObjectName("recentDonations")
-        self.recent.doubleClicked.connect(lambda index: self.trace_requested.emit(
-            self.recent.item(index.row(), 0).text()))
+        self.recent.doubleClicked.connect(
+            lambda index: self.trace_requested.emit(self.recent.item(index.row(), 0).text())
+        )
         recent_layout.addWidget(self.recent_title)
         recent_layout.addWidget(self.recent)
         layout = QHBoxLayout(self)
@@ -126,15 +127,26 @@ class DonationTab(QWidget):
             self.amount.setFocus()
             return
         if not self.fund.currentData():
-            self.banner.show_pair("请先选择基金（主管可在“基金与项目”中设立）。",
-                                  "Choose a fund first (a supervisor can create one under Funds and projects).")
+            self.banner.show_pair(
+                "请先选择基金（主管可在“基金与项目”中设立）。",
+                "Choose a fund first (a supervisor can create one under Funds and projects).",
+            )
             return
         self.banner.clear()
         self.record_button.setEnabled(False)
-        self.counter.run(self.counter.backend.record_donation, self.counter.session, self.fund.currentData(), amount,
-                         self.channel.currentData(), self.donor.text(), self.donor_id.text().strip() or None,
-                         self.anonymous.isChecked(), done=self._recorded, failed=self._failed,
-                         what=self.tr("Recording the donation…"))
+        self.counter.run(
+            self.counter.backend.record_donation,
+            self.counter.session,
+            self.fund.currentData(),
+            amount,
+            self.channel.currentData(),
+            self.donor.text(),
+            self.donor_id.text().strip() or None,
+            self.anonymous.isChecked(),
+            done=self._recorded,
+            failed=self._failed,
+            what=self.tr("Recording the donation…"),
+        )
 
     def _failed(self, exc: BaseException) -> None:
         self.record_button.setEnabled(True)
@@ -145,8 +157,11 @@ class DonationTab(QWidget):
         self.last = written
         self.receipt_code.setText(written.id)
         self.receipt_box.show()
-        self.banner.show_pair("捐赠已登记入账。请打印收据交给捐赠人。",
-                              "The donation is in the ledger. Print the receipt for the donor.", "ok")
+        self.banner.show_pair(
+            "捐赠已登记入账。请打印收据交给捐赠人。",
+            "The donation is in the ledger. Print the receipt for the donor.",
+            "ok",
+        )
         for editor in (self.amount, self.donor, self.donor_id):
             editor.clear()
         self.anonymous.setChecked(False)
@@ -157,9 +172,14 @@ class DonationTab(QWidget):
         if self.last is None:
             return
         receipt = self.last.id
-        self.counter.run(self.counter.backend.receipt_pdf, self.counter.session, receipt,
-                         done=lambda pdf: self._receipt(receipt, pdf), failed=self.banner.show_error,
-                         what=self.tr("Making the receipt…"))
+        self.counter.run(
+            self.counter.backend.receipt_pdf,
+            self.counter.session,
+            receipt,
+            done=lambda pdf: self._receipt(receipt, pdf),
+            failed=self.banner.show_error,
+            what=self.tr("Making the receipt…"),
+        )
 
     def _receipt(self, receipt: str, pdf: bytes) -> None:
         dialog = DocumentDialog(self.counter, self.tr("Donation receipt"), self)
@@ -168,8 +188,14 @@ class DonationTab(QWidget):
         dialog.open()
 
     def load_recent(self) -> None:
-        self.counter.run(self.counter.backend.donations, self.counter.session, 100, done=self._show_recent,
-                         failed=self.banner.show_error, quiet=True)
+        self.counter.run(
+            self.counter.backend.donations,
+            self.counter.session,
+            100,
+            done=self._show_recent,
+            failed=self.banner.show_error,
+            quiet=True,
+        )
 
     def _show_recent(self, donations: tuple[Donation, ...]) -> None:
         self._donations = donations
@@ -177,14 +203,25 @@ class DonationTab(QWidget):
         for row, d in enumerate(donations):
             fund = self.data.fund(d.fund)
             donor = texts.pick("匿名", "Anonymous") if d.anonymous else (d.donor or "—")
-            set_row(self.recent, row, [d.receipt, texts.time_text(d.time, short=True), texts.money(d.amount_fen), donor])
+            set_row(
+                self.recent, row, [d.receipt, texts.time_text(d.time, short=True), texts.money(d.amount_fen), donor]
+            )
             self.recent.item(row, 2).setToolTip(
-                f"{texts.pick(fund.name_zh, fund.name_en) if fund else d.fund} · {texts.word(texts.CHANNELS, d.channel)}")
+                f"{texts.pick(fund.name_zh, fund.name_en) if fund else d.fund} · {texts.word(texts.CHANNELS, d.channel)}"
+            )
 
     def retranslate(self) -> None:
         self.form_title.setText(self.tr("Record a donation"))
-        for row_label, text in zip(self.rows, (self.tr("Fund"), self.tr("Amount (yuan)"), self.tr("Channel"),
-                                               self.tr("Donor's name"), self.tr("Donor's ID number"))):
+        for row_label, text in zip(
+            self.rows,
+            (
+                self.tr("Fund"),
+                self.tr("Amount (yuan)"),
+                self.tr("Channel"),
+                self.tr("Donor's name"),
+                self.tr("Donor's ID number"),
+            ),
+        ):
             row_label.setText(text)
         for index in range(self.channel.count()):
             self.channel.setItemText(index, texts.word(texts.CHANNELS, self.channel.itemData(index)))
@@ -195,8 +232,9 @@ class DonationTab(QWidget):
         self.print_receipt.setText(self.tr("Print receipt…"))
         self.trace_button.setText(self.tr("Trace it"))
         self.recent_title.setText(self.tr("Recent donations"))
-        self.recent.setHorizontalHeaderLabels([self.tr("Receipt"), self.tr("Time"), self.tr("Amount"),
-                                               self.tr("Donor")])
+        self.recent.setHorizontalHeaderLabels(
+            [self.tr("Receipt"), self.tr("Time"), self.tr("Amount"), self.tr("Donor")]
+        )
         self._funds_changed()
         if getattr(self, "_donations", None) is not None:
             self._show_recent(self._donations)
@@ -242,8 +280,9 @@ class CharityPage(QWidget):
 
     def retranslate(self) -> None:
         self.title.setText(self.tr("Charity desk"))
-        for index, text in enumerate((self.tr("Donation"), self.tr("Funds and projects"),
-                                      self.tr("Disbursements"), self.tr("Trace a donation"))):
+        for index, text in enumerate(
+            (self.tr("Donation"), self.tr("Funds and projects"), self.tr("Disbursements"), self.tr("Trace a donation"))
+        ):
             self.tabs.setTabText(index, text)
 
     def changeEvent(self, event: QEvent) -> None:

@@ -51,8 +51,10 @@ class RequestsTab(QWidget):
         self.form = QFormLayout()
         self.form.setSpacing(8)
         self.row_labels = [label() for _ in range(6)]
-        for row_label, editor in zip(self.row_labels, (self.project, self.amount, self.beneficiary,
-                                                       self.beneficiary_id, self.agency, self.purpose)):
+        for row_label, editor in zip(
+            self.row_labels,
+            (self.project, self.amount, self.beneficiary, self.beneficiary_id, self.agency, self.purpose),
+        ):
             self.form.addRow(row_label, editor)
         self.request_button = button("", "primary")
         self.request_button.setObjectName("requestDisbursement")
@@ -118,10 +120,19 @@ class RequestsTab(QWidget):
             return
         self.banner.clear()
         self.request_button.setEnabled(False)
-        self.counter.run(self.counter.backend.request_disbursement, self.counter.session, self.project.currentData(),
-                         amount, self.beneficiary.text(), self.beneficiary_id.text().strip(),
-                         self.agency.currentData() or "", self.purpose.text(), done=self._requested,
-                         failed=self._request_failed, what=self.tr("Sending the request…"))
+        self.counter.run(
+            self.counter.backend.request_disbursement,
+            self.counter.session,
+            self.project.currentData(),
+            amount,
+            self.beneficiary.text(),
+            self.beneficiary_id.text().strip(),
+            self.agency.currentData() or "",
+            self.purpose.text(),
+            done=self._requested,
+            failed=self._request_failed,
+            what=self.tr("Sending the request…"),
+        )
 
     def _request_failed(self, exc: BaseException) -> None:
         self.request_button.setEnabled(True)
@@ -129,16 +140,24 @@ class RequestsTab(QWidget):
 
     def _requested(self, written) -> None:
         self.request_button.setEnabled(True)
-        self.banner.show_pair(f"已提出支出申请 {written.id}，等待另一位主管批准。",
-                              f"Request {written.id} is in; another supervisor must approve it.", "ok")
+        self.banner.show_pair(
+            f"已提出支出申请 {written.id}，等待另一位主管批准。",
+            f"Request {written.id} is in; another supervisor must approve it.",
+            "ok",
+        )
         for editor in (self.amount, self.beneficiary, self.beneficiary_id, self.purpose):
             editor.clear()
         self.counter.changed.emit("charity")
 
     # -- the list and decisions -------------------------------------------------------------------
     def load(self) -> None:
-        self.counter.run(self.counter.backend.disbursements, self.counter.session, done=self._show,
-                         failed=self.banner.show_error, quiet=True)
+        self.counter.run(
+            self.counter.backend.disbursements,
+            self.counter.session,
+            done=self._show,
+            failed=self.banner.show_error,
+            quiet=True,
+        )
 
     def _show(self, requests: tuple[Disbursement, ...]) -> None:
         self.requests = requests
@@ -148,8 +167,18 @@ class RequestsTab(QWidget):
             status = texts.word(texts.REQUEST_STATUS, r.status)
             if r.acknowledged:
                 status += texts.pick("，已确认收到", ", received")
-            set_row(self.table, row, [r.id, texts.pick(project.name_zh, project.name_en) if project else r.project,
-                                      texts.money(r.amount_fen), status, r.requested_by], r.id)
+            set_row(
+                self.table,
+                row,
+                [
+                    r.id,
+                    texts.pick(project.name_zh, project.name_en) if project else r.project,
+                    texts.money(r.amount_fen),
+                    status,
+                    r.requested_by,
+                ],
+                r.id,
+            )
             details = f"{r.purpose}\n{texts.agency_name(self.counter.info, r.beneficiary_agency)}"
             for column in range(self.table.columnCount()):
                 self.table.item(row, column).setToolTip(details)
@@ -179,8 +208,14 @@ class RequestsTab(QWidget):
         chosen = self.selected()
         if chosen is None:
             return
-        self.counter.run(self.counter.backend.approve, self.counter.session, chosen.id, done=self._decided,
-                         failed=self.banner.show_error, what=self.tr("Approving…"))
+        self.counter.run(
+            self.counter.backend.approve,
+            self.counter.session,
+            chosen.id,
+            done=self._decided,
+            failed=self.banner.show_error,
+            what=self.tr("Approving…"),
+        )
 
     def cancel(self) -> None:
         chosen = self.selected()
@@ -191,28 +226,45 @@ class RequestsTab(QWidget):
             self.banner.show_pair("取消申请请先在下方填写原因。", "To cancel a request, write the reason below first.")
             self.reason.setFocus()
             return
-        self.counter.run(self.counter.backend.cancel, self.counter.session, chosen.id, reason, done=self._decided,
-                         failed=self.banner.show_error, what=self.tr("Cancelling…"))
+        self.counter.run(
+            self.counter.backend.cancel,
+            self.counter.session,
+            chosen.id,
+            reason,
+            done=self._decided,
+            failed=self.banner.show_error,
+            what=self.tr("Cancelling…"),
+        )
 
     def _decided(self, written) -> None:
         self.reason.clear()
-        self.banner.show_pair(f"申请 {written.id} 已处理并入账。", f"Request {written.id} is decided and in the ledger.",
-                              "ok")
+        self.banner.show_pair(
+            f"申请 {written.id} 已处理并入账。", f"Request {written.id} is decided and in the ledger.", "ok"
+        )
         self.counter.changed.emit("charity")
 
     # -- language -------------------------------------------------------------------------------------
     def retranslate(self) -> None:
         self.form_title.setText(self.tr("Request a disbursement"))
-        for row_label, text in zip(self.row_labels, (
-                self.tr("Project"), self.tr("Amount (yuan)"), self.tr("Beneficiary's name"),
-                self.tr("Beneficiary's ID number"), self.tr("Paid through"), self.tr("Purpose"))):
+        for row_label, text in zip(
+            self.row_labels,
+            (
+                self.tr("Project"),
+                self.tr("Amount (yuan)"),
+                self.tr("Beneficiary's name"),
+                self.tr("Beneficiary's ID number"),
+                self.tr("Paid through"),
+                self.tr("Purpose"),
+            ),
+        ):
             row_label.setText(text)
         for index in range(self.agency.count()):
             self.agency.setItemText(index, texts.agency_name(self.counter.info, self.agency.itemData(index)))
         self.request_button.setText(self.tr("Submit request"))
         self.list_title.setText(self.tr("Requests"))
-        self.table.setHorizontalHeaderLabels([self.tr("Request"), self.tr("Project"), self.tr("Amount"),
-                                              self.tr("Status"), self.tr("Requested by")])
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Request"), self.tr("Project"), self.tr("Amount"), self.tr("Status"), self.tr("Requested by")]
+        )
         self._projects_changed()
         self.approve_button.setText(self.tr("Approve"))
         self.cancel_button.setText(self.tr("Cancel request"))

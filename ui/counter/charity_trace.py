@@ -7,22 +7,13 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
+from charity.flow import donation_flow
+from charity.money_states import step_words
+
 from ..backend import Trace
 from . import texts
-from .charity_forms import CharityData, set_row, table
-from .flow_diagram import FlowDiagram, trace_flow
+from .charity_forms import CharityData, flow_view, set_row, table
 from .widgets import Banner, Counter, button, card, label
-
-STEP_WORDS = {
-    "donation": ("捐赠入账", "Donation received"),
-    "allocation": ("分配到项目", "Allocated to a project"),
-    "disbursement.requested": ("提出支出申请", "Disbursement requested"),
-    "disbursement.approved": ("支出已批准", "Disbursement approved"),
-    "acknowledged": ("受益机构确认收到", "Receipt acknowledged"),
-    "expenditure": ("项目支出", "Project expenditure"),
-    "refund": ("退还捐赠人", "Refunded"),
-    "reversal": ("冲正", "Reversed"),
-}
 
 
 class TraceTab(QWidget):
@@ -37,8 +28,7 @@ class TraceTab(QWidget):
         self.go.clicked.connect(lambda: self.trace(self.receipt.text()))
         self.banner = Banner()
         self.summary = label("", "subtitle", wrap=True)
-        self.diagram = FlowDiagram()
-        self.diagram.setObjectName("traceFlow")
+        self.diagram = flow_view("traceFlow")
         self.steps = table(4, stretch=0)
         self.steps.setObjectName("traceSteps")
         top = QHBoxLayout()
@@ -68,8 +58,13 @@ class TraceTab(QWidget):
             self.banner.show_pair("请输入收据编号，例如 D-00000001-X。", "Enter a receipt code, such as D-00000001-X.")
             return
         self.banner.clear()
-        self.counter.run(self.counter.backend.trace, receipt, done=self.show_trace, failed=self.banner.show_error,
-                         what=self.tr("Tracing…"))
+        self.counter.run(
+            self.counter.backend.trace,
+            receipt,
+            done=self.show_trace,
+            failed=self.banner.show_error,
+            what=self.tr("Tracing…"),
+        )
 
     def show_trace(self, result: Trace) -> None:
         self.result = result
@@ -84,29 +79,36 @@ class TraceTab(QWidget):
             return
         data = result.data
         fund = data.get("fund", {})
-        self.summary.setText(self.tr("%1 · %2 to %3, received %4").replace("%1", result.receipt).replace(
-            "%2", texts.money(result.amount_fen)).replace("%3", texts.pick(fund.get("name_zh", ""),
-                                                                             fund.get("name_en", ""))).replace(
-            "%4", texts.time_text(data.get("time"))))
-        self.diagram.set_flow(trace_flow(result.amount_fen, dict(result.breakdown)))
+        self.summary.setText(
+            self.tr("%1 · %2 to %3, received %4")
+            .replace("%1", result.receipt)
+            .replace("%2", texts.money(result.amount_fen))
+            .replace("%3", texts.pick(fund.get("name_zh", ""), fund.get("name_en", "")))
+            .replace("%4", texts.time_text(data.get("time")))
+        )
+        names = {p.id: (p.name_zh, p.name_en) for p in self.data.projects}
+        self.diagram.set_flow(donation_flow(data, names))
         steps = data.get("steps", [])
         self.steps.setRowCount(len(steps))
         for row, step in enumerate(steps):
             proof = step.get("proof", {})
             words = texts.word(texts.PROOF_STATUS, proof.get("status", ""))
             if proof.get("status") == "included":
-                words += " · " + texts.pick(f"{len(proof.get('cosigners', []))} 个见证",
-                                            f"{len(proof.get('cosigners', []))} witnesses")
-            set_row(self.steps, row, [texts.pick(*STEP_WORDS.get(step["step"], (step["step"], step["step"]))),
-                                      step.get("id", ""), texts.money(step.get("amount_fen")), words])
+                words += " · " + texts.pick(
+                    f"{len(proof.get('cosigners', []))} 个见证", f"{len(proof.get('cosigners', []))} witnesses"
+                )
+            set_row(
+                self.steps,
+                row,
+                [texts.pick(*step_words(step["step"])), step.get("id", ""), texts.money(step.get("amount_fen")), words],
+            )
             self.steps.item(row, 0).setToolTip(texts.agency_name(self.counter.info, step.get("log", "")))
 
     def retranslate(self) -> None:
         self.receipt.setPlaceholderText(self.tr("Receipt code, e.g. D-00000001-X"))
         self.go.setText(self.tr("Trace"))
         self.steps_title.setText(self.tr("Ledger records"))
-        self.steps.setHorizontalHeaderLabels([self.tr("Step"), self.tr("Record"), self.tr("Amount"),
-                                              self.tr("Proof")])
+        self.steps.setHorizontalHeaderLabels([self.tr("Step"), self.tr("Record"), self.tr("Amount"), self.tr("Proof")])
         self._fill()
 
     def changeEvent(self, event: QEvent) -> None:

@@ -82,8 +82,13 @@ class DocumentPane(QWidget):
         if images is not None:
             self.view.show_images(images)
         else:
-            self.counter.run(render_pages, pdf, done=self.view.show_images, failed=self.banner.show_error,
-                             what=self.tr("Rendering the document…"))
+            self.counter.run(
+                render_pages,
+                pdf,
+                done=self.view.show_images,
+                failed=self.banner.show_error,
+                what=self.tr("Rendering the document…"),
+            )
 
     # -- print and save -----------------------------------------------------------------
     def print_document(self) -> None:
@@ -96,8 +101,15 @@ class DocumentPane(QWidget):
     def print_to(self, printer: QPrinter):
         """Print on a printer already chosen (tests print to a PDF file)."""
         printer.setDocName(self.file_name)
-        return self.counter.run(print_pdf, self.pdf, printer, done=self._printed, failed=self.banner.show_error,
-                                what=self.tr("Printing…"), cancellable=True)
+        return self.counter.run(
+            print_pdf,
+            self.pdf,
+            printer,
+            done=self._printed,
+            failed=self.banner.show_error,
+            what=self.tr("Printing…"),
+            cancellable=True,
+        )
 
     def _printed(self, pages: int) -> None:
         self.banner.show_pair(f"已送往打印机（{pages} 页）。", f"Sent to the printer ({pages} page(s)).", "ok")

@@ -43,8 +43,11 @@ def demo_exists(city: Path) -> bool:
 
 def duties(agency: spec.DemoAgency) -> str:
     """What a counter of this agency does, in words."""
-    parts = [texts.licence_name(p.split(":", 1)[1]) for p in agency.permissions
-             if p.startswith("certificate:") and p.split(":", 1)[1] in BY_ID]
+    parts = [
+        texts.licence_name(p.split(":", 1)[1])
+        for p in agency.permissions
+        if p.startswith("certificate:") and p.split(":", 1)[1] in BY_ID
+    ]
     if "charity:organisation" in agency.permissions:
         parts.append(texts.pick("捐赠、基金与支出", "donations, funds and disbursements"))
     if "charity:acknowledge" in agency.permissions:
@@ -136,13 +139,20 @@ class FirstStartWindow(QMainWindow):
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("CityChain counter"))
         self.creating_title.setText(self.tr("Welcome"))
-        self.creating_text.setText(self.tr("First start: creating the demo city in %1 — six agency nodes with "
-                                           "their keys, users and sample licences. This takes a minute and "
-                                           "happens only once.").replace("%1", str(self.city)))
+        self.creating_text.setText(
+            self.tr(
+                "First start: creating the demo city in %1 — six agency nodes with "
+                "their keys, users and sample licences. This takes a minute and "
+                "happens only once."
+            ).replace("%1", str(self.city))
+        )
         self.choose_title.setText(self.tr("Which agency is this counter?"))
-        self.choose_text.setText(self.tr("The demo city is ready in %1. Choose the agency this counter belongs "
-                                         "to; it is remembered, and later starts go straight to sign-in.")
-                                 .replace("%1", str(self.city)))
+        self.choose_text.setText(
+            self.tr(
+                "The demo city is ready in %1. Choose the agency this counter belongs "
+                "to; it is remembered, and later starts go straight to sign-in."
+            ).replace("%1", str(self.city))
+        )
         for row, agency in enumerate(spec.AGENCIES):
             self.agencies.item(row).setText(f"{texts.pick(agency.name_zh, agency.name_en)}\n    {duties(agency)}")
         self.use.setText(self.tr("Use this agency"))

@@ -138,8 +138,9 @@ class IssuePage(QWidget):
 
     # -- signing -------------------------------------------------------------------------------
     def _ask(self, summary: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Sign this licence?"), summary,
-                          QMessageBox.StandardButton.Cancel, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Question, self.tr("Sign this licence?"), summary, QMessageBox.StandardButton.Cancel, self
+        )
         sign = box.addButton(self.tr("Sign"), QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(sign)
         box.exec()
@@ -149,10 +150,16 @@ class IssuePage(QWidget):
         licence = licence_type(self.type_id)
         holder = next((values[n] for n in ("holder_name", "company_name") if n in values), "")
         valid_from, valid_until = self.form.period()
-        return self.tr("%1 for %2, valid %3 – %4.\n\nSigning writes it to the ledger for good; "
-                       "a mistake can later only be revoked or superseded.").replace(
-            "%1", texts.pick(licence.name_zh, licence.name_en)).replace("%2", holder).replace(
-            "%3", texts.date_text(valid_from)).replace("%4", texts.date_text(valid_until))
+        return (
+            self.tr(
+                "%1 for %2, valid %3 – %4.\n\nSigning writes it to the ledger for good; "
+                "a mistake can later only be revoked or superseded."
+            )
+            .replace("%1", texts.pick(licence.name_zh, licence.name_en))
+            .replace("%2", holder)
+            .replace("%3", texts.date_text(valid_from))
+            .replace("%4", texts.date_text(valid_until))
+        )
 
     def sign(self) -> None:
         form = self.form
@@ -160,8 +167,10 @@ class IssuePage(QWidget):
             return
         problems = form.check()
         if problems:
-            self.banner.show_pair(f"还有 {len(problems)} 处需要更正，已用红色标出。",
-                                  f"{len(problems)} field(s) need correcting; they are marked in red.")
+            self.banner.show_pair(
+                f"还有 {len(problems)} 处需要更正，已用红色标出。",
+                f"{len(problems)} field(s) need correcting; they are marked in red.",
+            )
             form.focus_first_problem()
             return
         values, _ = form.form()
@@ -170,9 +179,18 @@ class IssuePage(QWidget):
         self.banner.clear()
         self.sign_button.setEnabled(False)
         valid_from, valid_until = form.period()
-        self.counter.run(sign_and_print, self.counter.backend, self.counter.session, self.type_id, values,
-                         valid_from, valid_until, done=self._signed, failed=self._failed,
-                         what=self.tr("Signing and sealing…"))
+        self.counter.run(
+            sign_and_print,
+            self.counter.backend,
+            self.counter.session,
+            self.type_id,
+            values,
+            valid_from,
+            valid_until,
+            done=self._signed,
+            failed=self._failed,
+            what=self.tr("Signing and sealing…"),
+        )
 
     def _failed(self, exc: BaseException) -> None:
         self.sign_button.setEnabled(True)
@@ -189,10 +207,14 @@ class IssuePage(QWidget):
             self.banner.show_pair(
                 f"{name}已签发（{issued.cert_id}），但打印文件没有生成：{problem}。请在“证照记录”中重新打印。",
                 f"The {name} was signed ({issued.cert_id}) but its PDF could not be made: {problem}. "
-                "Reprint it from Records.")
+                "Reprint it from Records.",
+            )
         else:
-            self.banner.show_pair(f"已签发{name}：{issued.cert_id}。可以打印或保存。",
-                                  f"Signed: {name} {issued.cert_id}. Print it or save it.", "ok")
+            self.banner.show_pair(
+                f"已签发{name}：{issued.cert_id}。可以打印或保存。",
+                f"Signed: {name} {issued.cert_id}. Print it or save it.",
+                "ok",
+            )
             self.document.show_document(pdf, f"{issued.cert_id}.pdf", f"{name} · {issued.cert_id}", images)
             self.document.print_button.setFocus()
         self.counter.changed.emit("certificates")
@@ -219,8 +241,7 @@ class IssuePage(QWidget):
         self.type_label.setText(self.tr("Licence type"))
         for index in range(self.types.count()):
             self.types.setItemText(index, texts.licence_name(self.types.itemData(index)))
-        self.hint.setText(self.tr("Fields marked * are required. Enter moves to the next field; "
-                                  "Ctrl+Enter signs."))
+        self.hint.setText(self.tr("Fields marked * are required. Enter moves to the next field; Ctrl+Enter signs."))
         self.clear_button.setText(self.tr("New licence  (Ctrl+N)"))
         self.sign_button.setText(self.tr("Sign and preview  (Ctrl+Enter)"))
         if self.document.pdf is None:

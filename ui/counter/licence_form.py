@@ -38,8 +38,10 @@ from . import texts
 from .widgets import set_prop
 
 LONG_TEXT = 200  # fields longer than this get a multi-line box
-VALIDITY = (Field("valid_from", "有效期自", "Valid from", DATE), Field("valid_until", "有效期至", "Valid until", DATE,
-                                                                      required=False))
+VALIDITY = (
+    Field("valid_from", "有效期自", "Valid from", DATE),
+    Field("valid_until", "有效期至", "Valid until", DATE, required=False),
+)
 
 
 class _Input:
@@ -114,9 +116,12 @@ class _Input:
             for index, choice in enumerate(self.field.choices, start=1):
                 self.editor.setItemText(index, texts.choice_label(choice))
         elif isinstance(self.editor, QLineEdit):
-            hints = {DATE: "YYYY-MM-DD", MONEY: texts.pick("例如 1,000,000.00", "e.g. 1,000,000.00"),
-                     RESIDENT_ID: texts.pick("18 位公民身份号码", "18-character resident ID"),
-                     USCC: texts.pick("18 位统一社会信用代码", "18-character credit code")}
+            hints = {
+                DATE: "YYYY-MM-DD",
+                MONEY: texts.pick("例如 1,000,000.00", "e.g. 1,000,000.00"),
+                RESIDENT_ID: texts.pick("18 位公民身份号码", "18-character resident ID"),
+                USCC: texts.pick("18 位统一社会信用代码", "18-character credit code"),
+            }
             hint = hints.get(self.field.kind, "")
             if self.field.name == "valid_until":
                 hint = texts.pick("YYYY-MM-DD，留空为长期有效", "YYYY-MM-DD, or empty: no end date")

@@ -8,7 +8,7 @@ rule-breaking ledger puts a red bar across every screen.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -168,8 +168,11 @@ class CounterWindow(QMainWindow):
         if self.workspace is not None:
             self.workspace.stop()
         self._to_sign_in()
-        self.signin.banner.show_pair("登录已失效，请重新登录；刚才输入的内容都还在。",
-                                     "You were signed out; sign in again — what you typed is still there.", "info")
+        self.signin.banner.show_pair(
+            "登录已失效，请重新登录；刚才输入的内容都还在。",
+            "You were signed out; sign in again — what you typed is still there.",
+            "info",
+        )
 
     def _drop_workspace(self) -> None:
         if self.workspace is not None:
@@ -188,8 +191,9 @@ class CounterWindow(QMainWindow):
     # -- node state --------------------------------------------------------------------------------
     def check_node(self) -> None:
         if self.counter is not None:
-            self.counter.run(self.counter.backend.node_status, done=self.show_node_state,
-                             failed=self._node_unreachable, quiet=True)
+            self.counter.run(
+                self.counter.backend.node_status, done=self.show_node_state, failed=self._node_unreachable, quiet=True
+            )
 
     def _written(self, what: str) -> None:
         """Something was written or synced: the status bar's ledger size is out of date."""
@@ -231,8 +235,9 @@ class CounterWindow(QMainWindow):
         role = texts.word(texts.ROLES, session.role) if session else ""
         self.who.setText(f"{session.display_name} · {role}" if session else "")
         self.status_agency.setText(texts.pick(info.name_zh, info.name_en) if info else "")
-        self.status_user.setText(self.tr("%1 (%2)").replace("%1", session.user).replace("%2", role)
-                                 if session else self.tr("Not signed in"))
+        self.status_user.setText(
+            self.tr("%1 (%2)").replace("%1", session.user).replace("%2", role) if session else self.tr("Not signed in")
+        )
         self.status_node.setText(texts.pick(*self._node_words))
         self.status_node.setStyleSheet("color: #b42318; font-weight: bold;" if self._alerts else "")
         self.alert_bar.setVisible(bool(self._alerts))
@@ -253,4 +258,3 @@ class CounterWindow(QMainWindow):
             self.counter.backend.close()
             self.counter = None
         super().closeEvent(event)
-

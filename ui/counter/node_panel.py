@@ -34,12 +34,20 @@ def alert_lines(info, status: NodeStatus) -> list[tuple[str, str]]:
             if agency == log.agency:
                 name_zh, name_en = zh, en
         if log.status == "forked":
-            lines.append((f"警告：{name_zh}的账本出现分叉（同一账本有两个互相矛盾的版本）。其记录暂不可信，请联系该机构和信任根。",
-                          f"Warning: {name_en}'s ledger has forked (two conflicting versions). Its records "
-                          "cannot be trusted for now; contact the agency and the trust root."))
+            lines.append(
+                (
+                    f"警告：{name_zh}的账本出现分叉（同一账本有两个互相矛盾的版本）。其记录暂不可信，请联系该机构和信任根。",
+                    f"Warning: {name_en}'s ledger has forked (two conflicting versions). Its records "
+                    "cannot be trusted for now; contact the agency and the trust root.",
+                )
+            )
         else:
-            lines.append((f"警告：{name_zh}的账本违反了规则，已被标记：{log.detail}",
-                          f"Warning: {name_en}'s ledger broke the rules and is flagged: {log.detail}"))
+            lines.append(
+                (
+                    f"警告：{name_zh}的账本违反了规则，已被标记：{log.detail}",
+                    f"Warning: {name_en}'s ledger broke the rules and is flagged: {log.detail}",
+                )
+            )
     if not status.signing:
         lines.append((f"本节点已停止写入账本：{status.refusal}", f"This node has stopped writing: {status.refusal}"))
     return lines
@@ -81,8 +89,10 @@ class NodePanel(QWidget):
         self.own_title = label("", "subtitle")
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
-        self.own_rows = {key: (label("", "muted"), label("", "value", wrap=True))
-                         for key in ("size", "checkpoint", "cosigners", "signing")}
+        self.own_rows = {
+            key: (label("", "muted"), label("", "value", wrap=True))
+            for key in ("size", "checkpoint", "cosigners", "signing")
+        }
         for row, (key_label, value) in enumerate(self.own_rows.values()):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(key_label, row, 0, Qt.AlignmentFlag.AlignTop)
@@ -140,13 +150,19 @@ class NodePanel(QWidget):
 
     def sync_now(self) -> None:
         self.sync_button.setEnabled(False)
-        self.counter.run(self.counter.backend.sync_now, self.counter.session, done=self._synced,
-                         failed=self._sync_failed, what=self.tr("Syncing with the peers…"))
+        self.counter.run(
+            self.counter.backend.sync_now,
+            self.counter.session,
+            done=self._synced,
+            failed=self._sync_failed,
+            what=self.tr("Syncing with the peers…"),
+        )
 
     def _synced(self, report: SyncReport) -> None:
         self.sync_button.setEnabled(True)
-        self.banner.show_pair("同步完成，各对等节点的结果见下表。", "Sync done; each peer's result is in the table below.",
-                              "info")
+        self.banner.show_pair(
+            "同步完成，各对等节点的结果见下表。", "Sync done; each peer's result is in the table below.", "info"
+        )
         self.banner.setToolTip("\n".join(report.lines))
         self.refresh()
         self.counter.changed.emit("node")
@@ -168,13 +184,20 @@ class NodePanel(QWidget):
         name = lambda agency: texts.agency_name(self.counter.info, agency)  # noqa: E731
         values = {
             "size": self.tr("%1 records").replace("%1", f"{status.own_size:,}"),
-            "checkpoint": (self.tr("signed at size %1").replace("%1", status.checkpoint.split("\n")[1])
-                           if status.checkpoint else self.tr("none yet")) +
-                          (self.tr(" · last co-signed %1").replace("%1", texts.time_text(status.checkpoint_time))
-                           if status.checkpoint_time else ""),
-            "cosigners": self.tr("%1 co-signatures (%2 needed)").replace("%1", str(len(status.cosigners))).replace(
-                "%2", str(status.quorum)) + (": " + ", ".join(name(a) for a in status.cosigners)
-                                             if status.cosigners else ""),
+            "checkpoint": (
+                self.tr("signed at size %1").replace("%1", status.checkpoint.split("\n")[1])
+                if status.checkpoint
+                else self.tr("none yet")
+            )
+            + (
+                self.tr(" · last co-signed %1").replace("%1", texts.time_text(status.checkpoint_time))
+                if status.checkpoint_time
+                else ""
+            ),
+            "cosigners": self.tr("%1 co-signatures (%2 needed)")
+            .replace("%1", str(len(status.cosigners)))
+            .replace("%2", str(status.quorum))
+            + (": " + ", ".join(name(a) for a in status.cosigners) if status.cosigners else ""),
             "signing": self.tr("writing normally") if status.signing else status.refusal or "",
         }
         for key, (_, value) in self.own_rows.items():
@@ -185,8 +208,13 @@ class NodePanel(QWidget):
             seconds = max(peer.lag_seconds.values(), default=0)
             contact = texts.time_text(peer.last_contact) if peer.last_contact else self.tr("never")
             state = peer.error or (self.tr("ok") if peer.last_contact else self.tr("not contacted yet"))
-            cells = (peer.url, contact, self.tr("%1 records, %2 s").replace("%1", str(lag)).replace(
-                "%2", f"{seconds:.0f}"), str(peer.failures), state)
+            cells = (
+                peer.url,
+                contact,
+                self.tr("%1 records, %2 s").replace("%1", str(lag)).replace("%2", f"{seconds:.0f}"),
+                str(peer.failures),
+                state,
+            )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column == 4 and peer.error:
@@ -208,13 +236,24 @@ class NodePanel(QWidget):
         self.title.setText(self.tr("Node status"))
         self.sync_button.setText(self.tr("Sync now"))
         self.own_title.setText(self.tr("Our ledger"))
-        labels = {"size": self.tr("Size"), "checkpoint": self.tr("Checkpoint"), "cosigners": self.tr("Witnesses"),
-                  "signing": self.tr("State")}
+        labels = {
+            "size": self.tr("Size"),
+            "checkpoint": self.tr("Checkpoint"),
+            "cosigners": self.tr("Witnesses"),
+            "signing": self.tr("State"),
+        }
         for key, (key_label, _) in self.own_rows.items():
             key_label.setText(labels[key])
         self.peers_title.setText(self.tr("Peers"))
-        self.peers.setHorizontalHeaderLabels([self.tr("Address"), self.tr("Last contact"), self.tr("Behind by"),
-                                              self.tr("Failures"), self.tr("Last error")])
+        self.peers.setHorizontalHeaderLabels(
+            [
+                self.tr("Address"),
+                self.tr("Last contact"),
+                self.tr("Behind by"),
+                self.tr("Failures"),
+                self.tr("Last error"),
+            ]
+        )
         self.logs_title.setText(self.tr("Ledgers held here"))
         self.logs.setHorizontalHeaderLabels([self.tr("Agency"), self.tr("Records"), self.tr("State")])
         self._fill()

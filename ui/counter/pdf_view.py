@@ -8,8 +8,8 @@ allows QPainter on a QPrinter off the GUI thread — with progress and cancel.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter, QPixmap

@@ -131,8 +131,14 @@ class RecordDetail(QWidget):
     # -- loading ----------------------------------------------------------------------------
     def load(self, cert_id: str) -> None:
         self.banner.clear()
-        self.counter.run(self.counter.backend.certificate, self.counter.session, cert_id, done=self.show_detail,
-                         failed=self.banner.show_error, what=self.tr("Opening the licence…"))
+        self.counter.run(
+            self.counter.backend.certificate,
+            self.counter.session,
+            cert_id,
+            done=self.show_detail,
+            failed=self.banner.show_error,
+            what=self.tr("Opening the licence…"),
+        )
 
     def show_detail(self, detail: CertificateDetail) -> None:
         self.detail = detail
@@ -159,11 +165,15 @@ class RecordDetail(QWidget):
             item = self.fields.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
-        rows = [(texts.field_label(licence.field(name)).replace("（元）", "").replace(" (yuan)", ""), value)
-                for name, value in detail.fields]
-        rows += [(self.tr("Valid from"), texts.date_text(detail.valid_from)),
-                 (self.tr("Valid until"), texts.date_text(detail.valid_until)),
-                 (self.tr("Signed at"), texts.time_text(detail.issued_at))]
+        rows = [
+            (texts.field_label(licence.field(name)).replace("（元）", "").replace(" (yuan)", ""), value)
+            for name, value in detail.fields
+        ]
+        rows += [
+            (self.tr("Valid from"), texts.date_text(detail.valid_from)),
+            (self.tr("Valid until"), texts.date_text(detail.valid_until)),
+            (self.tr("Signed at"), texts.time_text(detail.issued_at)),
+        ]
         if detail.superseded_by:
             rows.append((self.tr("Replaced by"), detail.superseded_by))
         if detail.erased:
@@ -183,8 +193,13 @@ class RecordDetail(QWidget):
         self.history.setRowCount(len(detail.history))
         for row, entry in enumerate(detail.history):
             who = f"{entry.user} ({texts.word(texts.ROLES, entry.role)})" if entry.user else ""
-            cells = (texts.time_text(entry.time), texts.word(texts.KINDS, entry.kind), who, str(entry.seq),
-                     entry.reason or entry.other)
+            cells = (
+                texts.time_text(entry.time),
+                texts.word(texts.KINDS, entry.kind),
+                who,
+                str(entry.seq),
+                entry.reason or entry.other,
+            )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
@@ -197,8 +212,9 @@ class RecordDetail(QWidget):
         lines = [
             self.tr("Leaf hash (SHA-256)") + f": {detail.leaf_hash}",
             self.tr("Position in the log") + f": {detail.leaf['record']['seq']} / {detail.log_size}",
-            self.tr("Witness co-signatures") + f": {quorum} — " + (", ".join(
-                texts.agency_name(self.counter.info, a) for a in detail.cosigners) or self.tr("none yet")),
+            self.tr("Witness co-signatures")
+            + f": {quorum} — "
+            + (", ".join(texts.agency_name(self.counter.info, a) for a in detail.cosigners) or self.tr("none yet")),
             "",
             self.tr("Inclusion proof (RFC 9162, base64)") + ":",
             *[f"  {h}" for h in detail.inclusion],
@@ -213,9 +229,14 @@ class RecordDetail(QWidget):
         if self.detail is None or not self.isVisible() or self.detail.erased:
             return
         cert_id = self.detail.cert_id
-        self.counter.run(self.counter.backend.certificate_pdf, self.counter.session, cert_id,
-                         done=lambda pdf: self._show_pdf(cert_id, pdf), failed=self.banner.show_error,
-                         what=self.tr("Sealing the reprint…"))
+        self.counter.run(
+            self.counter.backend.certificate_pdf,
+            self.counter.session,
+            cert_id,
+            done=lambda pdf: self._show_pdf(cert_id, pdf),
+            failed=self.banner.show_error,
+            what=self.tr("Sealing the reprint…"),
+        )
 
     def _show_pdf(self, cert_id: str, pdf: bytes) -> None:
         dialog = DocumentDialog(self.counter, self.tr("Reprint"), self)
@@ -245,23 +266,31 @@ class RecordDetail(QWidget):
     def _superseded(self, issued) -> None:
         self.counter.changed.emit("certificates")
         self.opened.emit(issued.cert_id)
-        self.banner.show_pair(f"已签发替换证照 {issued.cert_id}；请为持证人打印。",
-                              f"Signed the replacement {issued.cert_id}; print it for the holder.", "ok")
+        self.banner.show_pair(
+            f"已签发替换证照 {issued.cert_id}；请为持证人打印。",
+            f"Signed the replacement {issued.cert_id}; print it for the holder.",
+            "ok",
+        )
 
     # -- language ----------------------------------------------------------------------------------
     def retranslate(self) -> None:
         self.back_button.setText(self.tr("← Back to results  (Esc)"))
         self.reprint.setText(self.tr("Reprint  (Ctrl+P)"))
-        names = {"suspend": self.tr("Suspend…"), "reinstate": self.tr("Reinstate…"), "revoke": self.tr("Revoke…"),
-                 "supersede": self.tr("Supersede…")}
+        names = {
+            "suspend": self.tr("Suspend…"),
+            "reinstate": self.tr("Reinstate…"),
+            "revoke": self.tr("Revoke…"),
+            "supersede": self.tr("Supersede…"),
+        }
         for key, widget in self.action_buttons.items():
             widget.setText(names[key])
         self.fields_title.setText(self.tr("What the licence says"))
         self.tabs.setTabText(0, self.tr("History"))
         self.tabs.setTabText(1, self.tr("Ledger entry"))
         self.tabs.setTabText(2, self.tr("Proof and co-signatures"))
-        self.history.setHorizontalHeaderLabels([self.tr("When"), self.tr("What"), self.tr("Who"), self.tr("Record"),
-                                                self.tr("Reason")])
+        self.history.setHorizontalHeaderLabels(
+            [self.tr("When"), self.tr("What"), self.tr("Who"), self.tr("Record"), self.tr("Reason")]
+        )
         if self.detail is not None:
             self.pill.set_status(texts.shown_status(self.detail.status, self.detail.valid_until))
             self._fill()

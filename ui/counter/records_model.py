@@ -24,8 +24,13 @@ from .widgets import Counter
 
 PAGE = 200
 COLUMNS = ("holder", "type", "status", "valid_from", "valid_until", "cert_id")
-SORT_KEYS = {"type": "type", "status": "status", "valid_from": "valid_from", "valid_until": "valid_until",
-             "cert_id": "id"}
+SORT_KEYS = {
+    "type": "type",
+    "status": "status",
+    "valid_from": "valid_from",
+    "valid_until": "valid_until",
+    "cert_id": "id",
+}
 
 
 class RecordsModel(QAbstractTableModel):
@@ -47,9 +52,16 @@ class RecordsModel(QAbstractTableModel):
         self._generation += 1
         generation = self._generation
         self._loading = True
-        self.counter.run(self.counter.backend.find_certificates, self.counter.session, query, 0, PAGE,
-                         done=lambda page: self._first_page(generation, page),
-                         failed=lambda exc: self._failed(generation, exc), what=self.tr("Searching…"))
+        self.counter.run(
+            self.counter.backend.find_certificates,
+            self.counter.session,
+            query,
+            0,
+            PAGE,
+            done=lambda page: self._first_page(generation, page),
+            failed=lambda exc: self._failed(generation, exc),
+            what=self.tr("Searching…"),
+        )
 
     def refresh(self) -> None:
         self.search(self.query)
@@ -76,9 +88,16 @@ class RecordsModel(QAbstractTableModel):
             return
         self._loading = True
         generation = self._generation
-        self.counter.run(self.counter.backend.find_certificates, self.counter.session, self.query, len(self.rows),
-                         PAGE, done=lambda page: self._next_page(generation, page),
-                         failed=lambda exc: self._failed(generation, exc), quiet=True)
+        self.counter.run(
+            self.counter.backend.find_certificates,
+            self.counter.session,
+            self.query,
+            len(self.rows),
+            PAGE,
+            done=lambda page: self._next_page(generation, page),
+            failed=lambda exc: self._failed(generation, exc),
+            quiet=True,
+        )
 
     def _next_page(self, generation: int, page: RecordPage) -> None:
         if generation != self._generation:
@@ -123,8 +142,11 @@ class RecordsModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
         return {
-            "holder": self.tr("Holder"), "type": self.tr("Licence type"), "status": self.tr("Status"),
-            "valid_from": self.tr("Valid from"), "valid_until": self.tr("Valid until"),
+            "holder": self.tr("Holder"),
+            "type": self.tr("Licence type"),
+            "status": self.tr("Status"),
+            "valid_from": self.tr("Valid from"),
+            "valid_until": self.tr("Valid until"),
             "cert_id": self.tr("Certificate number"),
         }[COLUMNS[section]]
 

@@ -138,9 +138,15 @@ class RecordsPage(QStackedWidget):
     # -- searching ----------------------------------------------------------------------------
     def query(self) -> RecordQuery:
         current = self.model.query
-        return RecordQuery(self.text.text().strip(), self.type.currentData() or "", self.status.currentData() or "",
-                           self.date_from.text().strip(), self.date_to.text().strip(), current.sort,
-                           current.descending)
+        return RecordQuery(
+            self.text.text().strip(),
+            self.type.currentData() or "",
+            self.status.currentData() or "",
+            self.date_from.text().strip(),
+            self.date_to.text().strip(),
+            current.sort,
+            current.descending,
+        )
 
     def search(self) -> None:
         self._debounce.stop()
@@ -166,9 +172,13 @@ class RecordsPage(QStackedWidget):
     def _show_count(self) -> None:
         total = self.model.total
         self.count.setText(self.tr("%n licence(s) found", "", total) if self.model.query.text or total else "")
-        self.empty.setText(self.tr("No licence matches. Search by the holder's full name or ID number, "
-                                   "or by part of the licence number.") if self.model.query.text or
-                           self.model.query.type or self.model.query.status else self.tr("No licences issued yet."))
+        self.empty.setText(
+            self.tr(
+                "No licence matches. Search by the holder's full name or ID number, or by part of the licence number."
+            )
+            if self.model.query.text or self.model.query.type or self.model.query.status
+            else self.tr("No licences issued yet.")
+        )
 
     # -- opening ---------------------------------------------------------------------------------
     def _open_index(self, index: QModelIndex) -> None:

@@ -18,7 +18,7 @@ class CounterSettings:
     language: str = "zh_CN"
 
     @classmethod
-    def load(cls, folder: Path) -> "CounterSettings":
+    def load(cls, folder: Path) -> CounterSettings:
         path = Path(folder) / FILE_NAME
         try:
             data = json.loads(path.read_text("utf-8"))
@@ -34,5 +34,5 @@ class CounterSettings:
         Path(folder).mkdir(parents=True, exist_ok=True)
         write_atomic(Path(folder) / FILE_NAME, json.dumps(asdict(self), ensure_ascii=False, indent=2).encode())
 
-    def with_(self, **changes) -> "CounterSettings":
+    def with_(self, **changes) -> CounterSettings:
         return replace(self, **changes)

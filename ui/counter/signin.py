@@ -103,8 +103,14 @@ class SignInPage(QWidget):
             return
         self.banner.clear()
         self._set_ready(False)
-        self.counter.run(self.counter.backend.sign_in, name, password, done=self._done, failed=self._failed,
-                         what=self.tr("Signing in…"))
+        self.counter.run(
+            self.counter.backend.sign_in,
+            name,
+            password,
+            done=self._done,
+            failed=self._failed,
+            what=self.tr("Signing in…"),
+        )
 
     def _done(self, session: Session) -> None:
         self.password.clear()
@@ -129,8 +135,11 @@ class SignInPage(QWidget):
         self.user_label.setText(self.tr("User name"))
         self.password_label.setText(self.tr("Password"))
         self.submit.setText(self.tr("Sign in"))
-        self.hint.setText(self.tr("Demo city users: clerk / clerk-demo-2026, supervisor / supervisor-demo-2026")
-                          if self.demo_hint else "")
+        self.hint.setText(
+            self.tr("Demo city users: clerk / clerk-demo-2026, supervisor / supervisor-demo-2026")
+            if self.demo_hint
+            else ""
+        )
         self.hint.setVisible(self.demo_hint)
         self._show_agency()
 
@@ -138,4 +147,3 @@ class SignInPage(QWidget):
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
-

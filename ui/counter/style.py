@@ -16,12 +16,7 @@ CARD = "#ffffff"
 DANGER = "#b42318"
 WARNING = "#b25e09"
 SUCCESS = "#1a7f37"
-# Flow diagram and status colours (colour-blind friendly pairs, also labelled in words).
-STATE_COLOURS = {
-    "raised": "#1d5fb8", "allocated": "#3b7dd8", "acknowledged": "#1a7f37", "disbursed": "#56a869",
-    "pending": "#e0a100", "held_in_project": "#7fb2e5", "unallocated": "#a9b8c9", "refunded": "#b7794b",
-    "spent": "#7a5cc2", "reversed": "#8a8f98",
-}
+# Status colours, always beside words (money states: `charity.money_states`).
 STATUS_COLOURS = {"valid": SUCCESS, "suspended": WARNING, "revoked": DANGER, "superseded": MUTED, "expired": WARNING}
 
 STYLESHEET = f"""

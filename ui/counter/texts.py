@@ -1,5 +1,6 @@
-"""Words for data the counter shows: statuses, record kinds, roles, money
-states, and dates and money for the current language.
+"""Words for data the counter shows: statuses, record kinds, roles, and
+dates and money for the current language (money states have their one
+vocabulary in `charity.money_states`).
 
 Labels that come with the data (licence types and fields, agency names) are
 already bilingual pairs; these are the rest. The window's own words are in
@@ -38,20 +39,11 @@ ROLES = {
     "admin": ("系统管理员", "Administrator"),
 }
 CHANNELS = {"cash": ("现金", "Cash"), "bank": ("银行转账", "Bank transfer"), "online": ("网上支付", "Online payment")}
-MONEY_STATES = {
-    "raised": ("募集", "Raised"),
-    "allocated": ("已分配到项目", "To projects"),
-    "acknowledged": ("受益机构已确认收到", "Received by beneficiary"),
-    "disbursed": ("已拨付", "Disbursed"),
-    "pending": ("待审批", "Pending approval"),
-    "held_in_project": ("项目中待用", "Held in projects"),
-    "unallocated": ("未分配", "Not allocated"),
-    "refunded": ("已退还", "Refunded"),
-    "spent": ("项目已支出", "Spent by projects"),
-    "reversed": ("已冲正", "Reversed"),
+REQUEST_STATUS = {
+    "pending": ("待审批", "Pending"),
+    "approved": ("已批准", "Approved"),
+    "cancelled": ("已取消", "Cancelled"),
 }
-REQUEST_STATUS = {"pending": ("待审批", "Pending"), "approved": ("已批准", "Approved"),
-                  "cancelled": ("已取消", "Cancelled")}
 PROOF_STATUS = {
     "included": ("已证明", "Proven"),
     "awaiting_checkpoint": ("待检查点", "Awaiting checkpoint"),
@@ -69,9 +61,7 @@ def shown_status(status: str, valid_until: str | None) -> str:
     return status
 
 
-def pick(zh: str, en: str) -> str:
-    """One of a bilingual pair, for the language now shown."""
-    return zh if i18n.current_language() == "zh_CN" else en
+pick = i18n.pick  # the one chooser of bilingual data (see ui.i18n)
 
 
 def word(table: dict[str, tuple[str, str]], key: str) -> str:

@@ -5,7 +5,8 @@ context (backend, session, background tasks) handed to each screen."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -69,9 +70,11 @@ def error_pair(exc: BaseException) -> tuple[str, str]:
     log.error("unexpected failure: %s", getattr(exc, "__traceback_text__", repr(exc)))
     if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
         return f"无法连接或读写数据：{exc}", f"Could not connect or read the data: {exc}"
-    return (f"出现意外错误（{type(exc).__name__}）。输入的内容都还在，请再试一次；如仍失败请联系管理员。",
-            f"Something unexpected went wrong ({type(exc).__name__}). What you typed is still here; "
-            "please try again, and call the administrator if it keeps failing.")
+    return (
+        f"出现意外错误（{type(exc).__name__}）。输入的内容都还在，请再试一次；如仍失败请联系管理员。",
+        f"Something unexpected went wrong ({type(exc).__name__}). What you typed is still here; "
+        "please try again, and call the administrator if it keeps failing.",
+    )
 
 
 class Banner(QLabel):
@@ -208,17 +211,26 @@ class Counter(QObject):
     session_expired = Signal()
     changed = Signal(str)  # "certificates" | "charity" | "node": views of it should reload
 
-    def __init__(self, backend: Backend, info: NodeInfo, tasks: Tasks | None = None,
-                 activity: Activity | None = None) -> None:
+    def __init__(
+        self, backend: Backend, info: NodeInfo, tasks: Tasks | None = None, activity: Activity | None = None
+    ) -> None:
         super().__init__()
         self.backend, self.info = backend, info
         self.session: Session | None = None
         self.tasks = tasks or Tasks()
         self.activity = activity
 
-    def run(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None] | None = None,
-            failed: Callable[[BaseException], None] | None = None, what: str = "", cancellable: bool = False,
-            quiet: bool = False, **kwargs: Any) -> Task:
+    def run(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+        what: str = "",
+        cancellable: bool = False,
+        quiet: bool = False,
+        **kwargs: Any,
+    ) -> Task:
         def on_failure(exc: BaseException) -> None:
             if isinstance(exc, BackendError) and exc.code == UNAUTHENTICATED and self.session is not None:
                 self.session_expired.emit()
@@ -227,8 +239,9 @@ class Counter(QObject):
             else:
                 log.error("background work failed: %s", getattr(exc, "__traceback_text__", exc))
 
-        task = self.tasks.run(fn, *args, done=(lambda value: _deliver(done, value)) if done else None,
-                              failed=on_failure, **kwargs)
+        task = self.tasks.run(
+            fn, *args, done=(lambda value: _deliver(done, value)) if done else None, failed=on_failure, **kwargs
+        )
         if self.activity is not None and not quiet:
             self.activity.begin(task, what or self.tr("Working…"), cancellable)
         return task

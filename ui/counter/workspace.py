@@ -110,9 +110,13 @@ class Workspace(QWidget):
                 page.deactivate()
 
     def retranslate(self) -> None:
-        names = {"issue": self.tr("Issue a licence"), "records": self.tr("Licence records"),
-                 "charity": self.tr("Charity desk"), "acknowledge": self.tr("Charity receipts"),
-                 "node": self.tr("Node status")}
+        names = {
+            "issue": self.tr("Issue a licence"),
+            "records": self.tr("Licence records"),
+            "charity": self.tr("Charity desk"),
+            "acknowledge": self.tr("Charity receipts"),
+            "node": self.tr("Node status"),
+        }
         for number, (key, widget) in enumerate(self.buttons.items(), start=1):
             widget.setText(names[key])
             widget.setToolTip(f"Ctrl+{number}")

@@ -7,5 +7,3 @@ their money. Full screen, touch first, in Chinese and English.
 everything that is not Qt (verification, traces, fund pages) behind one
 interface with a local-home and a remote-node door.
 """
-
-

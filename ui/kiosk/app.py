@@ -1,19 +1,19 @@
 """`python main.py kiosk …`: start the kiosk full screen.
 
-    kiosk                        the demo city in the data folder (civil affairs' node home)
-    kiosk --home DIR             a node home on this machine: its trust log and its ledgers
-    kiosk --trust BUNDLE --node URL [--ca FILE]   a trust bundle, and a node to ask
-    kiosk --trust BUNDLE         offline: certificates only, revocation not checked
-    --config FILE                kiosk.toml (default: beside the home, else the data folder)
-    --windowed                   a normal window (development)
+kiosk                        the demo city in the data folder (civil affairs' node home)
+kiosk --home DIR             a node home on this machine: its trust log and its ledgers
+kiosk --trust BUNDLE --node URL [--ca FILE]   a trust bundle, and a node to ask
+kiosk --trust BUNDLE         offline: certificates only, revocation not checked
+--config FILE                kiosk.toml (default: beside the home, else the data folder)
+--windowed                   a normal window (development)
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from citychain.errors import BilingualError
 
@@ -38,7 +38,9 @@ def ensure_indexes(home: Path) -> None:
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="main.py kiosk", description="CityChain self-service kiosk / 可信城市自助终端")
+    parser = argparse.ArgumentParser(
+        prog="main.py kiosk", description="CityChain self-service kiosk / 可信城市自助终端"
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--home", type=Path, help="a node home on this machine")
     where.add_argument("--node", help="a node URL to ask (needs --trust)")
@@ -48,8 +50,10 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--windowed", action="store_true", help="a normal window instead of full screen")
     args = parser.parse_args(argv)
     if args.node and not args.trust:
-        parser.error("--node 需要 --trust BUNDLE（信任根来自本机配置）/ --node needs --trust BUNDLE "
-                     "(the trust root comes from the kiosk's own configuration)")
+        parser.error(
+            "--node 需要 --trust BUNDLE（信任根来自本机配置）/ --node needs --trust BUNDLE "
+            "(the trust root comes from the kiosk's own configuration)"
+        )
     if args.home and args.trust:
         parser.error("--home 已包含信任根，不能再给 --trust / --home already holds the trust root; drop --trust")
     return args

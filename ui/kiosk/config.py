@@ -2,7 +2,7 @@
 the data folder. The trust root is never here — it comes from the node home
 or the trust bundle the operator named — but the administrator PIN is.
 
-    pin_hash = "scrypt$16384$8$1$<salt hex>$<hash hex>"   # python -m ui.kiosk.config
+    pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>"   # python -m ui.kiosk.config
     idle_timeout_s = 60
     media_folders = ["/media", "/run/media", "/mnt"]
     documents_folder = "/srv/kiosk-drop"   # optional extra folder for files
@@ -13,24 +13,27 @@ or the trust bundle the operator named — but the administrator PIN is.
     high_contrast = false
     max_status_age_s = 3600
 
-Without a file the demo PIN `246810` applies (README says so).
+Without a file the demo PIN `246810` applies (README says so). The PIN is
+hashed like every password (citychain.accounts.pins); an older `scrypt$`
+hash still works and is rewritten as Argon2 in the file the first time the
+PIN is used.
 """
 
 from __future__ import annotations
 
 import getpass
-import hashlib
-import hmac
-import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from citychain.accounts import pins
 from citychain.errors import BilingualError
+from citychain.files import write_atomic
 
 FILE = "kiosk.toml"
 DEMO_PIN = "246810"
-_SCRYPT = (16384, 8, 1)
+# pins.hash_pin(DEMO_PIN), once: a fixed hash, so `demo_pin` can tell it.
+_DEMO_HASH = "$argon2id$v=19$m=19456,t=2,p=1$wU7MvaG2ktwxaRKjlKIi9Q$ShP5QMfJ4zzhx7Nl6QFn8NgJelnn7MJB1yU8pOkLmwA"
 
 
 class ConfigError(BilingualError):
@@ -38,25 +41,12 @@ class ConfigError(BilingualError):
         super().__init__("KIOSK_CONFIG", message_zh, message_en)
 
 
-def hash_pin(pin: str, salt: bytes | None = None) -> str:
-    salt = salt or os.urandom(16)
-    n, r, p = _SCRYPT
-    digest = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
-    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
+def hash_pin(pin: str) -> str:
+    return pins.hash_pin(pin)
 
 
 def pin_matches(pin: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        got = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32)
-    except ValueError:
-        return False
-    return hmac.compare_digest(got.hex(), digest)
-
-
-_DEMO_HASH = hash_pin(DEMO_PIN, b"citychain-kiosk-demo")
+    return pins.check_pin(pin, stored)[0]
 
 
 @dataclass(frozen=True)
@@ -71,6 +61,7 @@ class KioskConfig:
     language: str = "zh_CN"
     high_contrast: bool = False
     max_status_age_s: int = 3600
+    source: Path | None = field(default=None, compare=False)  # the file read, where an upgraded PIN hash goes
 
     @property
     def max_file_bytes(self) -> int:
@@ -88,7 +79,7 @@ class KioskConfig:
         return self.pin_hash == _DEMO_HASH
 
 
-_TYPES = {f.name: f.type for f in fields(KioskConfig)}
+_TYPES = {f.name: f.type for f in fields(KioskConfig) if f.name != "source"}
 
 
 def _checked(name: str, value: object) -> object:
@@ -118,8 +109,28 @@ def load(path: Path) -> KioskConfig:
         raise ConfigError(f"{path} 格式错误：{exc}", f"{path} is not valid TOML: {exc}") from None
     unknown = sorted(set(doc) - set(_TYPES))
     if unknown:
-        raise ConfigError(f"{path} 中有未知设置：{', '.join(unknown)}", f"{path} has unknown settings: {', '.join(unknown)}")
-    return replace(KioskConfig(), **{name: _checked(name, value) for name, value in doc.items()})
+        raise ConfigError(
+            f"{path} 中有未知设置：{', '.join(unknown)}", f"{path} has unknown settings: {', '.join(unknown)}"
+        )
+    return replace(KioskConfig(source=path), **{name: _checked(name, value) for name, value in doc.items()})
+
+
+def check_pin(pin: str, settings: KioskConfig) -> KioskConfig | None:
+    """The settings to go on with if `pin` is the administrator's, else None. A
+    hash in an older scheme is replaced by an Argon2 one, in the file too."""
+    matches, upgraded = pins.check_pin(pin, settings.pin_hash)
+    if not matches:
+        return None
+    if upgraded is None or settings.source is None:
+        return settings
+    try:
+        text = settings.source.read_text(encoding="utf-8")
+        if text.count(settings.pin_hash) == 1:
+            mode = settings.source.stat().st_mode & 0o777
+            write_atomic(settings.source, text.replace(settings.pin_hash, upgraded).encode("utf-8"), mode)
+    except OSError:
+        pass  # a read-only file keeps the old hash, which still works
+    return replace(settings, pin_hash=upgraded)
 
 
 def config_path(home: Path | None, data_folder: Path) -> Path:

@@ -15,9 +15,9 @@ import io
 import os
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from citychain.errors import BilingualError
 
@@ -88,20 +88,29 @@ def read_document(path: Path, roots: tuple[Path, ...], max_bytes: int) -> tuple[
     """(kind, bytes) of a file the picker offered, after the cheap checks."""
     path = Path(path)
     if not _inside(path, roots):
-        raise FileRefused("NOT_ALLOWED", "只能打开U盘或指定文件夹中的文件",
-                          "only files on a USB stick or in the set folder can be opened")
+        raise FileRefused(
+            "NOT_ALLOWED",
+            "只能打开U盘或指定文件夹中的文件",
+            "only files on a USB stick or in the set folder can be opened",
+        )
     try:
         size = path.stat().st_size
         if not path.is_file():
             raise FileRefused("NOT_A_FILE", "这不是一个文件", "this is not a file")
         if size > max_bytes:
-            raise FileRefused("TOO_LARGE", f"文件太大（上限 {max_bytes // (1024 * 1024)} MB）",
-                              f"the file is too large (the limit is {max_bytes // (1024 * 1024)} MB)")
+            raise FileRefused(
+                "TOO_LARGE",
+                f"文件太大（上限 {max_bytes // (1024 * 1024)} MB）",
+                f"the file is too large (the limit is {max_bytes // (1024 * 1024)} MB)",
+            )
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise FileRefused("UNREADABLE", "无法读取这个文件（U盘是否已拔出？）",
-                          f"the file cannot be read (was the USB stick removed?): {exc.strerror}") from None
+        raise FileRefused(
+            "UNREADABLE",
+            "无法读取这个文件（U盘是否已拔出？）",
+            f"the file cannot be read (was the USB stick removed?): {exc.strerror}",
+        ) from None
     if len(data) > max_bytes:
         raise FileRefused("TOO_LARGE", "文件太大", "the file is too large")
     return sniff(data), data
@@ -124,14 +133,19 @@ def check_image(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> None:
     except Image.DecompressionBombError:
         raise _too_many_pixels() from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise FileRefused("BAD_IMAGE", "图片已损坏或无法识别", f"the image is damaged or cannot be read: {exc}") from None
+        raise FileRefused(
+            "BAD_IMAGE", "图片已损坏或无法识别", f"the image is damaged or cannot be read: {exc}"
+        ) from None
     if width * height > max_pixels:
         raise _too_many_pixels()
 
 
 def _too_many_pixels() -> FileRefused:
-    return FileRefused("TOO_MANY_PIXELS", "图片像素过多，可能是恶意文件，已拒绝",
-                       "the image has far too many pixels and may be hostile; it was refused")
+    return FileRefused(
+        "TOO_MANY_PIXELS",
+        "图片像素过多，可能是恶意文件，已拒绝",
+        "the image has far too many pixels and may be hostile; it was refused",
+    )
 
 
 def check_pdf(data: bytes, budget: int = MAX_PDF_INFLATED) -> None:
@@ -151,8 +165,11 @@ def check_pdf(data: bytes, budget: int = MAX_PDF_INFLATED) -> None:
         except zlib.error:
             continue  # not a Flate stream (or not at this offset): nothing to inflate
         if left < 0:
-            raise FileRefused("PDF_BOMB", "这个 PDF 解压后异常巨大，可能是恶意文件，已拒绝",
-                              "this PDF expands to an absurd size when opened and may be hostile; it was refused")
+            raise FileRefused(
+                "PDF_BOMB",
+                "这个 PDF 解压后异常巨大，可能是恶意文件，已拒绝",
+                "this PDF expands to an absurd size when opened and may be hostile; it was refused",
+            )
 
 
 def page_images(data: bytes, dpi: int = RENDER_DPI, max_pages: int = MAX_PDF_PAGES, max_pixels: int = MAX_IMAGE_PIXELS):
@@ -168,7 +185,9 @@ def page_images(data: bytes, dpi: int = RENDER_DPI, max_pages: int = MAX_PDF_PAG
             page = pdf[index]
             width, height = page.get_size()
             if width * height * (dpi / 72) ** 2 > max_pixels:
-                raise FileRefused("PAGE_TOO_LARGE", "PDF 页面尺寸异常巨大，已拒绝", "a PDF page is absurdly large; it was refused")
+                raise FileRefused(
+                    "PAGE_TOO_LARGE", "PDF 页面尺寸异常巨大，已拒绝", "a PDF page is absurdly large; it was refused"
+                )
             yield page.render(scale=dpi / 72).to_pil()
     finally:
         pdf.close()

@@ -6,10 +6,18 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-_ACTIVITY = frozenset({
-    QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseMove, QEvent.Type.Wheel,
-    QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate, QEvent.Type.KeyPress, QEvent.Type.InputMethod,
-})
+_ACTIVITY = frozenset(
+    {
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseButtonRelease,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TouchUpdate,
+        QEvent.Type.KeyPress,
+        QEvent.Type.InputMethod,
+    }
+)
 
 
 class IdleWatcher(QObject):
@@ -22,7 +30,7 @@ class IdleWatcher(QObject):
         self.timer.setInterval(int(timeout_s * 1000))
         self.timer.timeout.connect(self.expired)
 
-    def install(self) -> "IdleWatcher":
+    def install(self) -> IdleWatcher:
         QApplication.instance().installEventFilter(self)
         self.timer.start()
         return self

@@ -40,7 +40,7 @@ class ScannerFilter(QObject):
         self._flush.setInterval(max(1, gap_ms))
         self._flush.timeout.connect(self.release)
 
-    def install(self) -> "ScannerFilter":
+    def install(self) -> ScannerFilter:
         QApplication.instance().installEventFilter(self)
         return self
 
@@ -107,4 +107,3 @@ class ScannerFilter(QObject):
                     QCoreApplication.sendEvent(target, QKeyEvent(kind, key, modifiers, text))
         finally:
             self._replaying = False
-

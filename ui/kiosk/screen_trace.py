@@ -8,7 +8,8 @@ warns, rather than drawing a picture that only looks right.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,16 +21,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from charity import money_states as ms
+from charity.flow import Flow, donation_flow
 from ui import i18n
+from ui.flow_view import FlowTheme, FlowView
 
-from .sankey import SankeyWidget
 from .text import noop, tr
-from .trace_model import LABELS, Flow, build_flow, donated_on, timeline
+from .theme import Palette
+from .trace_model import donated_on, timeline
 from .widgets import Screen, button, card, label, restyle, set_text
 
 Names = Callable[[str], tuple[str, str]]
-BAD_RECEIPTS = frozenset({"TAMPERED", "MALFORMED", "UNKNOWN_ISSUER", "ISSUER_NOT_AUTHORISED", "KEY_REVOKED", "REVERSED",
-                          "NOT_IN_LEDGER"})
+BAD_RECEIPTS = frozenset(
+    {"TAMPERED", "MALFORMED", "UNKNOWN_ISSUER", "ISSUER_NOT_AUTHORISED", "KEY_REVOKED", "REVERSED", "NOT_IN_LEDGER"}
+)
 PROOF_WORDS = {
     "witnessed": noop("✓ in the ledger, co-signed by witnesses"),
     "included": noop("✓ in the ledger"),
@@ -75,7 +80,8 @@ class TraceScreen(Screen):
         self.title = label("title", name="trace-title")
         self.summary = label("big", name="trace-summary")
         self.receipt_check = label("", name="trace-receipt-check")
-        self.sankey = SankeyWidget()
+        self.diagram = FlowView()
+        self.diagram.setObjectName("trace-flow")
         self.places_card, self.places = _scrolling_card()
         self.steps_card, self.steps = _scrolling_card()
         self.fund_button = button("trace-funds", "quiet")
@@ -96,7 +102,7 @@ class TraceScreen(Screen):
         layout.addWidget(self.title)
         layout.addWidget(self.summary)
         layout.addWidget(self.receipt_check)
-        layout.addWidget(self.sankey, 3)
+        layout.addWidget(self.diagram, 3)
         layout.addLayout(lower, 2)
         layout.addLayout(bottom)
         self.retranslate()
@@ -104,9 +110,23 @@ class TraceScreen(Screen):
     def show_trace(self, report: dict[str, Any], check: tuple[str, str, str] | None = None) -> None:
         """`check`: the scanned receipt's own verdict (code, zh, en), if it came as a QR code or PDF."""
         self.report, self.check = report, check
-        self.flow = build_flow(report)
-        self.sankey.set_flow(self.flow)
+        self.flow = donation_flow(report)
+        self.diagram.set_flow(self.flow)
         self.retranslate()
+
+    def style_flow(self, colours: Palette, label_px: int) -> None:
+        """The kiosk's large type; in high contrast, the palette's colours by tone."""
+        self.diagram.set_theme(
+            FlowTheme(
+                label_px=label_px,
+                text=colours.text,
+                muted=colours.text,
+                label_back=colours.surface,
+                label_line=colours.line,
+                band_alpha=110,
+                tones=dict(colours.flow or {}),
+            )
+        )
 
     def retranslate(self) -> None:
         set_text(self.finish, tr("Done"))
@@ -119,11 +139,16 @@ class TraceScreen(Screen):
             self.summary.clear()
             self._show_check()
             return
-        self.sankey.set_flow(flow)  # labels follow the language
+        self.diagram.set_flow(flow)  # labels follow the language
         fund = report.get("fund") or {}
-        self.summary.setText(tr("Receipt {code}: {amount} given on {date} to {fund}").format(
-            code=report.get("receipt", ""), amount=i18n.money(flow.amount_fen), date=donated_on(report) or "—",
-            fund=_pick(str(fund.get("name_zh", "")), str(fund.get("name_en", "")))))
+        self.summary.setText(
+            tr("Receipt {code}: {amount} given on {date} to {fund}").format(
+                code=report.get("receipt", ""),
+                amount=i18n.money(flow.amount_fen),
+                date=donated_on(report) or "—",
+                fund=_pick(str(fund.get("name_zh", "")), str(fund.get("name_en", ""))),
+            )
+        )
         self.summary.setAccessibleName(self.summary.text())
         self._show_check()
         self._fill_places(flow)
@@ -146,17 +171,24 @@ class TraceScreen(Screen):
             words = tr("Together: {total} — exactly your donation ✓").format(total=i18n.money(flow.terminal_total))
             total = label("", words, name="places-total")
         else:
-            total = label("error", tr("The node's figures do not add up to the donation. Please ask the charity."),
-                          name="places-total")
+            total = label(
+                "error",
+                tr("The node's figures do not add up to the donation. Please ask the charity."),
+                name="places-total",
+            )
         self.places.addWidget(total)
-        self.places.addWidget(label("warning" if flow.unspent_fen else "muted",
-                                    tr("Not yet spent, still with the charity: {amount}").format(
-                                        amount=i18n.money(flow.unspent_fen)), name="places-unspent"))
+        self.places.addWidget(
+            label(
+                "warning" if flow.unspent_fen else "muted",
+                tr("Not yet spent, still with the charity: {amount}").format(amount=i18n.money(flow.unspent_fen)),
+                name="places-unspent",
+            )
+        )
         grid = QGridLayout()
         grid.setHorizontalSpacing(16)
         for i, (state, fen) in enumerate(flow.terminals):  # two pairs a row: the list stays short
             row, column = divmod(i, 2)
-            grid.addWidget(label("", _pick(*LABELS[state])), row, 2 * column)
+            grid.addWidget(label("", ms.state(state).words(_zh())), row, 2 * column)
             amount = label("fieldvalue", i18n.money(fen), name=f"place-{state}")
             amount.setAlignment(Qt.AlignmentFlag.AlignRight)
             grid.addWidget(amount, row, 2 * column + 1)
@@ -176,7 +208,7 @@ class TraceScreen(Screen):
 
     def clear(self) -> None:
         self.report = self.flow = self.check = None
-        self.sankey.set_flow(None)
+        self.diagram.set_flow(None)
         self.retranslate()
 
 
@@ -238,25 +270,54 @@ class FundsScreen(Screen):
         layout.addWidget(label("big", _pick(str(fund.get("name_zh", "")), str(fund.get("name_en", "")))))
         raised, target = int(fund.get("raised_fen") or 0), fund.get("target_fen")
         if target:
-            layout.addWidget(label("", tr("Raised {raised} of the {target} target. Donations: {count}").format(
-                raised=i18n.money(raised), target=i18n.money(int(target)), count=fund.get("donations", 0))))
+            layout.addWidget(
+                label(
+                    "",
+                    tr("Raised {raised} of the {target} target. Donations: {count}").format(
+                        raised=i18n.money(raised), target=i18n.money(int(target)), count=fund.get("donations", 0)
+                    ),
+                )
+            )
             layout.addWidget(_bar(raised, int(target), tr("raised")))
         else:
-            layout.addWidget(label("", tr("Raised {raised}. Donations: {count}").format(
-                raised=i18n.money(raised), count=fund.get("donations", 0))))
-        layout.addWidget(label("", "   ".join((
-            tr("Paid out: {a}").format(a=i18n.money(int(fund.get("disbursed_fen") or 0))),
-            tr("Confirmed by recipients: {a}").format(a=i18n.money(int(fund.get("acknowledged_fen") or 0))),
-            tr("Not yet spent: {a}").format(a=i18n.money(int(fund.get("unspent_fen") or 0))),
-            tr("Refunded: {a}").format(a=i18n.money(int(fund.get("refunded_fen") or 0)))))))
+            layout.addWidget(
+                label(
+                    "",
+                    tr("Raised {raised}. Donations: {count}").format(
+                        raised=i18n.money(raised), count=fund.get("donations", 0)
+                    ),
+                )
+            )
+        layout.addWidget(
+            label(
+                "",
+                "   ".join(
+                    (
+                        tr("Paid out: {a}").format(a=i18n.money(int(fund.get("disbursed_fen") or 0))),
+                        tr("Confirmed by recipients: {a}").format(a=i18n.money(int(fund.get("acknowledged_fen") or 0))),
+                        tr("Not yet spent: {a}").format(a=i18n.money(int(fund.get("unspent_fen") or 0))),
+                        tr("Refunded: {a}").format(a=i18n.money(int(fund.get("refunded_fen") or 0))),
+                    )
+                ),
+            )
+        )
         for project in fund.get("projects") or ():
             budget = int(project.get("budget_fen") or 0)
             paid = int(project.get("disbursed_fen") or 0) + int(project.get("spent_fen") or 0)
             line = QHBoxLayout()
             line.addWidget(label("", _pick(str(project.get("name_zh", "")), str(project.get("name_en", "")))), 2)
-            line.addWidget(label("small", tr("budget {b} · allocated {a} · paid out {p} · confirmed {c}").format(
-                b=i18n.money(budget), a=i18n.money(int(project.get("allocated_fen") or 0)), p=i18n.money(paid),
-                c=i18n.money(int(project.get("acknowledged_fen") or 0)))), 3)
+            line.addWidget(
+                label(
+                    "small",
+                    tr("budget {b} · allocated {a} · paid out {p} · confirmed {c}").format(
+                        b=i18n.money(budget),
+                        a=i18n.money(int(project.get("allocated_fen") or 0)),
+                        p=i18n.money(paid),
+                        c=i18n.money(int(project.get("acknowledged_fen") or 0)),
+                    ),
+                ),
+                3,
+            )
             line.addWidget(_bar(paid, budget, tr("paid out")), 1)
             layout.addLayout(line)
         return frame

@@ -11,7 +11,7 @@ screen faces a public hall.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -199,8 +199,9 @@ class VerdictScreen(Screen):
             if name not in verdict.fields:
                 continue
             field = licence.field(name) if licence else None
-            name_label = label("fieldname", f"{field.label_zh} / {field.label_en}" if field else name,
-                               name=f"fieldname-{name}")
+            name_label = label(
+                "fieldname", f"{field.label_zh} / {field.label_en}" if field else name, name=f"fieldname-{name}"
+            )
             value = label("fieldvalue", _value(verdict.type or "", name, verdict.fields[name], self.reveal))
             value.setObjectName(f"field-{name}")
             value.setAccessibleName(f"{field.label_zh if field else name}: {value.text()}")
@@ -235,8 +236,9 @@ class VerdictScreen(Screen):
         self.doc_caption.setText(caption)
         hidden = [self._label(verdict.type, name) for name in verdict.hidden]
         note = tr("Not in this code (see the printed document or its PDF): {names}")
-        self.hidden_note.setText(note.format(names=("、" if self._zh() else ", ").join(hidden))
-                                 if hidden and verdict.source != "id" else "")
+        self.hidden_note.setText(
+            note.format(names=("、" if self._zh() else ", ").join(hidden)) if hidden and verdict.source != "id" else ""
+        )
         self.hidden_note.setVisible(bool(self.hidden_note.text()))
         self._issuer_facts(verdict)
 
@@ -252,8 +254,11 @@ class VerdictScreen(Screen):
         self.issuer_name.setText(f"{verdict.issuer_name_zh}\n{verdict.issuer_name_en}")
         facts = []
         if verdict.valid_from:
-            facts.append(tr("Valid: {start} to {end}").format(
-                start=verdict.valid_from, end=verdict.valid_until or tr("no end date")))
+            facts.append(
+                tr("Valid: {start} to {end}").format(
+                    start=verdict.valid_from, end=verdict.valid_until or tr("no end date")
+                )
+            )
         if verdict.issued_at:
             facts.append(tr("Issued: {time}").format(time=city_time(verdict.issued_at) or verdict.issued_at))
         if verdict.cosigners:
@@ -302,9 +307,22 @@ class VerdictScreen(Screen):
         self.retranslate()
 
     def _result_labels(self) -> tuple[QLabel, ...]:
-        return (self.symbol, self.headline, self.headline_en, self.sentence, self.doc_title, self.doc_number,
-                self.doc_caption, self.hidden_note, self.issuer_name, self.facts, self.cosigned, self.status_line,
-                self.advice, self.detail)
+        return (
+            self.symbol,
+            self.headline,
+            self.headline_en,
+            self.sentence,
+            self.doc_title,
+            self.doc_number,
+            self.doc_caption,
+            self.hidden_note,
+            self.issuer_name,
+            self.facts,
+            self.cosigned,
+            self.status_line,
+            self.advice,
+            self.detail,
+        )
 
     def texts(self) -> list[str]:
         """What the screen says about a certificate now (the fields included): empty after a reset."""

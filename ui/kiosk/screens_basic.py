@@ -25,8 +25,10 @@ class HomeScreen(Screen):
         self.sub = label("muted", name="hero-sub")
         self.sub.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.tiles = {
-            "files": button("tile-files", "tile"), "id": button("tile-id", "tile"),
-            "receipt": button("tile-receipt", "tile"), "funds": button("tile-funds", "tile"),
+            "files": button("tile-files", "tile"),
+            "id": button("tile-id", "tile"),
+            "receipt": button("tile-receipt", "tile"),
+            "funds": button("tile-funds", "tile"),
         }
         self.tiles["files"].clicked.connect(self.open_files)
         self.tiles["id"].clicked.connect(self.type_id)

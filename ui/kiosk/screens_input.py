@@ -37,8 +37,10 @@ class EntryScreen(Screen):
         self.field.setMaxLength(80)
         self.field.returnPressed.connect(self.submit)
         self.problem = label("error", name="entry-problem")
-        self.keyboards = {"id": OnScreenKeyboard(self.field, FULL, "keyboard-id"),
-                          "receipt": OnScreenKeyboard(self.field, RECEIPT_KEYS, "keyboard-receipt")}
+        self.keyboards = {
+            "id": OnScreenKeyboard(self.field, FULL, "keyboard-id"),
+            "receipt": OnScreenKeyboard(self.field, RECEIPT_KEYS, "keyboard-receipt"),
+        }
         self.check = button("entry-check")
         self.check.clicked.connect(self.submit)
         self.cancel = button("entry-back", "quiet")
@@ -81,8 +83,12 @@ class EntryScreen(Screen):
     def retranslate(self) -> None:
         if self.mode == "id":
             self.title.setText(tr("Type the certificate number"))
-            self.hint.setText(tr("It is printed under the title, e.g. 1.2.156.3005.2.…  Only the public record "
-                                 "and the status are shown: personal details are on the document alone."))
+            self.hint.setText(
+                tr(
+                    "It is printed under the title, e.g. 1.2.156.3005.2.…  Only the public record "
+                    "and the status are shown: personal details are on the document alone."
+                )
+            )
             self.field.setAccessibleName(tr("Certificate number"))
         else:
             self.title.setText(tr("Type the receipt code"))
@@ -154,10 +160,16 @@ class FilesScreen(Screen):
 
     def retranslate(self) -> None:
         self.title.setText(tr("Choose a file from the USB stick"))
-        self.hint.setText(tr("PDF, PNG or JPEG, up to {mb} MB. The file is only read, never changed or kept.")
-                          .format(mb=self.limit_mb))
-        self.empty.setText(tr("Looking for files…") if self.searching else
-                           tr("No USB stick with a PDF or image was found. Insert one and tap Look again."))
+        self.hint.setText(
+            tr("PDF, PNG or JPEG, up to {mb} MB. The file is only read, never changed or kept.").format(
+                mb=self.limit_mb
+            )
+        )
+        self.empty.setText(
+            tr("Looking for files…")
+            if self.searching
+            else tr("No USB stick with a PDF or image was found. Insert one and tap Look again.")
+        )
         self.list.setAccessibleName(tr("Files on the USB stick"))
         set_text(self.again, "↻ " + tr("Look again"), tr("Look again"))
         set_text(self.cancel, tr("Back"))

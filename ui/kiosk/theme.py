@@ -27,19 +27,39 @@ class Palette:
     warn: str
     bad: str
     on_tone: str  # text on a verdict banner
-    flow: dict  # Sankey tones → colour
+    flow: dict  # money tones → flow colour (charity.money_states); empty: the vocabulary's own colours
 
 
 NORMAL = Palette(
-    bg="#eef2f6", surface="#ffffff", text="#10161d", muted="#3d4955", line="#b9c3cd",
-    accent="#0a58a8", on_accent="#ffffff", quiet="#dde4eb", on_quiet="#10161d",
-    good="#16723a", warn="#9a4a00", bad="#b0261c", on_tone="#ffffff",
-    flow={"source": "#0a58a8", "project": "#6a4fb3", "done": "#16723a", "waiting": "#c27c0e", "out": "#6b7785"},
+    bg="#eef2f6",
+    surface="#ffffff",
+    text="#10161d",
+    muted="#3d4955",
+    line="#b9c3cd",
+    accent="#0a58a8",
+    on_accent="#ffffff",
+    quiet="#dde4eb",
+    on_quiet="#10161d",
+    good="#16723a",
+    warn="#9a4a00",
+    bad="#b0261c",
+    on_tone="#ffffff",
+    flow={},
 )
 HIGH_CONTRAST = Palette(
-    bg="#000000", surface="#000000", text="#ffffff", muted="#ffffff", line="#ffffff",
-    accent="#ffd400", on_accent="#000000", quiet="#000000", on_quiet="#ffffff",
-    good="#00e060", warn="#ffd400", bad="#ff5a4f", on_tone="#000000",
+    bg="#000000",
+    surface="#000000",
+    text="#ffffff",
+    muted="#ffffff",
+    line="#ffffff",
+    accent="#ffd400",
+    on_accent="#000000",
+    quiet="#000000",
+    on_quiet="#ffffff",
+    good="#00e060",
+    warn="#ffd400",
+    bad="#ff5a4f",
+    on_tone="#000000",
     flow={"source": "#4fc3ff", "project": "#e08cff", "done": "#00e060", "waiting": "#ffd400", "out": "#ffffff"},
 )
 

@@ -107,8 +107,9 @@ class SealWidget(QWidget):
         font.setBold(True)
         painter.setFont(font)
         painter.setPen(SEAL_RED)
-        painter.drawText(QRectF(c.x() - r * 0.7, c.y() + r * 0.36, r * 1.4, r * 0.2), Qt.AlignmentFlag.AlignCenter,
-                         "电子证照专用章")
+        painter.drawText(
+            QRectF(c.x() - r * 0.7, c.y() + r * 0.36, r * 1.4, r * 0.2), Qt.AlignmentFlag.AlignCenter, "电子证照专用章"
+        )
         painter.end()
 
     def _arc_text(self, painter: QPainter, c: QPointF, radius: float, size: float) -> None:

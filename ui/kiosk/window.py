@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -37,7 +38,7 @@ from .backend import (
     classify,
     receipt_of,
 )
-from .config import KioskConfig, pin_matches
+from .config import KioskConfig, check_pin
 from .idle import IdleWatcher
 from .scanner import ScannerFilter
 from .screen_trace import FundsScreen, TraceScreen
@@ -90,8 +91,17 @@ class KioskWindow(QWidget):
         self.files.limit_mb = self.config.max_file_mb
         self.stack = QStackedWidget()
         self.pages: dict[QWidget, QWidget] = {}
-        for screen in (self.home, self.busy, self.message, self.verdict, self.entry, self.files, self.trace,
-                       self.funds, self.pin):
+        for screen in (
+            self.home,
+            self.busy,
+            self.message,
+            self.verdict,
+            self.entry,
+            self.files,
+            self.trace,
+            self.funds,
+            self.pin,
+        ):
             page = screen
             if not screen.scrolls_itself:  # on a small screen the page scrolls rather than crushing its content
                 page = QScrollArea()
@@ -151,7 +161,7 @@ class KioskWindow(QWidget):
         scale = theme.scale_for(max(self.width(), 640), max(self.height(), 480))
         self._scale = scale
         self.setStyleSheet(theme.stylesheet(scale, self.high_contrast))
-        self.trace.sankey.set_style(theme.palette(self.high_contrast), theme.px(26, scale))
+        self.trace.style_flow(theme.palette(self.high_contrast), theme.px(26, scale))
         self.verdict.set_scale(scale)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -240,13 +250,17 @@ class KioskWindow(QWidget):
         if isinstance(exc, BilingualError):
             refused = isinstance(exc, files.FileRefused)
             title = noop("This file was refused") if refused else noop("This could not be done")
-            self.message.show_message(exc.code, exc.message_zh, exc.message_en, title,
-                                      noop("Please try again, or ask staff."))
+            self.message.show_message(
+                exc.code, exc.message_zh, exc.message_en, title, noop("Please try again, or ask staff.")
+            )
         else:
             print(f"kiosk: unexpected {type(exc).__name__}", file=sys.stderr)  # the type only: no values in logs
-            self.message.show_message("ERROR", "出了点问题，请再试一次或请工作人员帮助。",
-                                      "Something went wrong. Please try again or ask staff.",
-                                      noop("This could not be done"))
+            self.message.show_message(
+                "ERROR",
+                "出了点问题，请再试一次或请工作人员帮助。",
+                "Something went wrong. Please try again or ask staff.",
+                noop("This could not be done"),
+            )
         self._show(self.message)
 
     # -- what people do -----------------------------------------------------------------------
@@ -287,14 +301,21 @@ class KioskWindow(QWidget):
         return ((self.trace.report or {}).get("fund") or {}).get("id")
 
     def show_funds(self, first: str | None = None) -> None:
-        self._run(self.backend.funds, what=noop("Loading the funds…"),
-                  done=lambda funds: (self.funds.show_funds(funds, first), self._show(self.funds)))
+        self._run(
+            self.backend.funds,
+            what=noop("Loading the funds…"),
+            done=lambda funds: (self.funds.show_funds(funds, first), self._show(self.funds)),
+        )
 
     def show_files(self) -> None:
         self.files.show_candidates([], searching=True)
         self._show(self.files)
-        self._run(files.list_documents, self.config.file_roots, what=noop("Looking for files…"),
-                  done=lambda found: (self.files.show_candidates(found), self._show(self.files)))
+        self._run(
+            files.list_documents,
+            self.config.file_roots,
+            what=noop("Looking for files…"),
+            done=lambda found: (self.files.show_candidates(found), self._show(self.files)),
+        )
 
     def open_candidate(self, candidate: files.Candidate) -> None:
         roots, limit = self.config.file_roots, self.config.max_file_bytes
@@ -311,7 +332,8 @@ class KioskWindow(QWidget):
         self._pin_failures = [t for t in self._pin_failures if now - t < LOCKOUT_S]
         if len(self._pin_failures) >= MAX_PIN_TRIES:
             self.pin.show_problem(tr("Too many wrong PINs. Wait a minute and try again."))
-        elif pin_matches(pin, self.config.pin_hash):
+        elif (accepted := check_pin(pin, self.config)) is not None:
+            self.config = accepted  # with the PIN's hash moved to Argon2 if it was older
             self._leaving = True
             self.exit_requested.emit()
             self.close()

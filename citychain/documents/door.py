@@ -1,0 +1,182 @@
+"""The one door every CityChain document is verified through.
+
+`main.py verify`, the kiosk and anything else hand `verify_document` what
+they were given — a PDF, the text of a QR code or a photo of the page — with
+the verifier's own trust and status (`VerifyPlace`) and the document kinds
+the domain packages registered (`Plugin.documents`, gathered by
+`document_kinds`). The door asks the kinds which one the document is — by the
+QR prefix (`TC2:`, `TD2:` …) or by the name of the proof file embedded in the
+PDF — before anything is checked, and the claiming kind does the rest.
+Whatever no kind claims gets `Unrecognised`: "not a CityChain document".
+So the core never imports a domain package, and no caller classifies again.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from citychain.clock import Clock, SystemClock
+
+from .checks import DEFAULT_MAX_AGE_S, Sentences, Spoken, VerifierConfig, qr_from_image
+from .log_report import HomeReports, NodeReports, ReportKind
+from .pades import embedded_file_names
+
+
+@dataclass(frozen=True)
+class VerifyPlace:
+    """The verifier's trust configuration and where it may ask about status:
+    a node home read directly or a running node (`HomeReports`/`NodeReports`
+    of any kind), or nowhere (offline)."""
+
+    config: VerifierConfig
+    status: HomeReports | NodeReports | None = None
+    max_age_s: int = DEFAULT_MAX_AGE_S
+    clock: Clock = field(default_factory=SystemClock)
+
+    def reports(self, kind: ReportKind) -> Any:
+        """The same status place, asked about one kind of document (None offline)."""
+        if self.status is None:
+            return None
+        asking = copy.copy(self.status)  # a node's session is shared, not opened again
+        asking.kind = kind
+        return asking
+
+
+class Outcome(Protocol):
+    """A kind's verdict: `code`, whether it is `ok`, its JSON and its text."""
+
+    code: str
+
+    @property
+    def ok(self) -> bool: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+    def text(self) -> str: ...
+
+
+class DocumentKind(Protocol):
+    """What a domain package registers for one kind of printed document."""
+
+    name: str  # "certificate", "donation-receipt" …
+    qr_prefix: str
+    attachment_name: str  # the proof file its PDFs embed
+
+    def verify_qr(self, text: str, place: VerifyPlace, source: str = "qr") -> Outcome: ...
+
+    def verify_pdf(self, data: bytes, place: VerifyPlace) -> Outcome: ...
+
+
+def document_kinds(plugins: Iterable[Any]) -> tuple[DocumentKind, ...]:
+    """The document kinds of the domain plug-ins (`citychain.node.kinds.Plugin.documents`)."""
+    return tuple(kind for plugin in plugins if plugin.documents for kind in plugin.documents())
+
+
+# -- what was handed in --------------------------------------------------------------
+PDF, QR, IMAGE = "pdf", "qr", "image"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A PDF (bytes), the text of a QR code, or a photo or scan of a page (bytes)."""
+
+    form: str  # PDF | QR | IMAGE
+    content: bytes | str
+    source: str = ""  # what the verdict says it came from; the form by default
+
+    @classmethod
+    def of(cls, given: Document | bytes | str | Path) -> Document:
+        """A path or bytes are a PDF when they start like one, else an image; a str is QR text."""
+        if isinstance(given, Document):
+            return given
+        if isinstance(given, Path):
+            given = given.read_bytes()
+        if isinstance(given, str):
+            return cls(QR, given)
+        return cls(PDF if bytes(given[:5]) == b"%PDF-" else IMAGE, bytes(given))
+
+
+# -- what nobody claims ----------------------------------------------------------------
+UNRECOGNISED = Sentences(
+    {
+        "MALFORMED": ("无法识别：这不是可信城市的文件。", "This is not a CityChain document."),
+    },
+    "",
+    "",
+)
+
+
+@dataclass(frozen=True)
+class Unrecognised(Spoken):
+    """No registered kind claims the document: the same clear verdict everywhere."""
+
+    detail_zh: str = ""
+    detail_en: str = ""
+    source: str = ""
+    code: str = "MALFORMED"
+    status_checked: bool = False
+    status_as_of: str | None = None
+
+    sentences: ClassVar[Sentences] = UNRECOGNISED
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.code,
+            "document": None,
+            "message_zh": self.sentence_zh,
+            "message_en": self.sentence_en,
+            "detail_zh": self.detail_zh,
+            "detail_en": self.detail_en,
+            "source": self.source,
+        }
+
+    def text(self) -> str:
+        lines = [f"{self.code}: {self.sentence_zh}", f"{' ' * len(self.code)}  {self.sentence_en}"]
+        if self.detail_en:
+            lines.append(f"  {self.detail_zh} / {self.detail_en}")
+        return "\n".join(lines)
+
+
+# -- the door ----------------------------------------------------------------------------
+def claiming_qr(kinds: Sequence[DocumentKind], text: str) -> DocumentKind | None:
+    text = text.strip()
+    return next((k for k in kinds if text.startswith(k.qr_prefix)), None)
+
+
+def claiming_pdf(kinds: Sequence[DocumentKind], data: bytes) -> DocumentKind | None:
+    names = embedded_file_names(data) if kinds else ()
+    return next((k for k in kinds if k.attachment_name in names), None)
+
+
+def prefixes(kinds: Sequence[DocumentKind]) -> tuple[str, ...]:
+    """The QR prefixes a page may carry, for whoever looks for codes on a page itself."""
+    return tuple(k.qr_prefix for k in kinds)
+
+
+def verify_document(given: Document | bytes | str | Path, place: VerifyPlace, kinds: Sequence[DocumentKind]) -> Outcome:
+    """The verdict of the kind that claims the document, or `Unrecognised`."""
+    document = Document.of(given)
+    source = document.source or document.form
+    if document.form == IMAGE:
+        text, problem = qr_from_image(bytes(document.content), prefixes(kinds))
+        if text is None:
+            return Unrecognised(problem[0], problem[1], source)
+        document = Document(QR, text, source)
+    if document.form == QR:
+        text = str(document.content).strip()
+        kind = claiming_qr(kinds, text)
+        if kind is None:
+            return Unrecognised("这不是可信城市文件的二维码", "the QR code is not a CityChain document's", source)
+        return kind.verify_qr(text, place, source)
+    data = bytes(document.content)
+    kind = claiming_pdf(kinds, data)
+    if kind is None and not data.startswith(b"%PDF-"):
+        return Unrecognised("这不是 PDF 文件", "this file is not a PDF", source)
+    if kind is None:
+        return Unrecognised("PDF 中没有可信城市的证明文件", "the PDF carries no CityChain proof file", source)
+    outcome = kind.verify_pdf(data, place)
+    return replace(outcome, source=document.source) if document.source else outcome
