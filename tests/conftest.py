@@ -15,13 +15,9 @@ if str(ROOT) not in sys.path:
 from datetime import UTC, datetime  # noqa: E402
 
 import pytest  # noqa: E402
+from cheap import CHEAP_KDF, FAST_ARGON2  # noqa: E402, F401 - tests import them from here
 
-from citychain.accounts.users import Argon2Params  # noqa: E402
 from citychain.clock import FakeClock  # noqa: E402
-from citychain.log.keys import KdfCost  # noqa: E402
-
-CHEAP_KDF = KdfCost.cheap()
-FAST_ARGON2 = Argon2Params.fast()
 
 
 @pytest.fixture

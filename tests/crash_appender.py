@@ -7,7 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import FAST_ARGON2  # noqa: E402
+from cheap import FAST_ARGON2  # noqa: E402
 from ledger_kit import TEST_PLUGIN, note  # noqa: E402
 
 from citychain.node.node import Node  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import FAST_ARGON2
+from cheap import FAST_ARGON2
 
 from citychain.log.records import Record
 from citychain.node.kinds import Context, KindSpec, Plugin, RecordRejected
