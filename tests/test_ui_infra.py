@@ -148,3 +148,37 @@ def test_nothing_under_ui_runs_sql_or_crypto():
                 found.append(f"{where}:{node.lineno}: SQL {node.value[:40]!r}")
     assert found == []
     assert sql.search("SELECT e.leaf FROM entries e") and not sql.search("Select a file from the stick")
+
+
+def test_the_counter_s_own_words_are_all_in_its_catalogue_and_pairs_only_come_as_data():
+    """One mechanism per kind of word (ui/i18n.py): the UI's own text through
+    tr() and the .ts catalogue, pick() only for pairs that arrive as data."""
+    import ast
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "ui"
+
+    def calls(path: Path, name: str):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == name:
+                yield node
+
+    sources = {
+        call.args[0].value
+        for path in (root / "counter").glob("*.py")
+        for call in calls(path, "tr")
+        if call.args and isinstance(call.args[0], ast.Constant)
+    }
+    tree = ET.parse(root / "translations" / "counter_zh_CN.ts")
+    translated = {m.findtext("source"): m.findtext("translation") for m in tree.iter("message")}
+    assert len(sources) > 150
+    assert sorted(s for s in sources if not translated.get(s)) == []
+
+    literal_pairs = [
+        f"{path.relative_to(root)}:{call.lineno}"
+        for path in sorted(root.rglob("*.py"))
+        for call in calls(path, "pick")
+        if len(call.args) == 2 and all(isinstance(a, ast.Constant) for a in call.args)
+    ]
+    assert literal_pairs == []

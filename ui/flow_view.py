@@ -43,10 +43,6 @@ class _Placed:
     in_y: float
 
 
-def _zh() -> bool:
-    return i18n.current_language() == "zh_CN"
-
-
 class FlowView(QWidget):
     def __init__(self, theme: FlowTheme | None = None) -> None:
         super().__init__()
@@ -71,7 +67,7 @@ class FlowView(QWidget):
         """What a screen reader says instead of the picture."""
         if self.flow is None:
             return ""
-        return "; ".join(f"{n.words(_zh())} {i18n.money(n.amount_fen)}" for n in self.flow.nodes)
+        return "; ".join(f"{n.words(i18n.chinese())} {i18n.money(n.amount_fen)}" for n in self.flow.nodes)
 
     def _font(self) -> QFont:
         font = QFont(self.font())
@@ -130,7 +126,7 @@ class FlowView(QWidget):
         return xs
 
     def _label_width(self, metrics: QFontMetrics, node: FlowNode, two_lines: bool) -> float:
-        name, amount = node.words(_zh()), i18n.money(node.amount_fen)
+        name, amount = node.words(i18n.chinese()), i18n.money(node.amount_fen)
         if two_lines:
             return max(metrics.horizontalAdvance(name), metrics.horizontalAdvance(amount)) + 14
         return metrics.horizontalAdvance(f"{name}  {amount}") + 14
@@ -159,7 +155,7 @@ class FlowView(QWidget):
         if not self.flow or self.flow.amount_fen <= 0:
             if self.theme.empty:
                 painter.setPen(QColor(self.theme.muted))
-                painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.theme.empty[0 if _zh() else 1])
+                painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, i18n.pick(*self.theme.empty))
             painter.end()
             return
         placed, two_lines = self._layout(metrics)
@@ -203,7 +199,7 @@ class FlowView(QWidget):
         amount = i18n.money(p.node.amount_fen)
         spare = room - 14 - (0 if two_lines else metrics.horizontalAdvance(f"  {amount}"))
         name = metrics.elidedText(
-            p.node.words(_zh()),
+            p.node.words(i18n.chinese()),
             Qt.TextElideMode.ElideRight,
             int(max(spare, metrics.horizontalAdvance(amount) if two_lines else 0)),
         )

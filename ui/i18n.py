@@ -62,9 +62,14 @@ def current_language() -> str:
     return _current
 
 
+def chinese() -> bool:
+    """Whether Chinese is shown now (for patterns and pairs chosen by language)."""
+    return _current == "zh_CN"
+
+
 def pick(zh: str, en: str) -> str:
     """One of a bilingual pair that came as data, for the language now shown."""
-    return zh if _current == "zh_CN" else en
+    return zh if chinese() else en
 
 
 def locale() -> QLocale:

@@ -65,7 +65,7 @@ class AcknowledgePage(QWidget):
         self.items = items
         self.table.setRowCount(len(items))
         for row, d in enumerate(items):
-            state = texts.pick("已确认", "Acknowledged") if d.acknowledged else texts.pick("待确认", "To acknowledge")
+            state = self.tr("Acknowledged") if d.acknowledged else self.tr("To acknowledge")
             set_row(
                 self.table,
                 row,

@@ -202,7 +202,7 @@ class DonationTab(QWidget):
         self.recent.setRowCount(len(donations))
         for row, d in enumerate(donations):
             fund = self.data.fund(d.fund)
-            donor = texts.pick("匿名", "Anonymous") if d.anonymous else (d.donor or "—")
+            donor = self.tr("Anonymous") if d.anonymous else (d.donor or "—")
             set_row(
                 self.recent, row, [d.receipt, texts.time_text(d.time, short=True), texts.money(d.amount_fen), donor]
             )

@@ -166,7 +166,7 @@ class RequestsTab(QWidget):
             project = next((p for p in self.data.projects if p.id == r.project), None)
             status = texts.word(texts.REQUEST_STATUS, r.status)
             if r.acknowledged:
-                status += texts.pick("，已确认收到", ", received")
+                status += self.tr(", received")
             set_row(
                 self.table,
                 row,

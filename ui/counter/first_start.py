@@ -49,10 +49,10 @@ def duties(agency: spec.DemoAgency) -> str:
         if p.startswith("certificate:") and p.split(":", 1)[1] in BY_ID
     ]
     if "charity:organisation" in agency.permissions:
-        parts.append(texts.pick("捐赠、基金与支出", "donations, funds and disbursements"))
+        parts.append(texts.tr("donations, funds and disbursements"))
     if "charity:acknowledge" in agency.permissions:
-        parts.append(texts.pick("确认收到慈善款", "acknowledging charity money"))
-    text = texts.pick("、", ", ").join(parts)
+        parts.append(texts.tr("acknowledging charity money"))
+    text = texts.tr(", ").join(parts)
     return text[:1].upper() + text[1:]
 
 

@@ -112,19 +112,19 @@ class _Input:
         mark = " *" if self.field.required else ""
         self.label.setText(texts.field_label(self.field) + mark)
         if isinstance(self.editor, QComboBox):
-            self.editor.setItemText(0, texts.pick("— 请选择 —", "— choose —"))
+            self.editor.setItemText(0, texts.tr("— choose —"))
             for index, choice in enumerate(self.field.choices, start=1):
                 self.editor.setItemText(index, texts.choice_label(choice))
         elif isinstance(self.editor, QLineEdit):
             hints = {
                 DATE: "YYYY-MM-DD",
-                MONEY: texts.pick("例如 1,000,000.00", "e.g. 1,000,000.00"),
-                RESIDENT_ID: texts.pick("18 位公民身份号码", "18-character resident ID"),
-                USCC: texts.pick("18 位统一社会信用代码", "18-character credit code"),
+                MONEY: texts.tr("e.g. 1,000,000.00"),
+                RESIDENT_ID: texts.tr("18-character resident ID"),
+                USCC: texts.tr("18-character credit code"),
             }
             hint = hints.get(self.field.kind, "")
             if self.field.name == "valid_until":
-                hint = texts.pick("YYYY-MM-DD，留空为长期有效", "YYYY-MM-DD, or empty: no end date")
+                hint = texts.tr("YYYY-MM-DD, or empty: no end date")
             self.editor.setPlaceholderText(hint)
         if getattr(self, "_problem", None):
             self.error.setText(texts.pick(*self._problem))

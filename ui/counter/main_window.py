@@ -219,7 +219,7 @@ class CounterWindow(QMainWindow):
 
     # -- language ------------------------------------------------------------------------------------
     def toggle_language(self) -> None:
-        language = "en" if i18n.current_language() == "zh_CN" else "zh_CN"
+        language = "en" if i18n.chinese() else "zh_CN"
         i18n.set_language(language)
         self.language_changed.emit(language)
 
@@ -228,7 +228,7 @@ class CounterWindow(QMainWindow):
         self.app_title.setText(self.tr("CityChain · Service counter"))
         info = self.counter.info if self.counter else None
         self.agency_title.setText(texts.pick(info.name_zh, info.name_en) if info else "")
-        self.language_button.setText("English" if i18n.current_language() == "zh_CN" else "中文")
+        self.language_button.setText("English" if i18n.chinese() else "中文")
         self.language_button.setToolTip(self.tr("Switch the language"))
         self.sign_out_button.setText(self.tr("Sign out"))
         session = self.counter.session if self.counter else None

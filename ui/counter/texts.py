@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QDate, QDateTime, QTimeZone
+from PySide6.QtCore import QCoreApplication, QDate, QDateTime, QTimeZone
 
 from certificates.types import BY_ID, CITY_TIME, MONEY
 from citychain.clock import parse_time
@@ -85,14 +85,19 @@ def choice_label(choice: tuple[str, str, str]) -> str:
     return pick(choice[1], choice[2])
 
 
+def tr(text: str) -> str:
+    """The UI's own words outside a widget, from the catalogue's "Counter" context."""
+    return QCoreApplication.translate("Counter", text)
+
+
 def date_text(iso: str | None) -> str:
     """2026-11-25 → 2026年11月25日 / 25 Nov 2026; None is "no end"."""
     if not iso:
-        return pick("长期有效", "No end date")
+        return tr("No end date")
     day = QDate.fromString(iso, "yyyy-MM-dd")
     if not day.isValid():
         return iso
-    return i18n.locale().toString(day, "yyyy年M月d日" if i18n.current_language() == "zh_CN" else "d MMM yyyy")
+    return i18n.locale().toString(day, "yyyy年M月d日" if i18n.chinese() else "d MMM yyyy")
 
 
 def time_text(iso: str | None, short: bool = False) -> str:
@@ -106,9 +111,9 @@ def time_text(iso: str | None, short: bool = False) -> str:
         return iso
     stamp = QDateTime.fromSecsSinceEpoch(int(moment.timestamp()), QTimeZone(b"Asia/Shanghai"))
     if short:
-        pattern = "M月d日 HH:mm" if i18n.current_language() == "zh_CN" else "d MMM, HH:mm"
+        pattern = "M月d日 HH:mm" if i18n.chinese() else "d MMM, HH:mm"
     else:
-        pattern = "yyyy年M月d日 HH:mm" if i18n.current_language() == "zh_CN" else "d MMM yyyy, HH:mm"
+        pattern = "yyyy年M月d日 HH:mm" if i18n.chinese() else "d MMM yyyy, HH:mm"
     return i18n.locale().toString(stamp, pattern)
 
 

@@ -29,11 +29,10 @@ def demo_home() -> Path:
 
 def ensure_indexes(home: Path) -> None:
     """Open the home once with the plug-ins so their index tables exist (read only, no key)."""
-    from certificates.kinds import PLUGIN as certificates
-    from charity.kinds import PLUGIN as charity
     from citychain.node.node import Node
+    from ui.local_backend import default_plugins
 
-    with Node.open(home, (certificates, charity), write=False):
+    with Node.open(home, default_plugins(), write=False):
         pass
 
 

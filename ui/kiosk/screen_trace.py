@@ -44,14 +44,6 @@ PROOF_WORDS = {
 }
 
 
-def _zh() -> bool:
-    return i18n.current_language() == "zh_CN"
-
-
-def _pick(zh: str, en: str) -> str:
-    return zh if _zh() else en
-
-
 def _clear_layout(layout) -> None:
     while layout.count():
         item = layout.takeAt(0)
@@ -146,7 +138,7 @@ class TraceScreen(Screen):
                 code=report.get("receipt", ""),
                 amount=i18n.money(flow.amount_fen),
                 date=donated_on(report) or "—",
-                fund=_pick(str(fund.get("name_zh", "")), str(fund.get("name_en", ""))),
+                fund=i18n.pick(str(fund.get("name_zh", "")), str(fund.get("name_en", ""))),
             )
         )
         self.summary.setAccessibleName(self.summary.text())
@@ -160,7 +152,7 @@ class TraceScreen(Screen):
         else:
             code, zh, en = self.check
             mark = "✓" if code == "VALID" else "✗" if code in BAD_RECEIPTS else "!"
-            self.receipt_check.setText(" ".join((mark, tr("The receipt itself:"), _pick(zh, en))))
+            self.receipt_check.setText(" ".join((mark, tr("The receipt itself:"), i18n.pick(zh, en))))
             role = "ok" if code == "VALID" else "error" if code in BAD_RECEIPTS else "warning"
             restyle(self.receipt_check, role=role)
         self.receipt_check.setVisible(bool(self.receipt_check.text()))
@@ -188,7 +180,7 @@ class TraceScreen(Screen):
         grid.setHorizontalSpacing(16)
         for i, (state, fen) in enumerate(flow.terminals):  # two pairs a row: the list stays short
             row, column = divmod(i, 2)
-            grid.addWidget(label("", ms.state(state).words(_zh())), row, 2 * column)
+            grid.addWidget(label("", ms.state(state).words(i18n.chinese())), row, 2 * column)
             amount = label("fieldvalue", i18n.money(fen), name=f"place-{state}")
             amount.setAlignment(Qt.AlignmentFlag.AlignRight)
             grid.addWidget(amount, row, 2 * column + 1)
@@ -198,9 +190,9 @@ class TraceScreen(Screen):
     def _fill_steps(self, report: dict[str, Any]) -> None:
         self.steps.addWidget(label("big", tr("Step by step")))
         for entry in timeline(report):
-            what = _pick(entry.label_zh, entry.label_en)
+            what = i18n.pick(entry.label_zh, entry.label_en)
             if entry.agency and entry.agency != report.get("charity"):
-                what += f" · {_pick(*self.names(entry.agency))}"
+                what += f" · {i18n.pick(*self.names(entry.agency))}"
             self.steps.addWidget(label("", f"{what}   {i18n.money(entry.amount_fen)}"))
             proof = tr(PROOF_WORDS.get(entry.proof, entry.proof))
             self.steps.addWidget(label("small", f"{entry.time or '—'} · {proof}"))
@@ -267,7 +259,7 @@ class FundsScreen(Screen):
         frame.setObjectName(f"fund-{fund.get('id')}")
         layout = QVBoxLayout(frame)
         layout.setContentsMargins(24, 16, 24, 16)
-        layout.addWidget(label("big", _pick(str(fund.get("name_zh", "")), str(fund.get("name_en", "")))))
+        layout.addWidget(label("big", i18n.pick(str(fund.get("name_zh", "")), str(fund.get("name_en", "")))))
         raised, target = int(fund.get("raised_fen") or 0), fund.get("target_fen")
         if target:
             layout.addWidget(
@@ -305,7 +297,7 @@ class FundsScreen(Screen):
             budget = int(project.get("budget_fen") or 0)
             paid = int(project.get("disbursed_fen") or 0) + int(project.get("spent_fen") or 0)
             line = QHBoxLayout()
-            line.addWidget(label("", _pick(str(project.get("name_zh", "")), str(project.get("name_en", "")))), 2)
+            line.addWidget(label("", i18n.pick(str(project.get("name_zh", "")), str(project.get("name_en", "")))), 2)
             line.addWidget(
                 label(
                     "small",

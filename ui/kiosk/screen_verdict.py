@@ -28,6 +28,7 @@ from certificates.desk import display_value
 from certificates.types import BY_ID, RESIDENT_ID
 from certificates.verify import Verdict
 from citychain.log.masking import mask_id_number
+from ui import i18n
 
 from .text import tr
 from .trace_model import city_time
@@ -237,7 +238,9 @@ class VerdictScreen(Screen):
         hidden = [self._label(verdict.type, name) for name in verdict.hidden]
         note = tr("Not in this code (see the printed document or its PDF): {names}")
         self.hidden_note.setText(
-            note.format(names=("、" if self._zh() else ", ").join(hidden)) if hidden and verdict.source != "id" else ""
+            note.format(names=("、" if i18n.chinese() else ", ").join(hidden))
+            if hidden and verdict.source != "id"
+            else ""
         )
         self.hidden_note.setVisible(bool(self.hidden_note.text()))
         self._issuer_facts(verdict)
@@ -262,8 +265,8 @@ class VerdictScreen(Screen):
         if verdict.issued_at:
             facts.append(tr("Issued: {time}").format(time=city_time(verdict.issued_at) or verdict.issued_at))
         if verdict.cosigners:
-            names = [self.names(a)[0 if self._zh() else 1] for a in verdict.cosigners]
-            who = "、".join(names) if self._zh() else ", ".join(names)
+            names = [self.names(a)[0 if i18n.chinese() else 1] for a in verdict.cosigners]
+            who = "、".join(names) if i18n.chinese() else ", ".join(names)
             self.cosigned.setText(tr("Ledger co-signed by: {names}").format(names=who))
         else:
             self.cosigned.clear()
@@ -282,16 +285,10 @@ class VerdictScreen(Screen):
         self.advice.setVisible(bool(self.advice.text()))
         self.detail.setVisible(bool(self.detail.text()))
 
-    @staticmethod
-    def _zh() -> bool:
-        from ui import i18n
-
-        return i18n.current_language() == "zh_CN"
-
     def _label(self, type_id: str | None, name: str) -> str:
         licence = BY_ID.get(type_id or "")
         field = next((f for f in licence.fields if f.name == name), None) if licence else None
-        return (field.label_zh if self._zh() else field.label_en) if field else name
+        return (field.label_zh if i18n.chinese() else field.label_en) if field else name
 
     def clear(self) -> None:
         """Nothing of the last person's certificate stays in any widget."""

@@ -175,7 +175,7 @@ class KioskWindow(QWidget):
         self.apply_theme()
 
     def toggle_language(self) -> None:
-        i18n.set_language("en" if i18n.current_language() == "zh_CN" else "zh_CN")
+        i18n.set_language("en" if i18n.chinese() else "zh_CN")
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         from PySide6.QtCore import QEvent
@@ -187,12 +187,12 @@ class KioskWindow(QWidget):
     def retranslate(self) -> None:
         self.brand.setText(tr("CityChain self-service"))
         set_text(self.home_button, "⌂ " + tr("Home"), tr("Home"))
-        other = "English" if i18n.current_language() == "zh_CN" else "中文"
+        other = "English" if i18n.chinese() else "中文"
         set_text(self.language_button, other, tr("Switch language to {language}").format(language=other))
         set_text(self.contrast_button, "◐ " + tr("High contrast"), tr("High contrast"))
         set_text(self.admin_button, tr("Staff"), tr("Staff: leave the kiosk (PIN)"))
         zh, en = self.backend.where()
-        self.footer.setText(zh if i18n.current_language() == "zh_CN" else en)
+        self.footer.setText(zh if i18n.chinese() else en)
 
     # -- navigation ---------------------------------------------------------------------
     def current(self) -> QWidget:

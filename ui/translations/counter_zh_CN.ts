@@ -4,6 +4,16 @@
     <context>
         <name>AcknowledgePage</name>
         <message>
+            <location filename="../counter/acknowledge_page.py" line="68" />
+            <source>Acknowledged</source>
+            <translation>已确认</translation>
+        </message>
+        <message>
+            <location filename="../counter/acknowledge_page.py" line="68" />
+            <source>To acknowledge</source>
+            <translation>待确认</translation>
+        </message>
+        <message>
             <location filename="../counter/acknowledge_page.py" line="90" />
             <source>Acknowledging…</source>
             <translation>正在确认…</translation>
@@ -108,6 +118,51 @@
     <context>
         <name>Counter</name>
         <message>
+            <location filename="../counter/texts.py" line="96" />
+            <source>No end date</source>
+            <translation>长期有效</translation>
+        </message>
+        <message>
+            <location filename="../counter/first_start.py" line="52" />
+            <source>donations, funds and disbursements</source>
+            <translation>捐赠、基金与支出</translation>
+        </message>
+        <message>
+            <location filename="../counter/first_start.py" line="54" />
+            <source>acknowledging charity money</source>
+            <translation>确认收到慈善款</translation>
+        </message>
+        <message>
+            <location filename="../counter/first_start.py" line="55" />
+            <source>, </source>
+            <translation>、</translation>
+        </message>
+        <message>
+            <location filename="../counter/licence_form.py" line="115" />
+            <source>— choose —</source>
+            <translation>— 请选择 —</translation>
+        </message>
+        <message>
+            <location filename="../counter/licence_form.py" line="121" />
+            <source>e.g. 1,000,000.00</source>
+            <translation>例如 1,000,000.00</translation>
+        </message>
+        <message>
+            <location filename="../counter/licence_form.py" line="122" />
+            <source>18-character resident ID</source>
+            <translation>18 位公民身份号码</translation>
+        </message>
+        <message>
+            <location filename="../counter/licence_form.py" line="123" />
+            <source>18-character credit code</source>
+            <translation>18 位统一社会信用代码</translation>
+        </message>
+        <message>
+            <location filename="../counter/licence_form.py" line="127" />
+            <source>YYYY-MM-DD, or empty: no end date</source>
+            <translation>YYYY-MM-DD，留空为长期有效</translation>
+        </message>
+        <message>
             <location filename="../counter/widgets.py" line="225" />
             <source>Working…</source>
             <translation>正在处理…</translation>
@@ -184,6 +239,11 @@
     </context>
     <context>
         <name>DonationTab</name>
+        <message>
+            <location filename="../counter/charity_page.py" line="205" />
+            <source>Anonymous</source>
+            <translation>匿名</translation>
+        </message>
         <message>
             <location filename="../counter/charity_page.py" line="121" />
             <source>Recording the donation…</source>
@@ -954,6 +1014,11 @@ Signing writes it to the ledger for good; a mistake can later only be revoked or
     </context>
     <context>
         <name>RequestsTab</name>
+        <message>
+            <location filename="../counter/charity_requests.py" line="169" />
+            <source>, received</source>
+            <translation>，已确认收到</translation>
+        </message>
         <message>
             <location filename="../counter/charity_requests.py" line="110" />
             <source>Sending the request…</source>
