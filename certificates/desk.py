@@ -12,11 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from citychain.clock import parse_time
 from citychain.documents.money import yuan_figures
-from citychain.documents.pades import SealIdentity, seal_pdf
 from citychain.errors import BilingualError
 from citychain.log import merkle
 from citychain.log.commitments import commit_all, new_seed
@@ -29,9 +28,13 @@ from . import holder_index, kinds
 from .fields import validate
 from .identifiers import CertificateId, parse_certificate_id
 from .payload import PROOF_FILENAME, Proof, qr_payload
-from .pdf_layout import PrintedCertificate, PrintedField, render_pdf
 from .qr_text import encode_qr_text
 from .types import CHOICE, CITY_TIME, MONEY, LicenceType, licence_type
+
+if TYPE_CHECKING:  # PDF work loads pyHanko and reportlab, a second a process; only printing pays it
+    from citychain.documents.pades import SealIdentity
+
+    from .pdf_layout import PrintedCertificate
 
 PRIVATE_NS = "certificate"
 VOID_WORDS = {
@@ -236,6 +239,8 @@ class CertificateDesk:
     # -- printing ------------------------------------------------------------
     @cached_property
     def seal(self) -> SealIdentity:
+        from citychain.documents.pades import SealIdentity
+
         home = self.node.home
         if not home.seal_key_path.exists():
             raise DeskError(
@@ -251,6 +256,8 @@ class CertificateDesk:
         return self._printed(*self._stored(cert_id))
 
     def _printed(self, status: Status, proof: Proof) -> PrintedCertificate:
+        from .pdf_layout import PrintedCertificate, PrintedField
+
         licence, values, cert_id = licence_type(status.type), proof.values, status.cert_id
         agency = self.node.trust.agency(self.node.config.agency)
         return PrintedCertificate(
@@ -274,6 +281,10 @@ class CertificateDesk:
     def pdf(self, cert_id: str) -> bytes:
         """The sealed PDF with the newest proof; a certificate that is no longer
         valid is printed marked void, never as if valid."""
+        from citychain.documents.pades import seal_pdf
+
+        from .pdf_layout import render_pdf
+
         status, proof = self._stored(cert_id)
         when = self.node.clock.now()
         page = render_pdf(self._printed(status, proof), creation_date=when)

@@ -6,10 +6,11 @@ import argparse
 from pathlib import Path
 
 from . import spec
-from .build import create_demo_city
 
 
 def cmd_city_demo(args: argparse.Namespace) -> int:
+    from .build import create_demo_city  # the builder loads the whole node stack; other commands need none of it
+
     city = create_demo_city(Path(args.dir), args.plugins())
     print(f"演示城市已创建 / demo city created in {city.path}")
     print(f"  {spec.ROOT:<22} {spec.ROOT_AGENCY.name_zh} / {spec.ROOT_AGENCY.name_en}")

@@ -31,7 +31,6 @@ from typing import Any, ClassVar, TypeVar
 from cryptography import x509
 
 from citychain.clock import format_time, parse_time
-from citychain.documents.pades import open_sealed_pdf
 from citychain.errors import BilingualError, CityChainError
 from citychain.log import merkle
 from citychain.log.checkpoint import CheckpointError, SignedCheckpoint, open_checkpoint
@@ -240,6 +239,8 @@ def open_sealed_proof(
             "this verifier's configuration has no city root CA to check the seal",
         )
     try:
+        from citychain.documents.pades import open_sealed_pdf  # pyHanko loads only when a PDF is checked
+
         opened = open_sealed_pdf(data, config.ca_cert, attachment_name=attachment_name)
         return opened.agency, parse(opened.attachment)
     except BilingualError as exc:  # SealProblem (TAMPERED, MALFORMED, UNKNOWN_ISSUER) or the proof's MALFORMED

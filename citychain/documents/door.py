@@ -23,7 +23,6 @@ from citychain.clock import Clock, SystemClock
 
 from .checks import DEFAULT_MAX_AGE_S, Sentences, Spoken, VerifierConfig, qr_from_image
 from .log_report import HomeReports, NodeReports, ReportKind
-from .pades import embedded_file_names
 
 
 @dataclass(frozen=True)
@@ -148,6 +147,8 @@ def claiming_qr(kinds: Sequence[DocumentKind], text: str) -> DocumentKind | None
 
 
 def claiming_pdf(kinds: Sequence[DocumentKind], data: bytes) -> DocumentKind | None:
+    from .pades import embedded_file_names  # pyHanko loads only when a PDF is handed in
+
     names = embedded_file_names(data) if kinds else ()
     return next((k for k in kinds if k.attachment_name in names), None)
 
