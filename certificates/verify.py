@@ -33,7 +33,7 @@ from citychain.documents.checks import (
 )
 from citychain.documents.checks import qr_from_image as _qr_from_image
 from citychain.documents.city_time import CITY_TIME
-from citychain.documents.door import VerifyPlace
+from citychain.documents.door import VerifierKind
 from citychain.documents.log_report import HomeReports, NodeReports
 from citychain.log.commitments import commitment, salt
 from citychain.log.records import Leaf
@@ -356,21 +356,4 @@ def qr_from_image(data: bytes) -> tuple[str | None, tuple[str, str]]:
 
 
 # -- for the one verifier door ---------------------------------------------------
-class CertificateDocuments:
-    """Certificates as a kind of document (`citychain.documents.door.DocumentKind`)."""
-
-    name = "certificate"
-    qr_prefix = PREFIX
-    attachment_name = PROOF_FILENAME
-
-    def verifier(self, place: VerifyPlace) -> Verifier:
-        return Verifier(place.config, place.reports(STATUS), place.clock, place.max_age_s)
-
-    def verify_qr(self, text: str, place: VerifyPlace, source: str = "qr") -> Verdict:
-        return replace(self.verifier(place).qr(text), source=source)
-
-    def verify_pdf(self, data: bytes, place: VerifyPlace) -> Verdict:
-        return self.verifier(place).pdf(data)
-
-
-CERTIFICATES = CertificateDocuments()
+CERTIFICATES = VerifierKind("certificate", PREFIX, PROOF_FILENAME, STATUS, Verifier)

@@ -31,7 +31,7 @@ from citychain.documents.checks import (
     open_sealed_proof,
     qr_from_image,
 )
-from citychain.documents.door import VerifyPlace
+from citychain.documents.door import VerifierKind
 from citychain.documents.log_report import HomeReports, NodeReports
 from citychain.documents.money import yuan_figures
 from citychain.documents.qr_text import QrTextError
@@ -388,21 +388,4 @@ class ReceiptVerifier:
 
 
 # -- for the one verifier door ---------------------------------------------------
-class ReceiptDocuments:
-    """Donation receipts as a kind of document (`citychain.documents.door.DocumentKind`)."""
-
-    name = "donation-receipt"
-    qr_prefix = PREFIX
-    attachment_name = PROOF_FILENAME
-
-    def verifier(self, place: VerifyPlace) -> ReceiptVerifier:
-        return ReceiptVerifier(place.config, place.reports(RECEIPT_STATUS), place.clock, place.max_age_s)
-
-    def verify_qr(self, text: str, place: VerifyPlace, source: str = "qr") -> ReceiptVerdict:
-        return replace(self.verifier(place).qr(text), source=source)
-
-    def verify_pdf(self, data: bytes, place: VerifyPlace) -> ReceiptVerdict:
-        return self.verifier(place).pdf(data)
-
-
-RECEIPTS = ReceiptDocuments()
+RECEIPTS = VerifierKind("donation-receipt", PREFIX, PROOF_FILENAME, RECEIPT_STATUS, ReceiptVerifier)

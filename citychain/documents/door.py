@@ -14,7 +14,7 @@ So the core never imports a domain package, and no caller classifies again.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -68,6 +68,28 @@ class DocumentKind(Protocol):
     def verify_qr(self, text: str, place: VerifyPlace, source: str = "qr") -> Outcome: ...
 
     def verify_pdf(self, data: bytes, place: VerifyPlace) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class VerifierKind:
+    """A `DocumentKind` over a domain verifier made from the place's trust and
+    status (`verifier(config, reports, clock, max_age_s)`, with `qr(text)`
+    and `pdf(data)`): the shape both certificates and receipts have."""
+
+    name: str
+    qr_prefix: str
+    attachment_name: str
+    report: ReportKind  # what the place is asked about this kind's status
+    verifier: Callable[..., Any]
+
+    def verifier_at(self, place: VerifyPlace) -> Any:
+        return self.verifier(place.config, place.reports(self.report), place.clock, place.max_age_s)
+
+    def verify_qr(self, text: str, place: VerifyPlace, source: str = "qr") -> Outcome:
+        return replace(self.verifier_at(place).qr(text), source=source)
+
+    def verify_pdf(self, data: bytes, place: VerifyPlace) -> Outcome:
+        return self.verifier_at(place).pdf(data)
 
 
 def document_kinds(plugins: Iterable[Any]) -> tuple[DocumentKind, ...]:
