@@ -47,7 +47,12 @@ CHANNEL_WORDS = {"cash": ("现金", "cash"), "bank": ("银行转账", "bank tran
 
 
 class CharityError(BilingualError):
-    """A request the desk refuses before anything is written."""
+    """A request the desk refuses before anything is written: an unknown
+    fund, project or request is a 404, a rule's refusal a 422."""
+
+    @property
+    def status(self) -> int:
+        return 404 if self.code.startswith("UNKNOWN_") else 422
 
 
 @dataclass(frozen=True)

@@ -29,19 +29,18 @@ from functools import cached_property
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from citychain.accounts.users import User
-from citychain.errors import BilingualError, RequestError
+from citychain.errors import RequestError
 from citychain.log.records import Leaf, parse_leaf
 from citychain.net import desk_api
-from citychain.net.desk_api import NO_STORE, public_route, refusal, whole_number
+from citychain.net.desk_api import NO_STORE, public_route, whole_number
 
 from . import request_list
 from .desk import CharityDesk
 from .kinds import ACKNOWLEDGE, ORGANISATION
-from .receipts import InvalidReceipt
 
 MAX_BODY = 64 * 1024
 RECEIPT_ACTION = "charity.donation.record"
@@ -103,19 +102,10 @@ class BadRequest(RequestError):
         )
 
 
-def error_response(exc: Exception) -> JSONResponse:
-    """A CharityError (checked before anything was written) names what is unknown or not allowed."""
-    if isinstance(exc, InvalidReceipt):  # not a receipt code at all (or its check character is wrong)
-        return refusal(400, "BAD_RECEIPT", exc.message_zh, exc.message_en)
-    if isinstance(exc, BilingualError) and not isinstance(exc, RequestError):
-        return refusal(404 if exc.code.startswith("UNKNOWN_") else 422, exc.code, exc.message_zh, exc.message_en)
-    return desk_api.error_response(exc)
-
-
 def signed_in_route(service, path: str, work: Callable[..., Any], method: str) -> Route:
-    return desk_api.signed_in_route(
-        service, path, work, (method,), 201 if method == "POST" else 200, error_response, MAX_BODY
-    )
+    """Refused by `desk_api.error_response`: the charity's errors carry their
+    status (`CharityError`, `ReceiptError`, `InvalidReceipt`, `AmountError`)."""
+    return desk_api.signed_in_route(service, path, work, (method,), 201 if method == "POST" else 200, max_body=MAX_BODY)
 
 
 def _text(payload: dict, name: str, optional: bool = False) -> str | None:

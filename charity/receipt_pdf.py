@@ -41,7 +41,11 @@ _SEALS: weakref.WeakKeyDictionary[Node, SealIdentity] = weakref.WeakKeyDictionar
 
 
 class ReceiptError(BilingualError):
-    pass
+    """No seal, or no such receipt: 404 for what is unknown, else 422."""
+
+    @property
+    def status(self) -> int:
+        return 404 if self.code.startswith("UNKNOWN_") else 422
 
 
 def seal_identity(node: Node) -> SealIdentity:

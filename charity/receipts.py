@@ -13,16 +13,20 @@ from dataclasses import dataclass
 
 from stdnum.iso7064 import mod_37_36
 
+from citychain.errors import BilingualError
+
 PREFIX = "D"
 _SERIAL_RE = re.compile(r"[0-9]{1,16}\Z")
 _CODE_RE = re.compile(r"D-([0-9]{1,16})-([0-9A-Z])\Z")
 
 
-class InvalidReceipt(ValueError):
+class InvalidReceipt(BilingualError):
+    """Not a receipt code at all (or its check character is wrong)."""
+
+    status = 400
+
     def __init__(self, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+        super().__init__("BAD_RECEIPT", message_zh, message_en)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from citychain.errors import CityChainError
+
 from . import pots, rules
 from .money_states import BREAKDOWN
 from .receipts import parse_receipt
@@ -40,12 +42,11 @@ from .receipts import parse_receipt
 STATES = tuple(state.key for state in BREAKDOWN)  # the wire keys, in order
 
 
-class TraceError(LookupError):
+class TraceError(CityChainError, LookupError):
+    """A receipt, fund or charity this node cannot trace, in both languages."""
+
     def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
+        super().__init__(code, message_zh, message_en)
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,7 @@ def cmd_peer(args: argparse.Namespace) -> int:
             if not node.remove_peer(args.url):
                 raise HomeError(f"no such peer: {args.url}")
             node.audit.record(user, "peer.remove", "ok", target=args.url)
-        for url in node.peer_urls():
+        for url in node.hand_peer_urls():
             print(url)
     return 0
 
@@ -232,7 +232,13 @@ def cmd_trust_add_agency(args: argparse.Namespace) -> int:
     }
     if args.attribute:
         body["attributes"] = dict(a.split("=", 1) for a in args.attribute)
+    if args.url is not None:
+        body["url"] = trust.check_url(args.url)  # refused before any password is asked
     return _root_append(args, trust.REGISTERED, body)
+
+
+def cmd_trust_set_url(args: argparse.Namespace) -> int:
+    return _root_append(args, trust.URL_SET, {"agency": args.agency, "url": trust.check_url(args.url)})
 
 
 def cmd_trust_rotate_key(args: argparse.Namespace) -> int:
@@ -270,6 +276,8 @@ def cmd_trust_show(args: argparse.Namespace) -> int:
             status = agency.status
             print(f"- {agency.id}  {agency.name_zh} / {agency.name_en}  [{status.status} since {status.since}]")
             print(f"    permissions: {', '.join(sorted(agency.permissions)) or '(none)'}")
+            if agency.url:
+                print(f"    url: {agency.url}")
             for key in agency.keys:
                 window = f"{key.not_before} .. {key.not_after or 'open'}"
                 revoked = f", revoked from {key.revoked_from}" if key.revoked_from else ""
@@ -446,7 +454,12 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--not-before", help="key valid from (default: now)")
     p.add_argument("--permission", action="append")
     p.add_argument("--attribute", action="append", help="public attribute name=value, e.g. uscc=…")
+    p.add_argument("--url", help="the agency's node, https://HOST:PORT (http:// on loopback): peers sync with it")
     command(p, cmd_trust_add_agency, user=True)
+    p = tr.add_parser("set-url", help="change the URL where an agency's node serves (every node follows)")
+    p.add_argument("--agency", required=True)
+    p.add_argument("--url", required=True, help="https://HOST:PORT (http:// on loopback)")
+    command(p, cmd_trust_set_url, user=True)
     p = tr.add_parser("rotate-key", help="add an agency's new key and retire the old one")
     p.add_argument("--agency", required=True)
     p.add_argument("--public-key", required=True)

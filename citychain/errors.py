@@ -20,7 +20,11 @@ from typing import Any
 
 
 class CityChainError(Exception):
-    """`code`, `message_zh`, `message_en`, `fields` (name → (zh, en))."""
+    """`code`, `message_zh`, `message_en`, `fields` (name → (zh, en)); a
+    class (or error) with its own HTTP `status` says so, the rest are
+    answered by kind (`net.desk_api.STATUSES`)."""
+
+    status: int | None = None
 
     def __init__(
         self,

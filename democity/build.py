@@ -18,7 +18,7 @@ from citychain.node.tls import init_city_ca, issue_node_seal, issue_node_tls
 from citychain.node.trust import REGISTERED, key_json
 
 from . import charity_demo, samples, spec
-from .mesh import mesh
+from .mesh import demo_url, mesh
 
 PASSPHRASE_FILE = "demo-passphrase.txt"
 BUNDLE_FILE = "trust-bundle.json"  # what a kiosk of the demo city loads
@@ -42,6 +42,15 @@ def _new_home(path: Path, agency: str, root_keys: tuple[bytes, ...], cost: KdfCo
     )
 
 
+def _trust_log_peers(home: Path, use: bool) -> None:
+    """Whether the home syncs with the agencies' URLs in its trust log. Off
+    while the city is built: nothing serves at the demo addresses yet, and
+    another city's node may."""
+    config = Home(home).config()
+    extra = {name: value for name, value in config.extra.items() if name != "sync"}
+    Home(home).write_config(replace(config, extra=extra if use else {**extra, "sync": {"trust_log_peers": False}}))
+
+
 def _add_demo_users(node: Node) -> None:
     """One user per role, named after the role (the first admin bootstraps)."""
     node.users.add_user(None, "admin", "admin", spec.PASSWORDS["admin"], display_name=spec.DISPLAY_NAMES["admin"])
@@ -51,7 +60,9 @@ def _add_demo_users(node: Node) -> None:
             node.users.add_user(admin, role, role, password, display_name=spec.DISPLAY_NAMES[role])
 
 
-def _registration(agency: spec.DemoAgency, identity, now: str) -> dict:
+def _registration(agency: spec.DemoAgency, identity, now: str, url: str) -> dict:
+    """An agency's entry in the trust log, with its demo node's fixed address:
+    the homes find each other there."""
     return {
         "agency": agency.id,
         "name_zh": agency.name_zh,
@@ -59,6 +70,7 @@ def _registration(agency: spec.DemoAgency, identity, now: str) -> dict:
         "keys": [key_json(identity.kid, identity.public_key, now)],
         "permissions": list(agency.permissions),
         "attributes": {"uscc": agency.uscc},
+        "url": url,
     }
 
 
@@ -81,32 +93,42 @@ def create_demo_city(
     cost: KdfCost = KdfCost(),
     argon2: Argon2Params | None = None,
     clock: Clock | None = None,
+    trust_log_peers: bool = True,
 ) -> DemoCity:
+    """`trust_log_peers=False`: homes that sync only with peers added by hand
+    (tests, whose nodes listen on ports of their own)."""
     target = Path(target)
     if target.exists() and any(target.iterdir()):
         raise HomeError(f"{target} is not empty; the demo city needs a new folder")
     root_identity = _new_home(target / spec.ROOT, spec.ROOT, (), cost)
     pins = (root_identity.public_key,)
     identities = {a.id: _new_home(target / a.id, a.id, pins, cost) for a in spec.AGENCIES}
+    homes = [target / spec.ROOT] + [target / a.id for a in spec.AGENCIES]
+    for home in homes:
+        _trust_log_peers(home, False)
 
     with Node.open(target / spec.ROOT, plugins, clock=clock, argon2=argon2) as root:
         _add_demo_users(root)
-        root.bootstrap_trust_log(spec.ROOT_AGENCY.name_zh, spec.ROOT_AGENCY.name_en)
+        root.bootstrap_trust_log(spec.ROOT_AGENCY.name_zh, spec.ROOT_AGENCY.name_en, demo_url(0))
         admin = root.users.authenticate("admin", spec.PASSWORDS["admin"])
         now = format_time(root.clock.now())
-        root.append(admin, [(REGISTERED, _registration(a, identities[a.id], now)) for a in spec.AGENCIES])
+        registrations = [
+            (REGISTERED, _registration(a, identities[a.id], now, demo_url(i))) for i, a in enumerate(spec.AGENCIES, 1)
+        ]
+        root.append(admin, registrations)
         bundle = export_bundle(root.store, spec.CITY, spec.ROOT, pins)
     for agency in spec.AGENCIES:
         with Node.open(target / agency.id, plugins, clock=clock, argon2=argon2) as node:
             _add_demo_users(node)
             node.import_trust_bundle(bundle)
-    homes = [target / spec.ROOT] + [target / a.id for a in spec.AGENCIES]
     _demo_tls(homes, cost, clock)
     with_certificates = any(p.name == "certificates" for p in plugins)
     plan = samples.issue_samples(target, plugins, clock, argon2, cost) if with_certificates else []
     with_charity = any(p.name == "charity" for p in plugins)
     charity_plan = charity_demo.populate(target, plugins, clock, argon2, cost) if with_charity else None
     mesh(homes, plugins, clock)
+    for home in homes:
+        _trust_log_peers(home, trust_log_peers)
     if plan:
         samples.print_samples(target, plan, plugins, clock, argon2)
     if charity_plan:

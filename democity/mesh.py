@@ -2,8 +2,9 @@
 other log, and co-signs them, so any home can verify anything in the city.
 
 The nodes run in this process with real HTTP servers on free ports for the
-duration; afterwards each home keeps its fixed demo address and the others as
-peers, ready for `node serve`.
+duration; afterwards each home listens at its fixed demo address, the one the
+trust log gives for its agency (`demo_url`), and finds the others there, ready
+for `node serve`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ MAX_ROUNDS = 12
 
 
 def demo_url(index: int) -> str:
+    """The fixed address of the demo city's home number `index` (the root is 0)."""
     return f"http://127.0.0.1:{FIRST_PORT + index}"
 
 
@@ -71,9 +73,6 @@ def mesh(homes: Sequence[Path], plugins: Sequence[Plugin] = (), clock=None) -> N
             service.syncer._fixed_peers = [url for j, url in enumerate(urls) if j != i]
         _converge(services)
         for i, node in enumerate(nodes):
-            for j in range(len(nodes)):
-                if j != i:
-                    node.add_peer(demo_url(j))
             config = node.config
             node.home.write_config(
                 type(config)(

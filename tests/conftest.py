@@ -30,8 +30,9 @@ _CITY_TEMPLATES: dict[tuple, tuple[Path, datetime]] = {}  # per test process; se
 
 def quiet_demo_city(path: Path, plugins=(), clock=None, fresh: bool = False):
     """A demo city (cheap key and password hashing; real files) whose homes
-    store no peers: tests choose their own, and the demo's fixed loopback
-    ports may belong to another test's nodes.
+    store no peers and ignore the agencies' URLs in the trust log (`[sync]
+    trust_log_peers = false`): tests choose their own peers, and the demo's
+    fixed loopback ports may belong to another test's nodes.
 
     Building one takes seconds, so with a fake clock each variant is built once
     per test process and copied (homes hold no absolute paths); the copies
@@ -60,7 +61,7 @@ def _build_quiet_city(path: Path, plugins, clock):
 
     from democity.build import create_demo_city
 
-    city = create_demo_city(path, plugins, cost=CHEAP_KDF, argon2=FAST_ARGON2, clock=clock)
+    city = create_demo_city(path, plugins, cost=CHEAP_KDF, argon2=FAST_ARGON2, clock=clock, trust_log_peers=False)
     for home in city.path.iterdir():
         if (home / "ledger.sqlite").exists():
             conn = sqlite3.connect(home / "ledger.sqlite")

@@ -122,8 +122,11 @@ def test_rolled_back_database_refuses_to_sign_until_brought_back(demo_city):
     shutil.copy(home.parent / "old.sqlite", home / "ledger.sqlite")
     with open_node(demo_city) as node:
         assert node.own.refusal and "size 2" in node.own.refusal
-        with pytest.raises(LedgerUnavailable, match="signed"):
+        assert node.own.refused.code == "ROLLBACK_DETECTED"  # the refusal keeps its code and each language
+        with pytest.raises(LedgerUnavailable, match="signed") as refused:
             node.append(sign_in(node, "clerk"), [note(9)])
+        assert "拒绝签名" in refused.value.message_zh and "Signing refused" not in refused.value.message_zh
+        assert "Signing refused" in refused.value.message_en and "拒绝签名" not in refused.value.message_en
         assert node.store.head("market-regulation").size == 2
     shutil.copy(home.parent / "new.sqlite", home / "ledger.sqlite")
     with open_node(demo_city) as node:

@@ -86,7 +86,7 @@ def template(tmp_path_factory) -> Template:
 
     folder = tmp_path_factory.mktemp("restore-safety")
     clock = FakeClock(datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC))
-    city = create_demo_city(folder / "city", (), cost=CHEAP_KDF, argon2=FAST_ARGON2, clock=clock)
+    city = create_demo_city(folder / "city", (), cost=CHEAP_KDF, argon2=FAST_ARGON2, clock=clock, trust_log_peers=False)
     a = NodeProcess(city.home(A), free_port())
     b = NodeProcess(city.home(B), free_port(), [a.url])
     a.peers = [b.url]

@@ -140,9 +140,8 @@ class RemoteBackend:
                 f"the node failed (HTTP {status}); try again later",
             )
         zh, en = data.get("message_zh"), data.get("message_en")
-        if not (zh and en):  # the core API's shape: one "zh / en" message
-            zh, _, en = str(data.get("message", "")).partition(" / ")
-            en = en or zh
+        if not (zh and en):  # a node older than the one refusal shape: its one "message", as it is
+            zh = en = str(data.get("message", ""))
         code = str(data.get("error") or _STATUS_CODES.get(status, "REFUSED"))
         if status == 401:  # whatever the reason, the GUI goes back to sign-in
             code = UNAUTHENTICATED

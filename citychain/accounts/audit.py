@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import sqlite_utils
 
 from citychain.clock import Clock, SystemClock, format_time, parse_time
+from citychain.errors import MessageError
 
 GENESIS = "0" * 64  # prev_hash of the first row
 OUTCOMES = ("ok", "denied", "failed")
@@ -73,16 +74,18 @@ class Actor(Protocol):
     def role(self) -> str: ...
 
 
-class AuditError(ValueError):
-    """Bilingual, like every user-facing error: `message_zh`, `message_en`."""
+class AuditError(MessageError, ValueError):
+    """An audit detail the trail will not hold, in both languages."""
+
+    code = "BAD_AUDIT_DETAIL"
 
     def __init__(self, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+        super().__init__(message_zh, message_en)
 
 
 class AuditTampered(AuditError):
+    code = "AUDIT_TAMPERED"
+
     def __init__(self, problems: list[str]) -> None:
         super().__init__("审计链校验失败", "the audit trail does not verify: " + "; ".join(problems))
         self.problems = problems

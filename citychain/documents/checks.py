@@ -186,7 +186,7 @@ def authorise(leaf: Leaf, config: VerifierConfig, permission: str) -> None:
         config.trust.authorise(leaf.record, leaf.kid, permission)
     except TrustError as exc:
         code = _TRUST_VERDICTS.get(exc.code, "ISSUER_NOT_AUTHORISED")
-        raise Rejected(code, str(exc).split(" / ")[0], str(exc).split(" / ")[-1]) from None
+        raise Rejected(code, exc.message_zh, exc.message_en) from None
 
 
 def check_issuer(leaf: Leaf, config: VerifierConfig, permission: str) -> Agency:

@@ -34,6 +34,8 @@ _GROUP_UNITS = ("", "万", "亿", "万亿")
 class AmountError(BilingualError):
     """An amount that is not one, said in both languages."""
 
+    status = 422  # a form field that breaks a rule
+
     def __init__(self, message_zh: str, message_en: str) -> None:
         super().__init__("BAD_AMOUNT", message_zh, message_en)
 

@@ -22,27 +22,39 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
+from citychain.errors import CodedError
+
 MAX_INT = 2**53 - 1  # the largest integer an IEEE 754 double holds exactly
 MAX_DEPTH = 32  # nested arrays/objects; records need a handful
 MAX_BYTES = 1 << 20  # default input limit for `parse`; callers set tighter ones
 
 
-class CanonicalError(ValueError):
+class CanonicalError(CodedError):
     """A value or document outside the profile.
 
     `reason` is a stable machine code (see docs/protocol.md §1); `path` is
     a JSON Pointer (RFC 6901) to the offending member, "" for the whole
     document, with lone surrogates shown as \\uXXXX so it is always printable.
+    The walk prefixes `path` as the error rises, so the message follows it.
     """
 
-    def __init__(self, reason: str, path: str, detail: str) -> None:
-        super().__init__(reason, path, detail)
-        self.reason = reason
-        self.path = path
-        self.detail = detail
+    code = "NOT_CANONICAL"
 
-    def __str__(self) -> str:
-        return f"{self.reason} at {self.path or '(document root)'}: {self.detail}"
+    def __init__(self, reason: str, path: str, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(type(self).code, reason)
+        self.path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @path.setter
+    def path(self, path: str) -> None:
+        self._path = path
+        self.message_zh = self.message_en = f"{self.reason} at {path or '(document root)'}: {self.detail}"
+        self.args = (self.message_en,)
 
 
 # --------------------------------------------------------------------------

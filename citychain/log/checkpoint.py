@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from citychain.errors import CodedError
 from citychain.log.note import (
     COSIGNATURE_V1,
     ED25519_SIGNATURE_SIZE,
@@ -62,8 +63,14 @@ COSIGNATURE_PAYLOAD_SIZE = _TIMESTAMP.size + ED25519_SIGNATURE_SIZE
 _SIZE_RE = re.compile(r"0|[1-9][0-9]{0,18}")  # ASCII digits only; 19 digits cover 2^63 - 1
 
 
-class CheckpointError(ValueError):
-    """A checkpoint or co-signature that must not be trusted; the message says why."""
+class CheckpointError(CodedError):
+    """A checkpoint or co-signature that must not be trusted; the message
+    (English, for operators) says why."""
+
+    code = "BAD_CHECKPOINT"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(type(self).code, message)
 
 
 class MalformedCheckpoint(CheckpointError):

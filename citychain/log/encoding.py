@@ -12,13 +12,20 @@ from __future__ import annotations
 import base64
 import re
 
+from citychain.errors import CodedError
+
 _B64_RE = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 _HEX_RE = re.compile(r"(?:[0-9a-f]{2})*")
 
 
-class EncodingError(ValueError):
+class EncodingError(CodedError):
     """Text that is not the one canonical base64 or hex spelling of some bytes."""
+
+    code = "BAD_ENCODING"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(type(self).code, message)
 
 
 def b64encode(data: bytes) -> str:

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from citychain.errors import CodedError
+
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -34,8 +36,13 @@ _sha256 = hashlib.sha256
 # -- errors -----------------------------------------------------------------
 
 
-class ProofError(ValueError):
-    """A proof, or the claim it is checked against, does not hold."""
+class ProofError(CodedError):
+    """A proof, or the claim it is checked against, does not hold (English, for operators)."""
+
+    code = "BAD_PROOF"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(type(self).code, message)
 
 
 class IndexOutOfRange(ProofError):

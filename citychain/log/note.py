@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from citychain.errors import CodedError
 from citychain.log.encoding import EncodingError, b64decode, b64encode
 
 ED25519 = 0x01  # signature type of a plain Ed25519 note signature
@@ -39,8 +40,13 @@ MAX_NOTE_BYTES = 1 << 20
 _CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f]")  # ASCII controls below U+0020 except newline
 
 
-class NoteError(ValueError):
-    """A note that must not be trusted; the message says why."""
+class NoteError(CodedError):
+    """A note that must not be trusted; the message (English, for operators) says why."""
+
+    code = "BAD_NOTE"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(type(self).code, message)
 
 
 class MalformedNote(NoteError):

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -33,7 +34,7 @@ from citychain.accounts.users import SESSION_SECONDS
 from citychain.errors import RequestError
 from citychain.log import merkle
 from citychain.log.encoding import b64encode
-from citychain.net import desk_api
+from citychain.net import desk_api, health, metrics
 from citychain.net.desk_api import (
     error_response,
     parse_json,
@@ -256,6 +257,20 @@ def make_app(service) -> Starlette:
         return JSONResponse(service.status())
 
     @handler
+    def ready(request: Request) -> Response:
+        """Open and cheap; 200 or 503, never another server error (`health.not_ready` catches its own)."""
+        why = health.not_ready(service)
+        if why:
+            return JSONResponse({"ready": False, "why": [reason.to_json() for reason in why]}, 503)
+        return JSONResponse({"ready": True})
+
+    scraped = metrics.registry(service)
+
+    @handler
+    def prometheus(request: Request) -> Response:
+        return Response(generate_latest(scraped), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+    @handler
     async def login(request: Request) -> Response:
         name, password = _login_body(parse_json(await read_body(request, LOGIN_BODY)))
         signed = await run_in_threadpool(service.authenticate, name, password)
@@ -294,6 +309,8 @@ def make_app(service) -> Starlette:
         Route("/v1/witness/add-checkpoint", add_checkpoint, methods=["POST"]),
         Route("/v1/notify", notify, methods=["POST"]),
         Route("/v1/status", status),
+        Route("/v1/health", ready),
+        Route("/metrics", prometheus),
         Route("/v1/login", login, methods=["POST"]),
         Route("/v1/records", append_records, methods=["POST"]),
         Route("/openapi.json", openapi),

@@ -36,10 +36,11 @@ PAGE = 1000
 
 class PeerError(CodedError):
     """A peer that failed or lied; it is backed off and reported. `sent` is
-    False when the connection never opened, so the node cannot have acted."""
+    False when the connection never opened, so the node cannot have acted.
+    One text (the operator's English) is both messages unless `message_en` is given."""
 
-    def __init__(self, code: str, message: str, sent: bool = True) -> None:
-        super().__init__(code, message)
+    def __init__(self, code: str, message: str, message_en: str | None = None, *, sent: bool = True) -> None:
+        super().__init__(code, message, message_en)
         self.sent = sent
 
 
@@ -223,7 +224,7 @@ class NodeSession:
                 error.sent = not _never_sent(exc)
                 raise error from exc
             except LocationValueError as exc:  # requests lets some bad host names through unwrapped
-                raise PeerError("BAD_URL", f"对等节点地址无效 / not a valid peer URL: {self.url}", sent=False) from exc
+                raise PeerError("BAD_URL", "对等节点地址无效", f"not a valid peer URL: {self.url}", sent=False) from exc
             if deadline.expired:  # a cut read can end quietly, as if the peer had finished: what came is not the answer
                 raise self._too_slow()
             return answer
@@ -251,7 +252,7 @@ class NodeSession:
     def _too_slow(self) -> PeerError:
         return PeerError(
             "TOO_SLOW",
-            f"对等节点 {self.url} 未在 {self.limits.deadline:g} 秒内答完 / "
+            f"对等节点 {self.url} 未在 {self.limits.deadline:g} 秒内答完",
             f"{self.url} did not finish answering within {self.limits.deadline:g} s",
         )
 
@@ -286,7 +287,7 @@ class PeerClient(NodeSession):
             raise
         except BAD_DOCUMENT as exc:
             raise PeerError(
-                "MALFORMED", f"对等节点的应答无法读取 / {self.url}{path}: not a valid answer ({type(exc).__name__})"
+                "MALFORMED", "对等节点的应答无法读取", f"{self.url}{path}: not a valid answer ({type(exc).__name__})"
             ) from exc
 
     @classmethod

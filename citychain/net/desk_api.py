@@ -66,10 +66,12 @@ STATUSES: tuple[tuple[type[CityChainError], int], ...] = (
 
 
 def error_response(exc: Exception) -> JSONResponse:
-    """The refusal for an error of the core; anything else propagates (500)."""
-    if isinstance(exc, RequestError):
-        return answer(exc.status, exc)
-    status = next((status for kind, status in STATUSES if isinstance(exc, kind)), None)
+    """The refusal for an error of the core or a plug-in: its own `status`
+    (a `RequestError`, a plug-in's "unknown fund"), else its kind's; anything
+    else propagates (500)."""
+    status = exc.status if isinstance(exc, CityChainError) else None
+    if status is None:
+        status = next((status for kind, status in STATUSES if isinstance(exc, kind)), None)
     if status is None:
         raise exc
     return answer(status, exc)

@@ -7,7 +7,6 @@ finishes the requests in flight and the sync loop and database close cleanly.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import signal
@@ -28,6 +27,7 @@ from citychain.net.witness import Witness
 from citychain.node.home import HomeError, origin
 from citychain.node.kinds import Plugin
 from citychain.node.node import Node, resolve_passphrase
+from citychain.node.trust import is_loopback
 from citychain.pki.ca import load_cert, load_sealed_key, runtime_tls_files
 
 log = logging.getLogger("citychain.service")
@@ -126,15 +126,6 @@ def parse_listen(listen: str) -> tuple[str, int]:
     if not host or not port.isdigit():
         raise HomeError(f"--listen must be HOST:PORT, got {listen!r}")
     return host.strip("[]"), int(port)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(

@@ -48,7 +48,7 @@ def node_status(node, syncer, store: Store) -> dict[str, Any]:
             "refusal": refusal,
         },
         "sync_loop": syncer.health().to_json(),
-        "peers": [syncer.state(url).to_json(now) for url in node.peer_urls()],
+        "peers": [{**syncer.state(peer.url).to_json(now), **peer.to_json()} for peer in node.peers()],
         "logs": [
             {"agency": h.agency, "size": h.size, "status": h.status, "detail": h.status_detail} for h in store.heads()
         ],

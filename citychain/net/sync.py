@@ -27,6 +27,7 @@ from functools import partial
 from pathlib import Path
 
 from citychain.clock import format_time, format_timestamp
+from citychain.errors import CityChainError
 from citychain.log import merkle
 from citychain.log.checkpoint import (
     CheckpointError,
@@ -91,6 +92,12 @@ class LoopHealth:
     restarts: int = 0
     error: str = ""
     failed_at: float | None = None
+    passed_at: float | None = None  # the end of its last full pass over the peers
+
+    @property
+    def failing(self) -> bool:
+        """Failed, and no full pass since: /v1/health says not ready."""
+        return self.failed_at is not None and (self.passed_at is None or self.passed_at < self.failed_at)
 
     def to_json(self) -> dict:
         return {
@@ -215,6 +222,7 @@ class Syncer:
             self._wake.clear()
             for url in self.peer_urls():
                 self._schedule(url, woken)
+            self._health = replace(self._health, passed_at=time.time())
             woken = self._wake.wait(self.interval)
 
     def _schedule(self, url: str, again: bool) -> None:
@@ -468,7 +476,10 @@ class Syncer:
             if theirs.size <= head.size:
                 if merkle.root_at(node.store.reader(head.id), theirs.size) != theirs.root:
                     node.own.refuse(
-                        f"a peer holds a checkpoint of our log (size {theirs.size}) that our database contradicts"
+                        CityChainError(
+                            "OWN_LOG_CONTRADICTED",
+                            f"a peer holds a checkpoint of our log (size {theirs.size}) that our database contradicts",
+                        )
                     )
                     self.record_fork(
                         ForkEvidence(
@@ -487,8 +498,11 @@ class Syncer:
                     self.merge_cosignatures(head, signed)
                 return []
             node.own.refuse(
-                f"拒绝签名：对等节点持有本机构日志 {theirs.size} 条，本地只有 {head.size} 条 / "
-                f"signing refused: a peer holds {theirs.size} entries of our own log, this home only {head.size}"
+                CityChainError(
+                    "OWN_LOG_BEHIND",
+                    f"拒绝签名：对等节点持有本机构日志 {theirs.size} 条，本地只有 {head.size} 条",
+                    f"signing refused: a peer holds {theirs.size} entries of our own log, this home only {head.size}",
+                )
             )
         if head.checkpoint:  # what we signed must be a prefix of their tree, or this home signed a fork
             ours = parse_checkpoint(parse_note(head.checkpoint).text)

@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from citychain.errors import MessageError
 from citychain.node import guard
 from citychain.node.home import Home
 from citychain.node.store import Store
@@ -29,8 +30,10 @@ MANIFEST = "manifest.json"
 FORMAT = "citychain-backup/v1"
 
 
-class BackupError(RuntimeError):
-    pass
+class BackupError(MessageError, RuntimeError):
+    """A backup that cannot be read or restored; the operator is told why."""
+
+    code = "BAD_BACKUP"
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ def _read_members(source: Path) -> dict[str, bytes]:
                     raise BackupError(f"the backup holds an unsafe entry: {name!r}")
                 members[name] = tar.extractfile(info).read()
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise BackupError(f"备份文件无法读取 / the backup cannot be read: {exc}") from exc
+        raise BackupError("备份文件无法读取", f"the backup cannot be read: {exc}") from exc
     manifest = json.loads(members.pop(MANIFEST, b"{}") or b"{}")
     if manifest.get("format") != FORMAT:
         raise BackupError("this file is not a CityChain backup (no manifest)")
@@ -119,7 +122,7 @@ def _read_members(source: Path) -> dict[str, bytes]:
         raise BackupError("the backup's files do not match its manifest")
     for name, digest in listed.items():
         if hashlib.sha256(members[name]).hexdigest() != digest:
-            raise BackupError(f"备份已损坏 / the backup is damaged: {name} does not match its checksum")
+            raise BackupError("备份已损坏", f"the backup is damaged: {name} does not match its checksum")
     return members
 
 
@@ -134,7 +137,7 @@ def restore_backup(source: Path, target: Path, user: str, password: str, force: 
     members = _read_members(Path(source))
     home = Home(Path(target))
     if home.exists() and not force:
-        raise BackupError(f"{target} already holds a node home; add --force to replace it")
+        raise BackupError(f"{target} already holds a node home; add --force to replace it", code="HOME_EXISTS")
     staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=home.path.parent if home.path.parent.exists() else None))
     try:
         for name, data in members.items():

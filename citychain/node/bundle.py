@@ -13,20 +13,22 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from citychain.errors import CodedError
+from citychain.errors import MessageError
 from citychain.files import write_atomic
 from citychain.log import merkle
 from citychain.log.checkpoint import CheckpointError, open_checkpoint
 from citychain.log.encoding import b64decode, b64encode
-from citychain.log.records import check_chain, parse_leaf
+from citychain.log.records import RecordError, check_chain, parse_leaf
 from citychain.node.store import Store
-from citychain.node.trust import TrustState
+from citychain.node.trust import TrustError, TrustState
 
 FORMAT = "citychain-trust-bundle/v1"
 
 
-class BundleError(ValueError):
-    pass
+class BundleError(MessageError, ValueError):
+    """A trust bundle that is not one, or does not verify."""
+
+    code = "BAD_TRUST_BUNDLE"
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class TrustBundle:
                 int(value.get("witness_quorum", 2)),
             )
         except (ValueError, KeyError, TypeError) as exc:
-            raise BundleError(f"信任包格式错误 / malformed trust bundle: {exc}") from exc
+            raise BundleError("信任包格式错误", f"malformed trust bundle: {exc}") from exc
 
 
 def export_bundle(
@@ -106,9 +108,9 @@ def trust_from_bundle(bundle: TrustBundle) -> TrustState:
     try:
         signed = open_checkpoint(bundle.checkpoint, bundle.origin, list(bundle.root_keys))
         if signed.checkpoint.size != len(bundle.entries):
-            raise BundleError("信任包的记录数与签名检查点不符 / the bundle's records do not match its checkpoint")
+            raise BundleError("信任包的记录数与签名检查点不符", "the bundle's records do not match its checkpoint")
         if merkle.MemoryTree(bundle.entries).root() != signed.checkpoint.root:
-            raise BundleError("信任包的记录与签名检查点不符 / the bundle's records do not match its checkpoint")
+            raise BundleError("信任包的记录与签名检查点不符", "the bundle's records do not match its checkpoint")
         state, prev = TrustState(bundle.root_agency, frozenset(bundle.root_keys)), None
         for seq, data in enumerate(bundle.entries):
             leaf = parse_leaf(data)
@@ -116,8 +118,8 @@ def trust_from_bundle(bundle: TrustBundle) -> TrustState:
             state.apply(leaf)
             prev = leaf.hash
         return state
-    except (CheckpointError, CodedError) as exc:
-        raise BundleError(f"信任包无效 / the trust bundle does not verify: {exc}") from exc
+    except (CheckpointError, RecordError, TrustError) as exc:
+        raise BundleError("信任包无效", f"the trust bundle does not verify: {exc}") from exc
 
 
 def write_bundle(path: Path, bundle: TrustBundle) -> None:

@@ -23,23 +23,26 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from citychain.errors import MessageError
 from citychain.files import write_atomic
 from citychain.log.encoding import b64decode, b64encode
 
 FORMAT = "citychain-signed-state/v1"
 
 
-class RollbackDetected(RuntimeError):
+class RollbackDetected(MessageError, RuntimeError):
     """The database is behind (or off) the last checkpoint this node signed."""
+
+    code = "ROLLBACK_DETECTED"
 
     def __init__(self, db_size: int, signed_size: int, detail: str) -> None:
         self.db_size = db_size
         self.signed_size = signed_size
         super().__init__(
             f"拒绝签名：数据库（{db_size} 条）落后于或不一致于本节点已签名的检查点（{signed_size} 条）。"
-            f"请恢复最新的数据库副本。 / Signing refused: the database (size {db_size}) is behind or "
-            f"inconsistent with the last checkpoint this node signed (size {signed_size}); {detail} "
-            f"Bring back the newest copy of the database."
+            f"请恢复最新的数据库副本。",
+            f"Signing refused: the database (size {db_size}) is behind or inconsistent with the last checkpoint "
+            f"this node signed (size {signed_size}); {detail} Bring back the newest copy of the database.",
         )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from citychain.clock import Clock, format_time
-from citychain.errors import MessageError
+from citychain.errors import CityChainError, MessageError
 from citychain.log import merkle
 from citychain.log.canonical import CanonicalError
 from citychain.log.checkpoint import Checkpoint, sign_checkpoint
@@ -36,13 +36,15 @@ from citychain.node.trust import TrustError, TrustState
 
 class LedgerUnavailable(MessageError, RuntimeError):
     """The own log cannot take appends until the operator acts. `str()` is
-    the operator's `reason`; people are told the node cannot write, and why."""
+    the operator's `reason`; people are told the node cannot write, and why,
+    in each language when the reason is the log's refusal (`OwnLog.refuse`)."""
 
     code = "UNAVAILABLE"
 
-    def __init__(self, reason: str) -> None:
-        super().__init__("本节点暂时不能写入账本：" + reason, "this node cannot write now: " + reason)
-        self.reason = reason
+    def __init__(self, reason: str | CityChainError) -> None:
+        zh, en = (reason.message_zh, reason.message_en) if isinstance(reason, CityChainError) else (reason, reason)
+        super().__init__("本节点暂时不能写入账本：" + zh, "this node cannot write now: " + en)
+        self.reason = str(reason)
 
     def __str__(self) -> str:
         return self.reason
@@ -102,7 +104,7 @@ class OwnLog:
         # Runs inside each batch's transaction (the audit row), for appends and replays alike.
         self.on_stored = on_stored
         self.head = store.ensure_log(agency, origin, own=True)
-        self._broken: str | None = None
+        self._broken: CityChainError | None = None
         self.tip = self._open()
 
     def _open(self) -> Tip:
@@ -114,7 +116,7 @@ class OwnLog:
         try:
             action = guard.reconcile(state, tip.size, tip.root, lambda size: merkle.root_at(reader, size))
         except guard.RollbackDetected as exc:
-            self._broken = str(exc)
+            self._broken = exc
             return tip
         if action is guard.Reconcile.REPLAY:
             return self._replay(tip, state)
@@ -139,7 +141,9 @@ class OwnLog:
                 last = leaf.hash
             self._commit(tip, leaves, state.author, state.target, signed=state)
         except (RecordError, RecordRejected, LedgerUnavailable) as exc:
-            self._broken = f"the signed batch in {self.guard_path.name} cannot be replayed: {exc}"
+            self._broken = CityChainError(
+                "REPLAY_FAILED", f"the signed batch in {self.guard_path.name} cannot be replayed: {exc}"
+            )
             return tip
         return self.tip
 
@@ -148,7 +152,7 @@ class OwnLog:
     ) -> Appended:
         """Append a batch atomically. `author` is the signed-in person, for the
         kind rules and the audit row (None for the node's own bootstrap)."""
-        if self._broken:
+        if self._broken is not None:
             raise LedgerUnavailable(self._broken)
         if not items:
             raise ValueError("nothing to append")
@@ -204,9 +208,10 @@ class OwnLog:
             trust.adopt(trial)
         return Appended(tuple(leaves), note, size)
 
-    def refuse(self, reason: str) -> None:
-        """Stop signing until the operator acts (or `reload` finds it resolved)."""
-        self._broken = reason
+    def refuse(self, why: CityChainError) -> None:
+        """Stop signing until the operator acts (or `reload` finds it resolved);
+        `why` keeps its code and both languages for whoever asks to sign."""
+        self._broken = why
 
     def reload(self) -> None:
         """Re-read the head after the log was changed under us (recovery)."""
@@ -215,9 +220,14 @@ class OwnLog:
         self.tip = self._open()
 
     @property
-    def refusal(self) -> str | None:
+    def refused(self) -> CityChainError | None:
         """Why this log will not sign now, or None."""
         return self._broken
+
+    @property
+    def refusal(self) -> str | None:
+        """`refused` as the status page and the operator read it ("zh / en")."""
+        return None if self._broken is None else str(self._broken)
 
     def _make_leaf(self, record: Record) -> Leaf:
         try:
@@ -248,7 +258,7 @@ class OwnLog:
     def _check_tip(self, tip: Tip) -> None:
         head = self.store.head(self.agency)
         if head.size != tip.size or head.root != tip.root:
-            self._broken = "another process changed this log; reopen the node"
+            self._broken = CityChainError("LOG_CHANGED", "another process changed this log; reopen the node")
             raise LedgerUnavailable(self._broken)
 
     def _save_guard(self, state: guard.SignedState) -> None:
@@ -260,6 +270,8 @@ class OwnLog:
     def _store(self, tip: Tip, size: int, root: bytes, note: str, leaves: list[Leaf], nodes) -> None:
         # From here the checkpoint is signed: if storing fails the batch must be
         # replayed from the guard file before anything else is signed.
-        self._broken = "a signed batch was not stored; restart the node to replay it"
+        self._broken = CityChainError(
+            "BATCH_NOT_STORED", "a signed batch was not stored; restart the node to replay it"
+        )
         self.store.insert_batch(self.head.id, tip.size, [l.data for l in leaves], nodes)
         self.store.set_head(self.head.id, size, root, note)

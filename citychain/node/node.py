@@ -29,6 +29,7 @@ from citychain.node.home import Config, Home, HomeError, origin
 from citychain.node.kinds import KindRegistry, Plugin
 from citychain.node.ledger import Appended, OwnLog
 from citychain.node.mirror import Imported, import_entries
+from citychain.node.peers import Peer, combine, trust_log_urls, uses_trust_log
 from citychain.node.private import PrivateStore
 from citychain.node.restore import RestoreGate, fork_refusal
 from citychain.node.store import Store
@@ -241,8 +242,8 @@ class Node:
             author, "log.append", "ok", target=target, detail=detail | ({"replayed": True} if replayed else {})
         )
 
-    def bootstrap_trust_log(self, name_zh: str, name_en: str) -> Appended:
-        """The root authority's first record: it registers itself with its key."""
+    def bootstrap_trust_log(self, name_zh: str, name_en: str, url: str | None = None) -> Appended:
+        """The root authority's first record: it registers itself with its key (and its node's URL)."""
         if not self.is_root or self.trust.size:
             raise HomeError("only a new root authority opens a trust log")
         now = format_time(self.clock.now())
@@ -253,6 +254,8 @@ class Node:
             "keys": [key_json(self.signer.kid, self.signer.public_raw, now)],
             "permissions": [ROOT_PERMISSION],
         }
+        if url is not None:
+            body["url"] = url
         return self.append(None, [(REGISTERED, body)], target=self.config.agency)
 
     def import_log(
@@ -299,13 +302,26 @@ class Node:
                 )
                 self.store.set_status(head.id, "forked", f"fork detected {now} via {source}")
             if head.own and self.own is not None:
-                self.own.refuse(str(fork_refusal(self)))
+                self.own.refuse(fork_refusal(self))
 
     def forks(self) -> list[dict]:
         rows = self.store.conn.execute("SELECT id, agency, detected, source, evidence FROM forks ORDER BY id")
         return [dict(zip(("id", "agency", "detected", "source", "evidence"), row)) for row in rows]
 
     def peer_urls(self) -> list[str]:
+        """Everyone this node syncs with, asks before signing and notifies."""
+        return [peer.url for peer in self.peers()]
+
+    def peers(self) -> list[Peer]:
+        """The peers added by hand and every active agency's URL in our trust log
+        (see `peers.py`), never our own agency's URL."""
+        trust, agency = self.trust, self.config.agency
+        own = trust.agencies[agency].url if agency in trust.agencies else None
+        from_trust = trust_log_urls(trust, agency) if uses_trust_log(self.config) else {}
+        return [p for p in combine(self.hand_peer_urls(), from_trust) if p.url != own]
+
+    def hand_peer_urls(self) -> list[str]:
+        """The peers table: `peer add`, `node serve --peer`."""
         return [row[0] for row in self.store.conn.execute("SELECT url FROM peers ORDER BY url")]
 
     def add_peer(self, url: str) -> None:

@@ -73,7 +73,7 @@ class PrivateStore:
             return json.loads(self._aead.decrypt(row[0], row[1], self._aad(ns, key)))
         except InvalidTag:
             raise KeyFileInvalid(
-                f"私有数据 {ns}/{key} 已损坏 / private record {ns}/{key} is damaged or was moved"
+                f"私有数据 {ns}/{key} 已损坏", f"private record {ns}/{key} is damaged or was moved"
             ) from None
 
     def erase(self, ns: str, key: str) -> bool:

@@ -7,7 +7,7 @@ is stale. Every door that signs (CLI, HTTP, counter, the root's trust
 commands) opens a `Node` for writing and reaches `Node.append`: the node asks
 as it opens, and `Node.append` lets nothing be signed until that answer is
 judged (asking again if it was a refusal). Asking runs the sync loop's own-log
-check (`Syncer.check_own_log`) against each peer in the node's peers table: it
+check (`Syncer.check_own_log`) against each peer it syncs with (`Node.peer_urls`): it
 takes back, verified, entries a peer holds beyond ours, and records a fork with
 its evidence when a peer's copy contradicts ours; if either leaves the log
 refusing, nothing is signed and the person is told why, in both languages.
@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
-from citychain.errors import MessageError, both
+from citychain.errors import CityChainError, MessageError, both
 from citychain.node.ledger import LedgerUnavailable
 
 log = logging.getLogger("citychain.restore")
@@ -80,14 +80,13 @@ def fork_refusal(node) -> OwnLogForked:
     )
 
 
-def unsafe_refusal(refusal: str, errors: str) -> SigningRefused:
+def unsafe_refusal(refusal: CityChainError, errors: str) -> SigningRefused:
     """The log's own refusal (a peer holds more, a rollback) with what went
     wrong asking the peers, so the person sees why it was not put right."""
-    zh, _, en = refusal.partition(" / ")
     return SigningRefused(
         "RESTORE_UNSAFE",
-        f"{zh}；未能从对等节点取回（{errors}）",
-        f"{en or zh}; it could not be taken back from the peers ({errors})",
+        f"{refusal.message_zh}；未能从对等节点取回（{errors}）",
+        f"{refusal.message_en}; it could not be taken back from the peers ({errors})",
     )
 
 
@@ -118,7 +117,7 @@ class RestoreGate:
         self._lock = threading.Lock()
         own = node.store.head(node.config.agency) if node.own is not None else None
         if own is not None and own.status == "forked":  # the mark is stored, the refusal is not
-            node.own.refuse(str(fork_refusal(node)))
+            node.own.refuse(fork_refusal(node))
 
     def ask_now(self) -> None:
         """Ask as the node opens for writing: a door reads the log's derived
@@ -165,7 +164,7 @@ class RestoreGate:
         node = self.node
         with node.lock:
             forked = node.store.head(node.config.agency).status == "forked"
-            refusal = node.own.refusal
+            refusal = node.own.refused
         if forked:
             raise fork_refusal(node)
         if refusal is not None:

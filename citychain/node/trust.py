@@ -9,9 +9,12 @@ order is time order.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from citychain.clock import parse_time
 from citychain.errors import CodedError
@@ -27,7 +30,8 @@ SUSPENDED = "trust.agency.suspended"
 REINSTATED = "trust.agency.reinstated"
 REVOKED = "trust.agency.revoked"
 PERMISSIONS_SET = "trust.permissions.set"
-TRUST_KINDS = (REGISTERED, KEY_ROTATED, KEY_REVOKED, SUSPENDED, REINSTATED, REVOKED, PERMISSIONS_SET)
+URL_SET = "trust.url.set"
+TRUST_KINDS = (REGISTERED, KEY_ROTATED, KEY_REVOKED, SUSPENDED, REINSTATED, REVOKED, PERMISSIONS_SET, URL_SET)
 ROOT_PERMISSION = "trust:root"
 
 
@@ -70,6 +74,7 @@ class Agency:
     permissions: frozenset[str]
     history: tuple[StatusChange, ...]
     attributes: tuple[tuple[str, str], ...] = ()  # public, e.g. ("uscc", "1133…")
+    url: str | None = None  # where its node serves (`check_url`); peers find each other by it
 
     def attribute(self, name: str) -> str | None:
         return dict(self.attributes).get(name)
@@ -240,6 +245,56 @@ def parse_key(value: Any) -> KeyInfo:
     return KeyInfo(value["kid"], raw, not_before, not_after)
 
 
+_HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: Any) -> str:
+    """An agency's node address, exactly `http(s)://HOST:PORT`: nothing else a
+    peer could be sent to (no path, user or query); plain http only on loopback."""
+    shown = repr(url)[:120]
+
+    def bad(why_zh: str, why_en: str) -> TrustError:
+        return TrustError(
+            "BAD_URL",
+            f"机构地址 {shown} 无效：{why_zh}；应为 https://主机:端口（回环地址可用 http://）",
+            f"agency URL {shown} is not valid: {why_en}; it must be https://HOST:PORT (http:// only on loopback)",
+        )
+
+    if not isinstance(url, str) or not url or len(url) > 200 or not url.isascii() or not url.isprintable():
+        raise bad("须为不超过 200 个字符的 ASCII 文本", "it must be ASCII text of at most 200 characters")
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("http", "https"):
+        raise bad("只能以 http:// 或 https:// 开头", "it must start with http:// or https://")
+    if any(c in rest for c in "/?#@ \\"):
+        raise bad("不能含路径、查询、用户名或空格", "it may have no path, query, user name or spaces")
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError as exc:
+        raise bad("主机或端口无法解析", f"its host or port does not parse ({exc})") from exc
+    if not port or rest.rsplit(":", 1)[-1] != str(port):
+        raise bad("须写明端口（1–65535）", "it must give a port (1-65535)")
+    if rest.startswith("["):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError as exc:
+            raise bad("方括号内须为 IPv6 地址", "brackets must hold an IPv6 address") from exc
+    elif not _HOST_NAME.fullmatch(rest.rsplit(":", 1)[0]):
+        raise bad("主机名须为小写字母、数字、连字符和点", "the host must be lowercase letters, digits, '-' and '.'")
+    if scheme != "https" and not is_loopback(host):
+        raise bad("非回环主机须用 https://", "a host beyond loopback needs https://")
+    return url
+
+
 def _permissions(body: dict[str, Any]) -> frozenset[str]:
     values = _field(body, "permissions", list)
     if any(not isinstance(p, str) or not p for p in values) or len(set(values)) != len(values):
@@ -276,6 +331,7 @@ def _registered(state: TrustState, record: Record) -> Agency:
         _permissions(body),
         history,
         tuple(sorted(attributes.items())),
+        None if body.get("url") is None else check_url(body["url"]),
     )
 
 
@@ -323,6 +379,11 @@ def _permissions_set(state: TrustState, record: Record) -> Agency:
     return replace(agency, permissions=_permissions(record.body))
 
 
+def _url_set(state: TrustState, record: Record) -> Agency:
+    agency = _existing(state, record.body)
+    return replace(agency, url=check_url(record.body.get("url")))
+
+
 _HANDLERS = {
     REGISTERED: _registered,
     KEY_ROTATED: _key_rotated,
@@ -331,6 +392,7 @@ _HANDLERS = {
     REINSTATED: _status("active", ("suspended",)),
     REVOKED: _status("revoked", ("active", "suspended")),
     PERMISSIONS_SET: _permissions_set,
+    URL_SET: _url_set,
 }
 
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from citychain.errors import BilingualError
+from citychain.errors import CityChainError
 
 DEMO_AGENCY = "civil-affairs"  # mirrors every log of the demo city and acknowledges charity payments
 
@@ -87,7 +87,7 @@ def run(argv: Sequence[str]) -> int:
     except OSError as exc:
         print(f"错误 / error: 无法读取 {exc.filename} / cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
-    except (BilingualError, ValueError) as exc:  # a bad kiosk.toml, trust bundle or home
+    except (CityChainError, ValueError) as exc:  # a bad kiosk.toml, trust bundle or home
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from certificates.verify import Verdict
-from citychain.errors import BilingualError
+from citychain.errors import CityChainError
 from ui import i18n
 from ui.tasks import Tasks
 
@@ -247,7 +247,7 @@ class KioskWindow(QWidget):
             self._task = None
 
     def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, BilingualError):
+        if isinstance(exc, CityChainError):
             refused = isinstance(exc, files.FileRefused)
             title = noop("This file was refused") if refused else noop("This could not be done")
             self.message.show_message(
