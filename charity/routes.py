@@ -19,17 +19,11 @@ from starlette.routing import Route
 
 from citychain.errors import RequestError
 from citychain.net.api import handler
-from citychain.net.desk_api import refusal
+from citychain.net.desk_api import error_response, refusal
 
 from . import trace as tracing
 from .receipts import InvalidReceipt
 from .trace_json import ProofView, funds_report, trace_report
-
-_STATUS = {"UNKNOWN_RECEIPT": 404, "UNKNOWN_CHARITY": 404, "UNKNOWN_FUND": 404, "AMBIGUOUS_RECEIPT": 409}
-
-
-def _error(status: int, code: str, zh: str, en: str) -> JSONResponse:
-    return refusal(status, code, zh, en)
 
 
 def _charity_arg(request: Request) -> str | None:
@@ -55,13 +49,11 @@ def routes(service) -> list[Route]:
     def trace(request: Request) -> JSONResponse:
         receipt = request.path_params["receipt"]
         if len(receipt) > 40:
-            return _error(400, "BAD_RECEIPT", "收据编号过长", "a receipt code is short")
+            return refusal(400, "BAD_RECEIPT", "收据编号过长", "a receipt code is short")
         try:
             return JSONResponse(trace_report(view(), receipt, _charity_arg(request)))
-        except InvalidReceipt as exc:
-            return _error(400, "BAD_RECEIPT", exc.message_zh, exc.message_en)
-        except tracing.TraceError as exc:
-            return _error(_STATUS.get(exc.code, 404), exc.code, exc.message_zh, exc.message_en)
+        except (InvalidReceipt, tracing.TraceError) as exc:  # each knows its status: 400, 404 or 409
+            return error_response(exc)
 
     @handler
     def funds(request: Request) -> JSONResponse:
@@ -69,7 +61,7 @@ def routes(service) -> list[Route]:
         try:
             out = funds_report(service.readers.store().conn, charity)
         except tracing.TraceError as exc:
-            return _error(_STATUS.get(exc.code, 404), exc.code, exc.message_zh, exc.message_en)
+            return error_response(exc)
         return JSONResponse({"funds": out})
 
     return [Route("/v1/charity/trace/{receipt}", trace), Route("/v1/charity/funds", funds)]

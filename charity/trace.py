@@ -48,6 +48,10 @@ class TraceError(CityChainError, LookupError):
     def __init__(self, code: str, message_zh: str, message_en: str) -> None:
         super().__init__(code, message_zh, message_en)
 
+    @property
+    def status(self) -> int:
+        return 409 if self.code == "AMBIGUOUS_RECEIPT" else 404
+
 
 @dataclass(frozen=True)
 class Acknowledgement:

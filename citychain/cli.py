@@ -17,28 +17,17 @@ from pathlib import Path
 from citychain.accounts.users import password_from_env_or_prompt
 from citychain.clock import SystemClock, format_time, parse_time
 from citychain.errors import CityChainError
-from citychain.log.encoding import EncodingError, b64decode, b64encode
+from citychain.log.encoding import b64decode, b64encode
 from citychain.log.keys import KdfCost, kid, passphrase_from_environment
 from citychain.log.records import parse_leaf
 from citychain.node import backup, check, trust
-from citychain.node.bundle import BundleError, export_bundle, read_bundle, write_bundle
-from citychain.node.guard import RollbackDetected
+from citychain.node.bundle import export_bundle, read_bundle, write_bundle
 from citychain.node.home import Home, HomeError
 from citychain.node.kinds import Plugin
-from citychain.node.ledger import LedgerUnavailable
 from citychain.node.node import Node
 
 # Errors a person can act on: printed as sentences, never as tracebacks.
-USER_ERRORS = (
-    CityChainError,
-    RollbackDetected,
-    BundleError,
-    LedgerUnavailable,
-    EncodingError,
-    backup.BackupError,
-    FileNotFoundError,
-    ValueError,
-)
+USER_ERRORS = (CityChainError, FileNotFoundError, ValueError)
 
 PluginsFactory = Callable[[], Sequence[Plugin]]
 

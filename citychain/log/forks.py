@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from citychain.errors import MessageError
 from citychain.log import merkle
 from citychain.log.checkpoint import CheckpointError, open_checkpoint
 from citychain.log.encoding import EncodingError, b64decode, b64encode
@@ -23,8 +24,10 @@ from citychain.log.encoding import EncodingError, b64decode, b64encode
 FORMAT = "citychain-fork-evidence/v1"
 
 
-class EvidenceInvalid(ValueError):
-    pass
+class EvidenceInvalid(MessageError, ValueError):
+    """An evidence file that does not prove a fork (an operator reads why)."""
+
+    code = "BAD_EVIDENCE"
 
 
 @dataclass(frozen=True)
