@@ -16,7 +16,7 @@ import requests
 from ledger_kit import note, open_node
 from nodes import NodeProcess, free_port, wait_for
 from prometheus_client.parser import text_string_to_metric_families
-from test_hostile_peer import ORIGIN, HostilePeer, open_node_checkpoint, peer_error
+from test_hostile_peer import HostilePeer, a_log_b_mirrors, peer_error
 from test_mirror import agency_signer
 from test_sync_hardening import running, table_gone
 
@@ -112,14 +112,7 @@ def test_a_peer_s_lag_and_last_contact_are_measured(demo_city):
 
 
 def test_a_fork_in_another_agency_s_log_is_counted_and_leaves_the_node_ready(demo_city):
-    a = NodeProcess(demo_city.home(A), free_port())
-    with running(a):
-        a.start()
-        a.append(a.login("clerk"), [note(0), note(1), note(2), note(3)])
-    with open_node(demo_city, A, write=False) as node:
-        leaves = node.store.leaves(node.store.head(A).id, 0, 4)
-    with open_node(demo_city, B) as node:
-        node.import_log(A, ORIGIN, 0, leaves, open_node_checkpoint(demo_city))
+    leaves = a_log_b_mirrors(demo_city)
     with HostilePeer("fork longer", leaves, agency_signer(demo_city)) as evil:
         b = NodeProcess(demo_city.home(B), free_port(), [evil.url])
         with running(b):

@@ -203,20 +203,28 @@ def open_node_checkpoint(city) -> str:
         return node.store.head(A).checkpoint
 
 
-@pytest.mark.parametrize("mode", ["fork", "fork longer"])
-def test_a_fork_is_caught_with_evidence_another_process_verifies(demo_city, tmp_path, mode):
-    a = NodeProcess(demo_city.home(A), free_port()).start()
+def a_log_b_mirrors(city) -> list[bytes]:
+    """A signs four entries through its API; B imports them directly, as of A's
+    checkpoint. Returns the leaves, for a hostile peer to fork from."""
+    a = NodeProcess(city.home(A), free_port()).start()
     try:
         a.append(a.login("clerk"), [note(0), note(1), note(2), note(3)])
-        with open_node(demo_city, A, write=False) as node:
+        with open_node(city, A, write=False) as node:
             leaves = node.store.leaves(node.store.head(A).id, 0, 4)
     finally:
         a.stop()
+    with open_node(city, B) as node:
+        node.import_log(A, ORIGIN, 0, leaves, open_node_checkpoint(city))
+    return leaves
+
+
+@pytest.mark.parametrize("mode", ["fork", "fork longer"])
+def test_a_fork_is_caught_with_evidence_another_process_verifies(demo_city, tmp_path, mode):
+    leaves = a_log_b_mirrors(demo_city)
     with HostilePeer(mode, leaves, agency_signer(demo_city)) as evil:
         with open_node(demo_city, B) as node:
             from citychain.net.sync import Syncer
 
-            node.import_log(A, ORIGIN, 0, leaves, open_node_checkpoint(demo_city))
             Syncer(node, peers=[evil.url]).run_round()
             head = node.store.head(A)
             assert head.status == "forked" and head.size == 4

@@ -27,7 +27,7 @@ from starlette.responses import (
     StreamingResponse,
 )
 from starlette.routing import Route
-from test_hostile_peer import ORIGIN, HostilePeer, open_node_checkpoint
+from test_hostile_peer import HostilePeer, a_log_b_mirrors
 from test_mirror import agency_signer
 
 from citychain.net.client import Limits, PeerClient, PeerError
@@ -310,14 +310,7 @@ def test_a_dripping_peer_delays_no_one(demo_city):
 
 
 def test_a_fork_is_logged_loudly(demo_city):
-    a = NodeProcess(demo_city.home(A), free_port())
-    with running(a):
-        a.start()
-        a.append(a.login("clerk"), [note(0), note(1), note(2), note(3)])
-        with open_node(demo_city, A, write=False) as node:
-            leaves = node.store.leaves(node.store.head(A).id, 0, 4)
-    with open_node(demo_city, B) as node:
-        node.import_log(A, ORIGIN, 0, leaves, open_node_checkpoint(demo_city))
+    leaves = a_log_b_mirrors(demo_city)
     with HostilePeer("fork longer", leaves, agency_signer(demo_city)) as evil:
         b = NodeProcess(demo_city.home(B), free_port(), [evil.url])
         with running(b):
