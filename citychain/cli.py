@@ -135,6 +135,55 @@ def cmd_node_tls(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_node_enrol_request(args: argparse.Namespace) -> int:
+    from citychain.node.enrol import fingerprint, make_request
+
+    data = make_request(Home(Path(args.home)), args.url, args.host or [], args.name_zh, args.name_en, args.uscc)
+    Path(args.out).write_bytes(data)
+    print(f"enrolment request written: {args.out}")
+    print("give the file and this fingerprint (by another channel) to the root authority")
+    print(f"fingerprint: {fingerprint(data)}")
+    return 0
+
+
+def cmd_city_enrol(args: argparse.Namespace) -> int:
+    from citychain.node.enrol import enrol, read_request
+
+    request = read_request(Path(args.request).read_bytes(), args.fingerprint)  # before any password
+    attributes = dict(a.split("=", 1) for a in args.attribute or ())
+    with open_node(args) as node:
+        user = signed_in(node, args)
+        data = enrol(node, user, request, args.permission or [], attributes, SystemClock().now())
+    Path(args.out).write_bytes(data)
+    print(f"agency {request.agency} registered; enrolment response written: {args.out}")
+    return 0
+
+
+def cmd_node_enrol_accept(args: argparse.Namespace) -> int:
+    from citychain.node.enrol import accept
+
+    with open_node(args) as node:
+        done = accept(node, Path(args.response).read_bytes(), SystemClock().now())
+    print(f"TLS certificate: {done.tls_cert}\nseal certificate: {done.seal_cert}")
+    print(f"trust log: {done.trust_size} records, verified")
+    for url in done.peers:
+        print(f"peer (from the trust log): {url}")
+    return 0
+
+
+def register_city(city: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
+    """`city enrol`, under the `city` command the demo package creates."""
+    p = city.add_parser("enrol", help="register an agency from its enrolment request; write the response")
+    p.add_argument("--home", required=True, help="the root authority's home (CA passphrase: CITYCHAIN_CA_PASSPHRASE)")
+    p.add_argument("--user", required=True, help="node user (password: CITYCHAIN_PASSWORD or prompt)")
+    p.add_argument("request", help="the agency's enrolment request file")
+    p.add_argument("--fingerprint", required=True, help="the request's fingerprint, as the agency gave it")
+    p.add_argument("--permission", action="append")
+    p.add_argument("--attribute", action="append", help="public attribute name=value")
+    p.add_argument("--out", required=True, help="the response file to hand back")
+    p.set_defaults(func=cmd_city_enrol, plugins=plugins)
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from citychain.net.sync import Syncer
 
@@ -422,6 +471,18 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     )
     p.add_argument("--host", action="append", help="host name or IP the node is reached at (repeatable)")
     command(p, cmd_node_tls)
+
+    p = node.add_parser("enrol-request", help="make this node's TLS and seal keys and a request for the root")
+    p.add_argument("--url", required=True, help="where this node will serve, https://HOST:PORT")
+    p.add_argument("--host", action="append", required=True, help="host name or IP in the TLS certificate")
+    p.add_argument("--name-zh", required=True)
+    p.add_argument("--name-en", required=True)
+    p.add_argument("--uscc", help="unified social credit code (public attribute)")
+    p.add_argument("--out", required=True, help="the request file to hand to the root authority")
+    command(p, cmd_node_enrol_request)
+    p = node.add_parser("enrol-accept", help="install the certificates and trust log from the root's response")
+    p.add_argument("response")
+    command(p, cmd_node_enrol_accept)
 
     p = sub.add_parser("sync", help="one sync round with every peer; prints what it did")
     p.add_argument("--ca")

@@ -29,3 +29,6 @@ def register(sub: argparse._SubParsersAction, plugins) -> None:
     p = city.add_parser("demo", help="create a demo city: root authority and five agencies")
     p.add_argument("dir")
     p.set_defaults(func=cmd_city_demo, plugins=plugins)
+    from citychain.cli import register_city
+
+    register_city(city, plugins)  # `city enrol`: the real, file-based enrolment

@@ -224,7 +224,7 @@ def _check_id(value: str) -> str:
     return value
 
 
-def _check_p256(public_key) -> ec.EllipticCurvePublicKey:
+def check_p256(public_key) -> ec.EllipticCurvePublicKey:
     if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, ec.SECP256R1):
         raise PkiError("证书公钥须为 ECDSA P-256", "the certificate's public key must be ECDSA P-256")
     return public_key
@@ -407,7 +407,7 @@ def _leaf_window(ca_cert: x509.Certificate, now: datetime, days: int) -> tuple[d
     return now - CLOCK_SKEW, min(now + timedelta(days=days), ca_cert.not_valid_after_utc)
 
 
-def _san(hosts: list[str]) -> x509.SubjectAlternativeName:
+def subject_alt_names(hosts: list[str]) -> x509.SubjectAlternativeName:
     if not hosts:
         raise PkiError(
             "TLS 证书至少需要一个主机名或 IP", "a TLS certificate needs at least one host name or IP address"
@@ -441,8 +441,8 @@ def issue_tls_cert(
     """
     now = _utc(now)
     _check_id(agency)
-    san = _san(list(hosts))
-    public_key = _check_p256(public_key)
+    san = subject_alt_names(list(hosts))
+    public_key = check_p256(public_key)
     ca_cert, ca_key = _open_ca(ca_dir, passphrase, now)
     subject = x509.Name(
         [
@@ -479,7 +479,7 @@ def issue_signing_cert(
     """
     now = _utc(now)
     _check_id(agency)
-    public_key = _check_p256(public_key)
+    public_key = check_p256(public_key)
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, _check_name("英文名称", "English name", name_en)),
