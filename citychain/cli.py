@@ -164,10 +164,12 @@ def cmd_node_enrol_accept(args: argparse.Namespace) -> int:
 
     with open_node(args) as node:
         done = accept(node, Path(args.response).read_bytes(), SystemClock().now())
+        own = node.trust.agencies[node.config.agency].url
     print(f"TLS certificate: {done.tls_cert}\nseal certificate: {done.seal_cert}")
     print(f"trust log: {done.trust_size} records, verified")
     for url in done.peers:
-        print(f"peer (from the trust log): {url}")
+        if url != own:  # the response lists every agency, this one too
+            print(f"peer (from the trust log): {url}")
     return 0
 
 
