@@ -162,3 +162,30 @@ def test_a_csr_for_a_key_the_agency_does_not_hold_is_refused(city):
         read_request(data, fingerprint(data))
     with pytest.raises(EnrolError, match="not canonical"):
         read_request(data + b" ", fingerprint(data + b" "))
+
+
+def test_the_ca_key_is_sealed_with_the_ca_passphrase(tmp_path):
+    """CITYCHAIN_CA_PASSPHRASE seals the CA key as it opens it: a root may keep
+    the CA's passphrase apart from the node's."""
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "root"
+    _init(root, "city-root", ROOT_PASS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYCHAIN_")}
+    env |= {"CITYCHAIN_PASSPHRASE": ROOT_PASS, "CITYCHAIN_CA_PASSPHRASE": "ca-only-passphrase-2026"}
+    main = str(Path(__file__).resolve().parent.parent / "main.py")
+
+    def run(*args: str, environment: dict) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, main, *args], env=environment, capture_output=True, text=True, timeout=120
+        )
+
+    made = run("node", "ca-init", "--home", str(root), "--name-zh", "杭州", "--name-en", "Hangzhou", environment=env)
+    assert made.returncode == 0, made.stderr
+    tls = ("node", "tls", "--home", str(root), "--ca-home", str(root), "--host", "127.0.0.1")
+    done = run(*tls, environment=env)
+    assert done.returncode == 0, done.stderr
+    without = run(*tls, environment={k: v for k, v in env.items() if k != "CITYCHAIN_CA_PASSPHRASE"})
+    assert without.returncode == 2 and "passphrase" in without.stderr, without.stderr

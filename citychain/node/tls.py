@@ -38,7 +38,7 @@ def init_city_ca(root: Home, name_zh: str, name_en: str, now: datetime, cost: Kd
     if config.agency != config.root_agency:
         raise HomeError(f"{root.path} is not the root authority's home; the city CA lives there")
     root.ca_dir.mkdir(mode=0o700, exist_ok=True)
-    info = create_root_ca(root.ca_dir, config.city, name_zh, name_en, _passphrase(root), cost, now)
+    info = create_root_ca(root.ca_dir, config.city, name_zh, name_en, _passphrase(root, CA_PASSPHRASE_ENV), cost, now)
     return info.cert_path
 
 
