@@ -7,15 +7,13 @@ sign-ins. Real node processes on 127.0.0.1 (tests/node_runner.py)."""
 from __future__ import annotations
 
 import math
-import os
 import sqlite3
-import subprocess
-import sys
 
 import requests
 from ledger_kit import note, open_node
 from nodes import NodeProcess, free_port, wait_for
 from prometheus_client.parser import text_string_to_metric_families
+from test_cli import cli
 from test_hostile_peer import HostilePeer, a_log_b_mirrors, peer_error
 from test_mirror import agency_signer
 from test_sync_hardening import running, table_gone
@@ -23,7 +21,6 @@ from test_sync_hardening import running, table_gone
 from democity import spec
 
 A, B = "market-regulation", "civil-affairs"
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def scrape(node: NodeProcess) -> dict[str, dict[tuple, float]]:
@@ -95,12 +92,15 @@ def test_a_peer_s_lag_and_last_contact_are_measured(demo_city):
                 assert lag[(("agency", A), ("peer", evil.url))] == status["lag_entries"][A] == 3
                 assert metrics["citychain_peer_seconds_since_contact"][(("peer", evil.url),)] == math.inf
                 assert health(b) == (200, {"ready": True})  # a lying peer is its failure, not ours
-                added = subprocess.run(
-                    [sys.executable, os.path.join(ROOT, "main.py"), "peer", "add", a.url]
-                    + ["--home", str(demo_city.home(B)), "--user", "admin"],
-                    capture_output=True,
-                    text=True,
-                    env={**os.environ, "CITYCHAIN_PASSWORD": spec.PASSWORDS["admin"]},
+                added = cli(
+                    "peer",
+                    "add",
+                    a.url,
+                    "--home",
+                    str(demo_city.home(B)),
+                    "--user",
+                    "admin",
+                    password=spec.PASSWORDS["admin"],
                 )
                 assert added.returncode == 0, added.stderr
                 wait_for(lambda: b.size_of(A) == 3, timeout=30)

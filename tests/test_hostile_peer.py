@@ -5,10 +5,6 @@ a fork yields evidence another process can verify."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from ledger_kit import TEST_PLUGIN, note, open_node
@@ -21,6 +17,7 @@ from starlette.responses import (
     StreamingResponse,
 )
 from starlette.routing import Route
+from test_cli import cli
 from test_mirror import agency_signer
 
 from citychain.log import merkle
@@ -32,7 +29,6 @@ from democity import spec
 
 A, B = "market-regulation", "civil-affairs"
 ORIGIN = f"citychain/demo/{A}"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class HostilePeer(LoopbackServer):
@@ -147,21 +143,15 @@ def test_garbage_is_rejected_and_the_honest_peer_still_syncs(demo_city, mode, co
             try:
                 wait_for(lambda: peer_error(b, evil.url) == code, timeout=30)
                 assert b.size_of(A) == 0
-                added = subprocess.run(
-                    [
-                        sys.executable,
-                        str(ROOT / "main.py"),
-                        "peer",
-                        "add",
-                        a.url,
-                        "--home",
-                        str(demo_city.home(B)),
-                        "--user",
-                        "admin",
-                    ],
-                    capture_output=True,
-                    text=True,
-                    env={**os.environ, "CITYCHAIN_PASSWORD": spec.PASSWORDS["admin"]},
+                added = cli(
+                    "peer",
+                    "add",
+                    a.url,
+                    "--home",
+                    str(demo_city.home(B)),
+                    "--user",
+                    "admin",
+                    password=spec.PASSWORDS["admin"],
                 )
                 assert added.returncode == 0, added.stderr  # while the node runs
                 wait_for(lambda: b.size_of(A) == 3)
@@ -231,42 +221,14 @@ def test_a_fork_is_caught_with_evidence_another_process_verifies(demo_city, tmp_
             with pytest.raises(Exception, match="forked"):
                 node.import_log(A, ORIGIN, 4, [], open_node_checkpoint(demo_city))
     home = str(demo_city.home(B))
-    listed = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "log", "forks", "--home", home, "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-    )
+    listed = cli("log", "forks", "--home", home, "--out", str(tmp_path))
     assert listed.returncode == 1 and A in listed.stdout
     evidence = next(tmp_path.glob("fork-*.json"))
-    checked = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "main.py"),
-            "log",
-            "verify-evidence",
-            str(evidence),
-            "--home",
-            str(demo_city.home("public-security")),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    checked = cli("log", "verify-evidence", str(evidence), "--home", str(demo_city.home("public-security")))
     assert checked.returncode == 0, checked.stderr
     assert "does not extend" in checked.stdout or "two different trees" in checked.stdout
     tampered = json.loads(evidence.read_text())
     tampered["b"] = tampered["a"]
     evidence.write_text(json.dumps(tampered))
-    checked = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "main.py"),
-            "log",
-            "verify-evidence",
-            str(evidence),
-            "--home",
-            str(demo_city.home("public-security")),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    checked = cli("log", "verify-evidence", str(evidence), "--home", str(demo_city.home("public-security")))
     assert checked.returncode == 2
