@@ -162,9 +162,7 @@ class Verdict(Spoken):
         """What `main.py verify` prints: the verdict in both languages, then the certificate as signed."""
         from .desk import display_value
 
-        lines = [f"{self.code}: {self.sentence_zh}", f"{' ' * len(self.code)}  {self.sentence_en}"]
-        if self.detail_en:
-            lines.append(f"  {self.detail_zh} / {self.detail_en}")
+        lines = self.headline()
         if self.cert_id:
             lines.append(
                 f"  {self.cert_id}  {self.issuer_name_zh or self.issuer}  "

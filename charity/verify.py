@@ -162,9 +162,7 @@ class ReceiptVerdict(Spoken):
         }
 
     def text(self) -> str:
-        lines = [f"{self.code}: {self.sentence_zh}", f"{' ' * len(self.code)}  {self.sentence_en}"]
-        if self.detail_en:
-            lines.append(f"  {self.detail_zh} / {self.detail_en}")
+        lines = self.headline()
         if self.receipt and self.amount_fen is not None:
             lines.append(
                 f"  捐赠收据 / receipt {self.receipt}  {yuan_figures(self.amount_fen)}  "

@@ -87,8 +87,8 @@ class Sentences:
 
 
 class Spoken:
-    """A verdict's words, for a verdict dataclass with `code`, `status_checked`
-    and `status_as_of` and its document's `sentences`."""
+    """A verdict's words, for a verdict dataclass with `code`, `status_checked`,
+    `status_as_of`, `detail_zh`/`detail_en` and its document's `sentences`."""
 
     sentences: ClassVar[Sentences]
 
@@ -103,6 +103,13 @@ class Spoken:
     @property
     def sentence_en(self) -> str:
         return self.sentences.say(self.code, self.status_checked, self.status_as_of)[1]
+
+    def headline(self) -> list[str]:
+        """The first lines `main.py verify` prints: the verdict in both languages, then why (if said)."""
+        lines = [f"{self.code}: {self.sentence_zh}", f"{' ' * len(self.code)}  {self.sentence_en}"]
+        if self.detail_en:
+            lines.append(f"  {self.detail_zh} / {self.detail_en}")
+        return lines
 
 
 # -- configuration ---------------------------------------------------------

@@ -156,10 +156,7 @@ class Unrecognised(Spoken):
         }
 
     def text(self) -> str:
-        lines = [f"{self.code}: {self.sentence_zh}", f"{' ' * len(self.code)}  {self.sentence_en}"]
-        if self.detail_en:
-            lines.append(f"  {self.detail_zh} / {self.detail_en}")
-        return "\n".join(lines)
+        return "\n".join(self.headline())
 
 
 # -- the door ----------------------------------------------------------------------------
