@@ -11,7 +11,13 @@ from . import spec
 def cmd_city_demo(args: argparse.Namespace) -> int:
     from .build import create_demo_city  # the builder loads the whole node stack; other commands need none of it
 
-    city = create_demo_city(Path(args.dir), args.plugins())
+    cheap = {}
+    if args.cheap_keys:  # the demo's passphrase and passwords are printed below: slow hashing guards nothing
+        from citychain.accounts.users import Argon2Params
+        from citychain.log.keys import KdfCost
+
+        cheap = {"cost": KdfCost.cheap(), "argon2": Argon2Params.fast()}
+    city = create_demo_city(Path(args.dir), args.plugins(), **cheap)
     print(f"演示城市已创建 / demo city created in {city.path}")
     print(f"  {spec.ROOT:<22} {spec.ROOT_AGENCY.name_zh} / {spec.ROOT_AGENCY.name_en}")
     for agency in city.agencies:
@@ -28,6 +34,11 @@ def register(sub: argparse._SubParsersAction, plugins) -> None:
     city = sub.add_parser("city", help="city-wide set-up").add_subparsers(dest="what", required=True)
     p = city.add_parser("demo", help="create a demo city: root authority and five agencies")
     p.add_argument("dir")
+    p.add_argument(
+        "--cheap-keys",
+        action="store_true",
+        help="seal keys and hash passwords cheaply (still scrypt and Argon2id): a city for tests and quick trials",
+    )
     p.set_defaults(func=cmd_city_demo, plugins=plugins)
     from citychain.cli import register_city
 

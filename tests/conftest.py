@@ -34,26 +34,50 @@ def quiet_demo_city(path: Path, plugins=(), clock=None, fresh: bool = False):
     trust_log_peers = false`): tests choose their own peers, and the demo's
     fixed loopback ports may belong to another test's nodes.
 
-    Building one takes seconds, so with a fake clock each variant is built once
-    per test process and copied (homes hold no absolute paths); the copies
-    share their keys. `fresh=True` builds a city with keys of its own, for a
-    test that needs two cities that do not trust each other."""
+    Building one takes seconds (a dozen with both plug-ins), so each variant
+    is built once per test process and copied (homes hold no absolute paths);
+    the copies share their keys. With a fake clock the copy also moves the
+    clock to where the build left it; with the system clock (`clock=None`) a
+    copy is as if its build had taken a few minutes longer. `fresh=True` builds
+    a city with keys of its own, for a test that needs two cities that do not
+    trust each other."""
     from democity import spec  # here, not at the top: helper processes import this file and start in a hurry
     from democity.build import DemoCity
 
-    key = (tuple(p.name for p in plugins), clock.now()) if isinstance(clock, FakeClock) and not fresh else None
+    names = tuple(p.name for p in plugins)
+    fake = isinstance(clock, FakeClock)
+    key = None if fresh or not (fake or clock is None) else (names, clock.now() if fake else None)
     if key is not None and key in _CITY_TEMPLATES:
         template, after = _CITY_TEMPLATES[key]
         shutil.copytree(template, path)
-        clock.current = after
+        if fake:
+            clock.current = after
         return DemoCity(Path(path), spec.AGENCIES)
     city = _build_quiet_city(path, plugins, clock)
     if key is not None:
         template = Path(tempfile.mkdtemp(prefix="citychain-city-template-"))
         atexit.register(shutil.rmtree, template, True)
         shutil.copytree(city.path, template / "city")
-        _CITY_TEMPLATES[key] = (template / "city", clock.now())
+        _CITY_TEMPLATES[key] = (template / "city", clock.now() if fake else None)
     return city
+
+
+def built_once(key, path: Path, build) -> Path:
+    """`build(path)` the first time a test process asks for `key`, a copy of
+    that build after: for a city a test module sets up its own way (the
+    system clock; nothing in a home names its folder)."""
+    if key in _BUILT:
+        shutil.copytree(_BUILT[key], path)
+        return path
+    build(path)
+    template = Path(tempfile.mkdtemp(prefix="citychain-built-"))
+    atexit.register(shutil.rmtree, template, True)
+    shutil.copytree(path, template / "copy")
+    _BUILT[key] = template / "copy"
+    return path
+
+
+_BUILT: dict[object, Path] = {}  # per test process; see built_once
 
 
 def _build_quiet_city(path: Path, plugins, clock):

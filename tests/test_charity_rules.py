@@ -65,15 +65,19 @@ def checkpoint_over(leaves: list[bytes], signer: Signer, agency: str) -> str:
 ACTOR_FIELDS = ("requested_by", "approved_by", "cancelled_by", "recorded_by", "acknowledged_by")
 
 
-def append_as_actors(node: Node, items) -> None:
+def append_as_actors(node: Node, items, signed_in: dict | None = None) -> None:
     """Append each run of items as the user its body names as acting (the node
-    insists on it), the supervisor where no one is named."""
+    insists on it), the supervisor where no one is named. `signed_in` keeps
+    the sessions for the next call (each sign-in commits an audit row)."""
+    signed_in = {} if signed_in is None else signed_in
 
     def actor(item) -> str:
         return next((item[1][f] for f in ACTOR_FIELDS if f in item[1]), "supervisor")
 
     for name, run in itertools.groupby(items, key=actor):
-        node.append(sign_in(node, name), list(run))
+        if name not in signed_in:
+            signed_in[name] = sign_in(node, name)
+        node.append(signed_in[name], list(run))
 
 
 def log_of(node: Node, agency: str) -> tuple[list[bytes], str]:

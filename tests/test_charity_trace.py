@@ -311,9 +311,9 @@ def test_random_histories_trace_exactly(demo_city, ops, acks):
         projects={f"{x}-{p}": Project(f"{x}-{f}", budget) for p, f, budget in PROJECTS},
     )
     with open_node(demo_city) as node:
-        supervisor = sign_in(node, "supervisor")
+        signed_in = {"supervisor": sign_in(node, "supervisor")}
         node.append(
-            supervisor,
+            signed_in["supervisor"],
             [b.fund(f, "基金", "Fund", 5_000) for f in model.funds]
             + [b.project(p, v.fund, "项目", "Project", v.budget) for p, v in model.projects.items()],
         )
@@ -325,10 +325,10 @@ def test_random_histories_trace_exactly(demo_city, ops, acks):
             event(f"{op[0]} {'accepted' if valid else 'refused'}")
             before = size(node)
             if valid:
-                append_as_actors(node, [item])
+                append_as_actors(node, [item], signed_in)
             else:
                 with pytest.raises(RecordRejected):
-                    append_as_actors(node, [item])
+                    append_as_actors(node, [item], signed_in)
                 assert size(node) == before
 
         approved = [rid for rid, r in model.requests.items() if r["status"] in ("approved", "reversed")]

@@ -3,7 +3,9 @@ lost, no partial batch is visible, and `log check` passes every time."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import random
 import signal
 import sqlite3
@@ -33,39 +35,62 @@ BATCH = 7
 KILLS = 20
 
 
-def run_and_kill(home: Path, delay: float) -> list[int]:
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("crash_appender.py")), str(home), str(BATCH)],
+@pytest.fixture(scope="module")
+def appender():
+    """crash_appender.py's fork server: each kill below ends a real process, forked from a warm one."""
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("crash_appender.py")), "--fork"],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+    yield server
+    server.stdin.close()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def run_and_kill(appender: subprocess.Popen, home: Path, delay: float) -> list[int]:
+    fifo = home.parent / "appender.fifo"
+    os.mkfifo(fifo)
+    appender.stdin.write(f"{home}\t{BATCH}\t{fifo}\n")
+    appender.stdin.flush()
+    words = appender.stdout.readline().split()
+    assert words[:1] == ["pid"], words
+    pid = int(words[1])
     acks: list[int] = []
     ready = threading.Event()
 
     def read() -> None:
-        for line in proc.stdout:
-            words = line.split()
-            if words[:1] == ["ready"]:
-                ready.set()
-            if len(words) == 2 and words[0] == "ack" and words[1].isdigit():  # a kill may cut a line short
-                acks.append(int(words[1]))
+        with open(fifo) as lines:
+            for line in lines:
+                words = line.split()
+                if words[:1] == ["ready"]:
+                    ready.set()
+                if len(words) == 2 and words[0] == "ack" and words[1].isdigit():  # a kill may cut a line short
+                    acks.append(int(words[1]))
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    ready.wait(60)  # the kill falls while it appends, however slowly a loaded machine starts a process
+    ready.wait(60)  # the kill falls while it appends, however slowly a loaded machine runs it
     time.sleep(delay)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    with contextlib.suppress(ProcessLookupError):  # it failed by itself: the sizes below will say so
+        os.kill(pid, signal.SIGKILL)
+    assert appender.stdout.readline().split() == ["exit", str(pid)]  # reaped: its lock and files are closed
     reader.join(5)
+    fifo.unlink()
     return acks
 
 
-def test_sigkill_while_appending_loses_nothing_acknowledged(demo_city):
+def test_sigkill_while_appending_loses_nothing_acknowledged(demo_city, appender):
     home = demo_city.home("market-regulation")
     rng = random.Random(20261125)
     acknowledged = 0
     for _ in range(KILLS):
-        acks = run_and_kill(home, rng.uniform(0.05, 0.3))  # after it is ready: a kill mid-append
+        acks = run_and_kill(appender, home, rng.uniform(0.05, 0.3))  # after it is ready: a kill mid-append
         acknowledged = max([acknowledged, *acks])
         with open_node(demo_city, write=True) as node:  # opening replays a signed, unstored batch
             assert node.own.refusal is None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
-from conftest import CHEAP_KDF, FAST_ARGON2
+from conftest import CHEAP_KDF, FAST_ARGON2, built_once
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton
 
@@ -31,7 +31,7 @@ from citychain.log.keys import Signer
 from citychain.log.records import Record, make_leaf
 from citychain.node.node import Node
 from democity import spec
-from democity.build import BUNDLE_FILE, create_demo_city
+from democity.build import BUNDLE_FILE, DemoCity, create_demo_city
 from democity.mesh import mesh
 from ui import i18n
 from ui.fonts import app_font, install_cjk_font
@@ -107,9 +107,11 @@ def add_donation(city) -> None:
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
-    built = create_demo_city(tmp_path_factory.mktemp("kiosk") / "city", PLUGINS, CHEAP_KDF, FAST_ARGON2)
-    add_donation(built)
-    return built
+    def build(path: Path) -> None:
+        add_donation(create_demo_city(path, PLUGINS, CHEAP_KDF, FAST_ARGON2))
+
+    path = built_once("kiosk-city", tmp_path_factory.mktemp("kiosk") / "city", build)  # shared with test_kiosk_screens
+    return DemoCity(path, spec.AGENCIES)
 
 
 @pytest.fixture(scope="module")
@@ -399,6 +401,22 @@ def test_idle_timeout_returns_home_and_forgets_the_last_person(qtbot, cjk, city,
     assert i18n.current_language() == "zh_CN"  # the next person gets the default language
     window.tasks.wait()
     window._leaving = True
+
+
+def test_the_contrast_button_restyles_the_kiosk_once_per_change(qtbot, kiosk, monkeypatch):
+    """Restyling repolishes every widget (most of a second on a kiosk PC): a
+    press restyles once, asking again for what is on show restyles nothing."""
+    restyled = []
+    theme = kiosk.apply_theme
+    monkeypatch.setattr(kiosk, "apply_theme", lambda: (restyled.append(kiosk.high_contrast), theme()))
+    normal = kiosk.styleSheet()
+    qtbot.mouseClick(kiosk.contrast_button, Qt.MouseButton.LeftButton)
+    assert kiosk.high_contrast and kiosk.contrast_button.isChecked() and restyled == [True]
+    assert kiosk.styleSheet() != normal
+    kiosk.set_high_contrast(True)
+    assert restyled == [True]
+    kiosk.set_high_contrast(False)
+    assert not kiosk.contrast_button.isChecked() and restyled == [True, False] and kiosk.styleSheet() == normal
 
 
 def test_only_the_administrator_pin_closes_the_kiosk(qtbot, kiosk):

@@ -171,3 +171,35 @@ def test_a_user_disabled_after_signing_in_can_no_longer_append(demo_city):
         with pytest.raises(AccountDisabled):
             node.append(clerk, [note(1)])
         assert node.store.head("market-regulation").size == 1
+
+
+def test_log_check_spreads_over_worker_processes_with_the_same_findings(demo_city, monkeypatch):
+    """A home of fewer entries than two chunks is checked in-process; a bigger
+    one in forked workers, chunk by chunk. Both find the same: here, a leaf
+    whose text was changed after signing."""
+    import multiprocessing
+    import sqlite3
+    from types import SimpleNamespace
+
+    from citychain.node import check
+
+    home = demo_city.home("market-regulation")
+    with open_node(demo_city) as node:
+        node.append(sign_in(node, "clerk"), [note(i) for i in range(12)])
+    with sqlite3.connect(home / "ledger.sqlite") as conn:
+        (log,) = conn.execute("SELECT id FROM logs WHERE agency = 'market-regulation'").fetchone()
+        leaf = conn.execute("SELECT leaf FROM entries WHERE log = ? AND seq = 5", (log,)).fetchone()[0]
+        conn.execute("UPDATE entries SET leaf = ? WHERE log = ? AND seq = 5", (leaf.replace(b"sample", b"sampel"), log))
+    in_process = check_home(home, (TEST_PLUGIN,))
+    started = []
+
+    def pool(processes: int):
+        started.append(processes)
+        return multiprocessing.get_context("fork").Pool(processes)
+
+    monkeypatch.setattr(check, "CHUNK", 4)  # every log is many chunks now
+    monkeypatch.setattr(check, "multiprocessing", SimpleNamespace(get_context=lambda kind: SimpleNamespace(Pool=pool)))
+    in_workers = check_home(home, (TEST_PLUGIN,), workers=2)
+    assert started == [2]
+    assert not in_process.ok and in_process.lines() == in_workers.lines()
+    assert any("entry 5" in line for line in in_process.lines())

@@ -170,9 +170,12 @@ class KioskWindow(QWidget):
         super().resizeEvent(event)
 
     def set_high_contrast(self, on: bool) -> None:
-        self.high_contrast = on
+        # Restyling repolishes every widget (most of a second), so only a change
+        # restyles; the button's `toggled` brings a change back here exactly once.
         self.contrast_button.setChecked(on)
-        self.apply_theme()
+        if on != self.high_contrast:
+            self.high_contrast = on
+            self.apply_theme()
 
     def toggle_language(self) -> None:
         i18n.set_language("en" if i18n.chinese() else "zh_CN")
