@@ -9,6 +9,7 @@ tampered file are both caught, never silently yield a different key).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -79,7 +80,11 @@ def public_bytes(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+@functools.lru_cache(maxsize=1024)
 def public_key_from_bytes(raw: bytes) -> Ed25519PublicKey:
+    """Cached: a catch-up checks every record against one of a few keys, and
+    loading the key cost a tenth of checking the signature. The key object is
+    immutable; a raw key of the wrong length still raises every time."""
     if len(raw) != 32:
         raise KeyFileInvalid(f"an Ed25519 public key is 32 bytes, got {len(raw)}")
     return Ed25519PublicKey.from_public_bytes(raw)

@@ -98,7 +98,7 @@ def import_entries(
     is_trust_log = agency == trust.root_agency
     judge_with = trust.copy() if is_trust_log else trust
     tip = load_tip(store, head)
-    frontier, last, nodes, seq = tip.frontier, tip.last_hash, [], head.size
+    last, hashes, seq = tip.last_hash, [], head.size
     try:
         with store.transaction() as conn:
             ctx = Context(conn, head.id, judge_with)
@@ -122,9 +122,9 @@ def import_entries(
                         f"{agency} entry {seq} ({leaf.record.kind}) breaks a rule: {exc.code}: "
                         f"{exc.message_zh} / {exc.message_en}",
                     ) from exc
-                frontier, new_nodes = frontier.append(leaf.hash)
-                nodes.extend(new_nodes)
+                hashes.append(leaf.hash)
                 last = leaf.hash
+            frontier, nodes = tip.frontier.extend(hashes)  # one frontier for the batch, not one per leaf
             root = frontier.root()
             if new_size == checkpoint.size:
                 if root != checkpoint.root:
