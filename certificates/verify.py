@@ -29,6 +29,7 @@ from citychain.documents.checks import (
     check_embedded_proof,
     check_freshness,
     check_issuer,
+    check_seal_at,
     open_sealed_proof,
 )
 from citychain.documents.checks import qr_from_image as _qr_from_image
@@ -334,10 +335,11 @@ class Verifier:
             return Verdict(exc.code, exc.zh, exc.en, source="pdf")
 
         def sealed_by(agency: str) -> None:
-            if sealer != agency:
+            if sealer.agency != agency:
                 raise Rejected(
-                    "TAMPERED", "电子印章不是签发机构的", f"the PDF is sealed by {sealer!r}, not by {agency!r}"
+                    "TAMPERED", "电子印章不是签发机构的", f"the PDF is sealed by {sealer.agency!r}, not by {agency!r}"
                 )
+            check_seal_at(sealer, proof.leaf, self.config)
 
         return self._verdict(proof.leaf, {}, (), proof, "pdf", sealed_by)
 

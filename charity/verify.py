@@ -28,6 +28,7 @@ from citychain.documents.checks import (
     check_embedded_proof,
     check_freshness,
     check_issuer,
+    check_seal_at,
     open_sealed_proof,
     qr_from_image,
 )
@@ -371,10 +372,13 @@ class ReceiptVerifier:
             return ReceiptVerdict(exc.code, exc.zh, exc.en, source="pdf")
 
         def sealed_by(agency: str) -> None:
-            if sealer != agency:
+            if sealer.agency != agency:
                 raise Rejected(
-                    "TAMPERED", "电子印章不是开具收据的组织的", f"the PDF is sealed by {sealer!r}, not by {agency!r}"
+                    "TAMPERED",
+                    "电子印章不是开具收据的组织的",
+                    f"the PDF is sealed by {sealer.agency!r}, not by {agency!r}",
                 )
+            check_seal_at(sealer, proof.leaf, self.config)
 
         return self._verdict(proof.leaf, None, proof, "pdf", sealed_by)
 

@@ -146,6 +146,33 @@ def cmd_node_enrol_request(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_city_init(args: argparse.Namespace) -> int:
+    from citychain.node.founding import Founding, found_city
+
+    plan = Founding(
+        args.city, args.name_zh, args.name_en, args.url, tuple(args.host),
+        admin=args.admin, agency=args.agency, ca_dir=args.ca_dir,
+    )  # fmt: skip
+    passphrase = passphrase_from_environment(prompt="New node passphrase: ")
+    password = password_from_env_or_prompt(prompt=f"Password for the new admin {args.admin}: ")
+    done = found_city(Path(args.home), plan, passphrase, password, SystemClock().now(), args.plugins())
+    print(f"root authority home: {args.home}\nagency: {done.identity.agency}\nkid: {done.identity.kid}")
+    print(f"city CA certificate: {done.ca_cert}\ncity CA fingerprint (sha256): {done.ca_fingerprint}")
+    print(f"TLS certificate: {done.tls_cert}\nseal certificate: {done.seal_cert}")
+    print("keep a copy of the CA offline: main.py city backup-ca --home HOME --out <removable media>")
+    print(f"public key (base64): {b64encode(done.identity.public_key)}")
+    return 0
+
+
+def cmd_city_backup_ca(args: argparse.Namespace) -> int:
+    from citychain.node.founding import backup_ca
+
+    fp = backup_ca(Home(Path(args.home)), Path(args.out), SystemClock().now())
+    print(f"city CA copied to {args.out} and opened with the CA passphrase; fingerprint (sha256): {fp}")
+    print("keep it offline and apart from the passphrase; it is needed only to enrol, renew or revoke agencies")
+    return 0
+
+
 def cmd_city_enrol(args: argparse.Namespace) -> int:
     from citychain.node.enrol import enrol, read_request
 
@@ -153,9 +180,12 @@ def cmd_city_enrol(args: argparse.Namespace) -> int:
     attributes = dict(a.split("=", 1) for a in args.attribute or ())
     with open_node(args) as node:
         user = signed_in(node, args)
-        data = enrol(node, user, request, args.permission or [], attributes, SystemClock().now())
+        renewal = request.agency in node.trust.agencies
+        ca_dir = Path(args.ca_dir) if args.ca_dir else None
+        data = enrol(node, user, request, args.permission or [], attributes, SystemClock().now(), ca_dir)
     Path(args.out).write_bytes(data)
-    print(f"agency {request.agency} registered; enrolment response written: {args.out}")
+    done = "certificates renewed" if renewal else "registered"
+    print(f"agency {request.agency} {done}; enrolment response written: {args.out}")
     return 0
 
 
@@ -183,14 +213,34 @@ def register_city(city: argparse._SubParsersAction, plugins: PluginsFactory) -> 
     p.add_argument("--permission", action="append")
     p.add_argument("--attribute", action="append", help="public attribute name=value")
     p.add_argument("--out", required=True, help="the response file to hand back")
+    p.add_argument("--ca-dir", help="where the city CA is mounted (default: as `city init` recorded)")
     p.set_defaults(func=cmd_city_enrol, plugins=plugins)
+
+    p = city.add_parser(
+        "init", help="found a city: the root authority's home, trust log, city CA and node certificates"
+    )
+    p.add_argument("--home", required=True, help="the new root home (passphrase: CITYCHAIN_PASSPHRASE or prompt)")
+    p.add_argument("--city", required=True)
+    p.add_argument("--name-zh", required=True)
+    p.add_argument("--name-en", required=True)
+    p.add_argument("--url", required=True, help="where the root's node serves, https://HOST:PORT")
+    p.add_argument("--host", action="append", required=True, help="host name or IP in its TLS certificate")
+    p.add_argument("--agency", default="city-root")
+    p.add_argument("--admin", default="admin", help="first admin (password: CITYCHAIN_PASSWORD or prompt)")
+    p.add_argument("--ca-dir", help="keep the city CA here, e.g. removable media (CA key: CITYCHAIN_CA_PASSPHRASE)")
+    p.set_defaults(func=cmd_city_init, plugins=plugins)
+    p = city.add_parser("backup-ca", help="copy the city CA to removable media and check the copy opens")
+    p.add_argument("--home", required=True, help="the root authority's home")
+    p.add_argument("--out", required=True, help="an empty folder, e.g. on a USB stick")
+    p.set_defaults(func=cmd_city_backup_ca, plugins=plugins)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from citychain.net.sync import Syncer
 
     with open_node(args) as node:
-        syncer = Syncer(node, args.ca)
+        ca = node.home.city_ca_path
+        syncer = Syncer(node, args.ca or (str(ca) if ca.exists() else None))  # as `node serve` does
         lines = syncer.run_round()
         for line in lines or ["nothing new / 没有新内容"]:
             print(line)
@@ -297,6 +347,12 @@ def cmd_trust_revoke_key(args: argparse.Namespace) -> int:
     return _root_append(args, trust.KEY_REVOKED, body)
 
 
+def cmd_trust_revoke_cert(args: argparse.Namespace) -> int:
+    fingerprint = args.fingerprint.replace(":", "").strip().lower()  # also as `openssl x509 -fingerprint` prints it
+    body = {"agency": args.agency, "fingerprint": fingerprint, "from": _time_arg(args.since), "reason": args.reason}
+    return _root_append(args, trust.CERT_REVOKED, body)
+
+
 def _status_command(kind: str) -> Callable[[argparse.Namespace], int]:
     def command(args: argparse.Namespace) -> int:
         return _root_append(args, kind, {"agency": args.agency, "reason": args.reason})
@@ -312,6 +368,8 @@ def cmd_trust_show(args: argparse.Namespace) -> int:
     with open_node(args, write=False) as node:
         state = node.trust
         print(f"trust log of {state.root_agency}: {state.size} records")
+        if state.ca_fingerprint:
+            print(f"city CA: {state.ca_fingerprint}")
         for agency in state.agencies.values():
             status = agency.status
             print(f"- {agency.id}  {agency.name_zh} / {agency.name_en}  [{status.status} since {status.since}]")
@@ -322,6 +380,9 @@ def cmd_trust_show(args: argparse.Namespace) -> int:
                 window = f"{key.not_before} .. {key.not_after or 'open'}"
                 revoked = f", revoked from {key.revoked_from}" if key.revoked_from else ""
                 print(f"    key {key.kid}: {window}{revoked}")
+            for cert in agency.certificates:
+                revoked = f", revoked from {cert.revoked_from}: {cert.reason}" if cert.revoked_from else ""
+                print(f"    {cert.use} certificate {cert.fingerprint}: until {cert.not_after}{revoked}")
     return 0
 
 
@@ -487,7 +548,7 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     command(p, cmd_node_enrol_accept)
 
     p = sub.add_parser("sync", help="one sync round with every peer; prints what it did")
-    p.add_argument("--ca")
+    p.add_argument("--ca", help="the city root CA certificate for peers' HTTPS (default: the home's tls/city-ca.crt)")
     command(p, cmd_sync)
 
     pe = sub.add_parser("peer", help="the peers this node syncs with").add_subparsers(dest="what", required=True)
@@ -525,6 +586,12 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--since")
     p.add_argument("--reason", required=True)
     command(p, cmd_trust_revoke_key, user=True)
+    p = tr.add_parser("revoke-cert", help="a TLS or seal certificate: refused from --since on (see trust show)")
+    p.add_argument("--agency", required=True)
+    p.add_argument("--fingerprint", required=True, help="SHA-256 of the certificate's DER, hex")
+    p.add_argument("--since", help="revoked from (default: now); seals whose ledger record is earlier stay valid")
+    p.add_argument("--reason", required=True)
+    command(p, cmd_trust_revoke_cert, user=True)
     for name, kind, text in (
         ("suspend-agency", trust.SUSPENDED, "stop accepting an agency's new records"),
         ("reinstate-agency", trust.REINSTATED, "lift a suspension"),

@@ -19,6 +19,25 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class OffsetClock:
+    """The system clock moved by a fixed offset: a home's `[clock]
+    offset_seconds` (test-only, docs/protocol.md §6) makes a node behave as
+    one whose machine's clock is wrong, without faking time for the process."""
+
+    offset_seconds: float
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.offset_seconds)
+
+
+def clock_from_config(extra: dict) -> Clock:
+    """The clock a home's config asks for: the system's, unless a test set
+    `[clock] offset_seconds`."""
+    offset = float(extra.get("clock", {}).get("offset_seconds", 0) or 0)
+    return OffsetClock(offset) if offset else SystemClock()
+
+
 @dataclass
 class FakeClock:
     """Tests move time by hand; nothing else in the code is faked."""

@@ -1,4 +1,9 @@
-"""Create the demo city: a root authority and five agencies, each a node home."""
+"""Create the demo city: a root authority and five agencies, each a node home.
+
+Built the way a real city is (`city init`, then for each agency `node
+enrol-request`, `city enrol`, `node enrol-accept`), only in one process and
+with the fingerprint read from the file instead of over the telephone.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from citychain.accounts.users import Argon2Params
-from citychain.clock import Clock, SystemClock, format_time
+from citychain.clock import Clock, SystemClock
 from citychain.log.keys import KdfCost
 from citychain.node.bundle import export_bundle, write_bundle
+from citychain.node.enrol import accept, enrol, fingerprint, make_request, read_request
+from citychain.node.founding import Founding, found_city
 from citychain.node.home import Home, HomeError
 from citychain.node.kinds import Plugin
 from citychain.node.node import Node
-from citychain.node.tls import init_city_ca, issue_node_seal, issue_node_tls
-from citychain.node.trust import REGISTERED, key_json
 
 from . import charity_demo, samples, spec
 from .mesh import demo_url, mesh
 
 PASSPHRASE_FILE = "demo-passphrase.txt"
+LOOPBACK = ("127.0.0.1", "localhost")  # every demo node's TLS names: a city on one machine
 BUNDLE_FILE = "trust-bundle.json"  # what a kiosk of the demo city loads
 
 
@@ -33,13 +39,10 @@ class DemoCity:
         return self.path / agency_id
 
 
-def _new_home(path: Path, agency: str, root_keys: tuple[bytes, ...], cost: KdfCost):
+def _passphrase_file(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     (path / PASSPHRASE_FILE).write_text(spec.PASSPHRASE + "\n", encoding="utf-8")
     os.chmod(path / PASSPHRASE_FILE, 0o600)
-    return Node.create(
-        path, spec.CITY, agency, spec.ROOT, root_keys, spec.PASSPHRASE, cost, passphrase_file=PASSPHRASE_FILE
-    )
 
 
 def _trust_log_peers(home: Path, use: bool) -> None:
@@ -51,40 +54,47 @@ def _trust_log_peers(home: Path, use: bool) -> None:
     Home(home).write_config(replace(config, extra=extra if use else {**extra, "sync": {"trust_log_peers": False}}))
 
 
-def _add_demo_users(node: Node) -> None:
+def _add_demo_users(node: Node, with_admin: bool = True) -> None:
     """One user per role, named after the role (the first admin bootstraps)."""
-    node.users.add_user(None, "admin", "admin", spec.PASSWORDS["admin"], display_name=spec.DISPLAY_NAMES["admin"])
+    if with_admin:
+        node.users.add_user(None, "admin", "admin", spec.PASSWORDS["admin"], display_name=spec.DISPLAY_NAMES["admin"])
     admin = node.users.authenticate("admin", spec.PASSWORDS["admin"])
     for role, password in spec.PASSWORDS.items():
         if role != "admin":
             node.users.add_user(admin, role, role, password, display_name=spec.DISPLAY_NAMES[role])
 
 
-def _registration(agency: spec.DemoAgency, identity, now: str, url: str) -> dict:
-    """An agency's entry in the trust log, with its demo node's fixed address:
-    the homes find each other there."""
-    return {
-        "agency": agency.id,
-        "name_zh": agency.name_zh,
-        "name_en": agency.name_en,
-        "keys": [key_json(identity.kid, identity.public_key, now)],
-        "permissions": list(agency.permissions),
-        "attributes": {"uscc": agency.uscc},
-        "url": url,
-    }
-
-
-def _demo_tls(homes: list[Path], cost: KdfCost, clock: Clock | None) -> None:
-    """The city root CA in the root's home, and for every node a loopback TLS
-    certificate and a document-signing certificate for its PDF seal."""
+def _found(target: Path, plugins, cost: KdfCost, clock: Clock | None, argon2) -> bytes:
+    """`city init` for the demo root; returns its public key."""
+    _passphrase_file(target / spec.ROOT)
+    plan = Founding(
+        spec.CITY,
+        spec.ROOT_AGENCY.name_zh,
+        spec.ROOT_AGENCY.name_en,
+        demo_url(0),
+        LOOPBACK,
+        admin_display_name=spec.DISPLAY_NAMES["admin"],
+    )
     now = (clock or SystemClock()).now()
-    root = Home(homes[0])
-    init_city_ca(root, spec.ROOT_AGENCY.name_zh[:30], "Demo City Root CA", now, cost)
-    names = {a.id: a for a in (spec.ROOT_AGENCY, *spec.AGENCIES)}
-    for home in homes:
-        issue_node_tls(Home(home), root, ["127.0.0.1", "localhost"], now, cost)
-        agency = names[Home(home).config().agency]
-        issue_node_seal(Home(home), root, agency.name_zh, agency.name_en, now, cost)
+    founded = found_city(
+        target / spec.ROOT, plan, spec.PASSPHRASE, spec.PASSWORDS["admin"], now, plugins, cost, clock, argon2,
+        passphrase_file=PASSPHRASE_FILE,
+    )  # fmt: skip
+    with Node.open(target / spec.ROOT, plugins, clock=clock, argon2=argon2) as root:
+        _add_demo_users(root, with_admin=False)
+    return founded.identity.public_key
+
+
+def _enrol_agency(root: Node, admin, home: Path, agency: spec.DemoAgency, url: str, pins, plugins, cost, argon2):
+    """`node init`, `node enrol-request`, `city enrol`, `node enrol-accept`."""
+    _passphrase_file(home)
+    Node.create(home, spec.CITY, agency.id, spec.ROOT, pins, spec.PASSPHRASE, cost, passphrase_file=PASSPHRASE_FILE)
+    request = make_request(Home(home), url, list(LOOPBACK), agency.name_zh, agency.name_en, agency.uscc, cost)
+    now = root.clock.now()
+    response = enrol(root, admin, read_request(request, fingerprint(request)), list(agency.permissions), {}, now)
+    with Node.open(home, plugins, clock=root.clock, argon2=argon2) as node:
+        _add_demo_users(node)
+        accept(node, response, now)
 
 
 def create_demo_city(
@@ -100,28 +110,19 @@ def create_demo_city(
     target = Path(target)
     if target.exists() and any(target.iterdir()):
         raise HomeError(f"{target} is not empty; the demo city needs a new folder")
-    root_identity = _new_home(target / spec.ROOT, spec.ROOT, (), cost)
-    pins = (root_identity.public_key,)
-    identities = {a.id: _new_home(target / a.id, a.id, pins, cost) for a in spec.AGENCIES}
+    pins = (_found(target, plugins, cost, clock, argon2),)
     homes = [target / spec.ROOT] + [target / a.id for a in spec.AGENCIES]
+    with Node.open(target / spec.ROOT, plugins, clock=clock, argon2=argon2) as root:
+        admin = root.users.authenticate("admin", spec.PASSWORDS["admin"])
+        for i, agency in enumerate(spec.AGENCIES, 1):
+            _enrol_agency(root, admin, homes[i], agency, demo_url(i), pins, plugins, cost, argon2)
+        ca_pem = Home(homes[0]).city_ca_path.read_text("ascii")
+        bundle = export_bundle(root.store, spec.CITY, spec.ROOT, pins, ca_pem, root.config.witness_quorum)
     for home in homes:
         _trust_log_peers(home, False)
-
-    with Node.open(target / spec.ROOT, plugins, clock=clock, argon2=argon2) as root:
-        _add_demo_users(root)
-        root.bootstrap_trust_log(spec.ROOT_AGENCY.name_zh, spec.ROOT_AGENCY.name_en, demo_url(0))
-        admin = root.users.authenticate("admin", spec.PASSWORDS["admin"])
-        now = format_time(root.clock.now())
-        registrations = [
-            (REGISTERED, _registration(a, identities[a.id], now, demo_url(i))) for i, a in enumerate(spec.AGENCIES, 1)
-        ]
-        root.append(admin, registrations)
-        bundle = export_bundle(root.store, spec.CITY, spec.ROOT, pins)
-    for agency in spec.AGENCIES:
-        with Node.open(target / agency.id, plugins, clock=clock, argon2=argon2) as node:
-            _add_demo_users(node)
+    for home in homes[1:]:  # what each learns from the root's log on its first sync
+        with Node.open(home, plugins, clock=clock, argon2=argon2) as node:
             node.import_trust_bundle(bundle)
-    _demo_tls(homes, cost, clock)
     with_certificates = any(p.name == "certificates" for p in plugins)
     plan = samples.issue_samples(target, plugins, clock, argon2, cost) if with_certificates else []
     with_charity = any(p.name == "charity" for p in plugins)
@@ -133,12 +134,5 @@ def create_demo_city(
         samples.print_samples(target, plan, plugins, clock, argon2)
     if charity_plan:
         charity_demo.print_receipts(target, charity_plan, plugins, clock, argon2)
-    write_bundle(
-        target / BUNDLE_FILE,
-        replace(
-            bundle,
-            city_ca_pem=Home(homes[0]).city_ca_path.read_text("ascii"),
-            witness_quorum=2,
-        ),
-    )
+    write_bundle(target / BUNDLE_FILE, bundle)
     return DemoCity(target, spec.AGENCIES)

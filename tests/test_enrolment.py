@@ -8,12 +8,17 @@ import re
 from pathlib import Path
 
 import pytest
+import test_cli
 from nodes import NodeProcess, free_port
-from test_cli import cli
 
 from citychain.log.canonical import canonical
 
 ROOT_PASS, WATER_PASS, PARKS_PASS = "pp-root-2026", "pp-water-2026", "pp-parks-2026"
+
+
+def cli(*args: str, **options):
+    """The real commands, their keys sealed at test cost (each opening of a home would cost a second)."""
+    return test_cli.cli(*args, cheap_keys=True, **options)
 
 
 def _init(home: Path, agency: str, passphrase: str, root_key: str | None = None) -> str:
@@ -43,15 +48,17 @@ def _enrol(root: Path, request: Path, fp: str, out: Path):
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
-    """A root with a CA, the water authority with a request, the parks bureau
-    with another; nothing enrolled yet."""
+    """A root made by `city init` with its CA on "removable media", the water
+    authority with a request, the parks bureau with another; nothing enrolled yet."""
     base = tmp_path_factory.mktemp("enrol")
     root, water, parks = base / "root", base / "water", base / "parks"
-    root_key = _init(root, "city-root", ROOT_PASS)
     done = cli(
-        "node", "ca-init", "--home", str(root), "--name-zh", "杭州", "--name-en", "Hangzhou", passphrase=ROOT_PASS
-    )
+        "city", "init", "--home", str(root), "--city", "hz", "--name-zh", "杭州市信任根", "--name-en", "Hangzhou root",
+        "--url", f"https://127.0.0.1:{free_port()}", "--host", "127.0.0.1", "--ca-dir", str(base / "usb"),
+        password="admin-pass", passphrase=ROOT_PASS,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    root_key = re.search(r"public key \(base64\): (\S+)", done.stdout).group(1)
     _init(water, "water-authority", WATER_PASS, root_key)
     _init(parks, "parks-bureau", PARKS_PASS, root_key)
     port = free_port()
@@ -97,14 +104,14 @@ def test_the_round_trip_then_a_tls_node_serves(city):
     assert f"url: https://127.0.0.1:{city['port']}" in shown and "certificate:water-permit" in shown
 
     # the agency's private keys are in neither file
-    held = [(water / "tls" / name).read_text() for name in ("node.key", "seal.key")]
+    held = [(water / "tls" / "pending" / name).read_text() for name in ("node.key", "seal.key")]
     for path in (base / "water-request.json", response):
         text = path.read_text()
         assert "PRIVATE" not in text and all(json.loads(h)["cipher"]["ciphertext"] not in text for h in held)
 
-    # the same request cannot register twice
+    # the same request cannot register twice (sent again it would only renew, which changes no permissions)
     again = _enrol(city["root"], base / "water-request.json", city["fp"], base / "again.json")
-    assert again.returncode == 2 and "already registered" in again.stderr
+    assert again.returncode == 2 and "changes no permissions" in again.stderr, again.stderr
 
     # a response for the water authority is refused by the parks bureau's home
     done = cli("node", "enrol-accept", "--home", str(city["parks"]), str(response), passphrase=PARKS_PASS)
@@ -120,20 +127,49 @@ def test_the_round_trip_then_a_tls_node_serves(city):
 
     done = cli("node", "enrol-accept", "--home", str(water), str(response), passphrase=WATER_PASS)
     assert done.returncode == 0, done.stderr
-    assert "trust log: 2 records" in done.stdout
+    assert "trust log: 7 records" in done.stdout  # root, its CA and two certificates; water and its two
     assert "water-authority  水务局 / Water Authority" in cli("trust", "show", "--home", str(water)).stdout
-    installed = (water / "tls" / "node.key").read_bytes()
-    again = _request(water, base / "again-request.json", city["port"], WATER_PASS, "水务局", "Water Authority")
-    assert again.returncode == 2 and "already holds its certificates" in again.stderr, again.stderr
-    assert (water / "tls" / "node.key").read_bytes() == installed  # the serving key is left alone
+    assert not (water / "tls" / "pending").exists()  # a response is taken once
+
+    # renewal: the same request and response; the installed pair serves until the new one is accepted
+    installed = {name: (water / "tls" / name).read_bytes() for name in ("node.key", "node.crt", "seal.crt")}
+    renew = _request(water, base / "renew-request.json", city["port"], WATER_PASS, "水务局", "Water Authority")
+    assert renew.returncode == 0, renew.stderr
+    assert all((water / "tls" / name).read_bytes() == data for name, data in installed.items())
+    renew_fp = renew.stdout.strip().splitlines()[-1].removeprefix("fingerprint: ")
+    renewed = base / "renew-response.json"
+    done = cli(
+        "city", "enrol", "--home", str(city["root"]), "--user", "admin", str(base / "renew-request.json"),
+        "--fingerprint", renew_fp, "--out", str(renewed), password="admin-pass", passphrase=ROOT_PASS,
+    )  # fmt: skip
+    assert done.returncode == 0 and "renewed" in done.stdout, done.stderr
+    shown = cli("trust", "show", "--home", str(city["root"])).stdout
+    assert shown.count("water-authority  水务局") == 1  # no second registration
+    done = cli("node", "enrol-accept", "--home", str(water), str(renewed), passphrase=WATER_PASS)
+    assert done.returncode == 0, done.stderr
+    assert all((water / "tls" / name).read_bytes() != data for name, data in installed.items())
 
     node = NodeProcess(water, city["port"], env={"CITYCHAIN_TEST_TLS": "1", "CITYCHAIN_PASSPHRASE": WATER_PASS})
     node.start()
     try:
         assert node.url == f"https://127.0.0.1:{city['port']}"
-        assert node.get("/v1/status").status_code == 200  # verified against the installed city CA
+        assert node.get("/v1/status").status_code == 200  # the renewed certificate, against the city CA
     finally:
         node.stop()
+
+
+def test_a_renewal_must_come_from_the_agency_s_own_key(city, tmp_path):
+    """A home with another key asking for a registered agency's certificates
+    (anyone can write a request naming `water-authority`) is refused."""
+    impostor = tmp_path / "impostor"
+    pin = re.search(r'"(.+)"', (city["water"] / "config.toml").read_text().split("root_keys")[1]).group(1)
+    _init(impostor, "water-authority", WATER_PASS, pin)
+    done = _request(impostor, tmp_path / "req.json", free_port(), WATER_PASS, "水务局", "Water Authority")
+    assert done.returncode == 0, done.stderr
+    fp = done.stdout.strip().splitlines()[-1].removeprefix("fingerprint: ")
+    done = _enrol(city["root"], tmp_path / "req.json", fp, tmp_path / "resp.json")
+    assert done.returncode == 2 and "current key" in done.stderr and "现行密钥" in done.stderr, done.stderr
+    assert not (tmp_path / "resp.json").exists()
 
 
 def test_a_csr_for_a_key_the_agency_does_not_hold_is_refused(city):
@@ -189,3 +225,31 @@ def test_the_ca_key_is_sealed_with_the_ca_passphrase(tmp_path):
     assert done.returncode == 0, done.stderr
     without = run(*tls, environment={k: v for k, v in env.items() if k != "CITYCHAIN_CA_PASSPHRASE"})
     assert without.returncode == 2 and "passphrase" in without.stderr, without.stderr
+
+
+def test_city_init_makes_a_root_that_serves_tls_and_keeps_its_ca_apart(city):
+    root, usb = city["root"], city["base"] / "usb"
+    assert sorted(p.name for p in usb.iterdir()) == ["ca.crt", "ca.key"] and not (root / "ca").exists()
+    assert (root / "tls" / "city-ca.crt").read_bytes() == (usb / "ca.crt").read_bytes()
+    shown = cli("trust", "show", "--home", str(root)).stdout
+    assert "city-root  杭州市信任根 / Hangzhou root" in shown and "url: https://127.0.0.1:" in shown
+    port = int(re.search(r"url: https://127.0.0.1:(\d+)", shown).group(1))
+    node = NodeProcess(root, port, env={"CITYCHAIN_TEST_TLS": "1", "CITYCHAIN_PASSPHRASE": ROOT_PASS})
+    node.start()
+    try:
+        assert node.get("/v1/status").status_code == 200  # its own certificate, checked against the city CA
+    finally:
+        node.stop()
+
+
+def test_backup_ca_copies_and_opens_the_ca_or_copies_nothing(city, tmp_path):
+    done = cli("city", "backup-ca", "--home", str(city["root"]), "--out", str(tmp_path / "wrong"), passphrase="nope")
+    assert done.returncode == 2 and "passphrase" in done.stderr and "口令" in done.stderr, done.stderr
+    assert not (tmp_path / "wrong").exists()
+    done = cli("city", "backup-ca", "--home", str(city["root"]), "--out", str(tmp_path / "copy"), passphrase=ROOT_PASS)
+    assert done.returncode == 0, done.stderr
+    for name in ("ca.crt", "ca.key"):
+        assert (tmp_path / "copy" / name).read_bytes() == (city["base"] / "usb" / name).read_bytes()
+    assert oct((tmp_path / "copy" / "ca.key").stat().st_mode & 0o777) == "0o600"
+    again = cli("city", "backup-ca", "--home", str(city["root"]), "--out", str(tmp_path / "copy"), passphrase=ROOT_PASS)
+    assert again.returncode == 2 and "already holds" in again.stderr

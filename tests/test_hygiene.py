@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"citychain", "certificates", "charity", "ui", "democity", "resources", "main", "bench"}
+OURS = {"citychain", "certificates", "charity", "ui", "democity", "resources", "main", "bench", "citylab"}
 
 
 def imported_top_level_modules() -> set[str]:

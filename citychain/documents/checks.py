@@ -14,6 +14,8 @@ verdict:
   `check_issuer` makes both;
 - `check_embedded_proof`: the inclusion proof leads to a checkpoint signed by
   the agency (`TAMPERED`);
+- `check_seal_at`: a PDF's seal certificate was not revoked at the time of
+  the record in the ledger (`KEY_REVOKED`);
 - `check_node_report` and `check_freshness`: a node's view of the issuer's
   log, checked here rather than believed (`LOG_FORKED`, `LOG_INVALID`,
   `NOT_IN_LEDGER`, `STATUS_UNKNOWN`).
@@ -44,6 +46,7 @@ from citychain.node.node import replay_trust
 from citychain.node.store import Store
 from citychain.node.trust import Agency, TrustError, TrustState
 from citychain.node.witnesses import witnessed_by
+from citychain.pki.ca import cert_fingerprint
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
@@ -126,7 +129,13 @@ class VerifierConfig:
     def from_bundle(cls, path: Path) -> VerifierConfig:
         bundle = read_bundle(Path(path))
         ca = x509.load_pem_x509_certificate(bundle.city_ca_pem.encode()) if bundle.city_ca_pem else None
-        return cls(bundle.city, trust_from_bundle(bundle), ca, bundle.witness_quorum)
+        trust = trust_from_bundle(bundle)
+        if ca is not None and trust.ca_fingerprint not in (None, cert_fingerprint(ca)):  # the unsigned field lies
+            raise BundleError(
+                "信任包中的城市根证书不是信任日志登记的那一张",
+                "the trust bundle's city CA certificate is not the one its trust log names",
+            )
+        return cls(bundle.city, trust, ca, bundle.witness_quorum)
 
     @classmethod
     def from_home(cls, path: Path) -> VerifierConfig:
@@ -234,10 +243,18 @@ def check_embedded_proof(
     return newest_cosignature(signed, config, leaf.record.log, now)
 
 
+@dataclass(frozen=True)
+class Sealer:
+    """Who sealed a PDF: the agency its certificate names, and the certificate's fingerprint."""
+
+    agency: str | None
+    fingerprint: str
+
+
 def open_sealed_proof(
     data: bytes, config: VerifierConfig, attachment_name: str, parse: Callable[[bytes], P]
-) -> tuple[str, P]:
-    """(the sealing agency, the parsed proof file) of a sealed PDF, the seal
+) -> tuple[Sealer, P]:
+    """(who sealed it, the parsed proof file) of a sealed PDF, the seal
     checked against the verifier's own city CA; `parse` raises a BilingualError."""
     if config.ca_cert is None:
         raise Rejected(
@@ -249,9 +266,25 @@ def open_sealed_proof(
         from citychain.documents.pades import open_sealed_pdf  # pyHanko loads only when a PDF is checked
 
         opened = open_sealed_pdf(data, config.ca_cert, attachment_name=attachment_name)
-        return opened.agency, parse(opened.attachment)
+        return Sealer(opened.agency, opened.fingerprint), parse(opened.attachment)
     except BilingualError as exc:  # SealProblem (TAMPERED, MALFORMED, UNKNOWN_ISSUER) or the proof's MALFORMED
         raise Rejected(exc.code, exc.message_zh, exc.message_en) from None
+
+
+def check_seal_at(sealer: Sealer, leaf: Leaf, config: VerifierConfig) -> None:
+    """The seal's certificate was not revoked at the time of the document's
+    record in the ledger. The seal's own signing time is the signer's word (a
+    stolen seal key can backdate it); the record's time is signed by the
+    agency's ledger key and its place in the log witnessed."""
+    found = config.trust.revoked_cert(sealer.fingerprint, leaf.record.time)
+    if found is not None:
+        cert = found[1]
+        raise Rejected(
+            "KEY_REVOKED",
+            f"电子印章的证书自 {cert.revoked_from} 起已被吊销（{cert.reason}），而此文件的账本记录时间为 {leaf.record.time}",
+            f"the seal's certificate is revoked from {cert.revoked_from} ({cert.reason}); "
+            f"this document's ledger record is dated {leaf.record.time}",
+        )
 
 
 # -- a node's view -------------------------------------------------------------

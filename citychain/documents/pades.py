@@ -36,7 +36,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from citychain.errors import BilingualError
-from citychain.pki.ca import cert_agency
+from citychain.pki.ca import cert_agency, cert_fingerprint
 
 MAX_PDF_BYTES = 8 * 1024 * 1024
 MAX_ATTACHMENT_BYTES = 256 * 1024
@@ -61,6 +61,7 @@ class OpenedPdf:
     agency: str | None  # from the sealing certificate (its serialNumber)
     signer_name: str
     attachment: bytes
+    fingerprint: str = ""  # the sealing certificate's, as the trust log names it (revocation)
 
 
 def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
@@ -282,7 +283,12 @@ def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, *, attachment_name: 
         if not status.trusted:
             _untrusted(signer, ca_cert)
         _exact_signature_block(data, sig, status.signing_cert.dump(), _asn1_cert(ca_cert).dump())
-        return OpenedPdf(cert_agency(signer), signer.subject.rfc4514_string(), _attachment(reader, attachment_name))
+        return OpenedPdf(
+            cert_agency(signer),
+            signer.subject.rfc4514_string(),
+            _attachment(reader, attachment_name),
+            cert_fingerprint(signer),
+        )
     except SealProblem:
         raise
     except (PdfError, SigningError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:

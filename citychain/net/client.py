@@ -8,17 +8,24 @@ bounded in size and in total time — connecting, headers and body, however
 slowly a node trickles them (`_Deadline`). Whatever goes wrong on the way is a
 `PeerError` with a stable code; `PeerClient` also parses strictly, so anything
 odd a peer sends becomes one too, which the sync loop reports and backs off on.
+
+A node also refuses, right after the handshake, a server whose certificate the
+trust log revokes (`CERT_REVOKED`, `_CheckedHTTPSConnection`): the chain to the
+city CA says the CA issued it once, the trust log whether the root still
+stands behind it (docs/protocol.md §9).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -29,6 +36,9 @@ from urllib3.util.retry import Retry
 
 from citychain.errors import CodedError
 from citychain.log.encoding import EncodingError, b64decode
+
+if TYPE_CHECKING:
+    from citychain.node.trust import Agency, IssuedCert
 
 MAX_RESPONSE_BYTES = 8 << 20
 PAGE = 1000
@@ -71,6 +81,10 @@ T = TypeVar("T")
 # What parsing or checking a peer's document may raise; RecursionError is deep nesting.
 BAD_DOCUMENT = (ValueError, TypeError, LookupError, AttributeError, RecursionError)
 _DEADLINE: ContextVar[_Deadline | None] = ContextVar("citychain_peer_deadline", default=None)
+# The current request's check of the server's certificate (DER), run on every new connection.
+_SERVER_CERT_CHECK: ContextVar[Callable[[bytes], None] | None] = ContextVar("citychain_server_cert", default=None)
+# fingerprint (hex SHA-256 of the DER) -> (agency, entry) when the trust log revokes that certificate now
+RevokedCert = Callable[[str], "tuple[Agency, IssuedCert] | None"]
 
 
 class _Deadline:
@@ -138,8 +152,20 @@ class _WatchedHTTPConnection(_Watched, HTTPConnection):
     pass
 
 
-class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
-    pass
+class _CheckedHTTPSConnection(_Watched, HTTPSConnection):
+    """Once the TLS handshake has checked the chain to the city CA, the
+    server's own certificate goes to the request's check (`_SERVER_CERT_CHECK`)
+    before a byte of the request is sent; a refusal closes the connection."""
+
+    def connect(self) -> None:
+        super().connect()
+        check = _SERVER_CERT_CHECK.get()
+        if check is not None:
+            try:
+                check(self.sock.getpeercert(binary_form=True) or b"")
+            except BaseException:
+                self.close()
+                raise
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
@@ -147,7 +173,7 @@ class _WatchedHTTPPool(HTTPConnectionPool):
 
 
 class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
+    ConnectionCls = _CheckedHTTPSConnection
 
 
 class _DeadlineAdapter(HTTPAdapter):
@@ -195,8 +221,11 @@ class NodeSession:
         limits: Limits = Limits(),
         retry: Retry | int = 0,
         token: str | None = None,
+        revoked: RevokedCert | None = None,
     ) -> None:
+        """`revoked` (a node's trust log) refuses a server whose certificate it revokes."""
         self.url = url.rstrip("/")
+        self.revoked = revoked
         self.limits = limits
         self.session = requests.Session()
         self.session.mount("http://", _DeadlineAdapter(max_retries=retry))
@@ -216,7 +245,7 @@ class NodeSession:
     def request(self, method: str, path: str, **kwargs: Any) -> Answer:
         """One exchange within `limits.deadline`, whatever the node sends;
         `kwargs` go to requests (params, json, data, headers)."""
-        with _Deadline(self.limits.deadline) as deadline:
+        with _Deadline(self.limits.deadline) as deadline, self._server_cert_checked():
             try:
                 answer = self._exchange(method, path, **kwargs)
             except requests.exceptions.RequestException as exc:
@@ -249,6 +278,28 @@ class NodeSession:
                     raise PeerError("TOO_LARGE", f"{self.url} sent more than {limits.max_bytes} bytes")
             return Answer(response.status_code, bytes(body), response.headers.get("Content-Type", ""))
 
+    @contextmanager
+    def _server_cert_checked(self) -> Iterator[None]:
+        """Connections opened meanwhile check the server's certificate against `revoked`."""
+        token = _SERVER_CERT_CHECK.set(self._check_server_cert if self.revoked is not None else None)
+        try:
+            yield
+        finally:
+            _SERVER_CERT_CHECK.reset(token)
+
+    def _check_server_cert(self, der: bytes) -> None:
+        found = self.revoked(hashlib.sha256(der).hexdigest())  # type: ignore[misc] - set only with `revoked`
+        if found is None:
+            return
+        agency, cert = found
+        raise PeerError(
+            "CERT_REVOKED",
+            f"对等节点 {self.url} 出示的 TLS 证书已被信任日志吊销（{agency.id}，自 {cert.revoked_from} 起：{cert.reason}），拒绝连接",
+            f"{self.url} presents a TLS certificate the trust log revokes ({agency.id}, from {cert.revoked_from}: "
+            f"{cert.reason}); refused",
+            sent=False,
+        )
+
     def _too_slow(self) -> PeerError:
         return PeerError(
             "TOO_SLOW",
@@ -258,7 +309,12 @@ class NodeSession:
 
     def _transport_error(self, exc: requests.exceptions.RequestException) -> PeerError:
         if isinstance(exc, requests.exceptions.SSLError):
-            return PeerError("TLS", f"{self.url}: TLS certificate not trusted: {exc}")
+            return PeerError(
+                "TLS",
+                f"对等节点 {self.url} 的 TLS 证书不可信：不是本市根证书签发的、已过期，或不是为该地址签发的",
+                f"{self.url}: TLS certificate not trusted (not issued by the city root CA, expired, or for "
+                f"another host): {exc}",
+            )
         if isinstance(exc, requests.exceptions.Timeout):
             return PeerError("TIMEOUT", f"{self.url} did not answer in time")
         return PeerError("UNREACHABLE", f"{self.url} cannot be reached: {type(exc).__name__}")
@@ -268,11 +324,16 @@ class PeerClient(NodeSession):
     """The sync loop's view of a peer: the API of docs/protocol.md §6, each answer checked."""
 
     def __init__(
-        self, url: str, ca_file: str | None = None, limits: Limits = Limits(), token: str | None = None
+        self,
+        url: str,
+        ca_file: str | None = None,
+        limits: Limits = Limits(),
+        token: str | None = None,
+        revoked: RevokedCert | None = None,
     ) -> None:
         # Transient connection failures retry quickly; anything the peer says is final.
         retry = Retry(total=1, connect=1, read=0, status=0, backoff_factor=0, allowed_methods=None)
-        super().__init__(url, ca_file, limits, retry, token)
+        super().__init__(url, ca_file, limits, retry, token, revoked)
 
     def _get_json(self, path: str, params: dict | None = None, read: Callable[[Any], T] = lambda value: value) -> T:
         """GET a JSON document and `read` (check) it. Whatever parsing or reading

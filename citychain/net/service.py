@@ -11,6 +11,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -78,9 +79,11 @@ class NodeService:
             node.config.origin,
             lambda: node.trust,
             self.agency_of_origin,
-            lambda: int(time.time()),
+            lambda: int(node.clock.now().timestamp()),  # the node's clock (a test may offset it)
         )
         self._notifier = ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="citychain-notify")
+        # every door's writes (the desks' routes too, not only /v1/records) tell the peers at once
+        node.after_append.append(lambda appended: self._notifier.submit(self.notify_peers, appended.size))
 
     def agency_of_origin(self, text: str) -> str | None:
         city = self.node.config.city
@@ -92,9 +95,21 @@ class NodeService:
         return self.node.users.sign_in(name, password, lock=self.node.lock)
 
     def append(self, user, items):
-        appended = self.node.append(user, items)
-        self._notifier.submit(self.notify_peers, appended.size)
-        return appended
+        return self.node.append(user, items)  # the peers hear of it through `node.after_append`
+
+    def notified(self, body: bytes) -> None:
+        """A peer's `/v1/notify`: pull from that agency's node at once, or, for
+        a notice naming no agency we know the node of, sync with every peer
+        (unsigned, a notice can only hasten a sync)."""
+        try:
+            agency = json.loads(body).get("agency")
+            url = self.node.trust.agencies[agency].url if isinstance(agency, str) else None
+        except (ValueError, AttributeError, KeyError):
+            url = None
+        if url:
+            self.syncer.pull_now(url.rstrip("/"))
+        else:
+            self.syncer.wake()
 
     def notify_peers(self, size: int) -> None:
         """Tell peers our log grew so they pull at once, each in a task of its own
@@ -199,4 +214,18 @@ def _run(service: NodeService, host: str, port: int, tls_files) -> None:
     service.syncer.start()
     scheme = "https" if cert_file else "http"
     print(f"node {node.config.agency} serving on {scheme}://{host}:{port}", flush=True)
+    threading.Thread(target=_announce_when_up, args=(service, server), daemon=True).start()
     server.run()
+
+
+def _announce_when_up(service: NodeService, server: uvicorn.Server, wait: float = 30.0) -> None:
+    """Once listening, tell the peers we are here: those that backed off while
+    we were away, or refused the certificate we served before, pull at once."""
+    deadline = time.monotonic() + wait
+    while not server.started:
+        if server.should_exit or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+    agency = service.node.config.agency
+    head = service.readers.store().head(agency)
+    service.notify_peers(head.size if head else 0)

@@ -32,7 +32,7 @@ def node_status(node, syncer, store: Store) -> dict[str, Any]:
     config = node.config
     own = store.head(config.agency)
     refusal = node.own.refusal if node.own else "read-only"
-    cosigned = own_cosigners(node, own.checkpoint if own else None, now)
+    cosigned = own_cosigners(node, own.checkpoint if own else None, node.clock.now().timestamp())
     newest = max(cosigned.values(), default=None)
     return {
         "agency": config.agency,

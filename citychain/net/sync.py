@@ -124,6 +124,9 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:200]}{where}"
 
 
+LOG_WAIT = 1.0  # seconds a peer's sync waits for a log another peer's sync is bringing in
+
+
 class Syncer:
     def __init__(
         self,
@@ -158,7 +161,14 @@ class Syncer:
         return self.peers.setdefault(url, PeerState(url))
 
     def client(self, url: str) -> PeerClient:
-        return PeerClient(url, self.ca_file, self.limits)
+        """A peer's client that refuses a server certificate our trust log revokes (now, by our clock)."""
+        node = self.node
+        return PeerClient(
+            url,
+            self.ca_file,
+            self.limits,
+            revoked=lambda fp: node.trust.revoked_cert(fp, format_time(node.clock.now())),
+        )
 
     # -- the loop ------------------------------------------------------------
     def start(self) -> None:
@@ -181,6 +191,19 @@ class Syncer:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def pull_now(self, url: str) -> None:
+        """A peer says its log grew: sync with that peer at once (and only it:
+        waking every peer's sync for each write costs a loaded node seconds).
+        A back-off its being away or its certificate caused (up to a minute)
+        ends here: it is back, perhaps with a renewed certificate."""
+        state = self.peers.get(url)
+        if state is not None and state.error_code in ("UNREACHABLE", "TLS", "CERT_REVOKED"):
+            state.backoff_until = 0.0
+        if self._pool is None or url not in self.peer_urls():
+            self.wake()
+        else:
+            self._schedule(url, True)
 
     def health(self) -> LoopHealth:
         thread = self._thread
@@ -314,9 +337,12 @@ class Syncer:
             raise PeerError("BAD_CHECKPOINT", f"checkpoint of {agency} does not verify: {exc}") from exc
 
     def sync_log(self, client: PeerClient, state: PeerState, agency: str) -> list[str]:
-        """Only one peer at a time brings in a given log; the others skip it this round."""
+        """Only one peer at a time brings in a given log. Another waits a moment
+        for it (a write's notice wakes every peer's sync at once, and the one
+        holding the log may be a peer that does not have the write yet), then
+        skips it this round: a long catch-up holds up no one for longer."""
         lock = self._log_locks.setdefault(agency, threading.Lock())
-        if not lock.acquire(blocking=False):
+        if not lock.acquire(timeout=LOG_WAIT):
             return []
         try:
             return self._sync_log(client, state, agency)
@@ -390,8 +416,9 @@ class Syncer:
         target = signed.checkpoint
 
         def download(position: int) -> tuple[int, list[bytes], list[bytes] | None]:
+            size = PAGE if position == start else CHUNK  # a short first chunk: verifying starts at once
             chunk: list[bytes] = []
-            while len(chunk) < CHUNK and position + len(chunk) < target.size:
+            while len(chunk) < size and position + len(chunk) < target.size:
                 first = position + len(chunk)
                 chunk += client.entries(agency, first, min(first + PAGE, target.size))
             end = position + len(chunk)
@@ -412,7 +439,8 @@ class Syncer:
     # -- co-signatures -----------------------------------------------------
     def merge_cosignatures(self, head, signed) -> None:
         """Keep every valid co-signature we see for the checkpoint we hold."""
-        valid = witnessed_by(signed, self.node.trust, self.node.config.city, head.agency, int(time.time()))
+        now = int(self.node.clock.now().timestamp())  # the node's clock (a test may offset it)
+        valid = witnessed_by(signed, self.node.trust, self.node.config.city, head.agency, now)
         new = [s for s in signed.note.signatures if s.name in valid]
         with self.node.lock:
             current = self.node.store.head(head.agency)

@@ -29,10 +29,21 @@ from citychain.log.keys import kid as key_id
 from citychain.node.bundle import TrustBundle, export_bundle, trust_from_bundle
 from citychain.node.home import Home
 from citychain.node.node import Node, resolve_passphrase
-from citychain.node.trust import REGISTERED, TrustState, check_url, key_json
+from citychain.node.trust import (
+    CA_SET,
+    CERT_ISSUED,
+    REGISTERED,
+    TrustState,
+    cert_issued_json,
+    check_url,
+    is_loopback,
+    key_json,
+)
 from citychain.pki.ca import (
     CA_CERT_FILE,
+    CLOCK_SKEW,
     PkiError,
+    cert_fingerprint,
     check_p256,
     issue_signing_cert,
     issue_tls_cert,
@@ -51,7 +62,7 @@ CA_PASSPHRASE_ENV = "CITYCHAIN_CA_PASSPHRASE"
 MAX_REQUEST = 64 * 1024
 MAX_RESPONSE = 16 * 1024 * 1024
 MAX_HOSTS = 16
-REQUEST_COPY = "enrol-request.json"  # in HOME/tls: what enrol-accept binds the response to
+REQUEST_COPY = "enrol-request.json"  # in HOME/tls/pending: what enrol-accept binds the response to
 _REQUEST_FIELDS = {
     "format", "city", "agency", "name_zh", "name_en", "url", "hosts", "uscc",
     "public_key", "tls_csr", "seal_csr", "signature",
@@ -119,15 +130,14 @@ def make_request(
     uscc: str | None = None,
     cost: KdfCost = KdfCost(),
 ) -> bytes:
-    """New TLS and seal keys in `home` (sealed with the node passphrase) and the
-    signed request for them; the request is also kept in HOME/tls."""
+    """New TLS and seal keys (sealed with the node passphrase) and the signed
+    request for them, kept in HOME/tls/pending until the response is accepted.
+
+    A home that already holds certificates asks for new ones the same way
+    (renewal); its installed keys serve until then.
+    """
     config = home.config()
-    if home.tls_cert_path.exists() or home.seal_cert_path.exists():  # new keys would orphan the installed certificates
-        raise EnrolError(
-            "本节点已有证书，不能再次申请（证书续期尚未提供）",
-            "this home already holds its certificates; it cannot enrol again (renewal is not available yet)",
-        )
-    fields = _check_fields(url, hosts, name_zh, name_en, uscc)
+    fields = check_fields(url, hosts, name_zh, name_en, uscc)
     passphrase = resolve_passphrase(home, config, None)
     signer = load_key(home.key_path, passphrase)
     tls_key, seal_key = new_ec_key(), new_ec_key()
@@ -142,10 +152,11 @@ def make_request(
         "seal_csr": _csr(seal_key, _seal_subject(agency, name_zh, name_en), None),
     }
     data = _signed(value, signer)
-    home.tls_key_path.parent.mkdir(mode=0o700, exist_ok=True)
-    save_sealed_key(home.tls_key_path, tls_key, passphrase, cost)
-    save_sealed_key(home.seal_key_path, seal_key, passphrase, cost)
-    write_atomic(home.tls_key_path.parent / REQUEST_COPY, data)
+    pending = home.pending_dir
+    pending.mkdir(mode=0o700, parents=True, exist_ok=True)
+    save_sealed_key(pending / home.tls_key_path.name, tls_key, passphrase, cost)
+    save_sealed_key(pending / home.seal_key_path.name, seal_key, passphrase, cost)
+    write_atomic(pending / REQUEST_COPY, data)
     return data
 
 
@@ -161,7 +172,7 @@ def _seal_subject(agency: str, name_zh: str, name_en: str) -> list[x509.NameAttr
     ]
 
 
-def _check_fields(url, hosts, name_zh, name_en, uscc) -> dict:
+def check_fields(url, hosts, name_zh, name_en, uscc) -> dict:
     """The request's plain fields, checked the same way on both sides."""
     url = check_url(url)
     if (
@@ -221,7 +232,7 @@ def read_request(data: bytes, expected_fingerprint: str) -> Request:
             "申请文件的指纹与给定的不符，拒绝登记", "the request's fingerprint does not match the one given; refused"
         )
     value, message = _open(data, REQUEST_FORMAT, _REQUEST_FIELDS, MAX_REQUEST, "入网申请", "enrolment request")
-    fields = _check_fields(
+    fields = check_fields(
         value.get("url"), value.get("hosts"), value.get("name_zh"), value.get("name_en"), value.get("uscc")
     )
     try:
@@ -262,13 +273,16 @@ def _load_csr(pem, what: str) -> x509.CertificateSigningRequest:
 
 
 def _clash(trust: TrustState, request: Request) -> tuple[str, str] | None:
-    """Why another registered agency stands in the way, or None."""
+    """Why another registered agency stands in the way, or None.
+
+    Loopback hosts may be shared: a certificate for 127.0.0.1 only ever
+    answers on the machine it is used on, so a city on one machine (the demo,
+    the tests) can give every node one.
+    """
     value = request.value
-    if value["agency"] in trust.agencies:
-        return f"机构 {value['agency']} 已登记", f"agency {value['agency']} is already registered"
-    hosts = {_host_key(h) for h in value["hosts"]}
+    hosts = {_host_key(h) for h in value["hosts"] if not is_loopback(h)}
     for agency in trust.agencies.values():
-        if agency.url is None:
+        if agency.url is None or agency.id == value["agency"]:
             continue
         if agency.url == value["url"] or _host_key(urlsplit(agency.url).hostname or "") in hosts:
             return (
@@ -278,10 +292,43 @@ def _clash(trust: TrustState, request: Request) -> tuple[str, str] | None:
     return None
 
 
-def enrol(node: Node, user, request: Request, permissions: list[str], attributes: dict[str, str], now) -> bytes:
-    """Register the agency, certify both keys, and the signed response (bytes).
+def _renewal(trust: TrustState, request: Request, now: datetime) -> bool:
+    """Whether the request renews a registered agency's certificates; refuses
+    one that claims a registered agency without holding its key."""
+    known = trust.agencies.get(request.agency)
+    if known is None:
+        return False
+    if known.status.status != "active":
+        raise EnrolError(
+            f"机构 {known.id} 已被{'暂停' if known.status.status == 'suspended' else '撤销'}，不能续期",
+            f"agency {known.id} is {known.status.status}; its certificates are not renewed",
+        )
+    if request.public_raw not in {k.public_key for k in known.current_keys(format_time(now))}:
+        raise EnrolError(
+            f"机构 {known.id} 已登记，且申请不是用它的现行密钥签名的",
+            f"agency {known.id} is already registered and the request is not signed by its current key",
+        )
+    if request.value["url"] != known.url:
+        raise EnrolError(
+            f"续期申请的地址与信任日志不符（{known.url}）；地址变更请用 trust set-url",
+            f"the renewal's URL differs from the trust log's ({known.url}); change it with trust set-url first",
+        )
+    return True
 
-    Everything is checked and both certificates issued before the one trust
+
+def enrol(
+    node: Node,
+    user,
+    request: Request,
+    permissions: list[str],
+    attributes: dict[str, str],
+    now,
+    ca_dir: Path | None = None,
+) -> bytes:
+    """Register the agency (or, for one already registered, renew its
+    certificates), certify both keys, and the signed response (bytes).
+
+    Everything is checked and both certificates issued before any trust
     record is written, so a refusal leaves the trust log as it was.
     """
     config, value = node.config, request.value
@@ -289,10 +336,16 @@ def enrol(node: Node, user, request: Request, permissions: list[str], attributes
         raise EnrolError("只有根机构的节点可以登记机构", f"{node.home.path} is not the root authority's home")
     if value["city"] != config.city:
         raise EnrolError(f"申请属于城市 {value['city']}", f"the request is for city {value['city']}, not {config.city}")
+    renewal = _renewal(node.trust, request, now)
+    if renewal and (permissions or attributes):
+        raise EnrolError(
+            "续期不改变权限或属性；请用 trust set-permissions",
+            "a renewal changes no permissions or attributes; use trust set-permissions",
+        )
     clash = _clash(node.trust, request)
     if clash:
         raise EnrolError(f"拒绝登记：{clash[0]}", f"refused: {clash[1]}")
-    ca_dir = node.home.ca_dir
+    ca_dir = ca_dir or node.home.ca_dir
     ca_passphrase = os.environ.get(CA_PASSPHRASE_ENV) or node.passphrase()
     agency = value["agency"]
     tls_cert = issue_tls_cert(ca_dir, ca_passphrase, agency, value["hosts"], request.tls_key, now)
@@ -300,19 +353,20 @@ def enrol(node: Node, user, request: Request, permissions: list[str], attributes
         ca_dir, ca_passphrase, agency, value["name_zh"], value["name_en"], request.seal_key, now
     )
     ca_pem = (ca_dir / CA_CERT_FILE).read_text("ascii")
-    load_ca_cert(ca_dir)
+    ca_cert = load_ca_cert(ca_dir)
     body = {
         "agency": agency,
         "name_zh": value["name_zh"],
         "name_en": value["name_en"],
-        "keys": [key_json(key_id(request.public_raw), request.public_raw, format_time(now))],
+        "keys": [key_json(key_id(request.public_raw), request.public_raw, format_time(now - CLOCK_SKEW))],
         "permissions": list(permissions),
         "url": value["url"],
     }
     attrs = {**({"uscc": value["uscc"]} if "uscc" in value else {}), **attributes}
     if attrs:
         body["attributes"] = attrs
-    node.append(user, [(REGISTERED, body)], target=agency)
+    records = certificate_records(node.trust, agency, tls_cert, seal_cert, ca_cert)
+    node.append(user, (records if renewal else [(REGISTERED, body), *records]), target=agency)
     bundle = export_bundle(node.store, config.city, config.root_agency, config.root_keys, ca_pem, config.witness_quorum)
     peers = sorted(a.url for a in node.trust.agencies.values() if a.url and a.status.status == "active")
     response = {
@@ -328,6 +382,25 @@ def enrol(node: Node, user, request: Request, permissions: list[str], attributes
         "root_kid": node.signer.kid,
     }
     return _signed(response, node.signer)
+
+
+def certificate_records(
+    trust: TrustState, agency: str, tls_cert: x509.Certificate, seal_cert: x509.Certificate, ca_cert: x509.Certificate
+) -> list[tuple[str, dict]]:
+    """The trust-log facts of newly issued certificates (their fingerprints, so
+    they can be revoked), and the city CA's fingerprint if the log lacks it."""
+    ca = cert_fingerprint(ca_cert)
+    if trust.ca_fingerprint not in (None, ca):
+        raise EnrolError(
+            "信任日志中登记的城市根证书与本机的不同；更换根证书须专门进行",
+            f"the trust log names another city CA ({trust.ca_fingerprint}) than this home's ({ca}); "
+            "replacing the city CA must be a deliberate step",
+        )
+    records = [] if trust.ca_fingerprint else [(CA_SET, {"fingerprint": ca})]
+    for use, cert in (("tls", tls_cert), ("seal", seal_cert)):
+        body = cert_issued_json(agency, use, cert_fingerprint(cert), format_time(cert.not_valid_after_utc))
+        records.append((CERT_ISSUED, body))
+    return records
 
 
 def _pem(cert: x509.Certificate) -> str:
@@ -354,7 +427,8 @@ def accept(node: Node, data: bytes, now: datetime) -> Accepted:
         raise EnrolError(
             "答复不是由本节点固定的根密钥签名的", "the response is not signed by a root key this home pins"
         )
-    request_copy = home.tls_key_path.parent / REQUEST_COPY
+    pending = home.pending_dir
+    request_copy = pending / REQUEST_COPY
     if not request_copy.is_file():
         raise EnrolError(
             "本节点没有待答复的申请", "this home has no enrolment request waiting (run node enrol-request)"
@@ -373,8 +447,9 @@ def accept(node: Node, data: bytes, now: datetime) -> Accepted:
         raise EnrolError(
             "答复中的证书或信任包无法解析", f"a certificate or the trust bundle does not parse: {exc}"
         ) from None
-    for name, key_path in (("tls_cert", home.tls_key_path), ("seal_cert", home.seal_key_path)):
-        held = read_sealed_public_key(key_path).public_bytes(
+    keys = {"tls_cert": home.tls_key_path, "seal_cert": home.seal_key_path}
+    for name, key_path in keys.items():
+        held = read_sealed_public_key(pending / key_path.name).public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         got = (
@@ -387,13 +462,20 @@ def accept(node: Node, data: bytes, now: datetime) -> Accepted:
                 "答复中的证书不是本节点持有的密钥的证书", f"the {name} is for a key this home does not hold"
             )
         verify_issued_by(certs[name], ca_cert, now)
-    trust_from_bundle(bundle)  # signed checkpoint and chain, before anything is written
+    bundled = trust_from_bundle(bundle)  # signed checkpoint and chain, before anything is written
+    if bundled.ca_fingerprint != cert_fingerprint(ca_cert):
+        raise EnrolError(
+            "答复中的根证书不是信任日志登记的城市根证书",
+            "the response's CA certificate is not the one the trust log names",
+        )
     if bundle.city_ca_pem.strip() != value["ca_cert"].strip():
         raise EnrolError("信任包中的根证书与答复不符", "the trust bundle's city CA differs from the response's")
     imported = node.import_trust_bundle(bundle)
-    save_cert(home.tls_cert_path, certs["tls_cert"])
-    save_cert(home.seal_cert_path, certs["seal_cert"])
     save_cert(home.city_ca_path, ca_cert)
+    for name, cert_path in (("tls_cert", home.tls_cert_path), ("seal_cert", home.seal_cert_path)):
+        os.replace(pending / keys[name].name, keys[name])
+        save_cert(cert_path, certs[name])
     request_copy.unlink()
+    pending.rmdir()
     peers = value.get("peers") or []
     return Accepted(home.tls_cert_path, home.seal_cert_path, imported.new_size, tuple(map(str, peers)))

@@ -137,8 +137,17 @@ class Home:
         return self.path / "tls" / "city-ca.crt"
 
     @property
+    def pending_dir(self) -> Path:
+        """New TLS and seal keys and the request they were made for, until the
+        root's response is accepted: the installed pair keeps serving meanwhile."""
+        return self.path / "tls" / "pending"
+
+    @property
     def ca_dir(self) -> Path:
-        return self.path / "ca"  # the root authority's home only
+        """The city CA (root authority only): HOME/ca, or the folder `city init
+        --ca-dir` named (removable media, mounted only to enrol or renew)."""
+        where = self.config().extra.get("ca", {}).get("dir") if self.exists() else None
+        return Path(where) if where else self.path / "ca"
 
     def exists(self) -> bool:
         return self.config_path.is_file()

@@ -7,14 +7,14 @@ checks and audit rows apply whichever door a person comes in by.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from citychain.accounts.audit import AuditTrail
 from citychain.accounts.users import Argon2Params, Permissions, User, Users
-from citychain.clock import Clock, SystemClock, format_time
+from citychain.clock import Clock, clock_from_config, format_time
 from citychain.log.keys import (
     KdfCost,
     Signer,
@@ -104,6 +104,8 @@ class Node:
                 on_stored=self._audit_batch,
             )
         self.restore = RestoreGate(self)  # asks the peers before the first signature (restore safety)
+        # Called with each stored batch of the own log, whichever door wrote it (a serving node tells its peers).
+        self.after_append: list[Callable[[Appended], None]] = []
 
     # -- opening and creating ----------------------------------------------
     @classmethod
@@ -128,7 +130,7 @@ class Node:
             except BaseException:
                 lock.release()
                 raise
-        node = cls(home, config, signer, plugins, clock or SystemClock(), argon2)
+        node = cls(home, config, signer, plugins, clock or clock_from_config(config.extra), argon2)
         node._lock = lock
         node._passphrase = passphrase
         if write:
@@ -231,7 +233,10 @@ class Node:
                 for action in sorted({self.kinds.get(kind).action for kind, _ in items}):
                     self.users.require(user, action)
             author = Author(user.name, str(user.role)) if user is not None else None
-            return self.own.append(items, author, target)
+            appended = self.own.append(items, author, target)
+        for listener in self.after_append:
+            listener(appended)
+        return appended
 
     def _audit_batch(self, leaves, author: Author | None, target: str, replayed: bool) -> None:
         """The audit row of a stored batch (inside its transaction); a batch

@@ -32,22 +32,25 @@ def _passphrase(home: Home, env: str | None = None) -> str:
     return resolve_passphrase(home, home.config(), None)
 
 
+def ca_passphrase(root: Home) -> str:
+    """CITYCHAIN_CA_PASSPHRASE, else the root's node passphrase: everywhere the CA key is sealed or opened."""
+    return _passphrase(root, CA_PASSPHRASE_ENV)
+
+
 def init_city_ca(root: Home, name_zh: str, name_en: str, now: datetime, cost: KdfCost = KdfCost()) -> Path:
     """Create the city root CA in the root authority's home; returns its certificate path."""
     config = root.config()
     if config.agency != config.root_agency:
         raise HomeError(f"{root.path} is not the root authority's home; the city CA lives there")
-    root.ca_dir.mkdir(mode=0o700, exist_ok=True)
-    info = create_root_ca(root.ca_dir, config.city, name_zh, name_en, _passphrase(root, CA_PASSPHRASE_ENV), cost, now)
+    root.ca_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = create_root_ca(root.ca_dir, config.city, name_zh, name_en, ca_passphrase(root), cost, now)
     return info.cert_path
 
 
 def issue_node_tls(node: Home, root: Home, hosts: Sequence[str], now: datetime, cost: KdfCost = KdfCost()) -> Path:
     """A new TLS key for `node`, certified by the city CA for `hosts`."""
     key = new_ec_key()
-    cert = issue_tls_cert(
-        root.ca_dir, _passphrase(root, CA_PASSPHRASE_ENV), node.config().agency, list(hosts), key.public_key(), now
-    )
+    cert = issue_tls_cert(root.ca_dir, ca_passphrase(root), node.config().agency, list(hosts), key.public_key(), now)
     node.tls_cert_path.parent.mkdir(mode=0o700, exist_ok=True)
     save_sealed_key(node.tls_key_path, key, _passphrase(node), cost)
     save_cert(node.tls_cert_path, cert)
@@ -61,7 +64,7 @@ def issue_node_seal(
     """A new document-signing key for `node`'s PDF seal, certified by the city CA."""
     key = new_ec_key()
     cert = issue_signing_cert(
-        root.ca_dir, _passphrase(root, CA_PASSPHRASE_ENV), node.config().agency, name_zh, name_en, key.public_key(), now
+        root.ca_dir, ca_passphrase(root), node.config().agency, name_zh, name_en, key.public_key(), now
     )
     node.seal_cert_path.parent.mkdir(mode=0o700, exist_ok=True)
     save_sealed_key(node.seal_key_path, key, _passphrase(node), cost)

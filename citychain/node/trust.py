@@ -31,7 +31,15 @@ REINSTATED = "trust.agency.reinstated"
 REVOKED = "trust.agency.revoked"
 PERMISSIONS_SET = "trust.permissions.set"
 URL_SET = "trust.url.set"
-TRUST_KINDS = (REGISTERED, KEY_ROTATED, KEY_REVOKED, SUSPENDED, REINSTATED, REVOKED, PERMISSIONS_SET, URL_SET)
+CA_SET = "trust.ca.set"
+CERT_ISSUED = "trust.cert.issued"
+CERT_REVOKED = "trust.cert.revoked"
+TRUST_KINDS = (
+    REGISTERED, KEY_ROTATED, KEY_REVOKED, SUSPENDED, REINSTATED, REVOKED, PERMISSIONS_SET, URL_SET,
+    CA_SET, CERT_ISSUED, CERT_REVOKED,
+)  # fmt: skip
+CERT_USES = ("tls", "seal")
+_FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 ROOT_PERMISSION = "trust:root"
 
 
@@ -59,6 +67,23 @@ class KeyInfo:
 
 
 @dataclass(frozen=True)
+class IssuedCert:
+    """An X.509 certificate the city CA issued to an agency, known by its
+    fingerprint (lowercase hex SHA-256 of its DER, `pki.ca.cert_fingerprint`)."""
+
+    fingerprint: str
+    use: str  # "tls" | "seal"
+    not_after: str
+    revoked_from: str | None = None
+    reason: str = ""
+
+    def revoked_at(self, time: str) -> bool:
+        """Revoked for whatever is dated at or after `revoked_from` (a TLS
+        handshake now, a seal by the time of its record in the ledger)."""
+        return self.revoked_from is not None and time >= self.revoked_from
+
+
+@dataclass(frozen=True)
 class StatusChange:
     status: str  # active | suspended | revoked
     since: str
@@ -75,6 +100,10 @@ class Agency:
     history: tuple[StatusChange, ...]
     attributes: tuple[tuple[str, str], ...] = ()  # public, e.g. ("uscc", "1133…")
     url: str | None = None  # where its node serves (`check_url`); peers find each other by it
+    certificates: tuple[IssuedCert, ...] = ()  # `trust.cert.issued`, in log order
+
+    def certificate(self, fingerprint: str) -> IssuedCert | None:
+        return next((c for c in self.certificates if c.fingerprint == fingerprint), None)
 
     def attribute(self, name: str) -> str | None:
         return dict(self.attributes).get(name)
@@ -105,6 +134,7 @@ class TrustState:
     pinned_keys: frozenset[bytes]
     agencies: dict[str, Agency] = field(default_factory=dict)
     size: int = 0
+    ca_fingerprint: str | None = None  # the city root CA certificate's (`trust.ca.set`)
 
     def agency(self, agency_id: str) -> Agency:
         agency = self.agencies.get(agency_id)
@@ -113,6 +143,19 @@ class TrustState:
                 "UNKNOWN_ISSUER", "机构未在信任日志中登记", f"agency {agency_id!r} is not in the trust log"
             )
         return agency
+
+    def certificate(self, fingerprint: str) -> tuple[Agency, IssuedCert] | None:
+        """The agency a certificate was issued to, and its entry, if the trust log records it."""
+        for agency in self.agencies.values():
+            cert = agency.certificate(fingerprint)
+            if cert is not None:
+                return agency, cert
+        return None
+
+    def revoked_cert(self, fingerprint: str, time: str) -> tuple[Agency, IssuedCert] | None:
+        """The agency and entry of a certificate revoked at `time`, or None."""
+        found = self.certificate(fingerprint)
+        return found if found is not None and found[1].revoked_at(time) else None
 
     def judge(self, leaf: Leaf, permission: str | None) -> tuple[Agency, KeyInfo]:
         """Who signed `leaf`, if its signature holds and the trust log backs it."""
@@ -160,10 +203,10 @@ class TrustState:
 
     def copy(self) -> TrustState:
         """A trial state for a batch; `adopt` takes it in once the batch commits."""
-        return TrustState(self.root_agency, self.pinned_keys, dict(self.agencies), self.size)
+        return TrustState(self.root_agency, self.pinned_keys, dict(self.agencies), self.size, self.ca_fingerprint)
 
     def adopt(self, other: TrustState) -> None:
-        self.agencies, self.size = other.agencies, other.size
+        self.agencies, self.size, self.ca_fingerprint = other.agencies, other.size, other.ca_fingerprint
 
     def apply(self, leaf: Leaf) -> None:
         """Check one trust-log leaf against the state so far, then take it in."""
@@ -180,7 +223,8 @@ class TrustState:
             if handler is None:
                 raise TrustError("UNKNOWN_KIND", f"the trust log may not hold {record.kind!r}")
             updated = handler(self, record)
-            self.agencies[updated.id] = updated
+            if updated is not None:  # None: a fact of the city, not of one agency (`trust.ca.set`)
+                self.agencies[updated.id] = updated
         self.size += 1
 
     def _apply_genesis(self, leaf: Leaf) -> None:
@@ -384,6 +428,50 @@ def _url_set(state: TrustState, record: Record) -> Agency:
     return replace(agency, url=check_url(record.body.get("url")))
 
 
+def _fingerprint(body: dict[str, Any]) -> str:
+    value = _field(body, "fingerprint", str)
+    if not _FINGERPRINT.fullmatch(value):
+        raise TrustError("BAD_BODY", "fingerprint must be 64 lowercase hex digits (SHA-256 of the DER)")
+    return value
+
+
+def _ca_set(state: TrustState, record: Record) -> None:
+    state.ca_fingerprint = _fingerprint(record.body)
+
+
+def _cert_issued(state: TrustState, record: Record) -> Agency:
+    agency = _existing(state, record.body)
+    use = record.body.get("use")
+    if use not in CERT_USES:
+        raise TrustError("BAD_BODY", f"use must be one of {', '.join(CERT_USES)}")
+    fingerprint = _fingerprint(record.body)
+    if state.certificate(fingerprint) is not None:
+        raise TrustError("DUPLICATE", f"certificate {fingerprint} is already recorded")
+    not_after = _time(record.body, "not_after")
+    if not_after <= record.time:
+        raise TrustError("BAD_BODY", "not_after must be later than the record's time")
+    return replace(agency, certificates=agency.certificates + (IssuedCert(fingerprint, use, not_after),))
+
+
+def _cert_revoked(state: TrustState, record: Record) -> Agency:
+    """Any certificate of the agency's, even after the agency is revoked (a
+    stolen seal key outlives the agency)."""
+    agency = state.agency(_field(record.body, "agency", str))
+    fingerprint = _fingerprint(record.body)
+    cert = agency.certificate(fingerprint)
+    if cert is None:
+        raise TrustError(
+            "UNKNOWN_CERT",
+            f"证书 {fingerprint} 不是签发给 {agency.id} 的（信任日志中无记录）",
+            f"certificate {fingerprint} was not issued to {agency.id} (no trust.cert.issued record)",
+        )
+    if cert.revoked_from is not None:
+        raise TrustError("DUPLICATE", f"certificate {fingerprint} is already revoked from {cert.revoked_from}")
+    revoked = replace(cert, revoked_from=_time(record.body, "from"), reason=_text(record.body, "reason", 500))
+    certificates = tuple(revoked if c.fingerprint == fingerprint else c for c in agency.certificates)
+    return replace(agency, certificates=certificates)
+
+
 _HANDLERS = {
     REGISTERED: _registered,
     KEY_ROTATED: _key_rotated,
@@ -393,6 +481,9 @@ _HANDLERS = {
     REVOKED: _status("revoked", ("active", "suspended")),
     PERMISSIONS_SET: _permissions_set,
     URL_SET: _url_set,
+    CA_SET: _ca_set,
+    CERT_ISSUED: _cert_issued,
+    CERT_REVOKED: _cert_revoked,
 }
 
 
@@ -401,3 +492,8 @@ def key_json(kid: str, public_key: bytes, not_before: str, not_after: str | None
     if not_after is not None:
         body["not_after"] = not_after
     return body
+
+
+def cert_issued_json(agency: str, use: str, fingerprint: str, not_after: str) -> dict[str, Any]:
+    """The body of a `trust.cert.issued` record (see `pki.ca.cert_fingerprint`)."""
+    return {"agency": agency, "use": use, "fingerprint": fingerprint, "not_after": not_after}

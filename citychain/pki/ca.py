@@ -386,7 +386,7 @@ def _key_usage(**flags: bool) -> x509.KeyUsage:
     return x509.KeyUsage(**{name: flags.get(name, False) for name in names})
 
 
-def _open_ca(ca_dir: Path, passphrase: str, now: datetime) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def open_ca(ca_dir: Path, passphrase: str, now: datetime) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     """The CA certificate and key, checked to belong together and be valid at `now`."""
     ca_cert = load_ca_cert(ca_dir)
     key = load_sealed_key(Path(ca_dir) / CA_KEY_FILE, passphrase)
@@ -443,7 +443,7 @@ def issue_tls_cert(
     _check_id(agency)
     san = subject_alt_names(list(hosts))
     public_key = check_p256(public_key)
-    ca_cert, ca_key = _open_ca(ca_dir, passphrase, now)
+    ca_cert, ca_key = open_ca(ca_dir, passphrase, now)
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.SERIAL_NUMBER, agency),
@@ -487,7 +487,7 @@ def issue_signing_cert(
             x509.NameAttribute(NameOID.COMMON_NAME, _check_name("中文名称", "Chinese name", name_zh)),
         ]
     )
-    ca_cert, ca_key = _open_ca(ca_dir, passphrase, now)
+    ca_cert, ca_key = open_ca(ca_dir, passphrase, now)
     extensions = [
         (x509.BasicConstraints(ca=False, path_length=None), True),
         (_key_usage(digital_signature=True, content_commitment=True), True),
