@@ -32,11 +32,17 @@ def cheapen() -> None:
                     fn.__defaults__ = tuple(cheap if isinstance(d, keys.KdfCost) else d for d in fn.__defaults__)
 
 
-def run(steps: list[dict]) -> int:
+def _cheap_main():
+    """`main`, its keys sealed at test cost."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     cheapen()
     import main
 
+    return main
+
+
+def run(steps: list[dict]) -> int:
+    main = _cheap_main()
     base = dict(os.environ)
     for number, step in enumerate(steps):
         os.environ.clear()
@@ -54,11 +60,7 @@ def run(steps: list[dict]) -> int:
 
 def run_one(argv: list[str]) -> int:
     """One command, its output exactly as `main.py`'s."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    cheapen()
-    import main
-
-    return main.main(argv)
+    return _cheap_main().main(argv)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from citychain.log.keys import kid as key_id
 from citychain.node.bundle import TrustBundle, export_bundle, trust_from_bundle
 from citychain.node.home import Home
 from citychain.node.node import Node, resolve_passphrase
+from citychain.node.tls import CA_PASSPHRASE_ENV
 from citychain.node.trust import (
     CA_SET,
     CERT_ISSUED,
@@ -58,7 +59,6 @@ from citychain.pki.ca import (
 
 REQUEST_FORMAT = "citychain-enrol-request/v1"
 RESPONSE_FORMAT = "citychain-enrol-response/v1"
-CA_PASSPHRASE_ENV = "CITYCHAIN_CA_PASSPHRASE"
 MAX_REQUEST = 64 * 1024
 MAX_RESPONSE = 16 * 1024 * 1024
 MAX_HOSTS = 16
@@ -346,7 +346,7 @@ def enrol(
     if clash:
         raise EnrolError(f"拒绝登记：{clash[0]}", f"refused: {clash[1]}")
     ca_dir = ca_dir or node.home.ca_dir
-    ca_passphrase = os.environ.get(CA_PASSPHRASE_ENV) or node.passphrase()
+    ca_passphrase = os.environ.get(CA_PASSPHRASE_ENV) or node.passphrase()  # tls.ca_passphrase's rule
     agency = value["agency"]
     tls_cert = issue_tls_cert(ca_dir, ca_passphrase, agency, value["hosts"], request.tls_key, now)
     seal_cert = issue_signing_cert(
