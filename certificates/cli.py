@@ -16,6 +16,7 @@ from citychain.cli import open_node, signed_in
 from citychain.files import write_atomic
 
 from . import kinds
+from .causes import CAUSES
 from .desk import CertificateDesk
 from .fields import FieldErrors
 from .types import BY_ID
@@ -62,7 +63,7 @@ def _change(kind: str, action: str):
         with open_node(args) as node:
             user = signed_in(node, args, action)
             desk = CertificateDesk(node)
-            leaf = desk.change(user, kind, args.id, args.reason)
+            leaf = desk.change(user, kind, args.id, args.reason, getattr(args, "cause", None))
             _write_pdf(desk, args.id, args.pdf)
         print(f"{kind} {args.id} (seq {leaf.record.seq})")
         return 0
@@ -125,6 +126,8 @@ def register(sub: argparse._SubParsersAction, plugins) -> None:
         p.add_argument("id")
         p.add_argument("--reason", required=True)
         p.add_argument("--pdf", help="write the PDF as it now prints (marked void)")
+        if kind == kinds.REVOKED:
+            p.add_argument("--cause", choices=sorted(CAUSES), help="the event that ended it (shown in every verdict)")
     p = command(
         sub.add_parser("supersede", help="renew or correct: a new version replaces ID (supervisor)"), cmd_supersede
     )

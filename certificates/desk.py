@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from citychain.clock import parse_time
+from citychain.clock import format_time, parse_time
 from citychain.documents.money import yuan_figures
 from citychain.errors import BilingualError
 from citychain.log import merkle
@@ -24,10 +24,11 @@ from citychain.log.records import Leaf, parse_leaf
 from citychain.node.node import Node
 from citychain.pki.ca import load_cert, load_sealed_key
 
-from . import holder_index, kinds
+from . import holder_index, kinds, registry
+from .causes import CAUSES, cause_words
 from .fields import validate
 from .identifiers import CertificateId, parse_certificate_id
-from .payload import PROOF_FILENAME, Proof, qr_payload
+from .payload import PROOF_FILENAME, TLOG_PROOF_FILENAME, Proof, qr_payload
 from .qr_text import encode_qr_text
 from .types import CHOICE, CITY_TIME, MONEY, LicenceType, licence_type
 
@@ -66,6 +67,7 @@ class Status:
     valid_until: str | None
     status: str  # valid | revoked | suspended | superseded
     superseded_by: str | None
+    status_seq: int | None = None  # the record that set the status (its `cause` says why a licence ended)
 
 
 def city_today(now: datetime) -> date:
@@ -110,7 +112,7 @@ class CertificateDesk:
     # -- reading -------------------------------------------------------------
     def status(self, cert_id: str) -> Status:
         row = self.node.store.conn.execute(
-            "SELECT c.id, c.type, c.seq, c.valid_from, c.valid_until, c.status, c.superseded_by "
+            "SELECT c.id, c.type, c.seq, c.valid_from, c.valid_until, c.status, c.superseded_by, c.status_seq "
             "FROM certificates c JOIN logs l ON l.id = c.log WHERE c.id = ? AND l.own = 1",
             (cert_id,),
         ).fetchone()
@@ -173,7 +175,34 @@ class CertificateDesk:
         body = {"id": str(cert_id), "type": licence.id, "valid_from": start, "commitments": commit_all(seed, values)}
         if valid_until is not None:
             body["valid_until"] = valid_until
+        public = registry.public_fields(licence.id, values)
+        if public is not None:
+            body["public"] = public
         return (kinds.ISSUED, body), seed, values
+
+    @cached_property
+    def holders(self) -> holder_index.HolderIndex:
+        """The keyed-hash holder index, where the person rules look people up."""
+        key = holder_index.index_key(self.node.private())
+        return holder_index.HolderIndex(holder_index.index_path(self.node.home.path), key)
+
+    def _refuse_live(self, licence: LicenceType, body: dict, values: dict) -> None:
+        """The registry rules, before anything is written: a refusal names the
+        live licence that blocks the new one. The business rules are the kind's
+        own (every node checks them again); the person rules only this node can
+        check, through its holder index."""
+        now = format_time(self.node.clock.now())
+        if not self.node.trust.rules_apply(registry.RULES, now):
+            return
+        conn, head, day = self.node.store.conn, self.node.store.head(self.node.config.agency), registry.city_day(now)
+        if "public" in body:
+            registry.refuse_public(conn, head.id, body, day)
+        if licence.id in registry.PERSON_FIELDS:
+            self.holders.catch_up(conn, head.id, lambda cert_id: self.node.private().get(PRIVATE_NS, cert_id))
+            new_id = parse_certificate_id(body["id"])
+            found = registry.person_blocker(self.holders, conn, head.id, licence, values, day, new_id)
+            if found is not None:
+                raise registry.LiveLicence(licence.id, found[0], (found[1],))
 
     def _store_private(self, cert_id: str, seed: bytes, values: dict) -> None:
         self.node.private().put(PRIVATE_NS, cert_id, {"seed": b64encode(seed), "values": values})
@@ -186,16 +215,33 @@ class CertificateDesk:
         with self.node.lock:
             cert_id = self._next_id(licence)
             item, seed, values = self._issued_item(licence, cert_id, form, valid_from, valid_until)
+            self._refuse_live(licence, item[1], values)
             self._store_private(str(cert_id), seed, values)  # before the ledger: a crash leaves an orphan, not a hole
             appended = self.node.append(user, [item], target=str(cert_id))
         return Issued(str(cert_id), appended.leaves[0], seed, values)
 
-    def change(self, user, kind: str, cert_id: str, reason: str) -> Leaf:
-        """Revoke, suspend or reinstate (supervisors; the node checks)."""
+    def change(self, user, kind: str, cert_id: str, reason: str, cause: str | None = None) -> Leaf:
+        """Revoke, suspend or reinstate (supervisors; the node checks); a revocation
+        may name the event that ended the licence (`causes.CAUSES`)."""
         if not reason.strip():
             raise DeskError("请填写原因", "a reason is required")
         cert_id = str(parse_certificate_id(cert_id))
-        return self.node.append(user, [(kind, {"id": cert_id, "reason": reason.strip()})], target=cert_id).leaves[0]
+        body = {"id": cert_id, "reason": reason.strip()}
+        if cause:
+            if cause not in CAUSES or kind != kinds.REVOKED:
+                raise DeskError("撤销原因只能是注销登记、离婚登记或持证人死亡", f"cause is one of {', '.join(CAUSES)}")
+            body["cause"] = cause
+        return self.node.append(user, [(kind, body)], target=cert_id).leaves[0]
+
+    def void_words(self, status: Status) -> tuple[str, str] | None:
+        """What a void print says: the status, and the event that ended it if its record names one."""
+        words = VOID_WORDS.get(status.status)
+        if words is None or status.status_seq is None:
+            return words
+        record = self.leaf(status.status_seq).record  # the index only points; the record must say so itself
+        named = record.kind == kinds.REVOKED and record.body.get("id") == status.cert_id
+        cause = cause_words(record.body.get("cause")) if named else None
+        return words if cause is None else (f"{words[0]}·{cause[0]}", f"{words[1]} — {cause[1]}")
 
     def supersede(
         self,
@@ -215,6 +261,7 @@ class CertificateDesk:
         with self.node.lock:
             new_id = parse_certificate_id(old.cert_id).next_version()
             item, seed, values = self._issued_item(licence, new_id, form, valid_from, valid_until)
+            self._refuse_live(licence, item[1], values)
             self._store_private(str(new_id), seed, values)
             appended = self.node.append(
                 user,
@@ -275,7 +322,7 @@ class CertificateDesk:
             valid_until=status.valid_until,
             issued_at=city_time_text(proof.leaf.record.time),
             qr_text=_qr_text(status, proof),
-            void_reason=VOID_WORDS.get(status.status),
+            void_reason=self.void_words(status),
         )
 
     def pdf(self, cert_id: str) -> bytes:
@@ -287,6 +334,11 @@ class CertificateDesk:
 
         status, proof = self._stored(cert_id)
         when = self.node.clock.now()
-        page = render_pdf(self._printed(status, proof), creation_date=when)
+        printed = self._printed(status, proof)
+        page = render_pdf(printed, creation_date=when)
         reason = "电子证照 / electronic licence " + cert_id
-        return seal_pdf(page, proof.to_bytes(), self.seal, when, reason, attachment_name=PROOF_FILENAME)
+        files = proof.files(printed.qr_text)
+        tlog = (TLOG_PROOF_FILENAME, files[TLOG_PROOF_FILENAME])
+        return seal_pdf(
+            page, files[PROOF_FILENAME], self.seal, when, reason, attachment_name=PROOF_FILENAME, tlog_proof=tlog
+        )

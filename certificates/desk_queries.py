@@ -174,18 +174,7 @@ class DeskQueries:
         """Index certificates issued through any door (this desk, the CLI, the demo) since last time."""
         if size == self._indexed_at:
             return
-        (have,) = conn.execute("SELECT COUNT(*) FROM certificates WHERE log = ?", (log_id,)).fetchone()
-        if have != self.index.count():
-            missing = conn.execute(
-                "SELECT id, type FROM certificates WHERE log = ? AND id NOT IN (SELECT cert_id FROM idx.holders)",
-                (log_id,),
-            ).fetchall()
-            for start in range(0, len(missing), 1000):
-                items = []
-                for cert_id, type_id in missing[start : start + 1000]:
-                    sealed = self._sealed(cert_id)
-                    items.append((cert_id, BY_ID[type_id], sealed["values"] if sealed else None))
-                self.index.add_many(items)
+        self.index.catch_up(conn, log_id, self._sealed)
         self._indexed_at = size
 
     def search(self, query: Mapping[str, Any]) -> dict[str, Any]:

@@ -174,9 +174,10 @@ class CertificateRoutes:
     def change(self, user: User, request: Request, payload: dict) -> dict[str, Any]:
         kind = CHANGES[request.url.path.rsplit("/", 1)[1]]
         reason = text_arg(payload, "reason", required=True)
+        cause = text_arg(payload, "cause", max_length=20)  # a revocation's event (causes.CAUSES), optional
         cert_id = self._cert_id(request)
         with self.node.lock:
-            self.desk.change(user, kind, cert_id, reason)
+            self.desk.change(user, kind, cert_id, reason, cause)
         return self.queries.detail(cert_id)
 
     def supersede(self, user: User, request: Request, payload: dict) -> dict[str, Any]:

@@ -6,11 +6,11 @@ the form can mark each one; nothing is written while any remains.
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 
 from stdnum.cn import ric, uscc
 
@@ -18,7 +18,7 @@ from citychain.errors import CodedError
 
 from .types import CHOICE, DATE, MONEY, RESIDENT_ID, TEXT, USCC, Field, LicenceType
 
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")  # ASCII digits only: int() takes others
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,10 @@ def _check(field: Field, raw: str) -> tuple[object, Problem | None]:
             )
         return value, None
     if field.kind == DATE:
-        try:
-            if not _DATE_RE.match(value):
-                raise ValueError
-            date.fromisoformat(value)
-        except ValueError:
+        if not _DATE_RE.match(value):
             return None, Problem(field.name, "日期格式应为 YYYY-MM-DD", "dates are written YYYY-MM-DD")
-        return value, None
+        problem = _impossible_date(value)
+        return (None, Problem(field.name, *problem)) if problem else (value, None)
     if field.kind == MONEY:
         # isdigit() alone takes '²' (int() then fails); 15 digits stay within what a record may hold (2**53)
         if not (value.isascii() and value.isdigit()) or len(value) > 15 or int(value) <= 0:
@@ -92,6 +89,26 @@ def _check(field: Field, raw: str) -> tuple[object, Problem | None]:
             )
         return value, None
     raise ValueError(f"unknown field kind {field.kind!r}")
+
+
+def _impossible_date(value: str) -> tuple[str, str] | None:
+    """Why a well-written YYYY-MM-DD names no day of the calendar, so the
+    clerk is told which part to fix rather than that the format is wrong."""
+    year, month, day = (int(part) for part in value.split("-"))
+    if year < 1:
+        return "日期不存在：年份应为 0001–9999", "no such date: the year must be 0001–9999"
+    if not 1 <= month <= 12:
+        return (
+            f"日期不存在：月份应为 01–12，不是 {month:02d}",
+            f"no such date: the month must be 01–12, not {month:02d}",
+        )
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return (
+            f"日期不存在：{year}年{month}月只有 {days} 天",
+            f"no such date: {year}-{month:02d} has days 01–{days}, not {day:02d}",
+        )
+    return None
 
 
 def validate(licence: LicenceType, form: Mapping[str, str], valid_from: str, valid_until: str | None) -> dict:

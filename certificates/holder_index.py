@@ -21,14 +21,14 @@ import os
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from citychain.log.encoding import b64decode, b64encode
 from citychain.log.masking import mask_name
 
-from .types import RESIDENT_ID, USCC, LicenceType
+from .types import BY_ID, RESIDENT_ID, USCC, LicenceType
 
 KEY_NS, KEY_NAME = "counter", "holder-index-key"
 SCHEMA = """
@@ -141,6 +141,29 @@ class HolderIndex:
     def count(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT COUNT(*) FROM holders").fetchone()[0]
+
+    def certificates(self, text: str) -> list[str]:
+        """The certificates naming exactly `text` (a name or number, as `add` indexed it)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT cert_id FROM tokens WHERE token = ?", (self.token(text),))
+            return [cert_id for (cert_id,) in rows]
+
+    def catch_up(self, conn: sqlite3.Connection, log_id: int, sealed: Callable[[str], Mapping | None]) -> None:
+        """Index the log's certificates issued through any door (a desk, the CLI,
+        the demo) since last time; `sealed(id)` gives the private store's entry."""
+        (have,) = conn.execute("SELECT COUNT(*) FROM certificates WHERE log = ?", (log_id,)).fetchone()
+        if have == self.count():
+            return
+        with self._lock:
+            indexed = {cert_id for (cert_id,) in self._conn.execute("SELECT cert_id FROM holders")}
+        rows = conn.execute("SELECT id, type FROM certificates WHERE log = ?", (log_id,))
+        missing = [(cert_id, type_id) for cert_id, type_id in rows if cert_id not in indexed]
+        for start in range(0, len(missing), 1000):
+            items = []
+            for cert_id, type_id in missing[start : start + 1000]:
+                entry = sealed(cert_id)
+                items.append((cert_id, BY_ID[type_id], entry["values"] if entry else None))
+            self.add_many(items)
 
     def attach_to(self, conn: sqlite3.Connection, schema: str = "idx") -> None:
         conn.execute(f"ATTACH DATABASE ? AS {schema}", (str(self.path),))

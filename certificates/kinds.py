@@ -15,6 +15,8 @@ import sqlite3
 from citychain.log.records import Record
 from citychain.node.kinds import Context, KindSpec, Plugin, RecordRejected
 
+from . import registry
+from .causes import CAUSES
 from .identifiers import InvalidCertificateId, parse_certificate_id
 from .types import BY_ID
 
@@ -109,6 +111,7 @@ def _check_issued(record: Record, ctx: Context) -> None:
         )
     if _row(ctx, body["id"]) is not None:
         raise _reject("DUPLICATE", "证照标识已被使用", f"certificate {body['id']} was already issued", "id")
+    registry.check_public(record, ctx)
 
 
 def _apply_issued(record: Record, ctx: Context) -> None:
@@ -118,10 +121,11 @@ def _apply_issued(record: Record, ctx: Context) -> None:
         "VALUES (?, ?, ?, ?, ?, ?, 'valid', ?)",
         (body["id"], ctx.log_id, record.seq, body["type"], body["valid_from"], body.get("valid_until"), record.seq),
     )
+    registry.apply_public(record, ctx)
 
 
 # Which statuses each change may start from.
-_TRANSITIONS = {
+TRANSITIONS = {
     REVOKED: (("valid", "suspended"), "revoked"),
     SUSPENDED: (("valid",), "suspended"),
     REINSTATED: (("suspended",), "valid"),
@@ -147,7 +151,15 @@ def _check_status(record: Record, ctx: Context) -> None:
         raise _reject(
             "UNKNOWN_CERTIFICATE", "本机构日志中没有这张证照", f"certificate {cert_id} was not issued in this log", "id"
         )
-    allowed, _ = _TRANSITIONS[record.kind]
+    cause = record.body.get("cause")
+    if cause is not None and (record.kind != REVOKED or cause not in CAUSES):
+        raise _reject(
+            "MALFORMED",
+            "撤销原因须为注销登记、离婚登记或持证人死亡之一",
+            f"cause is one of {', '.join(CAUSES)}, on a revocation only",
+            "cause",
+        )
+    allowed, _ = TRANSITIONS[record.kind]
     if row[2] not in allowed:
         raise _reject(
             "BAD_STATE",
@@ -167,7 +179,7 @@ def _check_status(record: Record, ctx: Context) -> None:
 
 
 def _apply_status(record: Record, ctx: Context) -> None:
-    _, status = _TRANSITIONS[record.kind]
+    _, status = TRANSITIONS[record.kind]
     ctx.conn.execute(
         "UPDATE certificates SET status = ?, status_seq = ?, superseded_by = ? WHERE id = ?",
         (status, record.seq, record.body.get("by"), record.body["id"]),
@@ -175,7 +187,7 @@ def _apply_status(record: Record, ctx: Context) -> None:
 
 
 def _schema(conn: sqlite3.Connection) -> None:
-    conn.executescript(SCHEMA)
+    conn.executescript(SCHEMA + registry.SCHEMA)
 
 
 PLUGIN = Plugin(

@@ -6,9 +6,11 @@ field's commitment replaced by `{"s": <salt hex>, "v": <value>}`. A verifier
 puts the commitments back, which gives the exact leaf the agency signed (and
 its leaf hash), so one signature check covers every disclosed value.
 
-Proof file: the leaf, the seed, every clear value, an inclusion proof and the
-checkpoint it leads to — enough to check the certificate years later without
-asking anyone.
+Proof files: the ledger proof as a C2SP tlog-proof (the leaf in its `extra`
+line, the inclusion proof, the checkpoint), and beside it the QR text, the
+seed and every clear value — enough to check the certificate years later
+without asking anyone. PDFs printed before the tlog-proof carry one JSON file
+(`citychain-certificate-proof/v1`) with all of it; they are still read.
 """
 
 from __future__ import annotations
@@ -19,15 +21,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from citychain.documents.proof_file import inclusion_json, read_inclusion
+from citychain.documents.proof_file import read_ledger_proof
+from citychain.documents.qr_text import QrTextError
+from citychain.documents.tlog_proof import TlogProof
 from citychain.errors import BilingualError
 from citychain.log.canonical import canonical
 from citychain.log.commitments import SALT_BYTES, SEED_BYTES, commitment, salt
 from citychain.log.encoding import EncodingError, b64decode, b64encode
 from citychain.log.records import Leaf, RecordError, parse_leaf
 
-PROOF_FORMAT = "citychain-certificate-proof/v1"
+from .qr_text import decode_qr_text
+
+PROOF_FORMAT = "citychain-certificate-proof/v2"
+PROOF_FORMAT_V1 = "citychain-certificate-proof/v1"  # printed before the tlog-proof; still read
 PROOF_FILENAME = "certificate-proof.json"
+TLOG_PROOF_FILENAME = "certificate.tlog-proof"
 _SALT_RE = re.compile(r"[0-9a-f]{%d}\Z" % (2 * SALT_BYTES))
 _PAYLOAD_KEYS = frozenset({"kid", "record", "sig"})
 
@@ -99,31 +107,36 @@ class Proof:
     size: int
     path: tuple[bytes, ...]  # inclusion proof of the leaf in the tree of `size`
     checkpoint: str  # signed note, with whatever co-signatures the node held
+    qr_leaf: Leaf | None = None  # the leaf the printed QR code opens (None in a file printed before v2)
 
-    def to_bytes(self) -> bytes:
-        return json.dumps(
-            {
-                "format": PROOF_FORMAT,
-                "leaf": b64encode(self.leaf.data),
-                "seed": b64encode(self.seed),
-                "values": self.values,
-                "inclusion": inclusion_json(self.index, self.size, self.path),
-                "checkpoint": self.checkpoint,
-            },
-            ensure_ascii=False,
-            indent=1,
-            sort_keys=True,
-        ).encode()
+    def tlog_proof(self) -> TlogProof:
+        return TlogProof(self.index, self.path, self.checkpoint, self.leaf.data)
+
+    def files(self, qr_text: str) -> dict[str, bytes]:
+        """The PDF's attachments: the QR text, seed and clear values, and the ledger proof."""
+        values = {"format": PROOF_FORMAT, "qr": qr_text, "seed": b64encode(self.seed), "values": self.values}
+        return {
+            PROOF_FILENAME: json.dumps(values, ensure_ascii=False, indent=1, sort_keys=True).encode(),
+            TLOG_PROOF_FILENAME: self.tlog_proof().to_text().encode(),
+        }
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Proof:
+    def from_files(cls, files: Mapping[str, bytes]) -> Proof:
+        """The proof of a PDF's attachments, of either version; raises PayloadError."""
         try:
-            value = json.loads(data)
-            if value.get("format") != PROOF_FORMAT:
-                raise ValueError(f"format is not {PROOF_FORMAT}")
+            value = json.loads(files[PROOF_FILENAME])
+            if not isinstance(value, dict):
+                raise ValueError("not a JSON object")
             seed = b64decode(value["seed"])
             if len(seed) != SEED_BYTES or not isinstance(value["values"], dict):
                 raise ValueError("seed or values malformed")
-            return cls(parse_leaf(b64decode(value["leaf"])), seed, value["values"], *read_inclusion(value))
+            ledger = read_ledger_proof(value, files, TLOG_PROOF_FILENAME, (PROOF_FORMAT_V1, PROOF_FORMAT))
+            qr_leaf = None if ledger.qr is None else open_qr_payload(decode_qr_text(ledger.qr)).leaf
+            proved = ledger.index, ledger.size, ledger.path, ledger.checkpoint
+            return cls(parse_leaf(ledger.leaf), seed, value["values"], *proved, qr_leaf)
+        except PayloadError:
+            raise
+        except QrTextError as exc:
+            raise PayloadError("证明文件中的二维码内容无法读取", f"the proof's QR text: {exc.message_en}") from None
         except (ValueError, KeyError, TypeError, AttributeError, EncodingError, RecordError) as exc:
             raise PayloadError("证明文件格式错误", f"the embedded proof file is malformed: {exc}") from None

@@ -40,8 +40,9 @@ from citychain.log.commitments import commitment, salt
 from citychain.log.records import Leaf
 
 from . import kinds
+from .causes import cause_words
 from .identifiers import InvalidCertificateId, parse_certificate_id
-from .payload import PROOF_FILENAME, PayloadError, Proof, open_qr_payload
+from .payload import PROOF_FILENAME, TLOG_PROOF_FILENAME, PayloadError, Proof, open_qr_payload
 from .qr_text import PREFIX, QrTextError, decode_qr_text
 from .status import STATUS
 from .types import BY_ID
@@ -242,7 +243,9 @@ def _online(source: StatusSource, leaf: Leaf, config: VerifierConfig, now: datet
     certificate = report.get("certificate") or {}
     status = certificate.get("status") if isinstance(certificate, dict) else None
     if status in ("revoked", "suspended", "superseded"):
-        return {**view, "code": status.upper(), "zh": "", "en": "", "superseded_by": certificate.get("superseded_by")}
+        cause = cause_words(certificate.get("cause"))
+        zh, en = (f"原因：{cause[0]}", f"cause: {cause[1]}") if cause else ("", "")
+        return {**view, "code": status.upper(), "zh": zh, "en": en, "superseded_by": certificate.get("superseded_by")}
     if status != "valid":
         return {**view, "code": "STATUS_UNKNOWN", "zh": "节点没有这张证照的状态", "en": "the node has no status for it"}
     return check_freshness(report, view, config, now, max_age_s) or view
@@ -288,6 +291,12 @@ class Verifier:
             if proof is not None:
                 if proof.leaf.data != leaf.data:
                     raise Rejected("TAMPERED", "证明文件与证照记录不符", "the proof file is for another record")
+                if proof.qr_leaf is not None and proof.qr_leaf.data != leaf.data:
+                    raise Rejected(
+                        "TAMPERED",
+                        "二维码与账本证明不是同一条记录",
+                        "the QR code and the ledger proof are for different records",
+                    )
                 base = replace(base, fields=_check_values(proof, leaf), hidden=())
                 cosigners, newest = check_embedded_proof(
                     leaf, proof.index, proof.size, proof.path, proof.checkpoint, self.config, int(now.timestamp())
@@ -330,7 +339,9 @@ class Verifier:
 
     def pdf(self, data: bytes) -> Verdict:
         try:
-            sealer, proof = open_sealed_proof(data, self.config, PROOF_FILENAME, Proof.from_bytes)
+            sealer, proof = open_sealed_proof(
+                data, self.config, PROOF_FILENAME, Proof.from_files, (TLOG_PROOF_FILENAME,)
+            )
         except Rejected as exc:
             return Verdict(exc.code, exc.zh, exc.en, source="pdf")
 

@@ -10,33 +10,40 @@ commitment back, which gives the exact leaf the charity signed — one
 signature check covers the amount, the fund, the receipt code and the name —
 and its leaf hash, by which anyone can look the donation up and trace it.
 
-Proof file (`donation-proof.json`): the leaf, the donor disclosure (or null),
-the fund's names as the charity printed them, an inclusion proof and the
-checkpoint it leads to. It carries no seed: the salt of the one committed
-field is all a receipt needs, and reveals nothing else.
+Proof files: the ledger proof as a C2SP tlog-proof (`donation.tlog-proof`:
+the leaf in its `extra` line, the inclusion proof, the checkpoint) and
+`donation-proof.json`: the QR text, the donor disclosure (or null) and the
+fund's names as the charity printed them. It carries no seed: the salt of the
+one committed field is all a receipt needs, and reveals nothing else.
+Receipts printed before the tlog-proof carry one JSON file
+(`citychain-donation-proof/v1`) with the leaf and the proof; they are still read.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from citychain.documents.proof_file import inclusion_json, read_inclusion
-from citychain.documents.qr_text import QrFraming
+from citychain.documents.proof_file import read_ledger_proof
+from citychain.documents.qr_text import QrFraming, QrTextError
+from citychain.documents.tlog_proof import TlogProof
 from citychain.errors import BilingualError
 from citychain.log.canonical import canonical
 from citychain.log.commitments import SALT_BYTES, commitment, salt
-from citychain.log.encoding import EncodingError, b64decode, b64encode
+from citychain.log.encoding import EncodingError, b64encode
 from citychain.log.records import Leaf, RecordError, parse_leaf
 
 from .privacy import DONOR
 from .rules import DONATION
 
 PREFIX = "TD2:"
-PROOF_FORMAT = "citychain-donation-proof/v1"
+PROOF_FORMAT = "citychain-donation-proof/v2"
+PROOF_FORMAT_V1 = "citychain-donation-proof/v1"  # printed before the tlog-proof; still read
 PROOF_FILENAME = "donation-proof.json"
+TLOG_PROOF_FILENAME = "donation.tlog-proof"
 # Never change these bytes: every printed receipt depends on them.
 DICTIONARY = (
     b'"channel":"online","cash",true,"id_number":"'
@@ -143,7 +150,7 @@ def decode_qr(text: str) -> Opened:
     return open_qr_payload(FRAMING.decode(text))
 
 
-# -- the proof file -------------------------------------------------------------
+# -- the proof files -------------------------------------------------------------
 @dataclass(frozen=True)
 class Proof:
     leaf: Leaf
@@ -154,33 +161,38 @@ class Proof:
     size: int
     path: tuple[bytes, ...]  # inclusion proof of the leaf in the tree of `size`
     checkpoint: str  # signed note, with whatever co-signatures the node held
+    qr_leaf: Leaf | None = None  # the leaf the printed QR code opens (None in a file printed before v2)
 
-    def to_bytes(self) -> bytes:
-        return json.dumps(
-            {
-                "format": PROOF_FORMAT,
-                "leaf": b64encode(self.leaf.data),
-                "donor": self.donor.to_json() if self.donor else None,
-                "fund": {
-                    "id": self.leaf.record.body.get("fund"),
-                    "name_zh": self.fund_name_zh,
-                    "name_en": self.fund_name_en,
-                },
-                "inclusion": inclusion_json(self.index, self.size, self.path),
-                "checkpoint": self.checkpoint,
+    def tlog_proof(self) -> TlogProof:
+        return TlogProof(self.index, self.path, self.checkpoint, self.leaf.data)
+
+    def files(self, qr_text: str) -> dict[str, bytes]:
+        """The PDF's attachments: the QR text, donor and fund, and the ledger proof."""
+        value = {
+            "format": PROOF_FORMAT,
+            "qr": qr_text,
+            "donor": self.donor.to_json() if self.donor else None,
+            "fund": {
+                "id": self.leaf.record.body.get("fund"),
+                "name_zh": self.fund_name_zh,
+                "name_en": self.fund_name_en,
             },
-            ensure_ascii=False,
-            indent=1,
-            sort_keys=True,
-        ).encode()
+        }
+        return {
+            PROOF_FILENAME: json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode(),
+            TLOG_PROOF_FILENAME: self.tlog_proof().to_text().encode(),
+        }
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Proof:
+    def from_files(cls, files: Mapping[str, bytes]) -> Proof:
+        """The proof of a PDF's attachments, of either version; raises PayloadError."""
         try:
-            value = json.loads(data)
-            if value.get("format") != PROOF_FORMAT:
-                raise ValueError(f"format is not {PROOF_FORMAT}")
-            leaf = parse_leaf(b64decode(value["leaf"]))
+            value = json.loads(files[PROOF_FILENAME])
+            if not isinstance(value, dict):
+                raise ValueError("not a JSON object")
+            ledger = read_ledger_proof(value, files, TLOG_PROOF_FILENAME, (PROOF_FORMAT_V1, PROOF_FORMAT))
+            leaf, qr_leaf = parse_leaf(ledger.leaf), None if ledger.qr is None else decode_qr(ledger.qr).leaf
+            proved = ledger.index, ledger.size, ledger.path, ledger.checkpoint
             fund = value["fund"]
             if not isinstance(fund, dict):
                 raise ValueError("fund malformed")
@@ -190,8 +202,10 @@ class Proof:
             if not all(isinstance(n, str) for n in names):
                 raise ValueError("fund names malformed")
             donor = None if value["donor"] is None else _donor(value["donor"])
-            return cls(leaf, donor, names[0], names[1], *read_inclusion(value))
+            return cls(leaf, donor, names[0], names[1], *proved, qr_leaf)
         except PayloadError:
             raise
+        except QrTextError as exc:
+            raise PayloadError("证明文件中的二维码内容无法读取", f"the proof's QR text: {exc.message_en}") from None
         except (ValueError, KeyError, TypeError, AttributeError, EncodingError, RecordError) as exc:
             raise PayloadError("证明文件格式错误", f"the embedded proof file is malformed: {exc}") from None

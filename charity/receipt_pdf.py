@@ -27,6 +27,7 @@ from .privacy import mask_id_number, person_value
 from .receipt_layout import PrintedReceipt, render_receipt
 from .receipt_payload import (
     PROOF_FILENAME,
+    TLOG_PROOF_FILENAME,
     Donor,
     Proof,
     donor_from_seed,
@@ -165,9 +166,14 @@ def receipt_pdf(node: Node, receipt: str, private_store: Any) -> bytes:
     (the charity's) node; raises ReceiptError (bilingual) if it cannot be printed."""
     proof = receipt_proof(node, receipt, private_store)
     when = node.clock.now()
-    page = render_receipt(printed_receipt(node, proof), creation_date=when)
+    printed = printed_receipt(node, proof)
+    page = render_receipt(printed, creation_date=when)
     reason = f"公益捐赠收据 / donation receipt {proof.leaf.record.body['receipt']}"
-    return seal_pdf(page, proof.to_bytes(), seal_identity(node), when, reason, attachment_name=PROOF_FILENAME)
+    files = proof.files(printed.qr_text)
+    tlog = (TLOG_PROOF_FILENAME, files[TLOG_PROOF_FILENAME])
+    return seal_pdf(
+        page, files[PROOF_FILENAME], seal_identity(node), when, reason, attachment_name=PROOF_FILENAME, tlog_proof=tlog
+    )
 
 
 def receipt_qr_text(node: Node, receipt: str, private_store: Any) -> str:

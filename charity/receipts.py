@@ -18,6 +18,8 @@ from citychain.errors import BilingualError
 PREFIX = "D"
 _SERIAL_RE = re.compile(r"[0-9]{1,16}\Z")
 _CODE_RE = re.compile(r"D-([0-9]{1,16})-([0-9A-Z])\Z")
+_BEGINNING_RE = re.compile(r"(D(-([0-9]{1,16}(-)?)?)?)?\Z")  # what can still become a code
+_FORMAT = ("收据编号格式应为 D-数字-校验位", "a receipt code looks like D-<digits>-<check character>")
 
 
 class InvalidReceipt(BilingualError):
@@ -58,7 +60,7 @@ def parse_receipt(text: str) -> ReceiptCode:
         raise InvalidReceipt("收据编号须为文本", "a receipt code is text")
     match = _CODE_RE.match(text.strip().upper())
     if match is None:
-        raise InvalidReceipt("收据编号格式应为 D-数字-校验位", "a receipt code looks like D-<digits>-<check character>")
+        raise InvalidReceipt(*_FORMAT)
     code = ReceiptCode(match.group(1))
     if code.check != match.group(2):
         raise InvalidReceipt(
@@ -66,3 +68,14 @@ def parse_receipt(text: str) -> ReceiptCode:
             "the receipt code's check character does not match; a character may be mistyped",
         )
     return code
+
+
+def check_typing(text: str) -> None:
+    """Check a code while it is typed, with `parse_receipt`'s words: a whole
+    code (check character included) fully, a beginning for its shape alone,
+    so a wrong key is named at once and a right one never."""
+    text = text.strip().upper()
+    if _CODE_RE.match(text):
+        parse_receipt(text)
+    elif not _BEGINNING_RE.match(text):
+        raise InvalidReceipt(*_FORMAT)

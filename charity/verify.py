@@ -43,6 +43,7 @@ from .privacy import mask_id_number
 from .receipt_payload import (
     PREFIX,
     PROOF_FILENAME,
+    TLOG_PROOF_FILENAME,
     Donor,
     PayloadError,
     Proof,
@@ -316,6 +317,12 @@ class ReceiptVerifier:
             if proof is not None:
                 if proof.leaf.data != leaf.data:
                     raise Rejected("TAMPERED", "证明文件与收据记录不符", "the proof file is for another record")
+                if proof.qr_leaf is not None and proof.qr_leaf.data != leaf.data:
+                    raise Rejected(
+                        "TAMPERED",
+                        "二维码与账本证明不是同一条记录",
+                        "the QR code and the ledger proof are for different records",
+                    )
                 donor = _check_donor(proof, body)
                 cosigners, newest = check_embedded_proof(
                     leaf, proof.index, proof.size, proof.path, proof.checkpoint, self.config, int(now.timestamp())
@@ -367,7 +374,9 @@ class ReceiptVerifier:
 
     def pdf(self, data: bytes) -> ReceiptVerdict:
         try:
-            sealer, proof = open_sealed_proof(data, self.config, PROOF_FILENAME, Proof.from_bytes)
+            sealer, proof = open_sealed_proof(
+                data, self.config, PROOF_FILENAME, Proof.from_files, (TLOG_PROOF_FILENAME,)
+            )
         except Rejected as exc:
             return ReceiptVerdict(exc.code, exc.zh, exc.en, source="pdf")
 

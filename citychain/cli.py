@@ -114,23 +114,27 @@ def cmd_node_serve(args: argparse.Namespace) -> int:
     from citychain.net.service import serve
 
     listen = args.listen or Home(Path(args.home)).config().extra.get("server", {}).get("listen", "127.0.0.1:8700")
-    return serve(Path(args.home), listen, args.peer or (), args.plugins(), args.interval, args.tls, args.ca)
+    publish = Path(args.publish) if args.publish else None
+    return serve(
+        Path(args.home), listen, args.peer or (), args.plugins(), args.interval, args.tls, args.ca, publish=publish
+    )
 
 
 def cmd_node_ca_init(args: argparse.Namespace) -> int:
-    from citychain.node.tls import init_city_ca
+    from citychain.node.tls import ca_passphrase, init_city_ca
 
-    path = init_city_ca(Home(Path(args.home)), args.name_zh, args.name_en, SystemClock().now())
+    root = Home(Path(args.home))
+    path = init_city_ca(root, args.name_zh, args.name_en, SystemClock().now(), ca_passphrase(root))
     print(f"city root CA certificate: {path}")
     return 0
 
 
 def cmd_node_tls(args: argparse.Namespace) -> int:
-    from citychain.node.tls import issue_node_tls
+    from citychain.node.tls import Issuing, ca_passphrase, issue_node_tls, node_passphrase
 
-    path = issue_node_tls(
-        Home(Path(args.home)), Home(Path(args.ca_home)), args.host or ["127.0.0.1", "localhost"], SystemClock().now()
-    )
+    node, root = Home(Path(args.home)), Home(Path(args.ca_home))
+    by = Issuing(root, ca_passphrase(root), node_passphrase(node), SystemClock().now())
+    path = issue_node_tls(node, args.host or ["127.0.0.1", "localhost"], by)
     print(f"TLS certificate for {args.home}: {path}")
     return 0
 
@@ -174,17 +178,20 @@ def cmd_city_backup_ca(args: argparse.Namespace) -> int:
 
 
 def cmd_city_enrol(args: argparse.Namespace) -> int:
-    from citychain.node.enrol import enrol, read_request
+    from citychain.node.enrol import answered_before, enrol, read_request
 
     request = read_request(Path(args.request).read_bytes(), args.fingerprint)  # before any password
     attributes = dict(a.split("=", 1) for a in args.attribute or ())
     with open_node(args) as node:
         user = signed_in(node, args)
         renewal = request.agency in node.trust.agencies
+        again = answered_before(node.home, request) is not None
         ca_dir = Path(args.ca_dir) if args.ca_dir else None
         data = enrol(node, user, request, args.permission or [], attributes, SystemClock().now(), ca_dir)
     Path(args.out).write_bytes(data)
-    done = "certificates renewed" if renewal else "registered"
+    if again:
+        print("this request was answered before: the same response is written again, nothing new is issued")
+    done = "certificates renewed" if renewal and not again else "registered"
     print(f"agency {request.agency} {done}; enrolment response written: {args.out}")
     return 0
 
@@ -295,7 +302,7 @@ def _root_append(args: argparse.Namespace, kind: str, body: dict) -> int:
             raise HomeError(f"{args.home} is not the root authority's home; trust operations run there")
         user = signed_in(node, args)
         appended = node.append(user, [(kind, body)], target=body.get("agency", ""))
-    print(f"{kind}: {body.get('agency')} — trust log size {appended.size}")
+    print(f"{kind}: {body.get('agency', body.get('rules'))} — trust log size {appended.size}")
     return 0
 
 
@@ -364,12 +371,19 @@ def cmd_trust_set_permissions(args: argparse.Namespace) -> int:
     return _root_append(args, trust.PERMISSIONS_SET, {"agency": args.agency, "permissions": args.permission or []})
 
 
+def cmd_trust_activate_rules(args: argparse.Namespace) -> int:
+    body = {"rules": args.rules, **({"from": _time_arg(args.since)} if args.since else {})}
+    return _root_append(args, trust.RULES_ACTIVATED, body)
+
+
 def cmd_trust_show(args: argparse.Namespace) -> int:
     with open_node(args, write=False) as node:
         state = node.trust
         print(f"trust log of {state.root_agency}: {state.size} records")
         if state.ca_fingerprint:
             print(f"city CA: {state.ca_fingerprint}")
+        for name, since in state.rules.items():
+            print(f"rules {name}: in force from {since}")
         for agency in state.agencies.values():
             status = agency.status
             print(f"- {agency.id}  {agency.name_zh} / {agency.name_en}  [{status.status} since {status.since}]")
@@ -425,6 +439,17 @@ def cmd_log_show(args: argparse.Namespace) -> int:
                 )
             else:
                 print(f"#{r.seq}  {r.time}  {r.kind}  {json.dumps(r.body, ensure_ascii=False)[:120]}")
+    return 0
+
+
+def cmd_log_publish(args: argparse.Namespace) -> int:
+    from citychain.node.publish import publish_home
+
+    home = Home(Path(args.home))
+    if not home.db_path.exists():
+        raise HomeError(f"{args.home} 不是节点目录（没有账本）", f"{args.home} is not a node home (no ledger)")
+    for done in publish_home(home.db_path, Path(args.out)):
+        print(f"{done.agency}: size {done.size}, {done.written} files written → {done.prefix}/")
     return 0
 
 
@@ -522,6 +547,7 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--interval", type=float, default=5.0, help="seconds between sync rounds")
     p.add_argument("--tls", action="store_true", help="serve HTTPS with the home's certificate (see `node tls`)")
     p.add_argument("--ca", help="the city root CA certificate for peers' HTTPS (default: the home's tls/city-ca.crt)")
+    p.add_argument("--publish", metavar="DIR", help="also write every log as static tlog-tiles files under DIR/tlog/")
     command(p, cmd_node_serve)
 
     p = node.add_parser("ca-init", help="create the city root CA in the root authority's home")
@@ -605,6 +631,10 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--agency", required=True)
     p.add_argument("--permission", action="append")
     command(p, cmd_trust_set_permissions, user=True)
+    p = tr.add_parser("activate-rules", help="put a rule set in force city-wide (e.g. certificates.registry)")
+    p.add_argument("--rules", required=True, help="the rule set's name (docs/protocol.md)")
+    p.add_argument("--since", help="in force from (default: the record's time; never earlier)")
+    command(p, cmd_trust_activate_rules, user=True)
     command(tr.add_parser("show", help="agencies, keys and permissions"), cmd_trust_show)
     p = tr.add_parser("export", help="write a trust bundle for kiosks and new nodes")
     p.add_argument("out")
@@ -626,6 +656,9 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p = lg.add_parser("verify-evidence", help="check a fork evidence file against this home's trust log")
     p.add_argument("file")
     command(p, cmd_log_verify_evidence)
+    p = lg.add_parser("publish", help="write every log as static tlog-tiles files under OUT/tlog/ (web root OUT)")
+    p.add_argument("--out", required=True)
+    command(p, cmd_log_publish)
     p = lg.add_parser("check", help="re-verify every leaf, signature, link, root and checkpoint")
     p.add_argument("--workers", type=int, default=None)
     command(p, cmd_log_check)

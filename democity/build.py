@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from certificates.registry import RULES as REGISTRY_RULES
 from citychain.accounts.users import Argon2Params
 from citychain.clock import Clock, SystemClock
 from citychain.log.keys import KdfCost
@@ -21,6 +22,7 @@ from citychain.node.founding import Founding, found_city
 from citychain.node.home import Home, HomeError
 from citychain.node.kinds import Plugin
 from citychain.node.node import Node
+from citychain.node.trust import RULES_ACTIVATED
 
 from . import charity_demo, samples, spec
 from .mesh import demo_url, mesh
@@ -104,18 +106,25 @@ def create_demo_city(
     argon2: Argon2Params | None = None,
     clock: Clock | None = None,
     trust_log_peers: bool = True,
+    registry_rules: bool = False,
 ) -> DemoCity:
     """`trust_log_peers=False`: homes that sync only with peers added by hand
-    (tests, whose nodes listen on ports of their own)."""
+    (tests, whose nodes listen on ports of their own). `registry_rules`: the
+    root puts the certificates' registry rules in force before the first sample
+    (`city demo` does; test cities that issue the samples again do not)."""
     target = Path(target)
     if target.exists() and any(target.iterdir()):
         raise HomeError(f"{target} is not empty; the demo city needs a new folder")
+    with_certificates = any(p.name == "certificates" for p in plugins)
+    registry_rules = registry_rules and with_certificates
     pins = (_found(target, plugins, cost, clock, argon2),)
     homes = [target / spec.ROOT] + [target / a.id for a in spec.AGENCIES]
     with Node.open(target / spec.ROOT, plugins, clock=clock, argon2=argon2) as root:
         admin = root.users.authenticate("admin", spec.PASSWORDS["admin"])
         for i, agency in enumerate(spec.AGENCIES, 1):
             _enrol_agency(root, admin, homes[i], agency, demo_url(i), pins, plugins, cost, argon2)
+        if registry_rules:  # in force before the first sample: every sample obeys them
+            root.append(admin, [(RULES_ACTIVATED, {"rules": REGISTRY_RULES})])
         ca_pem = Home(homes[0]).city_ca_path.read_text("ascii")
         bundle = export_bundle(root.store, spec.CITY, spec.ROOT, pins, ca_pem, root.config.witness_quorum)
     for home in homes:
@@ -123,7 +132,6 @@ def create_demo_city(
     for home in homes[1:]:  # what each learns from the root's log on its first sync
         with Node.open(home, plugins, clock=clock, argon2=argon2) as node:
             node.import_trust_bundle(bundle)
-    with_certificates = any(p.name == "certificates" for p in plugins)
     plan = samples.issue_samples(target, plugins, clock, argon2, cost) if with_certificates else []
     with_charity = any(p.name == "charity" for p in plugins)
     charity_plan = charity_demo.populate(target, plugins, clock, argon2, cost) if with_charity else None

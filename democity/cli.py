@@ -17,7 +17,7 @@ def cmd_city_demo(args: argparse.Namespace) -> int:
         from citychain.log.keys import KdfCost
 
         cheap = {"cost": KdfCost.cheap(), "argon2": Argon2Params.fast()}
-    city = create_demo_city(Path(args.dir), args.plugins(), **cheap)
+    city = create_demo_city(Path(args.dir), args.plugins(), registry_rules=True, **cheap)
     print(f"演示城市已创建 / demo city created in {city.path}")
     print(f"  {spec.ROOT:<22} {spec.ROOT_AGENCY.name_zh} / {spec.ROOT_AGENCY.name_en}")
     for agency in city.agencies:

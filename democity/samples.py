@@ -35,6 +35,19 @@ _COMPANY = {
     "legal_rep": "王建国",
     "address": "示范市西湖区龙井路 18 号",
 }
+# The other people and premises of the samples that are no longer valid: the registry rules
+# (one live licence per code and premises, per ID number, per married person) hold in the demo too.
+OTHERS: dict[str, dict[str, str]] = {
+    "marriage-certificate": {
+        "holder_name": "王芳",
+        "holder_id": resident_id("33010619880312234"),
+        "spouse_name": "赵磊",
+        "spouse_id": resident_id("33010219870520451"),
+    },
+    "residence-permit": {"holder_name": "刘洋", "holder_id": resident_id("33010619950611301")},
+    "disability-certificate": {"holder_name": "周敏", "holder_id": resident_id("33010519860828402")},
+    "food-business-licence": {"premises": "示范市西湖区龙井路 16 号（原址）"},
+}
 SAMPLES: dict[str, dict[str, str]] = {
     "business-licence": _COMPANY
     | {
@@ -89,19 +102,19 @@ def issue_samples(
                 issued = desk.issue(clerk, type_id, SAMPLES[type_id])
                 plan.append((agency.id, issued.cert_id, f"{type_id}-VALID"))
                 if type_id == "marriage-certificate":
-                    revoked = desk.issue(clerk, type_id, SAMPLES[type_id] | {"holder_name": "王芳"})
+                    revoked = desk.issue(clerk, type_id, SAMPLES[type_id] | OTHERS[type_id])
                     desk.change(boss, kinds.REVOKED, revoked.cert_id, "登记信息有误 / registration error")
                     plan.append((agency.id, revoked.cert_id, f"{type_id}-REVOKED"))
                 if type_id == "residence-permit":
-                    held = desk.issue(clerk, type_id, SAMPLES[type_id] | {"holder_name": "刘洋"})
+                    held = desk.issue(clerk, type_id, SAMPLES[type_id] | OTHERS[type_id])
                     desk.change(boss, kinds.SUSPENDED, held.cert_id, "核查居住地址 / address under review")
                     plan.append((agency.id, held.cert_id, f"{type_id}-SUSPENDED"))
                 if type_id == "disability-certificate":
-                    old = desk.issue(clerk, type_id, SAMPLES[type_id] | {"grade": "4"})
-                    desk.supersede(boss, old.cert_id, SAMPLES[type_id], "等级复评 / grade reassessed")
+                    old = desk.issue(clerk, type_id, SAMPLES[type_id] | OTHERS[type_id] | {"grade": "4"})
+                    desk.supersede(boss, old.cert_id, SAMPLES[type_id] | OTHERS[type_id], "等级复评 / grade reassessed")
                     plan.append((agency.id, old.cert_id, f"{type_id}-SUPERSEDED"))
                 if type_id == "food-business-licence":
-                    expired = desk.issue(clerk, type_id, SAMPLES[type_id], "2020-01-01", "2024-12-31")
+                    expired = desk.issue(clerk, type_id, SAMPLES[type_id] | OTHERS[type_id], "2020-01-01", "2024-12-31")
                     plan.append((agency.id, expired.cert_id, f"{type_id}-EXPIRED"))
     return plan
 

@@ -26,3 +26,14 @@ font = spec and pathlib.Path(spec.origin).parent / "fonts" / "wqy-microhei.ttc"
 if not font or not font.is_file():
     sys.exit("setup: the CJK font package is missing; delete .venv and run again")
 PY
+# nginx (Debian package): tests/test_tiles.py serves a published log through it
+# with docs/nginx-tlog.conf; it starts its own nginx and stops it.
+if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing nginx (Debian package)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+  else
+    echo "setup: nginx is missing: install the Debian package nginx (the nginx test skips without it)" >&2
+  fi
+fi

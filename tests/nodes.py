@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,6 +122,30 @@ def wait_for(condition, timeout: float = 20, step: float = 0.1) -> float:
             return time.time() - start
         time.sleep(step)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+@contextmanager
+def serving(service) -> Iterator[str]:
+    """A `NodeService` served from this process (uvicorn in a thread, on a port
+    the system picks as it binds); its URL. The service is closed on the way out."""
+    import threading
+
+    import uvicorn
+
+    from citychain.net.api import make_app
+
+    config = uvicorn.Config(make_app(service), host="127.0.0.1", port=0, log_level="error", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started or not thread.is_alive(), timeout=10)
+        assert server.started, "the in-process node did not start serving"
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        service.close()
 
 
 class LoopbackServer:

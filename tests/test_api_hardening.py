@@ -20,10 +20,9 @@ from urllib.parse import quote
 import psutil
 import pytest
 import requests
-import uvicorn
 from conftest import FAST_ARGON2, quiet_demo_city
 from ledger_kit import TEST_PLUGIN, note
-from nodes import NodeProcess, free_port, wait_for
+from nodes import NodeProcess, free_port, serving, wait_for
 
 import citychain.accounts.users
 from certificates.identifiers import parse_certificate_id
@@ -463,7 +462,11 @@ def test_odd_input_to_the_core_and_licence_routes_is_a_4xx_in_our_shape(market, 
         "id": licence,
         "seq": "0",
     }
-    sent = probes(routes, {"agency": MARKET, "cert_id": licence}, {"agency": "nobody", "cert_id": never}, base)
+    known, unknown = (
+        {"agency": MARKET, "cert_id": licence, "tile": "0/000"},
+        {"agency": "nobody", "cert_id": never, "tile": "0/000"},
+    )
+    sent = probes(routes, known, unknown, base)
     failures = server_errors_and_odd_shapes(market, market.login("supervisor"), sent)
     assert not failures, "\n".join(map(str, failures[:30]))
     assert market.get("/v1/status").status_code == 200
@@ -523,18 +526,8 @@ def in_process(tmp_path_factory):
     """The market node served from this process, so a test can watch its lock."""
     city = new_city(tmp_path_factory, "lock")
     node = Node.open(city.home(MARKET), (TEST_PLUGIN,), argon2=FAST_ARGON2)
-    service = NodeService(node, (TEST_PLUGIN,), interval=3600)
-    server = uvicorn.Server(
-        uvicorn.Config(make_app(service), host="127.0.0.1", port=0, log_level="error", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started or not thread.is_alive(), timeout=10)
-    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    yield node, url
-    server.should_exit = True
-    thread.join(10)
-    service.close()
+    with serving(NodeService(node, (TEST_PLUGIN,), interval=3600)) as url:
+        yield node, url
     node.close()
 
 

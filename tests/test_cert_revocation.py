@@ -17,8 +17,9 @@ from test_cli import cli
 
 from certificates.desk import CertificateDesk
 from certificates.kinds import PLUGIN as CERTIFICATES
-from certificates.verify import Verifier, VerifierConfig
-from citychain.clock import FakeClock, format_time
+from certificates.verify import NodeStatus, Verifier, VerifierConfig
+from citychain.clock import FakeClock, SystemClock, format_time
+from citychain.errors import BilingualError
 from citychain.net.client import PeerClient, PeerError
 from citychain.node.bundle import BundleError, export_bundle, write_bundle
 from citychain.node.enrol import EnrolError, accept, certificate_records, enrol, fingerprint, make_request, read_request
@@ -36,6 +37,7 @@ from citychain.pki.ca import (
     save_cert,
 )
 from democity import samples, spec
+from ui.kiosk.backend_remote import RemoteBackend as KioskBackend
 
 CITY, ROOT_AGENCY, PASSPHRASE, ADMIN_PASSWORD = "hz", "city-root", "pp-revocation-2026", "admin-revocation-2026"
 PASS_FILE = "passphrase.txt"
@@ -89,7 +91,7 @@ def city(tmp_path_factory):
         node.users.add_user(None, "admin", "admin", ADMIN_PASSWORD, display_name="admin")
         node.bootstrap_trust_log("杭州市信任根", "Hangzhou root")
         root_key = node.signer.public_raw
-    init_city_ca(Home(root), "杭州", "Hangzhou", datetime.now(UTC), CHEAP_KDF)
+    init_city_ca(Home(root), "杭州", "Hangzhou", datetime.now(UTC), PASSPHRASE, CHEAP_KDF)
     homes, ports = {}, {}
     for agency in ("water", "parks", "forger", "client", "seals"):
         homes[agency], ports[agency] = _enrol(root, base, agency, root_key)
@@ -217,6 +219,31 @@ def test_a_revoked_certificate_is_refused_before_the_request_is_sent(city, parks
                 peer.close()
         assert caught.value.code == "CERT_REVOKED" and caught.value.sent is False
         assert "parks" in caught.value.message_en and "吊销" in caught.value.message_zh
+    finally:
+        node.stop()
+
+
+def test_verifiers_and_kiosks_refuse_a_node_whose_certificate_their_bundle_revokes(city, parks_revoked, tmp_path):
+    """Not only nodes: `verify --node`'s status source and a kiosk asking a
+    node take the revocation from their own trust bundle."""
+    with _open(city["homes"]["client"]) as client:
+        bundle = tmp_path / "trust.json"
+        write_bundle(bundle, export_bundle(client.store, CITY, ROOT_AGENCY, client.config.root_keys))
+        ca = str(client.home.city_ca_path)
+    config = VerifierConfig.from_bundle(bundle)
+    node = NodeProcess(city["homes"]["parks"], city["ports"]["parks"], env=TLS).start()
+    try:
+        status = NodeStatus(node.url, ca, revoked=config.trust.revoked_now(SystemClock()))
+        with pytest.raises(PeerError) as caught:
+            status.report("parks", "1.2.156.3005.2.x", 1)
+        assert caught.value.code == "CERT_REVOKED" and caught.value.sent is False
+        kiosk = KioskBackend(bundle, node.url, ca, timeout=2)
+        with pytest.raises(BilingualError) as refused:
+            kiosk.funds()
+        # A citizen is told the node cannot be reached; the operator's detail says why.
+        assert "连不上" in refused.value.message_zh and "the trust log revokes" in refused.value.message_en
+        unchecked = NodeStatus(node.url, ca)  # the same node, asked without a trust log, answers
+        assert unchecked.http.request("GET", "/v1/status").status == 200
     finally:
         node.stop()
 

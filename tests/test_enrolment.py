@@ -109,9 +109,11 @@ def test_the_round_trip_then_a_tls_node_serves(city):
         text = path.read_text()
         assert "PRIVATE" not in text and all(json.loads(h)["cipher"]["ciphertext"] not in text for h in held)
 
-    # the same request cannot register twice (sent again it would only renew, which changes no permissions)
+    # the same request sent again (a lost response) gets the same response: nothing is issued twice
     again = _enrol(city["root"], base / "water-request.json", city["fp"], base / "again.json")
-    assert again.returncode == 2 and "changes no permissions" in again.stderr, again.stderr
+    assert again.returncode == 0 and "answered before" in again.stdout, again.stderr
+    assert (base / "again.json").read_bytes() == response.read_bytes()
+    assert cli("trust", "show", "--home", str(city["root"])).stdout == shown
 
     # a response for the water authority is refused by the parks bureau's home
     done = cli("node", "enrol-accept", "--home", str(city["parks"]), str(response), passphrase=PARKS_PASS)
@@ -145,6 +147,12 @@ def test_the_round_trip_then_a_tls_node_serves(city):
     assert done.returncode == 0 and "renewed" in done.stdout, done.stderr
     shown = cli("trust", "show", "--home", str(city["root"])).stdout
     assert shown.count("water-authority  水务局") == 1  # no second registration
+    again = cli(
+        "city", "enrol", "--home", str(city["root"]), "--user", "admin", str(base / "renew-request.json"),
+        "--fingerprint", renew_fp, "--out", str(base / "again.json"), password="admin-pass", passphrase=ROOT_PASS,
+    )  # fmt: skip
+    assert again.returncode == 0 and (base / "again.json").read_bytes() == renewed.read_bytes(), again.stderr
+    assert cli("trust", "show", "--home", str(city["root"])).stdout == shown  # renewed once, not twice
     done = cli("node", "enrol-accept", "--home", str(water), str(renewed), passphrase=WATER_PASS)
     assert done.returncode == 0, done.stderr
     assert all((water / "tls" / name).read_bytes() != data for name, data in installed.items())
@@ -253,3 +261,22 @@ def test_backup_ca_copies_and_opens_the_ca_or_copies_nothing(city, tmp_path):
     assert oct((tmp_path / "copy" / "ca.key").stat().st_mode & 0o777) == "0o600"
     again = cli("city", "backup-ca", "--home", str(city["root"]), "--out", str(tmp_path / "copy"), passphrase=ROOT_PASS)
     assert again.returncode == 2 and "already holds" in again.stderr
+
+
+def test_a_city_init_that_fails_half_way_leaves_nothing_and_can_run_again(tmp_path):
+    from datetime import UTC, datetime
+
+    from cheap import CHEAP_KDF, FAST_ARGON2
+
+    from citychain.node.founding import Founding, found_city
+
+    root, media = tmp_path / "root", tmp_path / "usb"
+    media.write_text("not a folder: the CA cannot be written here")
+    plan = Founding("hz", "杭州市信任根", "Hangzhou root", "https://127.0.0.1:8443", ("127.0.0.1",), ca_dir=media)
+    with pytest.raises(OSError):  # after the home's key and config were made
+        found_city(root, plan, ROOT_PASS, "admin-pass", datetime.now(UTC), cost=CHEAP_KDF, argon2=FAST_ARGON2)
+    assert not root.exists() or not any(root.iterdir())
+    assert media.read_text().startswith("not a folder")
+    media.unlink()
+    done = found_city(root, plan, ROOT_PASS, "admin-pass", datetime.now(UTC), cost=CHEAP_KDF, argon2=FAST_ARGON2)
+    assert done.ca_cert == media / "ca.crt" and done.tls_cert.exists() and (root / "ledger.sqlite").exists()

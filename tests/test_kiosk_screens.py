@@ -184,8 +184,9 @@ def test_every_screen_in_both_sizes_and_languages(qtbot, cjk, city, media, forke
     }
     written, problems = [], []
     try:
-        # Sizes and contrast outermost: each restyles every widget of a window
-        # (most of a second), a change of language does not.
+        # Sizes outermost: a new size restyles every widget of all three windows
+        # (most of a second each), a change of contrast only the one window the
+        # high-contrast shots use, a change of language none.
         for width, height in SIZES:
             for window in windows.values():
                 window.resize(width, height)

@@ -127,6 +127,9 @@ def table_gone(home: Path, table: str):
         yield
     finally:
         with sqlite3.connect(home / "ledger.sqlite", timeout=30) as conn:
+            # A connection the node opened meanwhile (a new request thread) made the
+            # missing table again, empty: the one put away comes back in its place.
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
             conn.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
 
 

@@ -11,6 +11,11 @@ they are shown with `pick(zh, en)`, the one place that chooses.
 The `.ts` files are compiled to `.qm` with PySide6's own `lrelease` into a
 cache folder on first use, so no build step and nothing generated in the repo.
 
+Qt's own words (the standard buttons of a message box, the file and colour
+dialogs, a line edit's context menu) come from the `qtbase` catalogue that
+PySide6 ships in Qt's translations folder; it is installed and removed with
+ours, so a Chinese screen never shows "Cancel".
+
 Switching installs or removes the translators; Qt then sends every widget a
 `QEvent.LanguageChange`, and widgets re-set their texts in `retranslate()`.
 """
@@ -18,18 +23,21 @@ Switching installs or removes the translators; Qt then sends every widget a
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import subprocess
 from pathlib import Path
 
 import PySide6
-from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES = ("zh_CN", "en")
 DEFAULT_LANGUAGE = "zh_CN"
+QT_CATALOGUES = ("qtbase",)  # Qt's own words; the widgets we use need no other module's
 _installed: list[QTranslator] = []
 _current = "en"
+log = logging.getLogger(__name__)
 
 
 def _cache_dir() -> Path:
@@ -95,6 +103,9 @@ def set_language(language: str) -> None:
                 raise RuntimeError(f"could not load the translation {ts.name}")
             app.installTranslator(translator)
             _installed.append(translator)
+        for translator in _qt_translators(app, language):
+            app.installTranslator(translator)
+            _installed.append(translator)
     _current = language
     QLocale.setDefault(locale())
     if not _installed:  # removing translators alone sends no LanguageChange
@@ -102,6 +113,20 @@ def set_language(language: str) -> None:
 
         for widget in _top_level_widgets():
             QCoreApplication.sendEvent(widget, QEvent(QEvent.Type.LanguageChange))
+
+
+def _qt_translators(app: QCoreApplication, language: str) -> list[QTranslator]:
+    """Qt's own catalogues for `language`; one missing (a Qt built without
+    them) leaves Qt's words in English, which is logged, not fatal."""
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    translators = []
+    for catalogue in QT_CATALOGUES:
+        translator = QTranslator(app)
+        if translator.load(f"{catalogue}_{language}", folder):
+            translators.append(translator)
+        else:
+            log.warning("Qt's %s translation for %s is not in %s", catalogue, language, folder)
+    return translators
 
 
 def _top_level_widgets():

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from citychain.net.client import Answer, Limits, NodeSession, PeerError, retry_reads
+from citychain.net.client import Answer, Limits, NodeSession, PeerError, RevokedCert, retry_reads
 
 from .backend import (
     INVALID_FIELDS,
@@ -74,7 +74,9 @@ class RemoteBackend:
         read_timeout: float = 30.0,
         retries: int = 2,
         max_answer: int = MAX_ANSWER,
+        revoked: RevokedCert | None = None,
     ) -> None:
+        """`revoked` (a trust log the caller holds) refuses a node whose TLS certificate it revokes."""
         if not url.startswith(("http://", "https://")):
             raise BackendError(
                 "BAD_URL", f"节点地址须以 https:// 开头：{url}", f"a node address starts with https://: {url}"
@@ -83,7 +85,11 @@ class RemoteBackend:
         # The deadline leaves every attempt its timeouts; it only stops a node trickling an answer forever.
         deadline = (retries + 1) * (connect_timeout + read_timeout + 1)
         self.http = NodeSession(
-            self.url, ca_file, Limits(connect_timeout, read_timeout, deadline, max_answer), retry_reads(retries)
+            self.url,
+            ca_file,
+            Limits(connect_timeout, read_timeout, deadline, max_answer),
+            retry_reads(retries),
+            revoked=revoked,
         )
 
     # -- transport ------------------------------------------------------------------------
@@ -104,6 +110,8 @@ class RemoteBackend:
                 f"无法安全连接节点 {self.url}：其证书不是本市根证书签发的，或已过期",
                 f"cannot connect securely to {self.url}: its certificate is not from the city root CA, or has expired",
             )
+        if exc.code == "CERT_REVOKED":  # the client's own words name the agency, the time and the reason
+            return BackendError(UNAVAILABLE, exc.message_zh, exc.message_en)
         if exc.code in _CUT:
             if method != "GET" and exc.sent:
                 return BackendError(

@@ -24,7 +24,7 @@ verdict:
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,9 +35,16 @@ from cryptography import x509
 from citychain.clock import format_time, parse_time
 from citychain.errors import BilingualError, CityChainError
 from citychain.log import merkle
-from citychain.log.checkpoint import CheckpointError, SignedCheckpoint, open_checkpoint
+from citychain.log.checkpoint import (
+    CheckpointError,
+    FutureCosignature,
+    SignedCheckpoint,
+    open_checkpoint,
+    verify_cosignature,
+)
 from citychain.log.encoding import EncodingError, b64decode
 from citychain.log.keys import public_key_from_bytes
+from citychain.log.note import COSIGNATURE_V1, key_id
 from citychain.log.records import Leaf, verify_leaf_signature
 from citychain.node.bundle import BundleError, read_bundle, trust_from_bundle
 from citychain.node.home import Home
@@ -45,7 +52,7 @@ from citychain.node.mirror import log_keys
 from citychain.node.node import replay_trust
 from citychain.node.store import Store
 from citychain.node.trust import Agency, TrustError, TrustState
-from citychain.node.witnesses import witnessed_by
+from citychain.node.witnesses import witness_keys, witnessed_by
 from citychain.pki.ca import cert_fingerprint
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -238,9 +245,24 @@ def check_embedded_proof(
         if signed.checkpoint.size != size or index != leaf.record.seq:
             raise CheckpointError("the proof's size or index does not match")
         merkle.verify_inclusion(leaf.hash, index, size, list(path), signed.checkpoint.root)
+        _no_broken_cosignature(signed, config, leaf.record.log, now)
     except (CheckpointError, merkle.ProofError, ValueError) as exc:
         raise Rejected("TAMPERED", "附带的账本证明不成立", f"the embedded ledger proof does not hold: {exc}") from None
     return newest_cosignature(signed, config, leaf.record.log, now)
+
+
+def _no_broken_cosignature(signed: SignedCheckpoint, config: VerifierConfig, agency: str, now: int) -> None:
+    """(strict, documents) A co-signature line of a witness key the verifier
+    knows must verify. A relayed checkpoint may carry junk lines (§4.5), but a
+    document's proof is what the agency's node printed, and it keeps only
+    co-signatures it verified: a broken one means the proof was altered."""
+    for name, key in witness_keys(config.trust, config.city, agency).items():
+        for sig in signed.note.signatures:
+            if sig.name == name and sig.key_id == key_id(name, COSIGNATURE_V1, key):
+                try:
+                    verify_cosignature(signed.checkpoint, sig, name, key, now)
+                except FutureCosignature:
+                    continue  # counted by nobody, as §4.5 says, but not altered
 
 
 @dataclass(frozen=True)
@@ -252,10 +274,15 @@ class Sealer:
 
 
 def open_sealed_proof(
-    data: bytes, config: VerifierConfig, attachment_name: str, parse: Callable[[bytes], P]
+    data: bytes,
+    config: VerifierConfig,
+    attachment_name: str,
+    parse: Callable[[Mapping[str, bytes]], P],
+    optional: tuple[str, ...] = (),
 ) -> tuple[Sealer, P]:
-    """(who sealed it, the parsed proof file) of a sealed PDF, the seal
-    checked against the verifier's own city CA; `parse` raises a BilingualError."""
+    """(who sealed it, the parsed proof files) of a sealed PDF, the seal
+    checked against the verifier's own city CA; `parse` gets the attachment
+    and those of the `optional` names present, and raises a BilingualError."""
     if config.ca_cert is None:
         raise Rejected(
             "UNKNOWN_ISSUER",
@@ -265,8 +292,8 @@ def open_sealed_proof(
     try:
         from citychain.documents.pades import open_sealed_pdf  # pyHanko loads only when a PDF is checked
 
-        opened = open_sealed_pdf(data, config.ca_cert, attachment_name=attachment_name)
-        return Sealer(opened.agency, opened.fingerprint), parse(opened.attachment)
+        opened = open_sealed_pdf(data, config.ca_cert, attachment_name=attachment_name, optional=optional)
+        return Sealer(opened.agency, opened.fingerprint), parse(opened.files)
     except BilingualError as exc:  # SealProblem (TAMPERED, MALFORMED, UNKNOWN_ISSUER) or the proof's MALFORMED
         raise Rejected(exc.code, exc.message_zh, exc.message_en) from None
 

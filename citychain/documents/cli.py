@@ -31,7 +31,7 @@ def place_of(args: argparse.Namespace) -> VerifyPlace:
     clock = SystemClock()
     status: HomeReports | NodeReports | None = None
     if args.node:
-        status = NodeReports(args.node, args.ca)
+        status = NodeReports(args.node, args.ca, revoked=config.trust.revoked_now(clock))
     elif args.home:
         status = HomeReports(Path(args.home), clock)
     return VerifyPlace(config, status, args.max_age, clock)

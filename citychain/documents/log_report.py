@@ -13,13 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from citychain.clock import Clock, format_time
 from citychain.log import merkle
 from citychain.log.encoding import b64encode
 from citychain.node.home import Home
 from citychain.node.store import LogHead, Store
+
+if TYPE_CHECKING:
+    from citychain.net.client import RevokedCert
 
 
 def log_report(store: Store, agency: str, seq: int, now: str) -> tuple[dict[str, Any], LogHead | None]:
@@ -58,6 +61,7 @@ class ReportKind:
     key: str  # the query parameter naming the document ("id", "receipt")
     max_length: int
     build: Build
+    from_log: bool = False  # answers folded from log records alone: served even while derived tables differ
 
     def http_route(self, service) -> Any:
         """The public route a plug-in serves (reads only, like /v1/logs)."""
@@ -67,6 +71,7 @@ class ReportKind:
 
         from citychain.errors import RequestError
         from citychain.net.api import handler
+        from citychain.net.reconcile import FromLog
 
         @handler
         def report(request: Request) -> JSONResponse:
@@ -81,7 +86,7 @@ class ReportKind:
             now = format_time(service.node.clock.now())
             return JSONResponse(self.build(service.readers.store(), agency, name, seq, now))
 
-        return Route(self.route, report)
+        return (FromLog if self.from_log else Route)(self.route, report)
 
 
 class HomeReports:
@@ -109,12 +114,17 @@ class NodeReports:
     kind: ReportKind  # set by each document's subclass
     MAX_BYTES = 1024 * 1024
 
-    def __init__(self, url: str, ca_file: str | None = None, timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, ca_file: str | None = None, timeout: float = 5.0, revoked: RevokedCert | None = None
+    ) -> None:
+        """`revoked` (the verifier's own trust log) refuses a node whose TLS certificate it revokes."""
         from citychain.net.client import Limits, NodeSession  # loads requests: only verifiers that ask a node
 
         self.url, self.timeout = url.rstrip("/"), timeout
         # `timeout` per connect and per read, as before; the whole answer within both.
-        self.http = NodeSession(self.url, ca_file, Limits(timeout, timeout, 2 * timeout, self.MAX_BYTES))
+        self.http = NodeSession(
+            self.url, ca_file, Limits(timeout, timeout, 2 * timeout, self.MAX_BYTES), revoked=revoked
+        )
 
     def report(self, agency: str, name: str, seq: int) -> dict[str, Any]:
         from citychain.net.client import PeerError

@@ -9,13 +9,14 @@ document-signing certificate of the agency whose log holds the record.
 The attachment's file name says what kind of document it is (a certificate's
 `certificate-proof.json`, a donation receipt's `donation-proof.json`), so a
 verifier can tell documents apart before checking anything
-(`embedded_file_names`).
+(`embedded_file_names`). Documents printed since the ledger proof became a
+C2SP tlog-proof carry it as a second attachment (`….tlog-proof`).
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from asn1crypto import cms, parser
@@ -62,6 +63,7 @@ class OpenedPdf:
     signer_name: str
     attachment: bytes
     fingerprint: str = ""  # the sealing certificate's, as the trust log names it (revocation)
+    files: dict[str, bytes] = field(default_factory=dict)  # the attachment and the optional ones found
 
 
 def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
@@ -69,25 +71,22 @@ def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 
 def seal_pdf(
-    pdf: bytes, attachment: bytes, seal: SealIdentity, when: datetime, reason: str, *, attachment_name: str
+    pdf: bytes,
+    attachment: bytes,
+    seal: SealIdentity,
+    when: datetime,
+    reason: str,
+    *,
+    attachment_name: str,
+    tlog_proof: tuple[str, bytes] | None = None,
 ) -> bytes:
-    """Attach `attachment` as `attachment_name` and seal the whole file."""
+    """Attach `attachment` as `attachment_name` (and the ledger proof, a
+    (name, C2SP tlog-proof text) pair) and seal the whole file."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    data = embed.EmbeddedFileObject.from_file_data(
-        writer,
-        attachment,
-        mime_type="application/json",
-        params=embed.EmbeddedFileParams(creation_date=when, modification_date=when),
-    )
-    embed.embed_file(
-        writer,
-        embed.FileSpec(
-            file_spec_string=attachment_name,
-            file_name=attachment_name,
-            embedded_data=data,
-            description="CityChain proof: ledger record, inclusion proof, checkpoint / 账本证明",
-        ),
-    )
+    about = _JSON_DESCRIPTION if tlog_proof is None else _VALUES_DESCRIPTION
+    _embed(writer, attachment_name, attachment, "application/json", about, when)
+    if tlog_proof is not None:
+        _embed(writer, tlog_proof[0], tlog_proof[1], "text/plain", _TLOG_DESCRIPTION, when)
     key = asn1_keys.PrivateKeyInfo.load(
         seal.key.private_bytes(
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -107,6 +106,19 @@ def seal_pdf(
     out = io.BytesIO()
     _SealerAt(meta, signer, when).sign_pdf(writer, output=out)
     return out.getvalue()
+
+
+_JSON_DESCRIPTION = "CityChain proof: ledger record, inclusion proof, checkpoint / 账本证明"
+_VALUES_DESCRIPTION = "CityChain document: QR code text and the values it commits to / 证照内容"
+_TLOG_DESCRIPTION = "C2SP tlog-proof: ledger record, inclusion proof, checkpoint / 账本证明"
+
+
+def _embed(writer: IncrementalPdfFileWriter, name: str, data: bytes, mime: str, about: str, when: datetime) -> None:
+    stream = embed.EmbeddedFileObject.from_file_data(
+        writer, data, mime_type=mime, params=embed.EmbeddedFileParams(creation_date=when, modification_date=when)
+    )
+    spec = embed.FileSpec(file_spec_string=name, file_name=name, embedded_data=stream, description=about)
+    embed.embed_file(writer, spec)
 
 
 class _SealerAt(signers.PdfSigner):
@@ -245,8 +257,11 @@ def embedded_file_names(data: bytes) -> tuple[str, ...]:
         return ()
 
 
-def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, *, attachment_name: str) -> OpenedPdf:
-    """Check the seal and return the attachment `attachment_name`; raises SealProblem.
+def open_sealed_pdf(
+    data: bytes, ca_cert: x509.Certificate, *, attachment_name: str, optional: tuple[str, ...] = ()
+) -> OpenedPdf:
+    """Check the seal and return the attachment `attachment_name`, and those
+    of the `optional` names the file holds; raises SealProblem.
 
     The certificate chain is judged as of the seal's own time (/M, which the
     signature covers), not today: a document sealed while the agency's
@@ -283,11 +298,15 @@ def open_sealed_pdf(data: bytes, ca_cert: x509.Certificate, *, attachment_name: 
         if not status.trusted:
             _untrusted(signer, ca_cert)
         _exact_signature_block(data, sig, status.signing_cert.dump(), _asn1_cert(ca_cert).dump())
+        names = _embedded(reader)
+        present = {str(names[i]) for i in range(0, len(names), 2)}
+        files = {name: _attachment(reader, name) for name in (attachment_name, *optional) if name in present}
         return OpenedPdf(
             cert_agency(signer),
             signer.subject.rfc4514_string(),
             _attachment(reader, attachment_name),
             cert_fingerprint(signer),
+            files,
         )
     except SealProblem:
         raise

@@ -35,7 +35,8 @@ from citychain.accounts.users import SESSION_SECONDS
 from citychain.errors import RequestError
 from citychain.log import merkle
 from citychain.log.encoding import b64encode
-from citychain.net import desk_api, health, metrics
+from citychain.net import desk_api, health, metrics, reconcile, tiles_api
+from citychain.net.cors import ReadCors
 from citychain.net.desk_api import (
     error_response,
     parse_json,
@@ -187,6 +188,7 @@ def make_app(service) -> Starlette:
     def logs(request: Request) -> Response:
         trust = node.trust
         out = []
+        base = str(request.base_url)
         for head in readers.store().heads():
             agency = trust.agencies.get(head.agency)
             out.append(
@@ -197,6 +199,7 @@ def make_app(service) -> Starlette:
                     "status": head.status,
                     "status_detail": head.status_detail,
                     "keys": [k.kid for k in agency.keys] if agency else [],
+                    "tiles": f"{base}tlog/{head.agency}/",  # C2SP tlog-tiles prefix (§13)
                 }
             )
         return JSONResponse({"logs": out})
@@ -317,13 +320,27 @@ def make_app(service) -> Starlette:
         Route("/v1/login", login, methods=["POST"]),
         Route("/v1/records", append_records, methods=["POST"]),
         Route("/openapi.json", openapi),
+        *tiles_api.routes(service),
         *desk_api.routes(service),
     ]
+    # What reads or writes through derived tables is refused while they differ from the logs (`reconcile`).
+    guarded = [route for route in routes if route.path == "/v1/records"]
     for plugin in service.plugins:
         if plugin.routes is not None:
-            routes.extend(plugin.routes(service))
+            added = plugin.routes(service)
+            routes.extend(added)
+            guarded.extend(route for route in added if not isinstance(route, reconcile.FromLog))
     return Starlette(
         routes=routes,
-        middleware=[Middleware(AnonymousLimit, sessions=lambda: service.sessions)],
+        middleware=[
+            Middleware(ReadCors),
+            Middleware(AnonymousLimit, sessions=lambda: service.sessions),
+            Middleware(
+                reconcile.RefuseUnreconciled,
+                check=lambda: getattr(service, "derived", None),
+                routes=routes,
+                guarded=guarded,
+            ),
+        ],
         exception_handlers={HTTPException: _http_refusal, ClientDisconnect: _gone},
     )

@@ -2,7 +2,8 @@
 supervisors: open to anyone, a few cheap look-ups, and never a server error.
 A node is ready unless its store cannot be read, its own log refuses to sign
 (forked, or a restore not yet safe), its own log is not ok, or its sync loop
-failed and has not made a full pass since. Each reason is short and
+failed and has not made a full pass since, or its derived tables differ
+from its logs (`reconcile`). Each reason is short and
 bilingual; the details are in /v1/status."""
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ SIGNING_REFUSED = Reason(
     "SIGNING_REFUSED", "本机构日志拒绝签名（详见 /v1/status）", "the own log refuses to sign (see /v1/status)"
 )
 SYNC_LOOP_FAILED = Reason("SYNC_LOOP_FAILED", "同步循环出错，尚未恢复", "the sync loop failed and has not recovered")
+DERIVED_MISMATCH = Reason(
+    "DERIVED_MISMATCH",
+    "派生表与账本不符或无法核对（详见 /v1/status）",
+    "the derived tables differ from the logs or could not be checked (see /v1/status)",
+)
 
 
 def own_log_not_ok(status: str) -> Reason:
@@ -52,7 +58,17 @@ def _sync_loop(service) -> list[Reason]:
     return [SYNC_LOOP_FAILED] if service.syncer.health().failing else []
 
 
-CHECKS = ((_store, STORE_UNREADABLE), (_signing, SIGNING_REFUSED), (_sync_loop, SYNC_LOOP_FAILED))
+def _derived(service) -> list[Reason]:
+    check = getattr(service, "derived", None)
+    return [DERIVED_MISMATCH] if check is not None and check.refusing else []
+
+
+CHECKS = (
+    (_store, STORE_UNREADABLE),
+    (_signing, SIGNING_REFUSED),
+    (_sync_loop, SYNC_LOOP_FAILED),
+    (_derived, DERIVED_MISMATCH),
+)
 
 
 def not_ready(service) -> list[Reason]:

@@ -3,7 +3,7 @@
 One `CollectorRegistry` per app (several nodes may run in one process), with
 one collector that reads the current values at scrape time: log sizes, each
 peer's lag and last contact, how old the newest co-signature of our own log
-is, forks, invalid logs and failed sign-ins. Labels carry agency ids and peer
+is, forks, invalid logs, derived-table differences and failed sign-ins. Labels carry agency ids and peer
 URLs only, never a person's name. A scrape is a few indexed look-ups: the
 failed sign-ins are counted from where the last scrape stopped (the audit
 trail only grows), and the co-signed checkpoint is looked for among the
@@ -51,6 +51,7 @@ class NodeCollector(Collector):
             "Logs held that failed verification and take nothing more in.",
             value=sum(head.status == "invalid" for head in heads),
         )
+        yield self._derived()
         (forks,) = store.conn.execute("SELECT COUNT(*) FROM forks").fetchone()
         yield GaugeMetricFamily("citychain_forks", "Forks detected (evidence kept), in any log.", value=forks)
         yield from self._peers(now)
@@ -82,6 +83,16 @@ class NodeCollector(Collector):
         health = syncer.health()
         yield CounterMetricFamily(
             "citychain_sync_loop_restarts", "Times the sync loop failed and was restarted.", value=health.restarts
+        )
+
+    def _derived(self) -> Metric:
+        """Rows of derived tables the start-up replay found differing (NaN: not known yet, or the check failed)."""
+        check = getattr(self.service, "derived", None)
+        known = check is not None and check.state in ("ok", "differs")
+        return GaugeMetricFamily(
+            "citychain_derived_differences",
+            "Rows of derived tables that differ from what the logs give (NaN: not checked yet or check failed).",
+            value=len(check.found.differences) if known and check.found else math.nan,
         )
 
     def _cosigned_age(self, store, now: float) -> Metric:

@@ -22,12 +22,14 @@ import uvicorn
 
 from citychain.net.api import Readers, make_app
 from citychain.net.client import Limits, PeerError
+from citychain.net.reconcile import DerivedCheck
 from citychain.net.status import node_status
 from citychain.net.sync import MAX_PARALLEL, Syncer
 from citychain.net.witness import Witness
 from citychain.node.home import HomeError, origin
 from citychain.node.kinds import Plugin
 from citychain.node.node import Node, resolve_passphrase
+from citychain.node.publish import Publisher
 from citychain.node.trust import is_loopback
 from citychain.pki.ca import load_cert, load_sealed_key, runtime_tls_files
 
@@ -66,6 +68,7 @@ class NodeService:
         ca_file: str | None = None,
         interval: float = 5.0,
         limits: Limits = Limits(),
+        publish: Path | None = None,
     ) -> None:
         self.node = node
         self.plugins = tuple(plugins)
@@ -73,6 +76,7 @@ class NodeService:
         self.readers = Readers(node.home.db_path)
         self.sessions = node.users.sessions  # the node's one session store
         self.syncer = Syncer(node, ca_file, interval, limits)
+        self.derived: DerivedCheck | None = None  # the start-up re-derivation, once `_run` starts it
         self.witness = Witness(
             lambda: self.readers.store().conn,
             node.signer,
@@ -84,6 +88,10 @@ class NodeService:
         self._notifier = ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="citychain-notify")
         # every door's writes (the desks' routes too, not only /v1/records) tell the peers at once
         node.after_append.append(lambda appended: self._notifier.submit(self.notify_peers, appended.size))
+        # `--publish DIR`: the logs as static tlog-tiles files, at each new checkpoint of any of them
+        self.publisher = Publisher(node.home.db_path, publish) if publish is not None else None
+        if self.publisher is not None:
+            node.after_append.append(lambda appended: self.publisher.wake())
 
     def agency_of_origin(self, text: str) -> str | None:
         city = self.node.config.city
@@ -129,9 +137,12 @@ class NodeService:
 
     def status(self) -> dict:
         self.syncer.revive()  # a sync thread found dead is started again, and the status says so
-        return node_status(self.node, self.syncer, self.readers.store())
+        derived = self.derived.to_json() if self.derived else {"state": "not checked"}
+        return node_status(self.node, self.syncer, self.readers.store()) | {"derived": derived}
 
     def close(self) -> None:
+        if self.publisher is not None:
+            self.publisher.stop()
         self.syncer.stop()
         self._notifier.shutdown(wait=True, cancel_futures=True)
 
@@ -153,6 +164,7 @@ def serve(
     ca_file: str | None = None,
     limits: Limits = Limits(),
     clock=None,
+    publish: Path | None = None,
 ) -> int:
     host, port = parse_listen(listen)
     if not is_loopback(host) and not tls:
@@ -165,7 +177,7 @@ def serve(
     node = Node.open(Path(home), plugins, clock=clock)
     if ca_file is None and node.home.city_ca_path.exists():
         ca_file = str(node.home.city_ca_path)
-    service = NodeService(node, plugins, ca_file, interval, limits)
+    service = NodeService(node, plugins, ca_file, interval, limits, publish)
     try:
         for url in peers:
             node.add_peer(url)
@@ -193,6 +205,8 @@ def _run(service: NodeService, host: str, port: int, tls_files) -> None:
     """Hear from peers first (restore safety), then serve until asked to stop."""
     node = service.node
     cert_file, key_file = (str(p) if p else None for p in tls_files)
+    service.derived = DerivedCheck(node.home.db_path, service.plugins, lambda: node.trust)
+    service.derived.start()  # re-derive the tables from the logs, trusting no marker (`reconcile`)
     for line in service.syncer.run_round():
         log.info(line)
     config = uvicorn.Config(
@@ -212,6 +226,8 @@ def _run(service: NodeService, host: str, port: int, tls_files) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
     service.syncer.start()
+    if service.publisher is not None:
+        service.publisher.start()
     scheme = "https" if cert_file else "http"
     print(f"node {node.config.agency} serving on {scheme}://{host}:{port}", flush=True)
     threading.Thread(target=_announce_when_up, args=(service, server), daemon=True).start()

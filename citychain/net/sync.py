@@ -448,7 +448,8 @@ class Syncer:
                 return
             merged = add_cosignatures(current.checkpoint, new)
             if merged != current.checkpoint:
-                self.node.store.update_checkpoint_note(current.id, signed.checkpoint.size, merged)
+                with self.node.store.transaction():  # both copies of the note, or neither (a kill between them)
+                    self.node.store.update_checkpoint_note(current.id, signed.checkpoint.size, merged)
 
     def gather_cosignatures(self, client: PeerClient, state: PeerState) -> list[str]:
         """Ask a peer, as a witness, to co-sign our newest checkpoint."""

@@ -8,12 +8,13 @@ root=?`), so two racing submissions can never roll the record back.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from citychain.log import merkle
-from citychain.log.checkpoint import CheckpointError, cosign, open_checkpoint
+from citychain.log.checkpoint import CheckpointError, MalformedCheckpoint, cosign, open_checkpoint
 from citychain.log.encoding import EncodingError, b64decode, b64encode
 from citychain.log.keys import Signer
 from citychain.node.mirror import MirrorRejected, log_keys
@@ -21,6 +22,7 @@ from citychain.node.trust import TrustState
 
 MAX_PROOF_LINES = 63
 MAX_BODY = 64 * 1024
+_SIZE_RE = re.compile(r"0|[1-9][0-9]{0,18}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,8 @@ def parse_request(body: bytes) -> tuple[int, list[bytes], str]:
     if not lines[0].startswith("old "):
         raise ValueError("the first line must be 'old <size>'")
     size_text = lines[0][4:]
-    if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
-        raise ValueError("old size must be a decimal without leading zeros")
+    if not _SIZE_RE.fullmatch(size_text):  # str.isdigit() also takes "٣" and "²"
+        raise ValueError("old size must be an ASCII decimal without leading zeros")
     if len(lines) - 1 > MAX_PROOF_LINES:
         raise ValueError("too many proof lines")
     proof = [b64decode(line) for line in lines[1:]]
@@ -93,6 +95,8 @@ class Witness:
         try:
             keys = log_keys(self._trust(), agency)
             signed = open_checkpoint(note, origin, keys)
+        except MalformedCheckpoint as exc:  # not a signed checkpoint at all: the request is malformed
+            return _bad(f"malformed checkpoint: {exc}")
         except (CheckpointError, MirrorRejected) as exc:
             return WitnessReply(403, f"checkpoint not signed by {agency}: {exc}\n")
         checkpoint = signed.checkpoint

@@ -4,8 +4,10 @@ For every log (the trust log first, so the others are judged against it):
 each leaf's canonical form, signature and trust (key window, agency status,
 permission) — spread over worker processes, since signatures dominate — then,
 in order, the seq/prev chain, every stored tree node level by level, the root
-and the signed checkpoint. Last, every table the record kinds derive is
-rebuilt from the logs and compared with the node's (`derived`).
+and the signed checkpoint, and the `logs` row's own metadata (origin, own
+flag, every stored checkpoint) against the trust log. Last, every table the
+record kinds derive is rebuilt from the logs and compared with the node's
+(`derived`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from citychain.log import merkle
 from citychain.log.records import GENESIS_PREV, RecordError, parse_leaf
 from citychain.node import derived
-from citychain.node.home import Home, origin
+from citychain.node.home import Config, Home, origin
 from citychain.node.kinds import KindRegistry, Plugin, RecordRejected
 from citychain.node.mirror import MirrorRejected, log_keys, verify_checkpoint
 from citychain.node.store import LogHead, Store
@@ -218,34 +220,31 @@ def check_home(path: Path, plugins: Sequence[Plugin] = (), workers: int | None =
             for head in heads:
                 log_report = trust_report if head.agency == config.root_agency else LogReport(head.agency, 0)
                 log_report.size = head.size
-                _check_log(store, head, pool, trust, config.city, log_report)
+                levels = _check_log(store, head, pool, trust, config.city, log_report)
+                _check_metadata(store, head, levels, trust, config, log_report)
                 report.logs.append(log_report)
-        report.logs.append(_check_derived(store, heads, plugins, trust, {r.agency: r for r in report.logs}))
+        size = sum(h.size for h in heads)
+        report.logs.append(_check_derived(store.path, plugins, trust, size, {r.agency: r for r in report.logs}))
     finally:
         store.close()
     return report
 
 
 def _check_derived(
-    store: Store, heads: list[LogHead], plugins: Sequence[Plugin], trust: TrustState, by_agency: dict[str, LogReport]
+    path: Path, plugins: Sequence[Plugin], trust: TrustState, size: int, by_agency: dict[str, LogReport]
 ) -> LogReport:
-    """Rule breaks go to their log's report; table differences to their own."""
-
-    def broken(rule: derived.BrokenRule) -> None:
-        by_agency[rule.agency].add(f"entry {rule.seq} breaks a rule: {rule.detail}")
-
-    scratch = derived.replay(store, heads, plugins, trust, broken)
-    try:
-        tables = derived.derived_tables(scratch)
-        report = LogReport(f"derived tables ({len(tables)})", sum(h.size for h in heads))
-        for difference in derived.differences(scratch, store.path, tables):
-            report.add(str(difference))
-    finally:
-        scratch.close()
+    """Rule breaks go to their log's report (or this one, for a log that
+    arrived while checking); table differences to their own."""
+    found = derived.rederive(path, plugins, trust, limit=MAX_PROBLEMS + 1)
+    report = LogReport(f"derived tables ({len(found.tables)})", size)
+    for rule in found.broken:
+        by_agency.get(rule.agency, report).add(f"entry {rule.seq} breaks a rule: {rule.detail}")
+    for difference in found.differences:
+        report.add(str(difference))
     return report
 
 
-def _check_log(store: Store, head: LogHead, pool, trust: TrustState, city: str, report: LogReport) -> None:
+def _check_log(store: Store, head: LogHead, pool, trust: TrustState, city: str, report: LogReport) -> _Levels:
     stored = store.conn.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM entries WHERE log=?", (head.id,)).fetchone()[0]
     end = max(stored, head.size)
     jobs = [(str(store.path), head.id, head.agency, s, min(s + CHUNK, end)) for s in range(0, end, CHUNK)]
@@ -258,3 +257,30 @@ def _check_log(store: Store, head: LogHead, pool, trust: TrustState, city: str, 
     _check_chain(links, bytes(hashes), head.size, report)
     levels = _check_nodes(store, head, bytes(hashes[: 32 * head.size]), report)
     _check_head(head, levels, trust, city, report)
+    return levels
+
+
+def _check_metadata(
+    store: Store, head: LogHead, levels: _Levels, trust: TrustState, config: Config, report: LogReport
+) -> None:
+    """The `logs` row against what the trust log and the stored checkpoints
+    give: its origin, whether it is the node's own, its checkpoint; and every
+    stored checkpoint against the log's keys and the entries."""
+    key = f"agency={head.agency!r}"
+    expected = origin(config.city, head.agency)
+    if head.origin != expected:
+        report.add(str(derived.Difference("logs", key, f"origin={head.origin!r}", f"origin={expected!r}")))
+    if head.own != (head.agency == config.agency):
+        own = head.agency == config.agency
+        report.add(str(derived.Difference("logs", key, f"own={int(head.own)}", f"own={int(own)}")))
+    rows = store.conn.execute("SELECT size, note FROM checkpoints WHERE log=? ORDER BY size", (head.id,)).fetchall()
+    if head.checkpoint and head.checkpoint not in {note for _, note in rows}:
+        report.add(str(derived.Difference("logs", key, "checkpoint=(a note)", "no such stored checkpoint")))
+    for size, note in rows:
+        try:
+            signed = verify_checkpoint(note, expected, log_keys(trust, head.agency))
+        except MirrorRejected as exc:
+            report.add(f"checkpoints log={head.id}, size={size}: {exc}")
+            continue
+        if signed.size != size or signed.size > head.size or merkle.root_at(levels, size) != signed.root:
+            report.add(f"checkpoints log={head.id}, size={size}: the note signs size {signed.size}, another tree")

@@ -4,7 +4,10 @@ Record kinds keep index tables beside the log (a certificate's status, a
 charity's pots). They are caches: `log check` replays every stored log through
 the kinds' rules into a scratch database and compares each derived table, row
 by row, with the node's own, so a table that drifted from its log (a crash
-replay that skipped it, or a hand edit) is reported, not believed.
+replay that skipped it, or a hand edit) is reported, not believed. A serving
+node runs the same at start-up (`citychain.net.reconcile`); both read the
+node's file inside one read transaction, so a node appending meanwhile is
+seen at one moment.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from citychain.log.records import record_from_json
 from citychain.node.kinds import Context, KindRegistry, Plugin
 from citychain.node.store import SCHEMA as STORE_SCHEMA
-from citychain.node.store import LogHead, Store
+from citychain.node.store import LogHead
 from citychain.node.trust import TrustState
 
 
@@ -42,29 +47,59 @@ class BrokenRule:
     detail: str
 
 
+@contextmanager
+def snapshot(db_path: Path, plugins: Sequence[Plugin]) -> Iterator[sqlite3.Connection]:
+    """A scratch in-memory database with the store's and the plug-ins' empty
+    tables, and the node's file attached read-only as `stored`, inside one read
+    transaction: the replay and the comparison see the same moment of a node
+    that may be appending meanwhile."""
+    scratch = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    try:
+        scratch.executescript(STORE_SCHEMA)  # executescript commits: the tables come before the transaction
+        for plugin in plugins:
+            if plugin.schema is not None:
+                plugin.schema(scratch)
+        scratch.execute("ATTACH DATABASE ? AS stored", (f"file:{db_path}?mode=ro",))
+        scratch.execute("BEGIN")
+        try:
+            yield scratch
+        finally:
+            scratch.execute("ROLLBACK")
+    finally:
+        scratch.close()
+
+
+def stored_heads(scratch: sqlite3.Connection) -> list[LogHead]:
+    """The logs of the attached node file, as its `logs` table says (to be judged)."""
+    rows = scratch.execute(
+        "SELECT id, agency, origin, own, size, root, checkpoint, status, status_detail FROM stored.logs ORDER BY id"
+    )
+    return [LogHead(r[0], r[1], r[2], bool(r[3]), *r[4:]) for r in rows]
+
+
+def _stored_leaves(scratch: sqlite3.Connection, log_id: int, size: int) -> Iterator[bytes]:
+    cursor = scratch.execute("SELECT leaf FROM stored.entries WHERE log=? AND seq<? ORDER BY seq", (log_id, size))
+    return (data for (data,) in cursor)
+
+
 def replay(
-    store: Store,
+    scratch: sqlite3.Connection,
     heads: Sequence[LogHead],
     plugins: Sequence[Plugin],
     trust: TrustState,
     on_broken: Callable[[BrokenRule], None],
-) -> sqlite3.Connection:
-    """A scratch database holding what the logs alone give: every log's entries
-    judged and applied in order, with the cross-log hooks after each log."""
-    scratch = sqlite3.connect(":memory:", isolation_level=None)
-    scratch.executescript(STORE_SCHEMA)
-    for plugin in plugins:
-        if plugin.schema is not None:
-            plugin.schema(scratch)
+) -> None:
+    """Fill a `snapshot` with what the logs alone give: every log's entries
+    judged and applied in order by the plug-ins' own rules (the code a node
+    appends and syncs with), with the cross-log hooks after each log."""
     kinds = KindRegistry.with_plugins(plugins)
     scratch.executemany(
-        "INSERT INTO logs (id, agency, origin, own, size, root) VALUES (?, ?, ?, ?, 0, x'')",
+        "INSERT INTO main.logs (id, agency, origin, own, size, root) VALUES (?, ?, ?, ?, 0, x'')",
         [(h.id, h.agency, h.origin, int(h.own)) for h in heads],
     )
     for head in heads:
         ctx = Context(scratch, head.id, trust)
-        scratch.execute("BEGIN")
-        for seq, data in enumerate(store.iter_leaves(head.id, 0, head.size)):
+        for seq, data in enumerate(_stored_leaves(scratch, head.id, head.size)):
             try:
                 # Plain json, not the strict parse_leaf (twice as fast): `log check`'s
                 # workers judge every leaf's form and signature; this needs its record.
@@ -75,12 +110,10 @@ def replay(
             except (ValueError, LookupError, TypeError) as exc:  # RecordError and RecordRejected are ValueErrors
                 on_broken(BrokenRule(head.agency, seq, f"{getattr(exc, 'code', 'INVALID')}: {exc}"))
                 break  # a node takes nothing past a broken rule; neither does the replay
-            scratch.execute("INSERT INTO entries (log, seq, leaf) VALUES (?, ?, ?)", (head.id, seq, data))
-            scratch.execute("UPDATE logs SET size = ? WHERE id = ?", (seq + 1, head.id))
+            scratch.execute("INSERT INTO main.entries (log, seq, leaf) VALUES (?, ?, ?)", (head.id, seq, data))
+            scratch.execute("UPDATE main.logs SET size = ? WHERE id = ?", (seq + 1, head.id))
         for hook in kinds.after_store:
             hook(ctx)
-        scratch.execute("COMMIT")
-    return scratch
 
 
 def derived_tables(scratch: sqlite3.Connection) -> list[str]:
@@ -95,14 +128,10 @@ def derived_tables(scratch: sqlite3.Connection) -> list[str]:
     return [name for (name,) in names if name not in own and not name.startswith("sqlite_")]
 
 
-def differences(scratch: sqlite3.Connection, db_path: Path, tables: Sequence[str]) -> Iterator[Difference]:
+def differences(scratch: sqlite3.Connection, tables: Sequence[str]) -> Iterator[Difference]:
     """Every row on which the node's derived tables and the replay disagree."""
-    scratch.execute("ATTACH DATABASE ? AS stored", (f"file:{db_path}?mode=ro",))
-    try:
-        for table in tables:
-            yield from _table_differences(scratch, table)
-    finally:
-        scratch.execute("DETACH DATABASE stored")
+    for table in tables:
+        yield from _table_differences(scratch, table)
 
 
 def _table_differences(conn: sqlite3.Connection, table: str) -> Iterator[Difference]:
@@ -143,3 +172,25 @@ def _row_text(columns: Sequence[str], row: tuple | None) -> str:
 def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "…"
+
+
+@dataclass(frozen=True)
+class Rederived:
+    """What one replay found: the derived tables, their differing rows, and
+    the entries that break a rule (a node takes nothing past one)."""
+
+    tables: tuple[str, ...]
+    differences: tuple[Difference, ...]
+    broken: tuple[BrokenRule, ...]
+
+
+def rederive(db_path: Path, plugins: Sequence[Plugin], trust: TrustState, limit: int = 1000) -> Rederived:
+    """Replay the node file's logs into a scratch database through the
+    plug-ins' own rules and compare every derived table with the node's
+    (at most `limit` differences are kept)."""
+    broken: list[BrokenRule] = []
+    with snapshot(db_path, plugins) as scratch:
+        replay(scratch, stored_heads(scratch), plugins, trust, broken.append)
+        tables = derived_tables(scratch)
+        found = tuple(islice(differences(scratch, tables), limit))
+    return Rederived(tuple(tables), found, tuple(broken))

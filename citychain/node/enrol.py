@@ -29,7 +29,7 @@ from citychain.log.keys import kid as key_id
 from citychain.node.bundle import TrustBundle, export_bundle, trust_from_bundle
 from citychain.node.home import Home
 from citychain.node.node import Node, resolve_passphrase
-from citychain.node.tls import CA_PASSPHRASE_ENV
+from citychain.node.tls import ca_passphrase_for
 from citychain.node.trust import (
     CA_SET,
     CERT_ISSUED,
@@ -63,6 +63,7 @@ MAX_REQUEST = 64 * 1024
 MAX_RESPONSE = 16 * 1024 * 1024
 MAX_HOSTS = 16
 REQUEST_COPY = "enrol-request.json"  # in HOME/tls/pending: what enrol-accept binds the response to
+ANSWERS_DIR = "enrolments"  # in the root's home: each response it wrote, by request fingerprint
 _REQUEST_FIELDS = {
     "format", "city", "agency", "name_zh", "name_en", "url", "hosts", "uscc",
     "public_key", "tls_csr", "seal_csr", "signature",
@@ -334,6 +335,9 @@ def enrol(
     config, value = node.config, request.value
     if not node.is_root:
         raise EnrolError("只有根机构的节点可以登记机构", f"{node.home.path} is not the root authority's home")
+    earlier = answered_before(node.home, request)
+    if earlier is not None:  # sent twice (a lost response, a second click): nothing is issued twice
+        return earlier
     if value["city"] != config.city:
         raise EnrolError(f"申请属于城市 {value['city']}", f"the request is for city {value['city']}, not {config.city}")
     renewal = _renewal(node.trust, request, now)
@@ -346,7 +350,7 @@ def enrol(
     if clash:
         raise EnrolError(f"拒绝登记：{clash[0]}", f"refused: {clash[1]}")
     ca_dir = ca_dir or node.home.ca_dir
-    ca_passphrase = os.environ.get(CA_PASSPHRASE_ENV) or node.passphrase()  # tls.ca_passphrase's rule
+    ca_passphrase = ca_passphrase_for(node.passphrase())
     agency = value["agency"]
     tls_cert = issue_tls_cert(ca_dir, ca_passphrase, agency, value["hosts"], request.tls_key, now)
     seal_cert = issue_signing_cert(
@@ -381,7 +385,20 @@ def enrol(
         "peers": peers,
         "root_kid": node.signer.kid,
     }
-    return _signed(response, node.signer)
+    data = _signed(response, node.signer)
+    (node.home.path / ANSWERS_DIR).mkdir(mode=0o700, exist_ok=True)
+    write_atomic(_answer_path(node.home, request), data, 0o600)
+    return data
+
+
+def answered_before(root: Home, request: Request) -> bytes | None:
+    """The response this root already wrote for this very request, if any."""
+    path = _answer_path(root, request)
+    return path.read_bytes() if path.exists() else None
+
+
+def _answer_path(root: Home, request: Request) -> Path:
+    return root.path / ANSWERS_DIR / f"{fingerprint(request.data)}.json"
 
 
 def certificate_records(

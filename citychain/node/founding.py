@@ -22,7 +22,7 @@ from citychain.node.enrol import certificate_records, check_fields
 from citychain.node.home import Home, HomeError
 from citychain.node.kinds import Plugin
 from citychain.node.node import Identity, Node
-from citychain.node.tls import ca_passphrase, init_city_ca, issue_node_seal, issue_node_tls
+from citychain.node.tls import Issuing, ca_passphrase, ca_passphrase_for, init_city_ca, issue_node_seal, issue_node_tls
 from citychain.pki.ca import CA_CERT_FILE, CA_KEY_FILE, cert_fingerprint, load_ca_cert, load_cert, open_ca
 from citychain.pki.ca import ROOT_AGENCY as DEFAULT_ROOT
 
@@ -64,30 +64,47 @@ def found_city(
     passphrase_file: str | None = None,
 ) -> Founded:
     """The root authority's home: key, first admin, trust log naming its own
-    URL, the city CA, and its node's TLS and seal certificates."""
+    URL, the city CA, and its node's TLS and seal certificates. A failure on
+    the way leaves no half-made home or CA behind, so the command can be run again."""
     check_fields(plan.url, list(plan.hosts), plan.name_zh, plan.name_en, None)
+    path = Path(path)
     ca_dir = Path(plan.ca_dir).absolute() if plan.ca_dir else None
     if ca_dir is not None and any((ca_dir / name).exists() for name in (CA_CERT_FILE, CA_KEY_FILE)):
         raise HomeError(f"{ca_dir} already holds a city CA; give an empty folder")
+    before = set(path.iterdir()) if path.is_dir() else set()
     identity = Node.create(
         path, plan.city, plan.agency, plan.agency, (), passphrase, cost, passphrase_file=passphrase_file
     )
-    home = Home(Path(path))
-    if ca_dir is not None:
-        config = home.config()
-        home.write_config(replace(config, extra={**config.extra, "ca": {"dir": str(ca_dir)}}))
-    ca_cert = init_city_ca(home, plan.name_zh, plan.name_en, now, cost)
-    tls_cert = issue_node_tls(home, home, plan.hosts, now, cost)
-    seal_cert = issue_node_seal(home, home, plan.name_zh, plan.name_en, now, cost)
-    ca = load_ca_cert(home.ca_dir)
-    with Node.open(home.path, plugins, passphrase=passphrase, clock=clock, argon2=argon2) as node:
-        display_name = plan.admin_display_name or plan.admin
-        node.users.add_user(None, plan.admin, "admin", admin_password, display_name=display_name)
-        node.bootstrap_trust_log(plan.name_zh, plan.name_en, plan.url)
-        admin = node.users.authenticate(plan.admin, admin_password)
-        facts = certificate_records(node.trust, plan.agency, load_cert(tls_cert), load_cert(seal_cert), ca)
-        node.append(admin, facts, target=plan.agency)  # the CA and the root's own certificates, revocable
+    home = Home(path)
+    try:
+        if ca_dir is not None:
+            config = home.config()
+            home.write_config(replace(config, extra={**config.extra, "ca": {"dir": str(ca_dir)}}))
+        by = Issuing(home, ca_passphrase_for(passphrase), passphrase, now, cost)
+        ca_cert = init_city_ca(home, plan.name_zh, plan.name_en, now, by.ca_passphrase, cost)
+        tls_cert = issue_node_tls(home, plan.hosts, by)
+        seal_cert = issue_node_seal(home, plan.name_zh, plan.name_en, by)
+        ca = load_ca_cert(home.ca_dir)
+        with Node.open(home.path, plugins, passphrase=passphrase, clock=clock, argon2=argon2) as node:
+            display_name = plan.admin_display_name or plan.admin
+            node.users.add_user(None, plan.admin, "admin", admin_password, display_name=display_name)
+            node.bootstrap_trust_log(plan.name_zh, plan.name_en, plan.url)
+            admin = node.users.authenticate(plan.admin, admin_password)
+            facts = certificate_records(node.trust, plan.agency, load_cert(tls_cert), load_cert(seal_cert), ca)
+            node.append(admin, facts, target=plan.agency)  # the CA and the root's own certificates, revocable
+    except BaseException:
+        _unmake(path, before, ca_dir)
+        raise
     return Founded(identity, ca_cert, cert_fingerprint(ca), tls_cert, seal_cert)
+
+
+def _unmake(path: Path, before: set[Path], ca_dir: Path | None) -> None:
+    """Remove what a failed `found_city` made, and only that, so it can run again."""
+    for item in set(path.iterdir()) - before:
+        shutil.rmtree(item) if item.is_dir() else item.unlink()
+    if ca_dir is not None:
+        for name in (CA_CERT_FILE, CA_KEY_FILE):
+            (ca_dir / name).unlink(missing_ok=True)
 
 
 def backup_ca(home: Home, out: Path, now: datetime) -> str:

@@ -207,6 +207,17 @@ class Store:
         ):
             yield data
 
+    def node_range(self, log_id: int, level: int, start: int, end: int) -> list[bytes]:
+        """The hashes of perfect subtrees (level, start…end−1) in order, in one
+        query (a tlog tile); LookupError unless all of them exist."""
+        rows = self.conn.execute(
+            "SELECT hash FROM nodes WHERE log=? AND level=? AND idx>=? AND idx<? ORDER BY idx",
+            (log_id, level, start, end),
+        ).fetchall()
+        if len(rows) != end - start:
+            raise LookupError(f"log {log_id} lacks tree nodes at level {level} in [{start}, {end})")
+        return [row[0] for row in rows]
+
     def reader(self, log_id: int) -> SqliteNodes:
         return SqliteNodes(self.conn, log_id)
 

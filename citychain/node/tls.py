@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -26,51 +27,68 @@ from citychain.pki.ca import (
 CA_PASSPHRASE_ENV = "CITYCHAIN_CA_PASSPHRASE"
 
 
-def _passphrase(home: Home, env: str | None = None) -> str:
-    if env and os.environ.get(env):
-        return os.environ[env]
+def node_passphrase(home: Home) -> str:
+    """The home's own passphrase (its passphrase file, else CITYCHAIN_PASSPHRASE or a prompt)."""
     return resolve_passphrase(home, home.config(), None)
 
 
-def ca_passphrase(root: Home) -> str:
+def ca_passphrase_for(node_passphrase: str) -> str:
     """CITYCHAIN_CA_PASSPHRASE, else the root's node passphrase: everywhere the CA key is sealed or opened."""
-    return _passphrase(root, CA_PASSPHRASE_ENV)
+    return os.environ.get(CA_PASSPHRASE_ENV) or node_passphrase
 
 
-def init_city_ca(root: Home, name_zh: str, name_en: str, now: datetime, cost: KdfCost = KdfCost()) -> Path:
+def ca_passphrase(root: Home) -> str:
+    """`ca_passphrase_for` the root home, asking for its node passphrase only when needed."""
+    return os.environ.get(CA_PASSPHRASE_ENV) or node_passphrase(root)
+
+
+def init_city_ca(
+    root: Home, name_zh: str, name_en: str, now: datetime, ca_passphrase: str, cost: KdfCost = KdfCost()
+) -> Path:
     """Create the city root CA in the root authority's home; returns its certificate path."""
     config = root.config()
     if config.agency != config.root_agency:
         raise HomeError(f"{root.path} is not the root authority's home; the city CA lives there")
     root.ca_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = create_root_ca(root.ca_dir, config.city, name_zh, name_en, ca_passphrase(root), cost, now)
+    info = create_root_ca(root.ca_dir, config.city, name_zh, name_en, ca_passphrase, cost, now)
     return info.cert_path
 
 
-def issue_node_tls(node: Home, root: Home, hosts: Sequence[str], now: datetime, cost: KdfCost = KdfCost()) -> Path:
+@dataclass(frozen=True)
+class Issuing:
+    """The CA that certifies a node's new key, and the passphrases that open
+    the CA and seal the key: a home never learns another's passphrase."""
+
+    root: Home
+    ca_passphrase: str
+    node_passphrase: str
+    now: datetime
+    cost: KdfCost = KdfCost()
+
+
+def issue_node_tls(node: Home, hosts: Sequence[str], by: Issuing) -> Path:
     """A new TLS key for `node`, certified by the city CA for `hosts`."""
     key = new_ec_key()
-    cert = issue_tls_cert(root.ca_dir, ca_passphrase(root), node.config().agency, list(hosts), key.public_key(), now)
-    node.tls_cert_path.parent.mkdir(mode=0o700, exist_ok=True)
-    save_sealed_key(node.tls_key_path, key, _passphrase(node), cost)
-    save_cert(node.tls_cert_path, cert)
-    shutil.copyfile(load_ca_path(root), node.city_ca_path)
+    agency = node.config().agency
+    cert = issue_tls_cert(by.root.ca_dir, by.ca_passphrase, agency, list(hosts), key.public_key(), by.now)
+    _install(node, node.tls_key_path, node.tls_cert_path, key, cert, by)
     return node.tls_cert_path
 
 
-def issue_node_seal(
-    node: Home, root: Home, name_zh: str, name_en: str, now: datetime, cost: KdfCost = KdfCost()
-) -> Path:
+def issue_node_seal(node: Home, name_zh: str, name_en: str, by: Issuing) -> Path:
     """A new document-signing key for `node`'s PDF seal, certified by the city CA."""
     key = new_ec_key()
-    cert = issue_signing_cert(
-        root.ca_dir, ca_passphrase(root), node.config().agency, name_zh, name_en, key.public_key(), now
-    )
-    node.seal_cert_path.parent.mkdir(mode=0o700, exist_ok=True)
-    save_sealed_key(node.seal_key_path, key, _passphrase(node), cost)
-    save_cert(node.seal_cert_path, cert)
-    shutil.copyfile(load_ca_path(root), node.city_ca_path)
+    agency = node.config().agency
+    cert = issue_signing_cert(by.root.ca_dir, by.ca_passphrase, agency, name_zh, name_en, key.public_key(), by.now)
+    _install(node, node.seal_key_path, node.seal_cert_path, key, cert, by)
     return node.seal_cert_path
+
+
+def _install(node: Home, key_path: Path, cert_path: Path, key, cert, by: Issuing) -> None:
+    cert_path.parent.mkdir(mode=0o700, exist_ok=True)
+    save_sealed_key(key_path, key, by.node_passphrase, by.cost)
+    save_cert(cert_path, cert)
+    shutil.copyfile(load_ca_path(by.root), node.city_ca_path)
 
 
 def load_ca_path(root: Home) -> Path:

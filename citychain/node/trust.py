@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from citychain.clock import parse_time
+from citychain.clock import Clock, format_time, parse_time
 from citychain.errors import CodedError
 from citychain.log.encoding import EncodingError, b64decode, b64encode
 from citychain.log.keys import kid as key_id
@@ -34,9 +34,10 @@ URL_SET = "trust.url.set"
 CA_SET = "trust.ca.set"
 CERT_ISSUED = "trust.cert.issued"
 CERT_REVOKED = "trust.cert.revoked"
+RULES_ACTIVATED = "trust.rules.activated"
 TRUST_KINDS = (
     REGISTERED, KEY_ROTATED, KEY_REVOKED, SUSPENDED, REINSTATED, REVOKED, PERMISSIONS_SET, URL_SET,
-    CA_SET, CERT_ISSUED, CERT_REVOKED,
+    CA_SET, CERT_ISSUED, CERT_REVOKED, RULES_ACTIVATED,
 )  # fmt: skip
 CERT_USES = ("tls", "seal")
 _FINGERPRINT = re.compile(r"[0-9a-f]{64}")
@@ -135,6 +136,7 @@ class TrustState:
     agencies: dict[str, Agency] = field(default_factory=dict)
     size: int = 0
     ca_fingerprint: str | None = None  # the city root CA certificate's (`trust.ca.set`)
+    rules: dict[str, str] = field(default_factory=dict)  # rule set name → in force from (`trust.rules.activated`)
 
     def agency(self, agency_id: str) -> Agency:
         agency = self.agencies.get(agency_id)
@@ -156,6 +158,10 @@ class TrustState:
         """The agency and entry of a certificate revoked at `time`, or None."""
         found = self.certificate(fingerprint)
         return found if found is not None and found[1].revoked_at(time) else None
+
+    def revoked_now(self, clock: Clock) -> Callable[[str], tuple[Agency, IssuedCert] | None]:
+        """`revoked_cert` at the moment of asking: a TLS client's check of the server it reached."""
+        return lambda fingerprint: self.revoked_cert(fingerprint, format_time(clock.now()))
 
     def judge(self, leaf: Leaf, permission: str | None) -> tuple[Agency, KeyInfo]:
         """Who signed `leaf`, if its signature holds and the trust log backs it."""
@@ -203,10 +209,18 @@ class TrustState:
 
     def copy(self) -> TrustState:
         """A trial state for a batch; `adopt` takes it in once the batch commits."""
-        return TrustState(self.root_agency, self.pinned_keys, dict(self.agencies), self.size, self.ca_fingerprint)
+        return TrustState(
+            self.root_agency, self.pinned_keys, dict(self.agencies), self.size, self.ca_fingerprint, dict(self.rules)
+        )
 
     def adopt(self, other: TrustState) -> None:
         self.agencies, self.size, self.ca_fingerprint = other.agencies, other.size, other.ca_fingerprint
+        self.rules = other.rules
+
+    def rules_apply(self, name: str, time: str) -> bool:
+        """Whether rule set `name` (opaque to the ledger) is in force for a record dated `time`."""
+        since = self.rules.get(name)
+        return since is not None and time >= since
 
     def apply(self, leaf: Leaf) -> None:
         """Check one trust-log leaf against the state so far, then take it in."""
@@ -439,6 +453,18 @@ def _ca_set(state: TrustState, record: Record) -> None:
     state.ca_fingerprint = _fingerprint(record.body)
 
 
+def _rules_activated(state: TrustState, record: Record) -> None:
+    """A rule set is in force from `from` (default: the record's time), never
+    earlier than the record itself: records already written stay valid."""
+    name = _text(record.body, "rules", 100)
+    if name in state.rules:
+        raise TrustError("DUPLICATE", f"rules {name!r} are already in force from {state.rules[name]}")
+    since = _time(record.body, "from", optional=True) or record.time
+    if since < record.time:
+        raise TrustError("BAD_BODY", "rules cannot take effect before the record that activates them")
+    state.rules[name] = since
+
+
 def _cert_issued(state: TrustState, record: Record) -> Agency:
     agency = _existing(state, record.body)
     use = record.body.get("use")
@@ -484,6 +510,7 @@ _HANDLERS = {
     CA_SET: _ca_set,
     CERT_ISSUED: _cert_issued,
     CERT_REVOKED: _cert_revoked,
+    RULES_ACTIVATED: _rules_activated,
 }
 
 

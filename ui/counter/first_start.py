@@ -33,7 +33,7 @@ def create_city(path: Path) -> Path:
     from ..local_backend import default_plugins
 
     print(f"首次启动：正在创建演示城市 / first start: creating the demo city in {path}", flush=True)
-    create_demo_city(path, default_plugins())
+    create_demo_city(path, default_plugins(), registry_rules=True)  # as `city demo`: one live licence each
     return path
 
 

@@ -56,6 +56,7 @@ class IssuePage(QWidget):
         self.counter = counter
         self.forms: dict[str, LicenceForm] = {}
         self.locked = False
+        self.correcting: LicenceForm | None = None  # the form whose problems the banner counts
         self.confirm = self._ask  # tests replace it
 
         self.title = label("", "title")
@@ -125,6 +126,7 @@ class IssuePage(QWidget):
         if self.type_id not in self.forms:
             form = LicenceForm(licence_type(self.type_id), city_today())
             form.submitted.connect(self.sign)
+            form.changed.connect(lambda form=form: self._form_changed(form))
             self.forms[self.type_id] = form
             self.form_stack.addWidget(form)
         self.form_stack.setCurrentWidget(self.forms[self.type_id])
@@ -167,15 +169,13 @@ class IssuePage(QWidget):
             return
         problems = form.check()
         if problems:
-            self.banner.show_pair(
-                f"还有 {len(problems)} 处需要更正，已用红色标出。",
-                f"{len(problems)} field(s) need correcting; they are marked in red.",
-            )
+            self._show_corrections(form, len(problems))
             form.focus_first_problem()
             return
         values, _ = form.form()
         if not self.confirm(self._summary(values)):
             return
+        self.correcting = None
         self.banner.clear()
         self.sign_button.setEnabled(False)
         valid_from, valid_until = form.period()
@@ -192,9 +192,28 @@ class IssuePage(QWidget):
             what=self.tr("Signing and sealing…"),
         )
 
+    def _show_corrections(self, form: LicenceForm, count: int) -> None:
+        """The banner over a form with problems; kept up to date as the clerk fixes them."""
+        self.correcting = form
+        if count:
+            self.banner.show_pair(
+                f"还有 {count} 处需要更正，已用红色标出。",
+                f"{count} field(s) need correcting; they are marked in red.",
+            )
+        else:
+            self.banner.show_pair(
+                "标出的栏目都已更正，可以签发。", "Every marked field is corrected; the licence can be signed.", "ok"
+            )
+
+    def _form_changed(self, form: LicenceForm) -> None:
+        if form is self.correcting and not self.locked:
+            self._show_corrections(form, len(form.problems()))
+
     def _failed(self, exc: BaseException) -> None:
+        self.correcting = None  # the node's own words stay until the next attempt
         self.sign_button.setEnabled(True)
-        if isinstance(exc, BackendError) and exc.code == INVALID_FIELDS and exc.fields and self.form:
+        marks = (INVALID_FIELDS, "LIVE_LICENCE")  # a live licence blocks it: mark its code, premises or ID number
+        if isinstance(exc, BackendError) and exc.code in marks and exc.fields and self.form:
             self.form.show_problems(exc.fields)
             self.form.focus_first_problem()
         self.banner.show_error(exc)
@@ -231,6 +250,7 @@ class IssuePage(QWidget):
         if self.form is not None:
             self.form.clear(city_today())
         self._lock(False)
+        self.correcting = None
         self.banner.clear()
         self.document.clear(self.tr("The signed licence appears here, ready to print."))
         self.focus_form()

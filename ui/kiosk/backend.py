@@ -20,9 +20,12 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from certificates.identifiers import InvalidCertificateId, parse_certificate_id
+from certificates.identifiers import check_typing as check_id_typing
 from certificates.verify import Verdict, Verifier
 from charity.receipt_payload import PREFIX as RECEIPT_QR
+from charity.receipts import PREFIX as RECEIPT_PREFIX
 from charity.receipts import InvalidReceipt, parse_receipt
+from charity.receipts import check_typing as check_receipt_typing
 from charity.verify import ReceiptVerdict
 from citychain.documents.door import (
     IMAGE,
@@ -102,6 +105,17 @@ def certificate_id(text: str) -> str:
         return str(parse_certificate_id(text.strip()))
     except InvalidCertificateId as exc:
         raise KioskError("BAD_ID", exc.message_zh, exc.message_en) from None
+
+
+def typing_problem(mode: str, text: str) -> KioskError | None:
+    """What is wrong so far with a code being typed, in the words a submit
+    gives (None: nothing yet); the id mode takes a receipt code too, as on submit."""
+    receipt = mode == "receipt" or text.strip().upper().startswith(RECEIPT_PREFIX)
+    try:
+        (check_receipt_typing if receipt else check_id_typing)(text)
+    except (InvalidReceipt, InvalidCertificateId) as exc:
+        return KioskError(exc.code, exc.message_zh, exc.message_en)
+    return None
 
 
 def not_understood() -> KioskError:

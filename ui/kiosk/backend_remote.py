@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from certificates.verify import NodeStatus, Verifier, VerifierConfig
+from citychain.clock import SystemClock
 
 from .backend import KioskBackend
 
@@ -27,13 +28,22 @@ class RemoteBackend(KioskBackend):
         self.bundle = Path(bundle)
         self.url = url.rstrip("/") if url else None
         self.timeout = timeout
-        status = NodeStatus(self.url, ca_file, timeout) if self.url else None
-        self.verifier = Verifier(VerifierConfig.from_bundle(self.bundle), status, max_age_s=max_age_s)
+        config = VerifierConfig.from_bundle(self.bundle)
+        # The bundle's trust log refuses a node whose TLS certificate it revokes, for status and traces alike.
+        revoked = config.trust.revoked_now(SystemClock())
+        status = NodeStatus(self.url, ca_file, timeout, revoked) if self.url else None
+        self.verifier = Verifier(config, status, max_age_s=max_age_s)
         if self.url:  # `timeout` per connect and per read, no retries: a person is waiting at the screen
             from ui.remote_backend import RemoteBackend as NodeDoor
 
             self.door = NodeDoor(
-                self.url, ca_file, connect_timeout=timeout, read_timeout=timeout, retries=0, max_answer=MAX_RESPONSE
+                self.url,
+                ca_file,
+                connect_timeout=timeout,
+                read_timeout=timeout,
+                retries=0,
+                max_answer=MAX_RESPONSE,
+                revoked=revoked,
             )
         self.ca_file = ca_file
 

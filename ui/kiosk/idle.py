@@ -4,6 +4,7 @@ or a scan, `expired` fires and the kiosk clears itself for the next person."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtGui import QInputEvent, QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 
 _ACTIVITY = frozenset(
@@ -18,6 +19,7 @@ _ACTIVITY = frozenset(
         QEvent.Type.InputMethod,
     }
 )
+_INPUT = (QInputEvent, QInputMethodEvent)  # the classes of every event type above
 
 
 class IdleWatcher(QObject):
@@ -44,6 +46,7 @@ class IdleWatcher(QObject):
         self.timer.start()
 
     def eventFilter(self, receiver: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() in _ACTIVITY:
+        # Every event of the application passes here: only input events are worth asking their type.
+        if isinstance(event, _INPUT) and event.type() in _ACTIVITY:
             self.timer.start()
         return False

@@ -1,5 +1,6 @@
 """On-screen keys for a kiosk without a keyboard: certificate numbers
-(digits, letters, dot, dash), receipt codes and the administrator PIN.
+(digits, letters, dot, dash), receipt codes (digits, letters for `D` and the
+check character, dash) and the administrator PIN.
 
 Keys never take focus and insert text straight into their line edit, so they
 work whatever else is on screen and are never mistaken for a scanner.
@@ -13,6 +14,7 @@ from .text import tr
 from .widgets import button, set_text
 
 FULL = ("1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM.")
+RECEIPT = ("1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM")  # a check character can be any letter
 DIGITS = ("123", "456", "789")
 
 _SPOKEN = {"-": "dash 横线", ".": "dot 点"}

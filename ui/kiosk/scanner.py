@@ -57,8 +57,12 @@ class ScannerFilter(QObject):
         self._fast = True
 
     def eventFilter(self, receiver: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        # Every event of the application passes here: a type check first (isinstance is
+        # a C-level test; asking Qt for the event's type builds a Python enum each time).
+        if self._replaying or not isinstance(event, QKeyEvent):
+            return False
         kind = event.type()
-        if self._replaying or kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
             return False
         if not receiver.isWidgetType():
             return False  # Qt hands key events from the window to the focus widget: act at the widget

@@ -12,16 +12,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from .backend import typing_problem
 from .files import Candidate
-from .keyboard import FULL, OnScreenKeyboard, PinPad
+from .keyboard import FULL, RECEIPT, OnScreenKeyboard, PinPad
 from .text import tr
-from .widgets import Screen, button, label, set_text
-
-RECEIPT_KEYS = ("1234567890", "D-")
+from .widgets import Screen, button, label, restyle, set_text
 
 
 class EntryScreen(Screen):
-    """Type a certificate number (`mode="id"`) or a receipt code (`mode="receipt"`)."""
+    """Type a certificate number (`mode="id"`) or a receipt code (`mode="receipt"`);
+    a wrong key or check character is named as soon as it is typed."""
 
     submitted = Signal(str, str)  # mode, text
     back = Signal()
@@ -36,10 +36,11 @@ class EntryScreen(Screen):
         self.field.setObjectName("entry-field")
         self.field.setMaxLength(80)
         self.field.returnPressed.connect(self.submit)
+        self.field.textChanged.connect(self._typed)
         self.problem = label("error", name="entry-problem")
         self.keyboards = {
             "id": OnScreenKeyboard(self.field, FULL, "keyboard-id"),
-            "receipt": OnScreenKeyboard(self.field, RECEIPT_KEYS, "keyboard-receipt"),
+            "receipt": OnScreenKeyboard(self.field, RECEIPT, "keyboard-receipt"),
         }
         self.check = button("entry-check")
         self.check.clicked.connect(self.submit)
@@ -54,9 +55,9 @@ class EntryScreen(Screen):
         layout.addWidget(self.hint)
         layout.addLayout(row)
         layout.addWidget(self.problem)
+        layout.addStretch(1)  # above the keys: a problem shown as one types never moves them
         for keyboard in self.keyboards.values():
             layout.addWidget(keyboard)
-        layout.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.cancel)
         bottom.addStretch(1)
@@ -76,9 +77,18 @@ class EntryScreen(Screen):
         if text:
             self.submitted.emit(self.mode, text)
 
+    def _typed(self, text: str) -> None:
+        problem = typing_problem(self.mode, text)
+        if problem is not None:
+            self.show_problem(problem.message_zh, problem.message_en)
+        elif self.problem.text():
+            self.show_problem("", "")
+
     def show_problem(self, message_zh: str, message_en: str) -> None:
-        self.problem.setText(f"{message_zh}\n{message_en}")
+        self.problem.setText(f"{message_zh}\n{message_en}".strip())
         self.problem.setAccessibleName(self.problem.text())
+        if self.field.property("invalid") != bool(message_zh or message_en):
+            restyle(self.field, invalid=bool(message_zh or message_en))
 
     def retranslate(self) -> None:
         if self.mode == "id":
@@ -102,7 +112,7 @@ class EntryScreen(Screen):
 
     def clear(self) -> None:
         self.field.clear()
-        self.problem.clear()
+        self.show_problem("", "")
 
 
 class FilesScreen(Screen):

@@ -129,6 +129,7 @@ QPushButton[kind="key"] {{ background: {p.surface}; color: {p.text}; border: {ma
 QPushButton[kind="key"]:pressed {{ background: {p.accent}; color: {p.on_accent}; }}
 QLineEdit {{ background: {p.surface}; color: {p.text}; border: {max(3, border)}px solid {p.accent};
     border-radius: {f(10)}px; padding: {f(8)}px {f(14)}px; font-size: {f(38)}px; min-height: {target}px; }}
+QLineEdit[invalid="true"] {{ border-color: {p.bad}; }}
 QListWidget {{ background: {p.surface}; border: {max(2, border)}px solid {p.line}; border-radius: {f(12)}px;
     font-size: {f(30)}px; }}
 QListWidget::item {{ min-height: {max(MIN_TARGET, px(84, scale))}px; padding: {f(6)}px {f(16)}px;

@@ -346,6 +346,7 @@ class KioskWindow(QWidget):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         if self._leaving:
+            self._cancel()  # an answer still on its way must not reach a closed (soon deleted) window
             self.scanner.uninstall()
             self.idle.uninstall()
             super().closeEvent(event)
