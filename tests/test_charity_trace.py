@@ -300,10 +300,10 @@ histories = st.tuples(
 ).map(lambda parts: parts[0] + parts[1] + parts[2])
 
 
-# Each example appends and fsyncs dozens of batches: 80 histories of 20-60
+# Each example appends and fsyncs dozens of batches: 60 histories of 20-60
 # operations cover every operation, acceptance and refusal many times over.
 @settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 @given(ops=histories, acks=st.lists(st.booleans(), max_size=12))
 def test_random_histories_trace_exactly(demo_city, ops, acks):

@@ -66,10 +66,18 @@ def city(tmp_path_factory) -> Path:
 
 
 def test_log_check_passes_on_every_demo_home(city):
-    for home in sorted(p for p in city.iterdir() if (p / "config.toml").exists()):
-        done = cli("log", "check", "--home", str(home))
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "all logs verify" in done.stdout
+    """The command on the root's home; what it runs on every other (a process
+    each cost the suite half a minute of a busy machine)."""
+    from citychain.node.check import check_home
+
+    homes = sorted(p for p in city.iterdir() if (p / "config.toml").exists())
+    done = cli("log", "check", "--home", str(city / "city-root"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "all logs verify" in done.stdout
+    assert len(homes) > 5
+    for home in homes:
+        report = check_home(home, plugins())
+        assert report.ok, (home.name, report.lines())
 
 
 def test_log_check_fails_on_a_tampered_leaf(city, tmp_path):
