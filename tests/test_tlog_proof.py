@@ -246,21 +246,21 @@ def test_another_certificates_valid_tlog_proof_in_the_pdf_is_tampered(city):
     assert _cert_verdict(city, mine[cert_payload.PROOF_FILENAME], None).code == "MALFORMED"
 
 
+def _v1_file(proof, format_: str, **fields) -> bytes:
+    """A proof file as documents were printed before the tlog-proof: the leaf,
+    its inclusion and checkpoint, and the document's own `fields`."""
+    value = {
+        "format": format_,
+        "leaf": b64encode(proof.leaf.data),
+        "inclusion": inclusion_json(proof.index, proof.size, proof.path),
+        "checkpoint": proof.checkpoint,
+        **fields,
+    }
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode()
+
+
 def _v1_certificate(proof) -> bytes:
-    """The proof file as certificates were printed before the tlog-proof."""
-    return json.dumps(
-        {
-            "format": cert_payload.PROOF_FORMAT_V1,
-            "leaf": b64encode(proof.leaf.data),
-            "seed": b64encode(proof.seed),
-            "values": proof.values,
-            "inclusion": inclusion_json(proof.index, proof.size, proof.path),
-            "checkpoint": proof.checkpoint,
-        },
-        ensure_ascii=False,
-        indent=1,
-        sort_keys=True,
-    ).encode()
+    return _v1_file(proof, cert_payload.PROOF_FORMAT_V1, seed=b64encode(proof.seed), values=proof.values)
 
 
 def test_a_certificate_printed_with_the_old_proof_file_still_verifies(city):
@@ -288,19 +288,8 @@ def test_receipts_carry_a_tlog_proof_bound_to_their_qr_and_still_read_the_old_fi
     # Two anonymous gifts to one fund: only the QR text tells their files apart.
     assert _receipt_verdict(city, first[names[0]], second[names[1]]).code == "TAMPERED"
     old = city.receipt_proofs[1]
-    v1 = json.dumps(
-        {
-            "format": receipt_payload.PROOF_FORMAT_V1,
-            "leaf": b64encode(old.leaf.data),
-            "donor": None,
-            "fund": {"id": "F9", "name_zh": old.fund_name_zh, "name_en": old.fund_name_en},
-            "inclusion": inclusion_json(old.index, old.size, old.path),
-            "checkpoint": old.checkpoint,
-        },
-        ensure_ascii=False,
-        indent=1,
-        sort_keys=True,
-    ).encode()
+    fund = {"id": "F9", "name_zh": old.fund_name_zh, "name_en": old.fund_name_en}
+    v1 = _v1_file(old, receipt_payload.PROOF_FORMAT_V1, donor=None, fund=fund)
     verdict = _receipt_verdict(city, v1, None)
     assert verdict.code == "VALID" and verdict.receipt == city.receipts[1] and verdict.amount_fen == 7000
     assert _receipt_verdict(city, v1, second[names[1]]).code == "MALFORMED"  # a v1 file never had a tlog-proof
