@@ -70,7 +70,7 @@ class Readers:
     def store(self) -> Store:
         store = getattr(self._local, "store", None)
         if store is None:
-            store = self._local.store = Store(self.path)
+            store = self._local.store = Store(self.path, create=False)  # the node made the tables
         return store
 
 

@@ -126,11 +126,14 @@ def set_log_status(conn: sqlite3.Connection, log_id: int, status: str, detail: s
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, create: bool = True) -> None:
+        """`create=False` for a reader of a node's file: the node made the tables,
+        and a reader that made a missing one again would write (and hide a fault)."""
         self.path = Path(path)
         self.conn = connect(self.path)
         self.db = sqlite_utils.Database(self.conn)
-        self.conn.executescript(SCHEMA)
+        if create:
+            self.conn.executescript(SCHEMA)
 
     def close(self) -> None:
         self.conn.close()
