@@ -21,6 +21,7 @@ from citychain.log import merkle
 from citychain.log.commitments import commit_all, new_seed
 from citychain.log.encoding import b64decode, b64encode
 from citychain.log.records import Leaf, parse_leaf
+from citychain.log.suite import Suite
 from citychain.node.node import Node
 from citychain.pki.ca import load_cert, load_sealed_key
 
@@ -100,9 +101,9 @@ def display_value(licence: LicenceType, name: str, value: Any) -> str:
     return str(value)
 
 
-def _qr_text(status: Status, proof: Proof) -> str:
+def _qr_text(status: Status, proof: Proof, suite: Suite) -> str:
     shown = [f.name for f in licence_type(status.type).fields if f.in_qr]
-    return encode_qr_text(qr_payload(proof.leaf, proof.seed, proof.values, shown))
+    return encode_qr_text(qr_payload(proof.leaf, proof.seed, proof.values, shown, suite.hash), suite)
 
 
 class CertificateDesk:
@@ -122,7 +123,7 @@ class CertificateDesk:
 
     def leaf(self, seq: int) -> Leaf:
         head = self.node.store.head(self.node.config.agency)
-        return parse_leaf(self.node.store.leaves(head.id, seq, seq + 1)[0])
+        return parse_leaf(self.node.store.leaves(head.id, seq, seq + 1)[0], self.node.store.hasher)
 
     def private_values(self, cert_id: str) -> tuple[bytes, dict[str, Any]]:
         sealed = self.node.private().get(PRIVATE_NS, cert_id)
@@ -146,7 +147,7 @@ class CertificateDesk:
         return self._stored(cert_id)[1]
 
     def qr_text(self, cert_id: str) -> str:
-        return _qr_text(*self._stored(cert_id))
+        return _qr_text(*self._stored(cert_id), self.node.config.suite)
 
     # -- writing -------------------------------------------------------------
     def _next_id(self, licence: LicenceType) -> CertificateId:
@@ -172,7 +173,12 @@ class CertificateDesk:
             valid_until = default_validity(licence, date.fromisoformat(start))
         values = validate(licence, form, start, valid_until)
         seed = new_seed()
-        body = {"id": str(cert_id), "type": licence.id, "valid_from": start, "commitments": commit_all(seed, values)}
+        body = {
+            "id": str(cert_id),
+            "type": licence.id,
+            "valid_from": start,
+            "commitments": commit_all(seed, values, self.node.config.suite.hash),
+        }
         if valid_until is not None:
             body["valid_until"] = valid_until
         public = registry.public_fields(licence.id, values)
@@ -184,7 +190,7 @@ class CertificateDesk:
     def holders(self) -> holder_index.HolderIndex:
         """The keyed-hash holder index, where the person rules look people up."""
         key = holder_index.index_key(self.node.private())
-        return holder_index.HolderIndex(holder_index.index_path(self.node.home.path), key)
+        return holder_index.HolderIndex(holder_index.index_path(self.node.home.path), key, self.node.config.suite.hash)
 
     def _refuse_live(self, licence: LicenceType, body: dict, values: dict) -> None:
         """The registry rules, before anything is written: a refusal names the
@@ -321,7 +327,7 @@ class CertificateDesk:
             valid_from=status.valid_from,
             valid_until=status.valid_until,
             issued_at=city_time_text(proof.leaf.record.time),
-            qr_text=_qr_text(status, proof),
+            qr_text=_qr_text(status, proof, self.node.config.suite),
             void_reason=self.void_words(status),
         )
 

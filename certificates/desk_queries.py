@@ -129,7 +129,7 @@ class DeskQueries:
             if self._index is None:
                 with self.node.lock:
                     key = index_key(self.node.private())
-                self._index = HolderIndex(index_path(self.node.home.path), key)
+                self._index = HolderIndex(index_path(self.node.home.path), key, self.node.config.suite.hash)
             return self._index
 
     def close(self) -> None:
@@ -222,7 +222,7 @@ class DeskQueries:
         the co-signers of the checkpoint it leads to, and its history."""
         store, head = self._own()
         _, type_id, seq, valid_from, valid_until, status, superseded_by = self.own_row(store.conn, cert_id)
-        leaf = parse_leaf(store.leaves(head.id, seq, seq + 1)[0])
+        leaf = parse_leaf(store.leaves(head.id, seq, seq + 1)[0], store.hasher)
         path = merkle.inclusion_proof(store.reader(head.id), seq, head.size)
         licence, sealed = BY_ID[type_id], self._sealed(cert_id)
         fields = (

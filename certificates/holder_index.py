@@ -91,10 +91,12 @@ def shown_holder(licence: LicenceType, values: Mapping[str, Any]) -> str:
 
 
 class HolderIndex:
-    def __init__(self, path: Path, key: bytes) -> None:
+    def __init__(self, path: Path, key: bytes, hasher=hashlib.sha256) -> None:
+        """`hasher`: the city's hash (HMAC-SM3 in an SM2/SM3 city)."""
         self.path = Path(path)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._key = key
+        self._hasher = hasher
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -104,7 +106,7 @@ class HolderIndex:
         self._conn.close()
 
     def token(self, text: str) -> bytes:
-        return hmac.new(self._key, normalise(text).encode(), hashlib.sha256).digest()[:16]
+        return hmac.new(self._key, normalise(text).encode(), self._hasher).digest()[:16]
 
     def _rows(self, cert_id: str, licence: LicenceType | None, values: Mapping[str, Any] | None):
         tokens = set()

@@ -28,9 +28,10 @@ from citychain.errors import BilingualError
 from citychain.log.canonical import canonical
 from citychain.log.commitments import SALT_BYTES, SEED_BYTES, commitment, salt
 from citychain.log.encoding import EncodingError, b64decode, b64encode
+from citychain.log.merkle import DEFAULT_HASHER, Hasher
 from citychain.log.records import Leaf, RecordError, parse_leaf
 
-from .qr_text import decode_qr_text
+from .qr_text import FRAMING, decode_qr_text
 
 PROOF_FORMAT = "citychain-certificate-proof/v2"
 PROOF_FORMAT_V1 = "citychain-certificate-proof/v1"  # printed before the tlog-proof; still read
@@ -58,20 +59,23 @@ def _leaf_json(leaf: Leaf) -> dict[str, Any]:
     return {"kid": leaf.kid, "record": leaf.record.to_json(), "sig": b64encode(leaf.sig)}
 
 
-def qr_payload(leaf: Leaf, seed: bytes, values: Mapping[str, Any], disclose: Iterable[str]) -> dict[str, Any]:
+def qr_payload(
+    leaf: Leaf, seed: bytes, values: Mapping[str, Any], disclose: Iterable[str], hasher: Hasher = DEFAULT_HASHER
+) -> dict[str, Any]:
     payload = _leaf_json(leaf)
     body = dict(payload["record"]["body"])
     commitments = dict(body["commitments"])
     for name in disclose:
         if name in commitments:
-            commitments[name] = {"s": salt(seed, name).hex(), "v": values[name]}
+            commitments[name] = {"s": salt(seed, name, hasher).hex(), "v": values[name]}
     body["commitments"] = commitments
     payload["record"] = {**payload["record"], "body": body}
     return payload
 
 
-def open_qr_payload(payload: Any) -> Disclosed:
-    """Rebuild the signed leaf from a QR payload; the signature is the caller's to check."""
+def open_qr_payload(payload: Any, hasher: Hasher = DEFAULT_HASHER) -> Disclosed:
+    """Rebuild the signed leaf from a QR payload; the signature is the caller's to check.
+    `hasher`: the verifier's city's (it closes the disclosed commitments)."""
     if not isinstance(payload, dict) or payload.keys() != _PAYLOAD_KEYS or not isinstance(payload["record"], dict):
         raise PayloadError("二维码内容不是证照记录", "the QR payload is not a certificate record")
     body = payload["record"].get("body")
@@ -86,13 +90,13 @@ def open_qr_payload(payload: Any) -> Disclosed:
             if entry.keys() != {"s", "v"} or not isinstance(entry["s"], str) or not _SALT_RE.match(entry["s"]):
                 raise PayloadError(f"栏目 {name} 的公开格式错误", f"the disclosure of {name!r} is malformed")
             values[name] = entry["v"]
-            closed[name] = commitment(bytes.fromhex(entry["s"]), entry["v"])
+            closed[name] = commitment(bytes.fromhex(entry["s"]), entry["v"], hasher)
         else:
             hidden.append(name)
             closed[name] = entry
     record = {**payload["record"], "body": {**body, "commitments": closed}}
     try:
-        leaf = parse_leaf(canonical({**payload, "record": record}))
+        leaf = parse_leaf(canonical({**payload, "record": record}), hasher)
     except (RecordError, ValueError) as exc:
         raise PayloadError("二维码中的记录格式错误", f"the record in the QR code is malformed: {exc}") from None
     return Disclosed(leaf, values, tuple(sorted(hidden)))
@@ -131,7 +135,11 @@ class Proof:
             if len(seed) != SEED_BYTES or not isinstance(value["values"], dict):
                 raise ValueError("seed or values malformed")
             ledger = read_ledger_proof(value, files, TLOG_PROOF_FILENAME, (PROOF_FORMAT_V1, PROOF_FORMAT))
-            qr_leaf = None if ledger.qr is None else open_qr_payload(decode_qr_text(ledger.qr)).leaf
+            # the code's own prefix says its suite: a code of another suite opens to
+            # another leaf, and the verifier finds it differs from the proof's
+            qr_leaf = None
+            if ledger.qr is not None:
+                qr_leaf = open_qr_payload(decode_qr_text(ledger.qr, None), FRAMING.suite_of(ledger.qr).hash).leaf
             proved = ledger.index, ledger.size, ledger.path, ledger.checkpoint
             return cls(parse_leaf(ledger.leaf), seed, value["values"], *proved, qr_leaf)
         except PayloadError:

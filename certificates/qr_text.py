@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from citychain.documents.qr_text import MAX_INFLATED, MAX_TEXT, QrFraming, QrTextError
+from citychain.log.suite import DEFAULT, Suite
 
 __all__ = [
     "DICTIONARY",
@@ -14,12 +15,14 @@ __all__ = [
     "MAX_INFLATED",
     "MAX_TEXT",
     "PREFIX",
+    "SM_PREFIX",
     "QrTextError",
     "decode_qr_text",
     "encode_qr_text",
 ]
 
 PREFIX = "TC2:"
+SM_PREFIX = "TCS:"  # the same code in an SM2/SM3 city (§15)
 # Never change these bytes: every printed QR code depends on them.
 DICTIONARY = (
     b'"valid_until":"20"},"kind":"certificate.issued","log":"market-regulation","public-security",'
@@ -31,12 +34,12 @@ DICTIONARY = (
     b'{"kid":"","record":{"body":{"commitments":{"holder_id":{"s":"","v":""},"holder_name":{"s":"","v":"'
     b'"}},"id":"1.2.156.3005.2.'
 )
-FRAMING = QrFraming(PREFIX, DICTIONARY, "可信城市证照二维码", "a CityChain certificate")
+FRAMING = QrFraming(PREFIX, DICTIONARY, "可信城市证照二维码", "a CityChain certificate", SM_PREFIX)
 
 
-def encode_qr_text(payload: Any) -> str:
-    return FRAMING.encode(payload)
+def encode_qr_text(payload: Any, suite: Suite = DEFAULT) -> str:
+    return FRAMING.encode(payload, suite)
 
 
-def decode_qr_text(text: str) -> Any:
-    return FRAMING.decode(text)
+def decode_qr_text(text: str, suite: Suite | None = DEFAULT) -> Any:
+    return FRAMING.decode(text, suite)

@@ -30,12 +30,14 @@ from citychain.documents.checks import (
     check_freshness,
     check_issuer,
     check_seal_at,
+    embedded_shortfall,
     open_sealed_proof,
 )
 from citychain.documents.checks import qr_from_image as _qr_from_image
 from citychain.documents.city_time import CITY_TIME
 from citychain.documents.door import VerifierKind
 from citychain.documents.log_report import HomeReports, NodeReports
+from citychain.log import merkle
 from citychain.log.commitments import commitment, salt
 from citychain.log.records import Leaf
 
@@ -43,8 +45,9 @@ from . import kinds
 from .causes import cause_words
 from .identifiers import InvalidCertificateId, parse_certificate_id
 from .payload import PROOF_FILENAME, TLOG_PROOF_FILENAME, PayloadError, Proof, open_qr_payload
-from .qr_text import PREFIX, QrTextError, decode_qr_text
+from .qr_text import PREFIX, SM_PREFIX, QrTextError, decode_qr_text
 from .status import STATUS
+from .status_proof import BEHIND, CONFIRMS, CONTRADICTS, ProvenStatus, compare, proven_status
 from .types import BY_ID
 
 __all__ = [
@@ -111,6 +114,11 @@ SENTENCES = Sentences(
             "证照本身核验无误，但暂时无法确认是否已被撤销。",
             "The certificate itself checks out, but whether it was revoked could not be confirmed.",
         ),
+        "STATUS_CONFLICT": (
+            "两个账本节点对这张证照状态的答复相互矛盾，暂时无法确认，请勿采信，并联系签发机构。",
+            "Two ledger nodes gave conflicting answers about this certificate's status; it cannot be "
+            "confirmed. Do not rely on it; contact the issuing agency.",
+        ),
     },
     "是否已被撤销",
     "revocation was",
@@ -136,8 +144,24 @@ class Verdict(Spoken):
     status_as_of: str | None = None
     cosigners: tuple[str, ...] = ()
     source: str = ""
+    confirmed_by: tuple[str, ...] = ()  # the nodes whose proven answers agree (the first one first)
+    conflict: tuple[str, ...] = ()  # STATUS_CONFLICT: the two nodes whose answers disagree
 
     sentences: ClassVar[Sentences] = SENTENCES
+
+    @property
+    def sentence_zh(self) -> str:
+        confirmed = f"（状态经 {len(self.confirmed_by)} 个节点确认）" if self._confirmed() else ""
+        return super().sentence_zh + confirmed
+
+    @property
+    def sentence_en(self) -> str:
+        n = len(self.confirmed_by)
+        confirmed = f" (Status confirmed by {n} node{'s' if n > 1 else ''}.)" if self._confirmed() else ""
+        return super().sentence_en + confirmed
+
+    def _confirmed(self) -> bool:
+        return self.code == "VALID" and self.status_checked and bool(self.confirmed_by)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -158,6 +182,8 @@ class Verdict(Spoken):
             "status_as_of": self.status_as_of,
             "cosigners": list(self.cosigners),
             "source": self.source,
+            "status_confirmed_by": list(self.confirmed_by),
+            "status_conflict": list(self.conflict),
         }
 
     def text(self) -> str:
@@ -180,6 +206,8 @@ class Verdict(Spoken):
                 f"  状态截至 / status as of: {self.status_as_of}  "
                 f"见证 / co-signed by: {', '.join(self.cosigners) or '—'}"
             )
+        if self.confirmed_by or self.conflict:
+            lines.append(f"  节点 / nodes: {', '.join(self.conflict or self.confirmed_by)}")
         return "\n".join(lines)
 
 
@@ -223,32 +251,109 @@ def _check_record(leaf: Leaf, config: VerifierConfig) -> tuple[Any, str]:
     return agency, licence.id
 
 
-def _check_values(proof: Proof, leaf: Leaf) -> dict[str, Any]:
+def _check_values(proof: Proof, leaf: Leaf, hasher: merkle.Hasher) -> dict[str, Any]:
     commitments = leaf.record.body.get("commitments", {})
     if set(proof.values) != set(commitments):
         raise Rejected("TAMPERED", "证明文件中的栏目与账本记录不符", "the proof's fields differ from the ledger record")
     for name, value in proof.values.items():
-        if commitment(salt(proof.seed, name), value) != commitments[name]:
+        if commitment(salt(proof.seed, name, hasher), value, hasher) != commitments[name]:
             raise Rejected(
                 "TAMPERED", f"栏目“{name}”与签名的承诺不符", f"field {name!r} does not match its signed commitment"
             )
     return dict(proof.values)
 
 
-def _online(source: StatusSource, leaf: Leaf, config: VerifierConfig, now: datetime, max_age_s: int) -> dict:
-    """The node's view, checked: returns {"code": verdict or None, "as_of", "cosigners", ...}."""
+def _online(
+    source: StatusSource, seconds: tuple, leaf: Leaf, config: VerifierConfig, now: datetime, max_age_s: int
+) -> dict:
+    """The node's view, checked: returns {"code": verdict or None, "as_of", "cosigners", ...};
+    a valid answer is put to the `seconds` (other nodes) before it is believed."""
     report, view = ask_node(source, leaf, leaf.record.body["id"], config, now)
     if view["code"] is not None:
         return view
-    certificate = report.get("certificate") or {}
-    status = certificate.get("status") if isinstance(certificate, dict) else None
-    if status in ("revoked", "suspended", "superseded"):
+    if not isinstance(report.get("certificate"), dict):
+        return {**view, "code": "STATUS_UNKNOWN", "zh": "节点没有这张证照的状态", "en": "the node has no status for it"}
+    try:
+        first = proven_status(_name(source), report, leaf, config)
+    except Rejected as exc:
+        return {**view, "code": "STATUS_UNKNOWN", "zh": exc.zh, "en": f"{_name(source)}: {exc.en}"}
+    certificate = report["certificate"]
+    if first.status != "valid":
         cause = cause_words(certificate.get("cause"))
         zh, en = (f"原因：{cause[0]}", f"cause: {cause[1]}") if cause else ("", "")
-        return {**view, "code": status.upper(), "zh": zh, "en": en, "superseded_by": certificate.get("superseded_by")}
-    if status != "valid":
-        return {**view, "code": "STATUS_UNKNOWN", "zh": "节点没有这张证照的状态", "en": "the node has no status for it"}
-    return check_freshness(report, view, config, now, max_age_s) or view
+        return {
+            **view,
+            "code": first.status.upper(),
+            "zh": zh,
+            "en": en,
+            "superseded_by": certificate.get("superseded_by"),
+        }
+    return check_freshness(report, view, config, now, max_age_s) or _second_opinion(
+        first, seconds, leaf, config, now, view
+    )
+
+
+MAX_SECOND_NODES = 3
+
+
+def _name(source: Any) -> str:
+    return str(getattr(source, "name", "") or type(source).__name__)
+
+
+def _second_opinion(
+    first: ProvenStatus, seconds: tuple, leaf: Leaf, config: VerifierConfig, now: datetime, view: dict
+) -> dict:
+    """Ask the other nodes in turn until one gives a proven answer: the same newest
+    record confirms; any other record refutes one of the two answers
+    (`STATUS_CONFLICT`). Nodes that cannot answer, or give a proof that does not
+    hold, are passed over (never believed); at most `MAX_SECOND_NODES` are asked,
+    so a person at a kiosk waits for a few nodes' timeouts at worst."""
+    for second in seconds[:MAX_SECOND_NODES]:
+        report, other_view = ask_node(second, leaf, leaf.record.body["id"], config, now)
+        if other_view["code"] in ("LOG_FORKED", "LOG_INVALID"):
+            return {**other_view, "en": f"{_name(second)}: {other_view['en']}"}
+        if other_view["code"] == "NOT_IN_LEDGER":  # another leaf where the first node proves this one
+            return _conflict(
+                first, _name(second), "在同一位置是另一条记录", "holds another record at the issue's place"
+            )
+        if other_view["code"] is not None or not isinstance(report.get("certificate"), dict):
+            continue
+        try:
+            other = proven_status(_name(second), report, leaf, config)
+        except Rejected:
+            continue
+        found = compare(first, other)
+        if found == CONFIRMS and (report.get("own") or other_view.get("shortfall") is None):  # witnessed, as a first
+            return {**view, "code": None, "confirmed_by": (first.node, other.node)}
+        if found != CONFIRMS:
+            return _conflict(first, other.node, *_words(found, other))
+    return {**view, "code": None, "confirmed_by": (first.node,)}
+
+
+def _words(found: str, other: ProvenStatus) -> tuple[str, str]:
+    where = (
+        f"第 {other.seq} 条记录（{other.status}，截至 {other.size}）",
+        f"record {other.seq} ({other.status}, as of {other.size})",
+    )
+    if found == CONTRADICTS:
+        return f"在同一位置给出另一条记录：{where[0]}", f"gives another record at the same place: {where[1]}"
+    if found == BEHIND:
+        return f"的最新状态记录较旧：{where[0]}", f"gives an older newest record: {where[1]}"
+    return f"证明有一条未被反映的更新记录：{where[0]}", f"proves a newer record the answer does not reflect: {where[1]}"
+
+
+def _conflict(first: ProvenStatus, other: str, zh: str, en: str) -> dict:
+    """STATUS_CONFLICT naming both nodes, and what each proved."""
+    mine = (
+        f"第 {first.seq} 条记录（{first.status}，截至 {first.size}）",
+        f"record {first.seq} ({first.status}, as of {first.size})",
+    )
+    return {
+        "code": "STATUS_CONFLICT",
+        "zh": f"{first.node} 答复{mine[0]}；{other} {zh}",
+        "en": f"{first.node} answers {mine[1]}; {other} {en}",
+        "conflict": (first.node, other),
+    }
 
 
 @dataclass
@@ -257,6 +362,7 @@ class Verifier:
     source: StatusSource | None = None
     clock: Clock = field(default_factory=SystemClock)
     max_age_s: int = DEFAULT_MAX_AGE_S
+    seconds: tuple[StatusSource, ...] = ()  # other nodes asked when the first says valid
 
     def _verdict(
         self,
@@ -297,19 +403,22 @@ class Verifier:
                         "二维码与账本证明不是同一条记录",
                         "the QR code and the ledger proof are for different records",
                     )
-                base = replace(base, fields=_check_values(proof, leaf), hidden=())
+                base = replace(base, fields=_check_values(proof, leaf, self.config.hasher), hidden=())
                 cosigners, newest = check_embedded_proof(
                     leaf, proof.index, proof.size, proof.path, proof.checkpoint, self.config, int(now.timestamp())
                 )
                 base = replace(base, cosigners=cosigners)
                 as_of = max(as_of, newest or as_of)
+            unwitnessed = proof and embedded_shortfall(proof.checkpoint, leaf, self.config, int(now.timestamp()))
             base = replace(base, status_as_of=as_of)
             if self.source is not None:
-                online = _online(self.source, leaf, self.config, now, self.max_age_s)
+                online = _online(self.source, self.seconds, leaf, self.config, now, self.max_age_s)
                 base = replace(
                     base,
                     cosigners=online.get("cosigners", base.cosigners),
                     status_as_of=online.get("as_of") or base.status_as_of,
+                    confirmed_by=online.get("confirmed_by", ()),
+                    conflict=online.get("conflict", ()),
                 )
                 if online["code"] not in (None, "STATUS_UNKNOWN"):
                     return replace(
@@ -326,13 +435,15 @@ class Verifier:
                 return replace(base, code="EXPIRED")
             if self.source is not None and online["code"] == "STATUS_UNKNOWN":
                 return replace(base, code="STATUS_UNKNOWN", detail_zh=online["zh"], detail_en=online["en"])
+            if self.source is None and unwitnessed:  # a trust policy's quorum, unmet by the printed proof (§14)
+                return replace(base, code="STATUS_UNKNOWN", detail_zh=unwitnessed[0], detail_en=unwitnessed[1])
             return replace(base, code="VALID", status_checked=self.source is not None)
         except Rejected as exc:
             return replace(base, code=exc.code, detail_zh=exc.zh, detail_en=exc.en)
 
     def qr(self, text: str) -> Verdict:
         try:
-            disclosed = open_qr_payload(decode_qr_text(text))
+            disclosed = open_qr_payload(decode_qr_text(text, self.config.trust.suite), self.config.hasher)
         except (QrTextError, PayloadError) as exc:
             return Verdict("MALFORMED", exc.message_zh, exc.message_en, source="qr")
         return self._verdict(disclosed.leaf, disclosed.values, disclosed.hidden, None, "qr")
@@ -363,8 +474,10 @@ class Verifier:
 
 def qr_from_image(data: bytes) -> tuple[str | None, tuple[str, str]]:
     """The CityChain certificate QR text in a photo or scan, decoded with zxing-cpp."""
-    return _qr_from_image(data, (PREFIX,))
+    return _qr_from_image(data, (PREFIX, SM_PREFIX))
 
 
 # -- for the one verifier door ---------------------------------------------------
-CERTIFICATES = VerifierKind("certificate", PREFIX, PROOF_FILENAME, STATUS, Verifier)
+CERTIFICATES = VerifierKind(
+    "certificate", PREFIX, PROOF_FILENAME, STATUS, Verifier, asks_seconds=True, sm_qr_prefix=SM_PREFIX
+)

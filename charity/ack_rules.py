@@ -12,6 +12,7 @@ from citychain.documents.money import yuan_amount
 from citychain.log import merkle
 from citychain.log.records import Record
 from citychain.node.kinds import Context, RecordRejected
+from citychain.node.store import file_suite
 
 from . import body_checks as checks
 from .schema import PENDING
@@ -40,7 +41,7 @@ def ack_problem(conn: sqlite3.Connection, ack_agency: str, body: dict) -> Record
     entry = conn.execute("SELECT leaf FROM entries WHERE log=? AND seq=?", (log[0], seq)).fetchone()
     if entry is None:
         return PENDING
-    if merkle.leaf_hash(entry[0]).hex() != body["leaf_hash"]:
+    if merkle.leaf_hash(entry[0], file_suite(conn).hash).hex() != body["leaf_hash"]:
         return checks.reject(
             "ACK_MISMATCH",
             f"{charity} 日志第 {seq} 条记录的哈希与确认中的不符",

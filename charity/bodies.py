@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from citychain.log import merkle
+from citychain.node.store import file_suite
 
 from .rules import (
     ACKNOWLEDGED,
@@ -23,7 +24,11 @@ from .rules import (
     DONATION,
     EXPENDITURE,
     FUND_CREATED,
+    PROJECT_CLOSED,
     PROJECT_CREATED,
+    PROJECT_DISCLOSED,
+    PROJECT_ENDED,
+    PROJECT_STARTED,
     REFUND,
     REQUESTED,
     REVERSAL,
@@ -55,6 +60,35 @@ def project(
         "budget_fen": budget_fen,
         "milestones": list(milestones),
     }
+
+
+def project_started(project_id: str, start: str, planned_end: str, recorded_by: str) -> Item:
+    """Dates are the city's calendar dates, YYYY-MM-DD."""
+    return PROJECT_STARTED, {
+        "project": project_id,
+        "start": start,
+        "planned_end": planned_end,
+        "recorded_by": recorded_by,
+    }
+
+
+def project_ended(project_id: str, end: str, recorded_by: str) -> Item:
+    return PROJECT_ENDED, {"project": project_id, "end": end, "recorded_by": recorded_by}
+
+
+def project_disclosed(project_id: str, period: str, report_sha256: str, recorded_by: str) -> Item:
+    """`report_sha256`: of the quarter's report statement (`charity.quarterly`)."""
+    return PROJECT_DISCLOSED, {
+        "project": project_id,
+        "period": period,
+        "report_sha256": report_sha256,
+        "recorded_by": recorded_by,
+    }
+
+
+def project_closed(project_id: str, report_sha256: str, recorded_by: str) -> Item:
+    """`report_sha256`: of the final report's statement."""
+    return PROJECT_CLOSED, {"project": project_id, "report_sha256": report_sha256, "recorded_by": recorded_by}
 
 
 def donation(receipt: str, fund_id: str, amount_fen: int, channel: str, donor: str, anonymous: bool = False) -> Item:
@@ -148,7 +182,7 @@ def acknowledgement(conn: sqlite3.Connection, charity: str, request_id: str, ack
     return ACKNOWLEDGED, {
         "charity": charity,
         "seq": seq,
-        "leaf_hash": merkle.leaf_hash(leaf).hex(),
+        "leaf_hash": merkle.leaf_hash(leaf, file_suite(conn).hash).hex(),
         "request": request_id,
         "amount_fen": amount,
         "acknowledged_by": acknowledged_by,

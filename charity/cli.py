@@ -160,6 +160,59 @@ def cmd_reverse(args: argparse.Namespace) -> int:
         return _done(_desk(node, False).reverse(user, args.target, args.reason))
 
 
+def cmd_project_start(args: argparse.Namespace) -> int:
+    with open_node(args) as node:
+        user = signed_in(node, args, "charity.fund.manage")
+        leaf = _desk(node, False).start_project(user, args.project, args.start, args.planned_end)
+    return _done(f"{args.project} started {args.start} (seq {leaf.record.seq})")
+
+
+def cmd_project_end(args: argparse.Namespace) -> int:
+    with open_node(args) as node:
+        user = signed_in(node, args, "charity.fund.manage")
+        leaf = _desk(node, False).end_project(user, args.project, args.end)
+    return _done(f"{args.project} ended {args.end} (seq {leaf.record.seq})")
+
+
+def cmd_project_close(args: argparse.Namespace) -> int:
+    with open_node(args) as node:
+        user = signed_in(node, args, "charity.fund.manage")
+        leaf = _desk(node, False).close_project(user, args.project)
+    return _done(f"已结项 / closed {args.project} (seq {leaf.record.seq}, report {leaf.record.body['report_sha256']})")
+
+
+def _quarter(text: str):
+    from .periods import Quarter
+
+    try:
+        return Quarter.parse(text)
+    except ValueError:
+        raise CharityError(
+            "BAD_QUARTER", f"季度应写成 2026Q4，而不是 {text}", f"a quarter is written like 2026Q4, not {text!r}"
+        ) from None
+
+
+def cmd_disclose(args: argparse.Namespace) -> int:
+    from .disclosure import write_reports
+    from .schedule import STATUS_WORDS
+
+    quarter = _quarter(args.quarter)
+    with open_node(args, write=args.user is not None) as node:
+        if args.user:
+            user = signed_in(node, args, "charity.disclose")
+            for project, sha in _desk(node, False).record_disclosures(user, quarter):
+                print(f"已记录公开 / disclosure recorded: {project} {quarter} {sha}")
+        written = write_reports(node, quarter, Path(args.out))
+    for p in written.projects:
+        zh, en = STATUS_WORDS[p.state]
+        print(f"{p.project.id}  {p.project.name_zh} / {p.project.name_en}: {zh} / {en}")
+    for o in written.outstanding:
+        zh, en = STATUS_WORDS[o.status]
+        print(f"  {o.status.upper():5} {o.project} {o.period}: {zh} / {en}, 截止 / due {o.due}")
+    print(f"{len(written.files)} 个文件 / files in {args.out}", file=sys.stderr)
+    return 0
+
+
 # -- reading ------------------------------------------------------------------
 def _print_totals(f, projects) -> None:
     target = f"  目标 / target {yuan_figures(f.target_fen)}" if f.target_fen else ""
@@ -324,6 +377,24 @@ def register(sub: argparse._SubParsersAction, plugins) -> None:
     p.add_argument("target")
     p.add_argument("--reason", required=True)
 
+    p = command("project-start", cmd_project_start, "record a project's start and planned end (supervisor)")
+    p.add_argument("--project", required=True)
+    p.add_argument("--start", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--planned-end", required=True, metavar="YYYY-MM-DD")
+    p = command("project-end", cmd_project_end, "record the day a project ended (supervisor)")
+    p.add_argument("--project", required=True)
+    p.add_argument("--end", required=True, metavar="YYYY-MM-DD")
+    p = command("project-close", cmd_project_close, "close an ended project with its final report (supervisor)")
+    p.add_argument("--project", required=True)
+    p = command(
+        "disclose",
+        cmd_disclose,
+        "each project's quarterly report (sealed PDF, CSV, JSON) into --out; lists reports due or late",
+        user=False,
+    )
+    p.add_argument("--quarter", required=True, metavar="YYYYQn", help="e.g. 2026Q4")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--user", help="also sign a disclosure record for each report of the (ended) quarter")
     p = command("report", cmd_report, "fund totals; --pdf / --csv write the fund report and export", user=False)
     p.add_argument("--fund")
     p.add_argument("--charity", help="a charity's agency id (default: this node's own)")

@@ -206,6 +206,53 @@ class CharityDesk:
         )
         return self._append(user, item, project_id)
 
+    # -- writing: a project's life and its disclosures ---------------------------
+    def start_project(self, user, project_id: str, start: str, planned_end: str) -> Leaf:
+        return self._append(user, bodies.project_started(project_id, start, planned_end, user.name), project_id)
+
+    def end_project(self, user, project_id: str, end: str) -> Leaf:
+        return self._append(user, bodies.project_ended(project_id, end, user.name), project_id)
+
+    def close_project(self, user, project_id: str) -> Leaf:
+        """The closure record, committing to the final report as the log gives it now."""
+        from .project_log import read_projects
+        from .quarterly import final_report
+
+        with self.node.lock:
+            project = self._project(read_projects(self.node.store.conn, self.agency), project_id)
+            if project.end is None:
+                raise CharityError(
+                    "NOT_ENDED", f"项目 {project_id} 尚未结束，不能结项", f"project {project_id} has not ended"
+                )
+            item = bodies.project_closed(project_id, final_report(project).sha256, user.name)
+            return self._append(user, item, project_id)
+
+    def record_disclosures(self, user, quarter) -> list[tuple[str, str]]:
+        """A disclosure record for each project's `quarter` report not yet
+        recorded (the quarter must be over); [(project, report sha256)]."""
+        from .disclosure import city_today, quarter_reports
+
+        with self.node.lock:
+            today = city_today(self.node.clock.now())
+            items = [
+                bodies.project_disclosed(p.project.id, r.period, r.sha256, user.name)
+                for p in quarter_reports(self.node.store.conn, self.agency, quarter, today)
+                for r in p.reports
+                if r.period == str(quarter) and p.recorded_sha256(r) is None
+            ]
+            if items:
+                self.node.append(user, items, target=str(quarter))
+        return [(body["project"], body["report_sha256"]) for _, body in items]
+
+    @staticmethod
+    def _project(projects, project_id: str):
+        found = next((p for p in projects if p.id == project_id), None)
+        if found is None:
+            raise CharityError(
+                "UNKNOWN_PROJECT", f"本机构没有项目 {project_id}", f"this organisation has no project {project_id}"
+            )
+        return found
+
     # -- writing: money in -------------------------------------------------------
     def record_donation(
         self,
@@ -248,7 +295,7 @@ class CharityDesk:
                         d.fund_id,
                         d.amount_fen,
                         d.channel,
-                        person_commitment(seed, DONOR, person.name, person.id_number),
+                        person_commitment(seed, DONOR, person.name, person.id_number, self.node.config.suite.hash),
                         d.anonymous,
                     )
                 )
@@ -297,7 +344,7 @@ class CharityDesk:
         self._check_beneficiary_agency(beneficiary_agency)
         evidence = [file_sha256(Path(f)) for f in evidence_files]
         seed = new_seed()
-        beneficiary = person_commitment(seed, BENEFICIARY, person.name, person.id_number)
+        beneficiary = person_commitment(seed, BENEFICIARY, person.name, person.id_number, self.node.config.suite.hash)
         with self.node.lock:
             rid = self._next_id("request")
             item = bodies.request(

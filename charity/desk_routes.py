@@ -144,7 +144,7 @@ class CharityRoutes:
         """The record just appended (the caller holds the node's lock)."""
         store = self.node.store
         head = store.head(self.node.config.agency)
-        return parse_leaf(store.leaves(head.id, head.size - 1, head.size)[0])
+        return parse_leaf(store.leaves(head.id, head.size - 1, head.size)[0], store.hasher)
 
     @staticmethod
     def _written(id_: str, leaf: Leaf) -> dict[str, Any]:

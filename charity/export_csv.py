@@ -23,13 +23,14 @@ import csv
 import io
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from citychain.clock import parse_time
 from citychain.documents.city_time import city_datetime
 from citychain.documents.money import yuan_amount
 from citychain.log import merkle
+from citychain.node.store import file_suite
 
 from . import rules
 from .disbursements import disbursements, log_id
@@ -87,7 +88,7 @@ class _Lookup:
 
 def _rows(conn: sqlite3.Connection, charity: str) -> Iterator[dict[str, Any]]:
     log = log_id(conn, charity)
-    look = _Lookup(conn, charity, log)
+    look, hasher = _Lookup(conn, charity, log), file_suite(conn).hash
     for seq, leaf in conn.execute("SELECT seq, leaf FROM entries WHERE log=? ORDER BY seq", (log,)):
         record = json.loads(leaf)["record"]
         kind, body = record["kind"], record["body"]
@@ -96,7 +97,7 @@ def _rows(conn: sqlite3.Connection, charity: str) -> Iterator[dict[str, Any]]:
             "ledger-seq": seq,
             "ledger-time": record["time"],
             "transaction-date": city_datetime(parse_time(record["time"])).date().isoformat(),
-            "leaf-hash": merkle.leaf_hash(leaf).hex(),
+            "leaf-hash": merkle.leaf_hash(leaf, hasher).hex(),
         }
         row = _row(kind, body, look)
         if row is not None:
@@ -227,26 +228,36 @@ def _tx(
     }
 
 
-def transactions_csv(conn: sqlite3.Connection, charity_agency: str, *, reporting_org_ref: str | None = None) -> str:
-    """Every money-moving record of `charity_agency`'s log as CSV text (with BOM).
-    `reporting_org_ref` is the IATI organisation identifier (e.g. `CN-USC-<USCC>`);
-    it defaults to the agency id."""
+def transaction_rows(
+    conn: sqlite3.Connection, charity_agency: str, *, reporting_org_ref: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every money-moving record of `charity_agency`'s log as one CSV row (a
+    dict keyed by `COLUMNS`), in log order. `reporting_org_ref` is the IATI
+    organisation identifier (e.g. `CN-USC-<USCC>`); it defaults to the agency id."""
     org = reporting_org_ref or charity_agency
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
-    writer.writeheader()
     for row in _rows(conn, charity_agency):
         provider = row["provider-org"] or org
         receiver = row["receiver-org"] or org
         activity = row["activity-id"] or row["fund-id"]
-        writer.writerow(
-            {
-                **row,
-                "iati-identifier": f"{org}-{activity}",
-                "reporting-org-ref": org,
-                "provider-org": provider,
-                "receiver-org": receiver,
-            }
-        )
+        yield {
+            **row,
+            "iati-identifier": f"{org}-{activity}",
+            "reporting-org-ref": org,
+            "provider-org": provider,
+            "receiver-org": receiver,
+        }
+
+
+def csv_text(rows: Iterable[dict[str, Any]]) -> str:
+    """Rows as CSV text with a byte-order mark (Excel opens the Chinese correctly)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
     return out.getvalue()
+
+
+def transactions_csv(conn: sqlite3.Connection, charity_agency: str, *, reporting_org_ref: str | None = None) -> str:
+    """Every money-moving record of `charity_agency`'s log as CSV text (with BOM)."""
+    return csv_text(transaction_rows(conn, charity_agency, reporting_org_ref=reporting_org_ref))

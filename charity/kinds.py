@@ -14,7 +14,8 @@ Trust-log permissions: `charity:organisation` for the organisation's kinds,
 | charity.donation.record       | clerk, supervisor  | donation received                       |
 | charity.disbursement.request  | clerk, supervisor  | disbursement requested                  |
 | charity.acknowledge           | clerk, supervisor  | acknowledged (beneficiary agency)       |
-| charity.fund.manage           | supervisor         | fund created, project created           |
+| charity.fund.manage           | supervisor         | fund, project created; started, ended, closed |
+| charity.disclose              | supervisor         | project report disclosed                |
 | charity.allocate              | supervisor         | allocation                              |
 | charity.disbursement.decide   | supervisor         | disbursement approved, cancelled        |
 | charity.expenditure.record    | supervisor         | expenditure                             |
@@ -37,7 +38,11 @@ from .rules import (
     EXPENDITURE,
     FUND_CREATED,
     ORGANISATION_KINDS,
+    PROJECT_CLOSED,
     PROJECT_CREATED,
+    PROJECT_DISCLOSED,
+    PROJECT_ENDED,
+    PROJECT_STARTED,
     REFUND,
     REQUESTED,
     REVERSAL,
@@ -54,7 +59,11 @@ __all__ = [
     "ORGANISATION",
     "ACKNOWLEDGE",
     "PLUGIN",
+    "PROJECT_CLOSED",
     "PROJECT_CREATED",
+    "PROJECT_DISCLOSED",
+    "PROJECT_ENDED",
+    "PROJECT_STARTED",
     "REFUND",
     "REQUESTED",
     "REVERSAL",
@@ -75,6 +84,10 @@ _ACTIONS = {
     REFUND: "charity.refund",
     REVERSAL: "charity.reverse",
     ACKNOWLEDGED: "charity.acknowledge",
+    PROJECT_STARTED: "charity.fund.manage",
+    PROJECT_ENDED: "charity.fund.manage",
+    PROJECT_DISCLOSED: "charity.disclose",
+    PROJECT_CLOSED: "charity.fund.manage",
 }
 
 _CLERKS = frozenset({"clerk", "supervisor"})
@@ -102,6 +115,7 @@ PLUGIN = Plugin(
         ("charity.disbursement.request", _CLERKS, "提出支出申请", "request disbursements"),
         ("charity.acknowledge", _CLERKS, "确认收到慈善款", "acknowledge charity disbursements"),
         ("charity.fund.manage", _SUPERVISORS, "设立基金和项目", "create funds and projects"),
+        ("charity.disclose", _SUPERVISORS, "公开项目报告", "disclose project reports"),
         ("charity.allocate", _SUPERVISORS, "向项目拨付", "allocate funds to projects"),
         ("charity.disbursement.decide", _SUPERVISORS, "批准或取消支出申请", "approve or cancel disbursements"),
         ("charity.expenditure.record", _SUPERVISORS, "登记项目支出", "record project expenditure"),

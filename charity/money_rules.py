@@ -11,6 +11,7 @@ from citychain.node.kinds import Context
 
 from . import body_checks as checks
 from . import pots
+from .project_rules import check_open
 from .receipts import InvalidReceipt, parse_receipt
 from .schema import CHANNELS, MAX_MILESTONES
 
@@ -151,6 +152,7 @@ def check_allocation(record: Record, ctx: Context) -> None:
     checks.ref(ctx, fund, ("fund",), "fund")
     project = checks.ident(body, "project")
     checks.ref(ctx, project, ("project",), "project")
+    check_open(ctx, project)
     amount = checks.amount(body)
     home, budget, allocated = ctx.conn.execute(
         "SELECT fund, budget, allocated FROM charity_projects WHERE log=? AND id=?", (ctx.log_id, project)
@@ -239,6 +241,7 @@ def apply_refund(record: Record, ctx: Context) -> None:
 
 # -- disbursements and expenditure ----------------------------------------------
 def _project_has(ctx: Context, project: str, amount: int) -> None:
+    check_open(ctx, project)
     have = pots.balance(ctx.conn, ctx.log_id, project)
     if amount > have:
         raise checks.short(project, have, amount, "项目", "project", "amount_fen")

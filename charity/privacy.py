@@ -17,6 +17,7 @@ import unicodedata
 
 from citychain.log.commitments import commitment, new_seed, opens, salt
 from citychain.log.masking import mask_id_number, mask_name
+from citychain.log.merkle import DEFAULT_HASHER, Hasher
 
 DONOR = "donor"
 BENEFICIARY = "beneficiary"
@@ -43,11 +44,20 @@ def person_value(name: str, id_number: str | None = None) -> dict[str, str]:
     return value
 
 
-def person_commitment(seed: bytes, field: str, name: str, id_number: str | None = None) -> str:
-    """64 hex digits for the ledger body (`field` is DONOR or BENEFICIARY)."""
-    return commitment(salt(seed, field), person_value(name, id_number))
+def person_commitment(
+    seed: bytes, field: str, name: str, id_number: str | None = None, hasher: Hasher = DEFAULT_HASHER
+) -> str:
+    """64 hex digits for the ledger body (`field` is DONOR or BENEFICIARY; `hasher` the city's)."""
+    return commitment(salt(seed, field, hasher), person_value(name, id_number), hasher)
 
 
-def opens_person(commitment_hex: str, seed: bytes, field: str, name: str, id_number: str | None = None) -> bool:
+def opens_person(
+    commitment_hex: str,
+    seed: bytes,
+    field: str,
+    name: str,
+    id_number: str | None = None,
+    hasher: Hasher = DEFAULT_HASHER,
+) -> bool:
     """Does this seed with these clear values open the commitment on the ledger?"""
-    return opens(commitment_hex, salt(seed, field), person_value(name, id_number))
+    return opens(commitment_hex, salt(seed, field, hasher), person_value(name, id_number), hasher)

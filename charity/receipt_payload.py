@@ -34,12 +34,15 @@ from citychain.errors import BilingualError
 from citychain.log.canonical import canonical
 from citychain.log.commitments import SALT_BYTES, commitment, salt
 from citychain.log.encoding import EncodingError, b64encode
+from citychain.log.merkle import DEFAULT_HASHER, Hasher
 from citychain.log.records import Leaf, RecordError, parse_leaf
+from citychain.log.suite import DEFAULT, Suite
 
 from .privacy import DONOR
 from .rules import DONATION
 
 PREFIX = "TD2:"
+SM_PREFIX = "TDS:"  # the same code in an SM2/SM3 city (§15)
 PROOF_FORMAT = "citychain-donation-proof/v2"
 PROOF_FORMAT_V1 = "citychain-donation-proof/v1"  # printed before the tlog-proof; still read
 PROOF_FILENAME = "donation-proof.json"
@@ -51,7 +54,7 @@ DICTIONARY = (
     b'"}},"fund":"","receipt":"D-0000000-"},"kind":"charity.donation.received","log":"charity-federation",'
     b'"prev":"","seq":,"time":"2026-T:00:00.000Z","v":1},"sig":"'
 )
-FRAMING = QrFraming(PREFIX, DICTIONARY, "可信城市捐赠收据二维码", "a CityChain donation receipt")
+FRAMING = QrFraming(PREFIX, DICTIONARY, "可信城市捐赠收据二维码", "a CityChain donation receipt", SM_PREFIX)
 
 _SALT_RE = re.compile(r"[0-9a-f]{%d}\Z" % (2 * SALT_BYTES))
 _PAYLOAD_KEYS = frozenset({"kid", "record", "sig"})
@@ -75,13 +78,13 @@ class Donor:
     def to_json(self) -> dict[str, Any]:
         return {"s": self.salt.hex(), "v": self.value}
 
-    @property
-    def commitment(self) -> str:
-        return commitment(self.salt, self.value)
+    def commitment(self, hasher: Hasher = DEFAULT_HASHER) -> str:
+        """The ledger's commitment to this donor, under the city's hash."""
+        return commitment(self.salt, self.value, hasher)
 
 
-def donor_from_seed(seed: bytes, value: dict[str, str]) -> Donor:
-    return Donor(salt(seed, DONOR), dict(value))
+def donor_from_seed(seed: bytes, value: dict[str, str], hasher: Hasher = DEFAULT_HASHER) -> Donor:
+    return Donor(salt(seed, DONOR, hasher), dict(value))
 
 
 def _donor(entry: Any) -> Donor:
@@ -112,8 +115,8 @@ def qr_payload(leaf: Leaf, donor: Donor | None) -> dict[str, Any]:
     return payload
 
 
-def encode_qr_text(payload: Any) -> str:
-    return FRAMING.encode(payload)
+def encode_qr_text(payload: Any, suite: Suite = DEFAULT) -> str:
+    return FRAMING.encode(payload, suite)
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ class Opened:
     donor: Donor | None  # disclosed in the code; None for an anonymous donation
 
 
-def open_qr_payload(payload: Any) -> Opened:
+def open_qr_payload(payload: Any, hasher: Hasher = DEFAULT_HASHER) -> Opened:
     """Rebuild the signed leaf from a QR payload; the signature is the caller's to check."""
     if not isinstance(payload, dict) or payload.keys() != _PAYLOAD_KEYS or not isinstance(payload["record"], dict):
         raise PayloadError("二维码内容不是捐赠记录", "the QR payload is not a donation record")
@@ -137,17 +140,18 @@ def open_qr_payload(payload: Any) -> Opened:
                 "匿名捐赠的收据不应公开捐赠人", "an anonymous donation's receipt must not disclose the donor"
             )
         donor = _donor(body["donor"])
-        record = {**record, "body": {**body, "donor": donor.commitment}}
+        record = {**record, "body": {**body, "donor": donor.commitment(hasher)}}
     try:
-        leaf = parse_leaf(canonical({**payload, "record": record}))
+        leaf = parse_leaf(canonical({**payload, "record": record}), hasher)
     except (RecordError, ValueError) as exc:
         raise PayloadError("二维码中的记录格式错误", f"the record in the QR code is malformed: {exc}") from None
     return Opened(leaf, donor)
 
 
-def decode_qr(text: str) -> Opened:
-    """QR text → opened payload; raises QrTextError or PayloadError."""
-    return open_qr_payload(FRAMING.decode(text))
+def decode_qr(text: str, suite: Suite | None = DEFAULT) -> Opened:
+    """QR text → opened payload; raises QrTextError or PayloadError. `suite`:
+    the verifier's city's (None: either prefix, checked later)."""
+    return open_qr_payload(FRAMING.decode(text, suite), (suite or FRAMING.suite_of(text)).hash)
 
 
 # -- the proof files -------------------------------------------------------------
@@ -191,7 +195,7 @@ class Proof:
             if not isinstance(value, dict):
                 raise ValueError("not a JSON object")
             ledger = read_ledger_proof(value, files, TLOG_PROOF_FILENAME, (PROOF_FORMAT_V1, PROOF_FORMAT))
-            leaf, qr_leaf = parse_leaf(ledger.leaf), None if ledger.qr is None else decode_qr(ledger.qr).leaf
+            leaf, qr_leaf = parse_leaf(ledger.leaf), None if ledger.qr is None else decode_qr(ledger.qr, None).leaf
             proved = ledger.index, ledger.size, ledger.path, ledger.checkpoint
             fund = value["fund"]
             if not isinstance(fund, dict):

@@ -108,7 +108,7 @@ def _donation(node: Node, receipt: str) -> tuple[int, int, str | None, str, str]
     return head.id, seq, reversed_by, name_zh, name_en
 
 
-def _donor(private_store: Any, receipt: str, body: dict[str, Any]) -> Donor | None:
+def _donor(private_store: Any, receipt: str, body: dict[str, Any], hasher: merkle.Hasher) -> Donor | None:
     if body["anonymous"]:
         return None
     row = private_store.get(PRIVATE_NS, receipt)
@@ -118,8 +118,8 @@ def _donor(private_store: Any, receipt: str, body: dict[str, Any]) -> Donor | No
             "此捐赠的捐赠人信息已不在本节点（可能已按申请删除），无法开具实名收据",
             "the donor's details are no longer on this node (erased on request?); a named receipt cannot be printed",
         )
-    donor = donor_from_seed(bytes.fromhex(row["seed"]), person_value(row["name"], row.get("id_number")))
-    if donor.commitment != body["donor"]:
+    donor = donor_from_seed(bytes.fromhex(row["seed"]), person_value(row["name"], row.get("id_number")), hasher)
+    if donor.commitment(hasher) != body["donor"]:
         raise ReceiptError(
             "DONOR_MISMATCH",
             "本节点保存的捐赠人信息与账本上的承诺不符",
@@ -133,8 +133,8 @@ def receipt_proof(node: Node, receipt: str, private_store: Any) -> Proof:
     code = str(parse_receipt(receipt))
     log_id, seq, _, fund_zh, fund_en = _donation(node, code)
     head = node.store.head(node.config.agency)
-    leaf = parse_leaf(node.store.leaves(log_id, seq, seq + 1)[0])
-    donor = _donor(private_store, code, leaf.record.body)
+    leaf = parse_leaf(node.store.leaves(log_id, seq, seq + 1)[0], node.store.hasher)
+    donor = _donor(private_store, code, leaf.record.body, node.config.suite.hash)
     path = merkle.inclusion_proof(node.store.reader(log_id), seq, head.size)
     return Proof(leaf, donor, fund_zh, fund_en, seq, head.size, tuple(path), head.checkpoint or "")
 
@@ -157,7 +157,7 @@ def printed_receipt(node: Node, proof: Proof) -> PrintedReceipt:
         log=record.log,
         seq=record.seq,
         leaf_hash=proof.leaf.hash_hex,
-        qr_text=encode_qr_text(qr_payload(proof.leaf, donor)),
+        qr_text=encode_qr_text(qr_payload(proof.leaf, donor), node.config.suite),
     )
 
 
@@ -179,4 +179,4 @@ def receipt_pdf(node: Node, receipt: str, private_store: Any) -> bytes:
 def receipt_qr_text(node: Node, receipt: str, private_store: Any) -> str:
     """The text of the receipt's QR code (for a screen, or a kiosk test)."""
     proof = receipt_proof(node, receipt, private_store)
-    return encode_qr_text(qr_payload(proof.leaf, proof.donor))
+    return encode_qr_text(qr_payload(proof.leaf, proof.donor), node.config.suite)

@@ -5,7 +5,12 @@
   not a receipt code (or whose check character is wrong), 404 for one this
   node holds no donation for;
 - `GET /v1/charity/funds[?charity=AGENCY]` — each fund's public totals with
-  its projects, for every charity log this node holds.
+  its projects, for every charity log this node holds;
+- `GET /v1/charity/disclosures?charity=AGENCY` (default: this node's own
+  log) — each project's latest disclosure reports (the last quarter that is
+  over, and the final report once it ended) with every obligation's status
+  on the node's city date (`charity.disclosure.public_json`, docs/protocol.md
+  §12, *Disclosure*); 404 for a charity whose log this node does not hold.
 
 Donor and beneficiary names never leave the node this way: the ledger holds
 only commitments, and these routes read only the ledger's index tables.
@@ -22,6 +27,7 @@ from citychain.net.api import handler
 from citychain.net.desk_api import error_response, refusal
 
 from . import trace as tracing
+from .disclosure import city_today, public_json
 from .receipts import InvalidReceipt
 from .trace_json import ProofView, funds_report, trace_report
 
@@ -59,9 +65,23 @@ def routes(service) -> list[Route]:
     def funds(request: Request) -> JSONResponse:
         charity = _charity_arg(request)
         try:
-            out = funds_report(service.readers.store().conn, charity)
+            out = funds_report(service.readers.store().conn, charity, city_today(node.clock.now()))
         except tracing.TraceError as exc:
             return error_response(exc)
         return JSONResponse({"funds": out})
 
-    return [Route("/v1/charity/trace/{receipt}", trace), Route("/v1/charity/funds", funds)]
+    @handler
+    def disclosures(request: Request) -> JSONResponse:
+        charity = _charity_arg(request) or node.config.agency
+        conn = service.readers.store().conn
+        if conn.execute("SELECT 1 FROM logs WHERE agency=?", (charity,)).fetchone() is None:
+            return refusal(
+                404, "UNKNOWN_CHARITY", f"本节点没有 {charity} 的日志", f"this node holds no log of {charity}"
+            )
+        return JSONResponse(public_json(conn, charity, city_today(node.clock.now())))
+
+    return [
+        Route("/v1/charity/trace/{receipt}", trace),
+        Route("/v1/charity/funds", funds),
+        Route("/v1/charity/disclosures", disclosures),
+    ]

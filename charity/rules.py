@@ -52,6 +52,16 @@ from .money_rules import (
     check_request,
     check_reversal,
 )
+from .project_rules import (
+    apply_closed,
+    apply_disclosed,
+    apply_ended,
+    apply_started,
+    check_closed,
+    check_disclosed,
+    check_ended,
+    check_started,
+)
 from .schema import (
     ACKNOWLEDGED,
     ALLOCATION,
@@ -63,7 +73,11 @@ from .schema import (
     FUND_CREATED,
     ORGANISATION_KINDS,
     PENDING,
+    PROJECT_CLOSED,
     PROJECT_CREATED,
+    PROJECT_DISCLOSED,
+    PROJECT_ENDED,
+    PROJECT_STARTED,
     REFUND,
     REQUESTED,
     REVERSAL,
@@ -83,7 +97,11 @@ __all__ = [
     "FUND_CREATED",
     "ORGANISATION_KINDS",
     "PENDING",
+    "PROJECT_CLOSED",
     "PROJECT_CREATED",
+    "PROJECT_DISCLOSED",
+    "PROJECT_ENDED",
+    "PROJECT_STARTED",
     "REFUND",
     "REQUESTED",
     "REVERSAL",
@@ -113,6 +131,10 @@ RULES: dict[str, tuple[Callable[[Record, Context], None], Callable[[Record, Cont
     REFUND: (check_refund, apply_refund),
     REVERSAL: (check_reversal, apply_reversal),
     ACKNOWLEDGED: (check_acknowledgement, apply_acknowledgement),
+    PROJECT_STARTED: (check_started, apply_started),
+    PROJECT_ENDED: (check_ended, apply_ended),
+    PROJECT_DISCLOSED: (check_disclosed, apply_disclosed),
+    PROJECT_CLOSED: (check_closed, apply_closed),
 }
 
 

@@ -21,6 +21,10 @@ EXPENDITURE = "charity.expenditure"
 REFUND = "charity.refund"
 REVERSAL = "charity.reversal"
 ACKNOWLEDGED = "charity.acknowledged"
+PROJECT_STARTED = "charity.project.started"
+PROJECT_ENDED = "charity.project.ended"
+PROJECT_DISCLOSED = "charity.project.disclosed"
+PROJECT_CLOSED = "charity.project.closed"
 
 ORGANISATION_KINDS = (
     FUND_CREATED,
@@ -33,6 +37,10 @@ ORGANISATION_KINDS = (
     EXPENDITURE,
     REFUND,
     REVERSAL,
+    PROJECT_STARTED,
+    PROJECT_ENDED,
+    PROJECT_DISCLOSED,
+    PROJECT_CLOSED,
 )
 CHANNELS = ("cash", "bank", "online")
 MAX_EVIDENCE = 50
@@ -162,6 +170,28 @@ CREATE TABLE IF NOT EXISTS charity_acks (
     problem_code TEXT,
     problem TEXT,
     PRIMARY KEY (charity, seq, ack_log)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS charity_project_dates (
+    log INTEGER NOT NULL,
+    project TEXT NOT NULL,
+    start TEXT NOT NULL,
+    planned_end TEXT NOT NULL,
+    start_seq INTEGER NOT NULL,
+    end TEXT,
+    end_seq INTEGER,
+    closed_seq INTEGER,
+    closed_time TEXT,
+    closed_sha256 TEXT,
+    PRIMARY KEY (log, project)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS charity_disclosures (
+    log INTEGER NOT NULL,
+    project TEXT NOT NULL,
+    period TEXT NOT NULL,
+    report_sha256 TEXT NOT NULL,
+    time TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (log, project, period)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS charity_acks_pending ON charity_acks (status) WHERE status = 'pending';
 """

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 from citychain.log import merkle
@@ -119,14 +120,17 @@ class _Proofs:
             leaf = self.view.conn.execute("SELECT leaf FROM entries WHERE log=? AND seq=?", (log_id, seq)).fetchone()
             if leaf is None:
                 return {"status": "not_held"}
-            out["leaf_hash"] = merkle.leaf_hash(leaf[0]).hex()
+            out["leaf_hash"] = merkle.leaf_hash(leaf[0], self.view.trust.suite.hash).hex()
         if status != "ok":
             return out | ({"detail": detail} if detail else {})
         if seq >= checkpoint.size:
             return out | {"status": "awaiting_checkpoint", "checkpoint_size": checkpoint.size}
-        path = merkle.inclusion_proof(SqliteNodes(self.view.conn, log_id), seq, checkpoint.size)
+        hasher = self.view.trust.suite.hash
+        path = merkle.inclusion_proof(SqliteNodes(self.view.conn, log_id, hasher), seq, checkpoint.size)
         try:
-            merkle.verify_inclusion(bytes.fromhex(out["leaf_hash"]), seq, checkpoint.size, path, checkpoint.root)
+            merkle.verify_inclusion(
+                bytes.fromhex(out["leaf_hash"]), seq, checkpoint.size, path, checkpoint.root, hasher
+            )
         except merkle.ProofError as exc:
             return out | {"status": "log_invalid", "detail": f"inclusion proof: {exc}"}
         return out | {
@@ -159,22 +163,34 @@ def fund_json(t: FundTotals, projects: tuple[ProjectTotals, ...] = ()) -> dict[s
     return out
 
 
-def funds_report(conn: sqlite3.Connection, charity: str | None = None) -> list[dict[str, Any]]:
+def funds_report(
+    conn: sqlite3.Connection, charity: str | None = None, today: date | None = None
+) -> list[dict[str, Any]]:
     """`fund_json` of every fund, with its projects, of `charity` or of every
-    charity this node holds (`GET /v1/charity/funds`, the kiosk's fund pages)."""
+    charity this node holds (`GET /v1/charity/funds`, the kiosk's fund pages).
+    Given the city's `today`, each project also carries its `disclosure`
+    (`charity.disclosure.fund_page_disclosures`)."""
     out = []
     for agency in [charity] if charity else charities(conn):
-        out.extend(fund_json(totals, projects(conn, agency, totals.id)) for totals in funds(conn, agency))
+        reports = [fund_json(totals, projects(conn, agency, totals.id)) for totals in funds(conn, agency)]
+        if today is not None:
+            from .disclosure import fund_page_disclosures
+
+            schedule = fund_page_disclosures(conn, agency, today)
+            for fund in reports:
+                for project in fund.get("projects", ()):
+                    project["disclosure"] = schedule.get(project["id"])
+        out.extend(reports)
     return out
 
 
-def step_time(step: dict[str, Any], leaf: bytes | None) -> str | None:
+def step_time(step: dict[str, Any], leaf: bytes | None, hasher: merkle.Hasher = merkle.DEFAULT_HASHER) -> str | None:
     """The time a step's record claims, for a timeline: only if `leaf` is the
     very entry the step's proof names."""
     if leaf is None:
         return None
     expected = (step.get("proof") or {}).get("leaf_hash")
-    if expected and merkle.leaf_hash(leaf).hex() != expected:
+    if expected and merkle.leaf_hash(leaf, hasher).hex() != expected:
         return None
     return parse_leaf(leaf).record.time
 
@@ -187,7 +203,7 @@ def timeline(store: Store, report: dict[str, Any]) -> dict[str, Any]:
             head = store.head(str(step.get("log")))
             seq = step.get("seq")
             leaves = store.leaves(head.id, seq, seq + 1) if head is not None and isinstance(seq, int) else []
-            step["time"] = step_time(step, leaves[0] if leaves else None)
+            step["time"] = step_time(step, leaves[0] if leaves else None, store.hasher)
     names = project_names(store.conn, str(report.get("charity", "")))
     report["project_names"] = {pid: list(pair) for pid, pair in names.items()}
     return report

@@ -29,6 +29,7 @@ from citychain.documents.checks import (
     check_freshness,
     check_issuer,
     check_seal_at,
+    embedded_shortfall,
     open_sealed_proof,
     qr_from_image,
 )
@@ -36,6 +37,7 @@ from citychain.documents.door import VerifierKind
 from citychain.documents.log_report import HomeReports, NodeReports
 from citychain.documents.money import yuan_figures
 from citychain.documents.qr_text import QrTextError
+from citychain.log import merkle
 from citychain.log.records import Leaf
 
 from .kinds import ORGANISATION
@@ -43,6 +45,7 @@ from .privacy import mask_id_number
 from .receipt_payload import (
     PREFIX,
     PROOF_FILENAME,
+    SM_PREFIX,
     TLOG_PROOF_FILENAME,
     Donor,
     PayloadError,
@@ -229,14 +232,14 @@ def _check_body(leaf: Leaf) -> dict[str, Any]:
     return body
 
 
-def _check_donor(proof: Proof, body: dict[str, Any]) -> Donor | None:
+def _check_donor(proof: Proof, body: dict[str, Any], hasher: merkle.Hasher) -> Donor | None:
     if proof.donor is None:
         return None
     if body["anonymous"]:
         raise Rejected(
             "MALFORMED", "匿名捐赠的收据不应公开捐赠人", "an anonymous donation's receipt must not disclose the donor"
         )
-    if proof.donor.commitment != body["donor"]:
+    if proof.donor.commitment(hasher) != body["donor"]:
         raise Rejected("TAMPERED", "捐赠人信息与签名的承诺不符", "the donor named does not match the signed commitment")
     return proof.donor
 
@@ -323,7 +326,7 @@ class ReceiptVerifier:
                         "二维码与账本证明不是同一条记录",
                         "the QR code and the ledger proof are for different records",
                     )
-                donor = _check_donor(proof, body)
+                donor = _check_donor(proof, body, self.config.hasher)
                 cosigners, newest = check_embedded_proof(
                     leaf, proof.index, proof.size, proof.path, proof.checkpoint, self.config, int(now.timestamp())
                 )
@@ -337,7 +340,10 @@ class ReceiptVerifier:
                     donor_name=donor.value["name"],
                     donor_id_masked=mask_id_number(donor.value["id_number"]) if "id_number" in donor.value else None,
                 )
+            unwitnessed = proof and embedded_shortfall(proof.checkpoint, leaf, self.config, int(now.timestamp()))
             base = replace(base, status_as_of=as_of)
+            if self.source is None and unwitnessed:  # a trust policy's quorum, unmet by the printed proof (§14)
+                return replace(base, code="STATUS_UNKNOWN", detail_zh=unwitnessed[0], detail_en=unwitnessed[1])
             if self.source is None:
                 return replace(base, code="VALID")
             online = _online(self.source, leaf, self.config, now, self.max_age_s)
@@ -367,7 +373,7 @@ class ReceiptVerifier:
 
     def qr(self, text: str) -> ReceiptVerdict:
         try:
-            opened = decode_qr(text)
+            opened = decode_qr(text, self.config.trust.suite)
         except (QrTextError, PayloadError) as exc:
             return ReceiptVerdict("MALFORMED", exc.message_zh, exc.message_en, source="qr")
         return self._verdict(opened.leaf, opened.donor, None, "qr")
@@ -399,4 +405,6 @@ class ReceiptVerifier:
 
 
 # -- for the one verifier door ---------------------------------------------------
-RECEIPTS = VerifierKind("donation-receipt", PREFIX, PROOF_FILENAME, RECEIPT_STATUS, ReceiptVerifier)
+RECEIPTS = VerifierKind(
+    "donation-receipt", PREFIX, PROOF_FILENAME, RECEIPT_STATUS, ReceiptVerifier, sm_qr_prefix=SM_PREFIX
+)

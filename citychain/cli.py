@@ -17,14 +17,20 @@ from pathlib import Path
 from citychain.accounts.users import password_from_env_or_prompt
 from citychain.clock import SystemClock, format_time, parse_time
 from citychain.errors import CityChainError
+from citychain.files import write_atomic
 from citychain.log.encoding import b64decode, b64encode
 from citychain.log.keys import KdfCost, kid, passphrase_from_environment
+from citychain.log.policy import PolicyError
 from citychain.log.records import parse_leaf
+from citychain.log.suite import DEFAULT as DEFAULT_SUITE
+from citychain.log.suite import ED25519_SHA256, SM2_SM3, SUITES, SuiteProblem, key_suite
+from citychain.log.suite import named as suite_named
 from citychain.node import backup, check, trust
 from citychain.node.bundle import export_bundle, read_bundle, write_bundle
 from citychain.node.home import Home, HomeError
 from citychain.node.kinds import Plugin
 from citychain.node.node import Node
+from citychain.node.policies import exported_policy, policy_path_beside
 
 # Errors a person can act on: printed as sentences, never as tracebacks.
 USER_ERRORS = (CityChainError, FileNotFoundError, ValueError)
@@ -60,7 +66,7 @@ def cmd_node_init(args: argparse.Namespace) -> int:
     if not is_root and not args.root_key:
         raise HomeError("give --root-key (the city root's public key, base64) or --root for the root authority")
     passphrase = passphrase_from_environment(prompt="New node passphrase: ")
-    root_keys = tuple(b64decode(k) for k in args.root_key or ())
+    root_keys = tuple(parse_root_key(k) for k in args.root_key or ())
     identity = Node.create(
         Path(args.home),
         args.city,
@@ -69,6 +75,7 @@ def cmd_node_init(args: argparse.Namespace) -> int:
         root_keys,
         passphrase,
         KdfCost(),
+        suite=suite_named(args.suite) if args.suite else None,
     )
     with Node.open(Path(args.home), args.plugins(), passphrase=passphrase) as node:
         password = password_from_env_or_prompt(prompt=f"Password for the new admin {args.admin}: ")
@@ -76,8 +83,26 @@ def cmd_node_init(args: argparse.Namespace) -> int:
         if is_root:
             node.bootstrap_trust_log(args.name_zh or args.agency, args.name_en or args.agency)
     print(f"node home: {args.home}\nagency: {identity.agency}\nkid: {identity.kid}")
+    print(f"key kind: {key_kind(identity.public_key)}")
     print(f"public key (base64): {b64encode(identity.public_key)}")
     return 0
+
+
+def key_kind(raw: bytes) -> str:
+    return "SM2" if key_suite(raw) is SM2_SM3 else "Ed25519"
+
+
+def parse_root_key(text: str) -> bytes:
+    """`--root-key` as printed (base64), optionally prefixed `ed25519:` or `sm2:` to say its kind."""
+    kind, sep, value = text.partition(":")
+    raw = b64decode(value if sep else text)
+    try:
+        suite = key_suite(raw)
+    except SuiteProblem as exc:
+        raise HomeError(f"--root-key: {exc.message_en}") from None
+    if sep and {"ed25519": ED25519_SHA256, "sm2": SM2_SM3}.get(kind.lower()) is not suite:
+        raise HomeError(f"--root-key says {kind} but holds a {key_kind(raw)} key")
+    return raw
 
 
 def cmd_node_new_key(args: argparse.Namespace) -> int:
@@ -155,7 +180,7 @@ def cmd_city_init(args: argparse.Namespace) -> int:
 
     plan = Founding(
         args.city, args.name_zh, args.name_en, args.url, tuple(args.host),
-        admin=args.admin, agency=args.agency, ca_dir=args.ca_dir,
+        admin=args.admin, agency=args.agency, ca_dir=args.ca_dir, suite=suite_named(args.suite),
     )  # fmt: skip
     passphrase = passphrase_from_environment(prompt="New node passphrase: ")
     password = password_from_env_or_prompt(prompt=f"Password for the new admin {args.admin}: ")
@@ -164,6 +189,7 @@ def cmd_city_init(args: argparse.Namespace) -> int:
     print(f"city CA certificate: {done.ca_cert}\ncity CA fingerprint (sha256): {done.ca_fingerprint}")
     print(f"TLS certificate: {done.tls_cert}\nseal certificate: {done.seal_cert}")
     print("keep a copy of the CA offline: main.py city backup-ca --home HOME --out <removable media>")
+    print(f"suite: {plan.suite.name} ({plan.suite.label}); key kind: {key_kind(done.identity.public_key)}")
     print(f"public key (base64): {b64encode(done.identity.public_key)}")
     return 0
 
@@ -235,6 +261,10 @@ def register_city(city: argparse._SubParsersAction, plugins: PluginsFactory) -> 
     p.add_argument("--agency", default="city-root")
     p.add_argument("--admin", default="admin", help="first admin (password: CITYCHAIN_PASSWORD or prompt)")
     p.add_argument("--ca-dir", help="keep the city CA here, e.g. removable media (CA key: CITYCHAIN_CA_PASSPHRASE)")
+    p.add_argument(
+        "--suite", choices=list(SUITES), default=DEFAULT_SUITE.name,
+        help="the city's algorithms, for good: ed25519-sha256 (default) or sm2-sm3 (国密 SM2/SM3/SM4)",
+    )  # fmt: skip
     p.set_defaults(func=cmd_city_init, plugins=plugins)
     p = city.add_parser("backup-ca", help="copy the city CA to removable media and check the copy opens")
     p.add_argument("--home", required=True, help="the root authority's home")
@@ -408,8 +438,17 @@ def cmd_trust_export(args: argparse.Namespace) -> int:
         bundle = export_bundle(
             node.store, config.city, config.root_agency, config.root_keys, ca_pem, config.witness_quorum
         )
+        try:
+            policy = exported_policy(node.home, config, node.trust)
+        except PolicyError as exc:  # a city on another suite: C2SP has no key type for it (§14)
+            policy, why = None, exc
     write_bundle(Path(args.out), bundle)
     print(f"trust bundle written: {args.out} ({len(bundle.entries)} records)")
+    if policy is None:
+        print(f"no trust policy written: {why}")
+        return 0
+    write_atomic(policy_path_beside(Path(args.out)), policy)
+    print(f"trust policy written: {policy_path_beside(Path(args.out))} (C2SP tlog-policy)")
     return 0
 
 
@@ -431,7 +470,7 @@ def cmd_log_show(args: argparse.Namespace) -> int:
             print(f"{head.origin}: size {head.size}, root {head.root.hex()}, status {head.status}")
         start = max(0, head.size - args.limit) if args.start is None else args.start
         for data in node.store.iter_leaves(head.id, start, start + args.limit):
-            leaf = parse_leaf(data)
+            leaf = parse_leaf(data, node.store.hasher)
             r = leaf.record
             if args.json:
                 print(
@@ -525,7 +564,10 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--agency", required=True)
     p.add_argument("--root", action="store_true", help="this node is the city's root authority")
     p.add_argument("--root-agency", default="city-root")
-    p.add_argument("--root-key", action="append", help="pinned root public key (base64)")
+    p.add_argument(
+        "--root-key", action="append", help="pinned root public key (base64, or sm2:BASE64 / ed25519:BASE64)"
+    )
+    p.add_argument("--suite", choices=list(SUITES), help="with --root: the city's algorithms (default ed25519-sha256)")
     p.add_argument("--admin", default="admin")
     p.add_argument("--name-zh")
     p.add_argument("--name-en")
@@ -589,7 +631,9 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--agency", required=True)
     p.add_argument("--name-zh", required=True)
     p.add_argument("--name-en", required=True)
-    p.add_argument("--public-key", required=True, help="the agency's Ed25519 public key (base64)")
+    p.add_argument(
+        "--public-key", required=True, help="the agency's public key (base64; Ed25519, or SM2 in an SM city)"
+    )
     p.add_argument("--not-before", help="key valid from (default: now)")
     p.add_argument("--permission", action="append")
     p.add_argument("--attribute", action="append", help="public attribute name=value, e.g. uscc=…")
@@ -636,7 +680,10 @@ def register(sub: argparse._SubParsersAction, plugins: PluginsFactory) -> None:
     p.add_argument("--since", help="in force from (default: the record's time; never earlier)")
     command(p, cmd_trust_activate_rules, user=True)
     command(tr.add_parser("show", help="agencies, keys and permissions"), cmd_trust_show)
-    p = tr.add_parser("export", help="write a trust bundle for kiosks and new nodes")
+    p = tr.add_parser(
+        "export",
+        help="write a trust bundle for kiosks and new nodes, and its C2SP tlog-policy beside it (OUT.tlog-policy)",
+    )
     p.add_argument("out")
     command(p, cmd_trust_export)
     p = tr.add_parser("import", help="take in a trust bundle signed under this home's pinned root")

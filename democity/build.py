@@ -16,12 +16,14 @@ from certificates.registry import RULES as REGISTRY_RULES
 from citychain.accounts.users import Argon2Params
 from citychain.clock import Clock, SystemClock
 from citychain.log.keys import KdfCost
-from citychain.node.bundle import export_bundle, write_bundle
+from citychain.log.suite import DEFAULT, Suite
+from citychain.node.bundle import export_bundle, trust_from_bundle, write_bundle
 from citychain.node.enrol import accept, enrol, fingerprint, make_request, read_request
 from citychain.node.founding import Founding, found_city
 from citychain.node.home import Home, HomeError
 from citychain.node.kinds import Plugin
 from citychain.node.node import Node
+from citychain.node.policies import write_city_policy
 from citychain.node.trust import RULES_ACTIVATED
 
 from . import charity_demo, samples, spec
@@ -66,7 +68,7 @@ def _add_demo_users(node: Node, with_admin: bool = True) -> None:
             node.users.add_user(admin, role, role, password, display_name=spec.DISPLAY_NAMES[role])
 
 
-def _found(target: Path, plugins, cost: KdfCost, clock: Clock | None, argon2) -> bytes:
+def _found(target: Path, plugins, cost: KdfCost, clock: Clock | None, argon2, suite: Suite = DEFAULT) -> bytes:
     """`city init` for the demo root; returns its public key."""
     _passphrase_file(target / spec.ROOT)
     plan = Founding(
@@ -76,6 +78,7 @@ def _found(target: Path, plugins, cost: KdfCost, clock: Clock | None, argon2) ->
         demo_url(0),
         LOOPBACK,
         admin_display_name=spec.DISPLAY_NAMES["admin"],
+        suite=suite,
     )
     now = (clock or SystemClock()).now()
     founded = found_city(
@@ -107,17 +110,19 @@ def create_demo_city(
     clock: Clock | None = None,
     trust_log_peers: bool = True,
     registry_rules: bool = False,
+    suite: Suite = DEFAULT,
 ) -> DemoCity:
     """`trust_log_peers=False`: homes that sync only with peers added by hand
     (tests, whose nodes listen on ports of their own). `registry_rules`: the
     root puts the certificates' registry rules in force before the first sample
-    (`city demo` does; test cities that issue the samples again do not)."""
+    (`city demo` does; test cities that issue the samples again do not).
+    `suite`: the city's algorithms (`city demo --suite sm2-sm3` for a 国密 city)."""
     target = Path(target)
     if target.exists() and any(target.iterdir()):
         raise HomeError(f"{target} is not empty; the demo city needs a new folder")
     with_certificates = any(p.name == "certificates" for p in plugins)
     registry_rules = registry_rules and with_certificates
-    pins = (_found(target, plugins, cost, clock, argon2),)
+    pins = (_found(target, plugins, cost, clock, argon2, suite),)
     homes = [target / spec.ROOT] + [target / a.id for a in spec.AGENCIES]
     with Node.open(target / spec.ROOT, plugins, clock=clock, argon2=argon2) as root:
         admin = root.users.authenticate("admin", spec.PASSWORDS["admin"])
@@ -143,4 +148,5 @@ def create_demo_city(
     if charity_plan:
         charity_demo.print_receipts(target, charity_plan, plugins, clock, argon2)
     write_bundle(target / BUNDLE_FILE, bundle)
+    write_city_policy(target / BUNDLE_FILE, trust_from_bundle(bundle), spec.CITY, bundle.witness_quorum)  # §14
     return DemoCity(target, spec.AGENCIES)

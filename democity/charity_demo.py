@@ -5,6 +5,8 @@ anonymous), allocations, disbursement requests to people civil affairs looks
 after — requested by the clerk, approved by the supervisor (two people), some
 still pending, one cancelled — one expenditure and one refund; then civil
 affairs acknowledges some of the approved disbursements in its own log.
+The projects' start and end records make one project's disclosure late, one
+due and one on time, whatever day the demo is built (`_schedule`).
 
 `populate` runs before the demo mesh (civil affairs first takes a direct copy
 of the charity's log to acknowledge against), so the one mesh pass spreads
@@ -17,11 +19,15 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from dateutil.relativedelta import relativedelta
 from stdnum.cn import ric
 
 from charity.desk import CharityDesk, DonationInput, Person
+from charity.disclosure import city_today
+from charity.periods import Quarter
 from citychain.accounts.users import Argon2Params
 from citychain.files import write_atomic
 from citychain.log.keys import KdfCost
@@ -163,6 +169,7 @@ def populate(
         desk.refund(
             boss, refunded, refund_fen, "捐赠人误转，申请退回 / donated by mistake; the donor asked for it back"
         )
+        _schedule(desk, boss, city_today(node.clock.now()))
         anonymous = next(r for r, g in zip(receipts, gifts) if g.anonymous)
         largest = max(zip(receipts, gifts), key=lambda pair: (pair[1].amount_fen, pair[0]))[0]
         _acknowledge(
@@ -174,6 +181,21 @@ def populate(
             [r for r, (*_, fate) in zip(requests, REQUESTS) if fate == "approved"][:ACKNOWLEDGED],
         )
     return CharityPlan(tuple(receipts), refunded, anonymous, largest, tuple(requests))
+
+
+def _schedule(desk: CharityDesk, boss, today: date) -> None:
+    """Start and end records, dated around the day the demo is built, so its
+    disclosure list always shows one project late (quarters past their due
+    date), one due (ended last month, final report owed) and one on time
+    (a year-long project that started this quarter)."""
+    this_quarter = Quarter.containing(today)
+    year = relativedelta(years=1, days=-1)
+    school = this_quarter.previous().previous().first
+    desk.start_project(boss, "P-SCHOOL", school.isoformat(), (school + year).isoformat())
+    desk.start_project(boss, "P-ELDERLY", this_quarter.first.isoformat(), (this_quarter.first + year).isoformat())
+    medical = today - relativedelta(months=5)
+    desk.start_project(boss, "P-MEDICAL", medical.isoformat(), (today - relativedelta(months=1)).isoformat())
+    desk.end_project(boss, "P-MEDICAL", (today - relativedelta(months=1)).isoformat())
 
 
 def _acknowledge(city_path: Path, charity: Node, plugins, clock, argon2, request_ids: list[str]) -> None:

@@ -17,7 +17,9 @@ def cmd_city_demo(args: argparse.Namespace) -> int:
         from citychain.log.keys import KdfCost
 
         cheap = {"cost": KdfCost.cheap(), "argon2": Argon2Params.fast()}
-    city = create_demo_city(Path(args.dir), args.plugins(), registry_rules=True, **cheap)
+    from citychain.log.suite import named
+
+    city = create_demo_city(Path(args.dir), args.plugins(), registry_rules=True, suite=named(args.suite), **cheap)
     print(f"演示城市已创建 / demo city created in {city.path}")
     print(f"  {spec.ROOT:<22} {spec.ROOT_AGENCY.name_zh} / {spec.ROOT_AGENCY.name_en}")
     for agency in city.agencies:
@@ -38,6 +40,12 @@ def register(sub: argparse._SubParsersAction, plugins) -> None:
         "--cheap-keys",
         action="store_true",
         help="seal keys and hash passwords cheaply (still scrypt and Argon2id): a city for tests and quick trials",
+    )
+    p.add_argument(
+        "--suite",
+        choices=["ed25519-sha256", "sm2-sm3"],
+        default="ed25519-sha256",
+        help="the city's algorithms: ed25519-sha256 (default) or sm2-sm3 (国密 SM2/SM3/SM4)",
     )
     p.set_defaults(func=cmd_city_demo, plugins=plugins)
     from citychain.cli import register_city

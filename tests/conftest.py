@@ -124,3 +124,17 @@ def _build_quiet_city(path: Path, plugins, clock):
 def demo_city(tmp_path, clock):
     """A fresh demo city with no plug-ins."""
     return quiet_demo_city(tmp_path / "city", clock=clock)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _english_interface_afterwards():
+    """A test file that switches the interface language leaves it in English: a
+    worker runs many files, and the next one's screens would otherwise open in
+    Chinese (within a file, a module fixture may choose the language for all)."""
+    yield
+    i18n = sys.modules.get("ui.i18n")
+    if i18n is not None and i18n.current_language() != "en":
+        from PySide6.QtCore import QCoreApplication
+
+        if QCoreApplication.instance() is not None:
+            i18n.set_language("en")

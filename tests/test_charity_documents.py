@@ -475,5 +475,5 @@ def test_the_receipt_vector_in_the_protocol_document():
     payload = qr_payload(leaf, donor)
     text = FRAMING.encode(payload)
     assert f"\n    {canonical(payload).decode()}\n" in section and f"\n    {text}\n" in section
-    assert leaf.hash_hex in section and donor.salt.hex() in section and donor.commitment in section
+    assert leaf.hash_hex in section and donor.salt.hex() in section and donor.commitment() in section
     assert decode_qr(text).leaf.data == leaf.data

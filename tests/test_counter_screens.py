@@ -1,5 +1,5 @@
 """Screenshots of every main counter screen, in Chinese and English, at
-1280×800, written to build/screenshots/counter/ for people to look at (the
+1280×800 and 1920×1080, written to build/screenshots/counter/ for people to look at (the
 folder is not committed). Each screen is also checked for what it must show."""
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from democity.samples import SAMPLES
 from ui import i18n
 from ui.counter.first_start import FirstStartWindow
 
+pytestmark = pytest.mark.screenshots
 OUT = Path(__file__).resolve().parent.parent / "build" / "screenshots" / "counter"
 LANGUAGES = ("zh_CN", "en")
+SMALL, LARGE = (1280, 800), (1920, 1080)  # every window shot at both; dialogs at their own size
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,8 @@ def settle(qtbot, window, ms: int = 150) -> None:
 
 
 def shoot(qtbot, widget, name: str, window=None) -> dict[str, Path]:
-    """The widget in both languages (switched at run time, as a clerk would)."""
+    """The widget in both languages (switched at run time, as a clerk would);
+    a whole window also at 1920×1080 (`NAME-LANGUAGE-1920x1080.png`)."""
     paths = {}
     for language in LANGUAGES:
         i18n.set_language(language)
@@ -52,8 +55,14 @@ def shoot(qtbot, widget, name: str, window=None) -> dict[str, Path]:
         if window is not None:
             settle(qtbot, window)
         path = OUT / f"{name}-{language}.png"
-        assert widget.grab().save(str(path)), path
+        assert widget.grab().save(str(path), "PNG", 80), path  # a fast zlib level
         paths[language] = path
+        if widget is window:
+            window.resize(*LARGE)
+            settle(qtbot, window)  # pages laid out (and the PDF preview drawn) at the new width
+            assert widget.size().width() == LARGE[0]
+            assert widget.grab().save(str(OUT / f"{name}-{language}-{LARGE[0]}x{LARGE[1]}.png"), "PNG", 80)
+            window.resize(*SMALL)
     i18n.set_language("zh_CN")
     qtbot.wait(60)
     return paths

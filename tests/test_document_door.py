@@ -51,7 +51,7 @@ class Postcards:
     """A kind of document only this test knows."""
 
     name = "postcard"
-    qr_prefix = PREFIX
+    qr_prefixes = (PREFIX,)
     attachment_name = "postcard-proof.json"
 
     def __init__(self) -> None:
@@ -76,7 +76,7 @@ def postcards(monkeypatch) -> Postcards:
     real = main.plugins()
     monkeypatch.setattr(main, "plugins", lambda: (*real, plugin))
     monkeypatch.setattr("ui.local_backend.default_plugins", lambda: (*real, plugin))
-    monkeypatch.setattr(documents_cli.VerifierConfig, "from_bundle", classmethod(lambda cls, path: CONFIG))
+    monkeypatch.setattr(documents_cli.VerifierConfig, "from_bundle", classmethod(lambda cls, path, policy=None: CONFIG))
     return kind
 
 

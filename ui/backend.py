@@ -233,6 +233,18 @@ class Trace:
 
 
 @dataclass(frozen=True)
+class DisclosureRow:
+    """One project after `charity disclose`: its state and the reports it owes."""
+
+    project: str
+    name_zh: str
+    name_en: str
+    state: str  # late | due | on_time | unscheduled (charity.schedule)
+    owed: tuple[tuple[str, str, str], ...]  # (period, due date, due | late)
+    files: tuple[str, ...]  # written into the chosen folder
+
+
+@dataclass(frozen=True)
 class Written:
     """A record appended for the person at the counter."""
 
@@ -420,6 +432,10 @@ class Backend(PublicDoor, Protocol):
 
     def trace(self, receipt: str) -> Trace:
         """Public: anyone may trace a donation by its receipt code."""
+
+    def disclose(self, session: Session, quarter: str, out: str, record: bool = False) -> tuple[DisclosureRow, ...]:
+        """`charity disclose`: each project's reports for `quarter` (2026Q4) into the
+        folder `out` on this machine; `record` also signs the disclosure records."""
 
     # beneficiary agency (e.g. civil affairs)
     def to_acknowledge(self, session: Session) -> tuple[Disbursement, ...]:

@@ -6,6 +6,7 @@ large type and high contrast come in as a `FlowTheme`."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
@@ -58,6 +59,14 @@ class FlowView(QWidget):
         self.flow = flow
         self.setAccessibleName(self._description())
         self.update()
+
+    def roomy_height(self) -> int:
+        """A height at which every column's labels fit on two lines (name over amount) with room for the bands."""
+        if self.flow is None:
+            return 0
+        per_column = Counter(node.column for node in self.flow.nodes)
+        slot = 2 * QFontMetrics(self._font()).height() + 8 + 8
+        return round(1.25 * max(per_column.values()) * slot) + 8
 
     def set_theme(self, theme: FlowTheme) -> None:
         self.theme = theme

@@ -260,9 +260,10 @@ class LocalBackend(CharityMethods):
 
     @_checked
     def public_funds(self) -> tuple[dict[str, Any], ...]:
+        from charity.disclosure import city_today
         from charity.trace_json import funds_report
 
-        return tuple(funds_report(self.readers.store().conn))
+        return tuple(funds_report(self.readers.store().conn, today=city_today(self.node.clock.now())))
 
     def trust_size(self) -> int:
         """The trust log's size; when another process has grown it, the node

@@ -16,6 +16,7 @@ from .backend import (
     UNAVAILABLE,
     BackendError,
     Disbursement,
+    DisclosureRow,
     Donation,
     Fund,
     Project,
@@ -142,6 +143,33 @@ class CharityMethods:
             ) from None
         with translated(), self.node.lock:
             return receipt_pdf(self.node, receipt, self.node.private())
+
+    def disclose(self, session: Session, quarter: str, out: str, record: bool = False) -> tuple[DisclosureRow, ...]:
+        from pathlib import Path
+
+        from charity.disclosure import write_reports
+        from charity.periods import Quarter
+
+        user = self._user(session)
+        try:
+            period = Quarter.parse(quarter)
+        except ValueError:
+            raise BackendError("BAD_QUARTER", "季度应写成 2026Q4", "a quarter is written like 2026Q4") from None
+        with translated():
+            if record:
+                self.charity.record_disclosures(user, period)
+            written = write_reports(self.node, period, Path(out))
+        return tuple(
+            DisclosureRow(
+                p.project.id,
+                p.project.name_zh,
+                p.project.name_en,
+                p.state,
+                tuple((o.period, o.due.isoformat(), o.status) for o in p.outstanding),
+                tuple(f.name for f in written.files if f.name.startswith(f"{p.project.id}-")),
+            )
+            for p in written.projects
+        )
 
     # -- writing ---------------------------------------------------------------------------
     def create_fund(

@@ -327,6 +327,13 @@ class RemoteBackend:
             },
         )
 
+    def disclose(self, session: Session, quarter: str, out: str, record: bool = False) -> tuple:
+        raise BackendError(
+            UNAVAILABLE,
+            "信息公开报告由慈善组织自己的节点盖章生成，请在该节点的柜台上操作",
+            "disclosure reports are sealed by the charity's own node: make them at a counter on that node",
+        )
+
     def receipt_pdf(self, session: Session, receipt: str) -> bytes:
         return self._pdf(f"/v1/charity/desk/receipts/{_segment(receipt)}/pdf", session)
 

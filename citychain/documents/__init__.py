@@ -7,4 +7,5 @@ live here, so `certificates/` and `charity/` can build on them without
 importing each other. So does the one door every document is verified
 through (`door.verify_document`, and `main.py verify` in `cli`): the domain
 packages register their kinds of document, and nothing here imports them.
+Sending a sealed PDF, as it is, to a CUPS print queue is `printing`.
 """

@@ -39,20 +39,22 @@ from citychain.log.checkpoint import (
     CheckpointError,
     FutureCosignature,
     SignedCheckpoint,
+    cosignature_key_id,
     open_checkpoint,
     verify_cosignature,
 )
 from citychain.log.encoding import EncodingError, b64decode
 from citychain.log.keys import public_key_from_bytes
-from citychain.log.note import COSIGNATURE_V1, key_id
+from citychain.log.policy import Policy
 from citychain.log.records import Leaf, verify_leaf_signature
 from citychain.node.bundle import BundleError, read_bundle, trust_from_bundle
 from citychain.node.home import Home
 from citychain.node.mirror import log_keys
 from citychain.node.node import replay_trust
+from citychain.node.policies import home_policy, read_policy
 from citychain.node.store import Store
 from citychain.node.trust import Agency, TrustError, TrustState
-from citychain.node.witnesses import witness_keys, witnessed_by
+from citychain.node.witnesses import quorum_shortfall, witness_keys, witnessed_by
 from citychain.pki.ca import cert_fingerprint
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -131,9 +133,16 @@ class VerifierConfig:
     trust: TrustState
     ca_cert: x509.Certificate | None
     witness_quorum: int = 2
+    policy: Policy | None = None  # a C2SP tlog-policy: when given, its quorum wins over `witness_quorum` (§14)
+
+    @property
+    def hasher(self) -> merkle.Hasher:
+        """The city's tree hash, from the root keys this verifier pins."""
+        return self.trust.suite.hash
 
     @classmethod
-    def from_bundle(cls, path: Path) -> VerifierConfig:
+    def from_bundle(cls, path: Path, policy: Path | None = None) -> VerifierConfig:
+        """`policy`: a tlog-policy file the operator chose (`verify --policy`, kiosk.toml `policy`)."""
         bundle = read_bundle(Path(path))
         ca = x509.load_pem_x509_certificate(bundle.city_ca_pem.encode()) if bundle.city_ca_pem else None
         trust = trust_from_bundle(bundle)
@@ -142,12 +151,14 @@ class VerifierConfig:
                 "信任包中的城市根证书不是信任日志登记的那一张",
                 "the trust bundle's city CA certificate is not the one its trust log names",
             )
-        return cls(bundle.city, trust, ca, bundle.witness_quorum)
+        return cls(bundle.city, trust, ca, bundle.witness_quorum, read_policy(policy) if policy else None)
 
     @classmethod
-    def from_home(cls, path: Path) -> VerifierConfig:
+    def from_home(cls, path: Path, policy: Path | None = None) -> VerifierConfig:
+        """`policy`, else the one the home's config.toml names, else the home's quorum."""
         home = Home(Path(path))
         config = home.config()
+        chosen = read_policy(policy) if policy else home_policy(home, config)
         store = Store(home.db_path)
         try:
             state = replay_trust(store, config)
@@ -156,10 +167,16 @@ class VerifierConfig:
         if not state.size:
             raise BundleError(f"{path} holds no trust log yet")
         ca = x509.load_pem_x509_certificate(home.city_ca_path.read_bytes()) if home.city_ca_path.exists() else None
-        return cls(config.city, state, ca, config.witness_quorum)
+        return cls(config.city, state, ca, config.witness_quorum, chosen)
 
 
 # -- the signed leaf -------------------------------------------------------
+def leaf_hash(leaf: Leaf, config: VerifierConfig) -> bytes:
+    """The leaf's hash in the verifier's city: the suite comes from its own trust
+    roots, never from the document (a document cannot pick SHA-256 for an SM city)."""
+    return leaf.hash if config.hasher is merkle.DEFAULT_HASHER else merkle.leaf_hash(leaf.data, config.hasher)
+
+
 def check_signer(leaf: Leaf, config: VerifierConfig) -> Agency:
     """The record's agency, if the leaf is signed with one of its keys."""
     record = leaf.record
@@ -230,7 +247,7 @@ def newest_cosignature(
     signed: SignedCheckpoint, config: VerifierConfig, agency: str, now: int
 ) -> tuple[tuple[str, ...], str | None]:
     """(witness agency ids, time of the newest co-signature) of the valid co-signatures."""
-    cosigs = witnessed_by(signed, config.trust, config.city, agency, now)
+    cosigs = witnessed_by(signed, config.trust, config.city, agency, now, config.policy)
     names = tuple(sorted(name.rsplit("/", 1)[-1] for name in cosigs))
     newest = max(cosigs.values(), default=None)
     return names, (format_time(datetime.fromtimestamp(newest, UTC)) if newest else None)
@@ -244,7 +261,7 @@ def check_embedded_proof(
         signed = open_log_checkpoint(note, leaf, config)
         if signed.checkpoint.size != size or index != leaf.record.seq:
             raise CheckpointError("the proof's size or index does not match")
-        merkle.verify_inclusion(leaf.hash, index, size, list(path), signed.checkpoint.root)
+        merkle.verify_inclusion(leaf_hash(leaf, config), index, size, list(path), signed.checkpoint.root, config.hasher)
         _no_broken_cosignature(signed, config, leaf.record.log, now)
     except (CheckpointError, merkle.ProofError, ValueError) as exc:
         raise Rejected("TAMPERED", "附带的账本证明不成立", f"the embedded ledger proof does not hold: {exc}") from None
@@ -256,13 +273,38 @@ def _no_broken_cosignature(signed: SignedCheckpoint, config: VerifierConfig, age
     knows must verify. A relayed checkpoint may carry junk lines (§4.5), but a
     document's proof is what the agency's node printed, and it keeps only
     co-signatures it verified: a broken one means the proof was altered."""
-    for name, key in witness_keys(config.trust, config.city, agency).items():
+    for name, key in witness_keys(config.trust, config.city, agency, config.policy).items():
         for sig in signed.note.signatures:
-            if sig.name == name and sig.key_id == key_id(name, COSIGNATURE_V1, key):
+            if sig.name == name and sig.key_id == cosignature_key_id(name, key):
                 try:
                     verify_cosignature(signed.checkpoint, sig, name, key, now)
                 except FutureCosignature:
                     continue  # counted by nobody, as §4.5 says, but not altered
+
+
+def quorum_shortfall_of(signed: SignedCheckpoint, config: VerifierConfig, agency: str, now: int):
+    """Why a checkpoint of `agency`'s log lacks its co-signatures (zh, en), or None (§14: a policy wins)."""
+    return quorum_shortfall(signed, config.trust, config.city, agency, config.witness_quorum, now, config.policy)
+
+
+def embedded_shortfall(note: str, leaf: Leaf, config: VerifierConfig, now: int) -> tuple[str, str] | None:
+    """With a trust policy, a document whose printed checkpoint lacks the
+    policy's quorum cannot be trusted offline: the verdict for too few
+    co-signatures (`STATUS_UNKNOWN`), saying how to get a fresher proof."""
+    if config.policy is None:
+        return None
+    try:
+        why = quorum_shortfall_of(open_log_checkpoint(note, leaf, config), config, leaf.record.log, now)
+    except CheckpointError:
+        return None  # check_embedded_proof has said TAMPERED already
+    if why is None:
+        return None
+    return (
+        f"{why[0]}。此文件打印时其检查点尚未集齐见证人联署：请到签发机构重新打印（reprint）取得更新的证明，"
+        "或联网核验（verify --node URL）",
+        f"{why[1]}. The document was printed before its checkpoint gathered the quorum: get a fresher proof "
+        "by reprinting it at the issuing agency (reprint), or check it online (verify --node URL).",
+    )
 
 
 @dataclass(frozen=True)
@@ -358,6 +400,7 @@ def check_node_report(report: Any, leaf: Leaf, config: VerifierConfig, now: date
     cosigners, _ = newest_cosignature(signed, config, record.log, int(now.timestamp()))
     as_of = report.get("as_of") if isinstance(report.get("as_of"), str) else None
     view: dict[str, Any] = {"cosigners": cosigners, "as_of": as_of, "size": signed.checkpoint.size}
+    view["shortfall"] = quorum_shortfall_of(signed, config, record.log, int(now.timestamp()))
     if signed.checkpoint.size <= record.seq:
         return {
             **view,
@@ -365,7 +408,7 @@ def check_node_report(report: Any, leaf: Leaf, config: VerifierConfig, now: date
             "zh": "节点的账本副本尚未同步到这条记录",
             "en": "the node's copy of the issuer's log does not reach this record yet",
         }
-    if report.get("leaf_hash") != leaf.hash_hex:
+    if report.get("leaf_hash") != leaf_hash(leaf, config).hex():
         return {
             **view,
             "code": "NOT_IN_LEDGER",
@@ -374,7 +417,9 @@ def check_node_report(report: Any, leaf: Leaf, config: VerifierConfig, now: date
         }
     try:
         path = [b64decode(h) for h in report.get("inclusion") or []]
-        merkle.verify_inclusion(leaf.hash, record.seq, signed.checkpoint.size, path, signed.checkpoint.root)
+        merkle.verify_inclusion(
+            leaf_hash(leaf, config), record.seq, signed.checkpoint.size, path, signed.checkpoint.root, config.hasher
+        )
     except (merkle.ProofError, EncodingError, TypeError, ValueError) as exc:
         return {
             **view,
@@ -389,13 +434,13 @@ def check_freshness(
     report: dict[str, Any], view: dict[str, Any], config: VerifierConfig, now: datetime, max_age_s: int
 ) -> dict[str, Any] | None:
     """STATUS_UNKNOWN when a peer's copy lacks witnesses or is older than the limit; else None."""
-    if not report.get("own") and len(view["cosigners"]) < config.witness_quorum:
+    shortfall = view.get("shortfall")
+    if not report.get("own") and shortfall is not None:
         return {
             **view,
             "code": "STATUS_UNKNOWN",
-            "zh": "节点的检查点见证人不足",
-            "en": f"the node's checkpoint has {len(view['cosigners'])} witness co-signatures; "
-            f"{config.witness_quorum} are needed",
+            "zh": f"节点的检查点见证人不足：{shortfall[0]}",
+            "en": f"the node's copy of the log: {shortfall[1]}",
         }
     as_of = view["as_of"]
     if as_of is None or (now - parse_time(as_of)).total_seconds() > max_age_s:

@@ -14,15 +14,28 @@ from pathlib import Path
 from citychain.clock import SystemClock
 
 from .checks import DEFAULT_MAX_AGE_S, VerifierConfig
-from .door import IMAGE, PDF, QR, Document, VerifyPlace, document_kinds, verify_document
+from .door import IMAGE, PDF, QR, Document, VerifyPlace, document_kinds, verify_among
 from .log_report import HomeReports, NodeReports
+
+
+def places_of(args: argparse.Namespace) -> list[VerifyPlace]:
+    """One place per trusted city: several `--trust` bundles verify offline (or a
+    node's status is asked of the one city it belongs to: give one `--trust`)."""
+    if args.trust and len(args.trust) > 1:
+        if args.node or args.home or args.policy:
+            raise ValueError(
+                "多个 --trust 时只能离线核验（不能同时给 --node、--home 或 --policy） / "
+                "with several --trust bundles the check is offline: no --node, --home or --policy"
+            )
+        return [VerifyPlace(VerifierConfig.from_bundle(Path(t)), None, args.max_age) for t in args.trust]
+    return [place_of(args)]
 
 
 def place_of(args: argparse.Namespace) -> VerifyPlace:
     if args.trust:
-        config = VerifierConfig.from_bundle(Path(args.trust))
+        config = VerifierConfig.from_bundle(Path(args.trust[0]), args.policy)
     elif args.home:
-        config = VerifierConfig.from_home(Path(args.home))
+        config = VerifierConfig.from_home(Path(args.home), args.policy)
     else:
         raise ValueError(
             "需要本机的信任配置：--trust BUNDLE 或 --home DIR / "
@@ -31,10 +44,11 @@ def place_of(args: argparse.Namespace) -> VerifyPlace:
     clock = SystemClock()
     status: HomeReports | NodeReports | None = None
     if args.node:
-        status = NodeReports(args.node, args.ca, revoked=config.trust.revoked_now(clock))
+        status = NodeReports(args.node[0], args.ca, revoked=config.trust.revoked_now(clock))
     elif args.home:
         status = HomeReports(Path(args.home), clock)
-    return VerifyPlace(config, status, args.max_age, clock)
+    seconds = status.seconds(config.trust, (args.node or [])[1:]) if status is not None else ()
+    return VerifyPlace(config, status, args.max_age, clock, seconds)
 
 
 def document_of(args: argparse.Namespace) -> Document:
@@ -48,8 +62,7 @@ def document_of(args: argparse.Namespace) -> Document:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    place = place_of(args)
-    outcome = verify_document(document_of(args), place, document_kinds(args.plugins()))
+    outcome = verify_among(document_of(args), places_of(args), document_kinds(args.plugins()))
     print(json.dumps(outcome.to_json(), ensure_ascii=False, indent=1) if args.json else outcome.text())
     return 0 if outcome.ok else 1
 
@@ -59,10 +72,22 @@ def register(sub: argparse._SubParsersAction, plugins) -> None:
     p.add_argument("file", nargs="?", help="a certificate PDF (or a donation receipt PDF …)")
     p.add_argument("--qr", help="the text of a certificate's (or a receipt's) QR code")
     p.add_argument("--image", help="a photo or scan of the page")
-    p.add_argument("--trust", help="a trust bundle (trust export) as this verifier's configuration")
+    p.add_argument(
+        "--trust",
+        action="append",
+        help="a trust bundle (trust export) as this verifier's configuration; repeat for several cities",
+    )
+    p.add_argument(
+        "--policy",
+        help="a C2SP tlog-policy file (trust export writes one beside the bundle): its quorum wins over the bundle's",
+    )
     where = p.add_mutually_exclusive_group()
     where.add_argument("--home", help="a node home: its trust log, and its copy of the ledger for status")
-    where.add_argument("--node", help="a node URL to ask for status (with --trust)")
+    where.add_argument(
+        "--node",
+        action="append",
+        help="a node URL to ask for status (with --trust); a second --node is asked too when the first says valid",
+    )
     p.add_argument("--ca", help="CA file for an HTTPS --node")
     p.add_argument("--max-age", type=int, default=DEFAULT_MAX_AGE_S, help="seconds a node's copy may lag")
     p.add_argument("--json", action="store_true")

@@ -35,14 +35,23 @@ class VerifyPlace:
     status: HomeReports | NodeReports | None = None
     max_age_s: int = DEFAULT_MAX_AGE_S
     clock: Clock = field(default_factory=SystemClock)
+    seconds: tuple[NodeReports, ...] = ()  # other nodes a kind may ask for a second opinion
 
     def reports(self, kind: ReportKind) -> Any:
         """The same status place, asked about one kind of document (None offline)."""
         if self.status is None:
             return None
-        asking = copy.copy(self.status)  # a node's session is shared, not opened again
-        asking.kind = kind
-        return asking
+        return _asking(self.status, kind)
+
+    def second_reports(self, kind: ReportKind) -> tuple[NodeReports, ...]:
+        """The second-opinion nodes, asked about one kind of document (none offline)."""
+        return tuple(_asking(node, kind) for node in self.seconds) if self.status is not None else ()
+
+
+def _asking(place: Any, kind: ReportKind) -> Any:
+    asking = copy.copy(place)  # a node's session is shared, not opened again
+    asking.kind = kind
+    return asking
 
 
 class Outcome(Protocol):
@@ -62,7 +71,7 @@ class DocumentKind(Protocol):
     """What a domain package registers for one kind of printed document."""
 
     name: str  # "certificate", "donation-receipt" …
-    qr_prefix: str
+    qr_prefixes: tuple[str, ...]  # its codes' prefixes, one per suite (§15)
     attachment_name: str  # the proof file its PDFs embed
 
     def verify_qr(self, text: str, place: VerifyPlace, source: str = "qr") -> Outcome: ...
@@ -81,9 +90,16 @@ class VerifierKind:
     attachment_name: str
     report: ReportKind  # what the place is asked about this kind's status
     verifier: Callable[..., Any]
+    asks_seconds: bool = False  # the verifier takes `seconds=`: other nodes for a second opinion
+    sm_qr_prefix: str = ""  # its codes' prefix in an SM2/SM3 city
+
+    @property
+    def qr_prefixes(self) -> tuple[str, ...]:
+        return tuple(p for p in (self.qr_prefix, self.sm_qr_prefix) if p)
 
     def verifier_at(self, place: VerifyPlace) -> Any:
-        return self.verifier(place.config, place.reports(self.report), place.clock, place.max_age_s)
+        extra = {"seconds": place.second_reports(self.report)} if self.asks_seconds else {}
+        return self.verifier(place.config, place.reports(self.report), place.clock, place.max_age_s, **extra)
 
     def verify_qr(self, text: str, place: VerifyPlace, source: str = "qr") -> Outcome:
         return replace(self.verifier_at(place).qr(text), source=source)
@@ -162,7 +178,7 @@ class Unrecognised(Spoken):
 # -- the door ----------------------------------------------------------------------------
 def claiming_qr(kinds: Sequence[DocumentKind], text: str) -> DocumentKind | None:
     text = text.strip()
-    return next((k for k in kinds if text.startswith(k.qr_prefix)), None)
+    return next((k for k in kinds if text.startswith(k.qr_prefixes)), None)
 
 
 def claiming_pdf(kinds: Sequence[DocumentKind], data: bytes) -> DocumentKind | None:
@@ -174,7 +190,7 @@ def claiming_pdf(kinds: Sequence[DocumentKind], data: bytes) -> DocumentKind | N
 
 def prefixes(kinds: Sequence[DocumentKind]) -> tuple[str, ...]:
     """The QR prefixes a page may carry, for whoever looks for codes on a page itself."""
-    return tuple(k.qr_prefix for k in kinds)
+    return tuple(p for k in kinds for p in k.qr_prefixes)
 
 
 def verify_document(given: Document | bytes | str | Path, place: VerifyPlace, kinds: Sequence[DocumentKind]) -> Outcome:
@@ -200,3 +216,21 @@ def verify_document(given: Document | bytes | str | Path, place: VerifyPlace, ki
         return Unrecognised("PDF 中没有可信城市的证明文件", "the PDF carries no CityChain proof file", source)
     outcome = kind.verify_pdf(data, place)
     return replace(outcome, source=document.source) if document.source else outcome
+
+
+# Verdicts that say only "not one of this city's": another trusted city may know the document.
+NOT_THIS_CITY = ("UNKNOWN_ISSUER", "MALFORMED")
+
+
+def verify_among(given: Document | bytes | str | Path, places: Sequence[VerifyPlace], kinds: Sequence[DocumentKind]):
+    """A verifier that trusts several cities (of either suite): the verdict of
+    the city whose trust roots know the document, or the first city's refusal.
+    Each city is checked only under its own configuration and suite."""
+    document = Document.of(given)
+    outcomes = []
+    for place in places:
+        outcome = verify_document(document, place, kinds)
+        if outcome.code not in NOT_THIS_CITY:
+            return outcome
+        outcomes.append(outcome)
+    return next((o for o in outcomes if o.code != "MALFORMED"), outcomes[0])

@@ -10,7 +10,7 @@ checkpoint and the proof itself (`citychain.documents.checks.check_node_report`)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from citychain.node.store import LogHead, Store
 
 if TYPE_CHECKING:
     from citychain.net.client import RevokedCert
+    from citychain.node.trust import TrustState
 
 
 def log_report(store: Store, agency: str, seq: int, now: str) -> tuple[dict[str, Any], LogHead | None]:
@@ -43,7 +44,7 @@ def log_report(store: Store, agency: str, seq: int, now: str) -> tuple[dict[str,
         "inclusion": None,
     }
     if 0 <= seq < head.size:
-        report["leaf_hash"] = merkle.leaf_hash(store.leaves(head.id, seq, seq + 1)[0]).hex()
+        report["leaf_hash"] = merkle.leaf_hash(store.leaves(head.id, seq, seq + 1)[0], store.hasher).hex()
         report["inclusion"] = [b64encode(h) for h in merkle.inclusion_proof(store.reader(head.id), seq, head.size)]
     return report, head
 
@@ -97,6 +98,23 @@ class HomeReports:
     def __init__(self, path: Path, clock: Clock) -> None:
         self.home, self.clock = Home(Path(path)), clock
 
+    @property
+    def name(self) -> str:
+        """How a verdict names this node: its home's folder."""
+        return str(self.home.path)
+
+    def seconds(self, trust: TrustState, given: Sequence[str] = (), timeout: float = 5.0) -> tuple[NodeReports, ...]:
+        """Other nodes to ask for a second opinion: those `given`, then the
+        agencies' URLs in the trust log (unless the home's config turns those
+        off, `[sync] trust_log_peers = false`), never this home's own node."""
+        from citychain.node.peers import trust_log_urls, uses_trust_log
+
+        config = self.home.config()
+        mirrors = trust_log_urls(trust, config.agency) if uses_trust_log(config) else {}
+        ca = str(self.home.city_ca_path) if self.home.city_ca_path.exists() else None
+        revoked = trust.revoked_now(self.clock)
+        return tuple(_same_kind(self, NodeReports(u, ca, timeout, revoked)) for u in dict.fromkeys([*given, *mirrors]))
+
     def report(self, agency: str, name: str, seq: int) -> dict[str, Any]:
         store = Store(self.home.db_path)
         try:
@@ -121,9 +139,28 @@ class NodeReports:
         from citychain.net.client import Limits, NodeSession  # loads requests: only verifiers that ask a node
 
         self.url, self.timeout = url.rstrip("/"), timeout
+        self.ca_file, self.revoked = ca_file, revoked
         # `timeout` per connect and per read, as before; the whole answer within both.
         self.http = NodeSession(
             self.url, ca_file, Limits(timeout, timeout, 2 * timeout, self.MAX_BYTES), revoked=revoked
+        )
+
+    @property
+    def name(self) -> str:
+        """How a verdict names this node: its URL."""
+        return self.url
+
+    def seconds(
+        self, trust: TrustState, given: Sequence[str] = (), timeout: float | None = None
+    ) -> tuple[NodeReports, ...]:
+        """Other nodes to ask for a second opinion: those `given`, then every
+        active agency's URL in the verifier's own trust log; never this node again."""
+        from citychain.node.peers import trust_log_urls
+
+        urls = [u.rstrip("/") for u in (*given, *trust_log_urls(trust, ""))]
+        others = [u for u in dict.fromkeys(urls) if u != self.url]
+        return tuple(
+            _same_kind(self, NodeReports(u, self.ca_file, timeout or self.timeout, self.revoked)) for u in others
         )
 
     def report(self, agency: str, name: str, seq: int) -> dict[str, Any]:
@@ -134,3 +171,10 @@ class NodeReports:
         if answer.status != 200:
             raise PeerError(f"HTTP_{answer.status}", f"{self.url}{self.kind.route}: HTTP {answer.status}")
         return answer.json()
+
+
+def _same_kind(first: HomeReports | NodeReports, node: NodeReports) -> NodeReports:
+    """A second-opinion node asked about the same kind of document as the first."""
+    if hasattr(first, "kind"):
+        node.kind = first.kind
+    return node

@@ -5,7 +5,9 @@ base45 (RFC 9285) keeps the text in the QR alphanumeric mode, the densest one
 for it; zlib shrinks the JSON first, primed with a preset dictionary of the
 payload's fixed words (RFC 1950 FDICT), which saves about a quarter of the
 characters on a short payload. Each kind of document has its own prefix and
-dictionary (a `QrFraming`); docs/protocol.md gives their bytes.
+dictionary (a `QrFraming`); docs/protocol.md gives their bytes. A kind has a
+second prefix for cities on the SM2/SM3 suite (§15): the codes already printed
+keep theirs, and a verifier reads only the prefix of its own city's suite.
 
 The CRC-32 is there because deflate can write the same output with different
 bits (the last byte's padding, and elsewhere in the stream): without it about
@@ -26,6 +28,7 @@ import base45
 
 from citychain.errors import BilingualError
 from citychain.log.canonical import CanonicalError, canonical, parse_canonical
+from citychain.log.suite import DEFAULT, SM2_SM3, SUITES, Suite
 
 MAX_TEXT = 2000
 MAX_INFLATED = 16 * 1024
@@ -41,22 +44,47 @@ class QrFraming:
     dictionary: bytes  # never change it once codes are printed
     what_zh: str  # what a code with this prefix is, for messages
     what_en: str
+    sm_prefix: str  # the same kind in an SM2/SM3 city: same dictionary, its own prefix
 
-    def encode(self, payload: Any) -> str:
+    @property
+    def prefixes(self) -> tuple[str, str]:
+        return (self.prefix, self.sm_prefix)
+
+    def prefix_for(self, suite: Suite) -> str:
+        return self.sm_prefix if suite is SM2_SM3 else self.prefix
+
+    def suite_of(self, text: str) -> Suite:
+        """The suite whose prefix the code carries (the Ed25519 one if neither)."""
+        return SM2_SM3 if text.strip().startswith(self.sm_prefix) else DEFAULT
+
+    def encode(self, payload: Any, suite: Suite = DEFAULT) -> str:
+        """The code as the issuing node prints it, with its city's suite's prefix."""
         packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, self.dictionary)
         packed = packer.compress(canonical(payload)) + packer.flush()
-        return self.prefix + base45.b45encode(packed + zlib.crc32(packed).to_bytes(4, "big")).decode("ascii")
+        framed = base45.b45encode(packed + zlib.crc32(packed).to_bytes(4, "big")).decode("ascii")
+        return self.prefix_for(suite) + framed
 
-    def decode(self, text: str) -> Any:
+    def decode(self, text: str, suite: Suite | None = DEFAULT) -> Any:
+        """`suite` is the verifier's own city's: a code with the other suite's
+        prefix is refused, never read under other rules. None takes either (a
+        code copied into a proof file, checked later against the verifier's suite)."""
         text = text.strip()
-        if not text.startswith(self.prefix):
+        prefix = next((p for p in self.prefixes if text.startswith(p)), None)
+        if prefix is None:
             raise QrTextError(
                 "NOT_OURS", f"这不是{self.what_zh}", f"this QR code is not {self.what_en} (no {self.prefix} prefix)"
+            )
+        if suite is not None and prefix != self.prefix_for(suite):
+            other = next(s for s in SUITES.values() if self.prefix_for(s) == prefix)
+            raise QrTextError(
+                "OTHER_SUITE",
+                f"这张{self.what_zh}来自使用{other.label}的城市，本核验点信任的城市使用{suite.label}",
+                f"this is {self.what_en} of a city on {other.label}; this verifier trusts a city on {suite.label}",
             )
         if len(text) > MAX_TEXT:
             raise QrTextError("TOO_LONG", "二维码内容过长", f"the QR text is longer than {MAX_TEXT} characters")
         try:
-            framed = base45.b45decode(text[len(self.prefix) :])
+            framed = base45.b45decode(text[len(prefix) :])
         except ValueError as exc:
             raise QrTextError("MALFORMED", "二维码内容已损坏", f"the QR text is not valid base45: {exc}") from None
         packed, check = framed[:-4], framed[-4:]

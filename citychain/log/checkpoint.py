@@ -33,7 +33,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from citychain.errors import CodedError
 from citychain.log.note import (
-    COSIGNATURE_V1,
     ED25519_SIGNATURE_SIZE,
     AmbiguousKey,
     InvalidNoteSignature,
@@ -50,8 +49,9 @@ from citychain.log.note import (
     open_note,
     parse_note,
     public_key_bytes,
-    sign_ed25519,
+    sign_note,
 )
+from citychain.log.suite import key_suite
 
 ROOT_HASH_SIZE = 32
 MAX_TREE_SIZE = (1 << 63) - 1
@@ -168,7 +168,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
 def sign_checkpoint(checkpoint: Checkpoint, private_key: Ed25519PrivateKey) -> str:
     """The signed note text; the log's key name is its origin."""
     try:
-        signature = sign_ed25519(checkpoint.body(), checkpoint.origin, private_key)
+        signature = sign_note(checkpoint.body(), checkpoint.origin, private_key)
     except MalformedNote as exc:
         raise MalformedCheckpoint(f"origin {checkpoint.origin!r} cannot be a key name: {exc}") from exc
     return format_note(Note(checkpoint.body(), (signature,)))
@@ -186,7 +186,7 @@ def open_checkpoint(note_text: str | bytes, origin: str, keys: Sequence[Ed25519P
         check_key_name(origin)
     except MalformedNote as exc:
         raise MalformedCheckpoint(f"origin {origin!r} cannot be a key name: {exc}") from exc
-    verifiers = [Verifier.ed25519(origin, key) for key in keys]
+    verifiers = [Verifier.for_key(origin, key) for key in keys]
     try:
         note, good = open_note(note_text, verifiers)
     except MalformedNote as exc:
@@ -217,8 +217,15 @@ def cosign(checkpoint: Checkpoint, witness_name: str, private_key: Ed25519Privat
     check_key_name(witness_name)
     _check_timestamp(timestamp)
     signature = private_key.sign(cosignature_message(checkpoint, timestamp))
-    kid = key_id(witness_name, COSIGNATURE_V1, private_key.public_key())
+    kid = cosignature_key_id(witness_name, private_key.public_key())
     return NoteSignature(witness_name, kid, _TIMESTAMP.pack(timestamp) + signature)
+
+
+def cosignature_key_id(witness_name: str, public_key) -> bytes:
+    """The key ID of a witness's co-signature lines: type 0x04 (cosignature/v1)
+    for an Ed25519 key, the SM2 co-signature type for an SM2 key."""
+    raw = public_key_bytes(public_key)
+    return key_id(witness_name, key_suite(raw).cosignature_type, raw)
 
 
 def verify_cosignature(
@@ -231,7 +238,7 @@ def verify_cosignature(
 ) -> int:
     """The co-signature's time, if it is this witness's, verifies, and is not too far ahead of `now`."""
     raw_key = public_key_bytes(public_key)
-    expected_id = key_id(witness_name, COSIGNATURE_V1, raw_key)
+    expected_id = cosignature_key_id(witness_name, raw_key)
     if sig.name != witness_name or sig.key_id != expected_id:
         raise UnknownKey(f"not a cosignature/v1 line of {witness_name}+{expected_id.hex()}")
     if len(sig.payload) != COSIGNATURE_PAYLOAD_SIZE:
@@ -240,10 +247,10 @@ def verify_cosignature(
     if timestamp > MAX_TIMESTAMP:
         raise BadSignature(f"co-signature by {witness_name} has a time beyond 2^63 - 1")
     try:
-        Ed25519PublicKey.from_public_bytes(raw_key).verify(
+        key_suite(raw_key).public_key(raw_key).verify(
             sig.payload[_TIMESTAMP.size :], cosignature_message(checkpoint, timestamp)
         )
-    except InvalidSignature:
+    except (InvalidSignature, ValueError):
         raise BadSignature(f"co-signature by {witness_name} does not verify") from None
     if timestamp - now > max_future:
         raise FutureCosignature(
@@ -290,7 +297,7 @@ def cosigners(
     found: dict[str, int] = {}
     for sig in signed.note.signatures:
         key = witnesses.get(sig.name)
-        if key is None or sig.key_id != key_id(sig.name, COSIGNATURE_V1, key):
+        if key is None or sig.key_id != cosignature_key_id(sig.name, key):
             continue
         try:
             found[sig.name] = verify_cosignature(signed.checkpoint, sig, sig.name, key, now, max_future)

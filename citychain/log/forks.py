@@ -20,6 +20,7 @@ from citychain.errors import MessageError
 from citychain.log import merkle
 from citychain.log.checkpoint import CheckpointError, open_checkpoint
 from citychain.log.encoding import EncodingError, b64decode, b64encode
+from citychain.log.suite import of_keys, raw_public
 
 FORMAT = "citychain-fork-evidence/v1"
 
@@ -81,7 +82,8 @@ def verify_evidence(evidence: ForkEvidence, keys: Sequence[Ed25519PublicKey]) ->
     if a.size == 0:
         raise EvidenceInvalid("an empty tree is consistent with every tree")
     try:
-        old_root, new_root = merkle.consistency_roots(a.size, b.size, evidence.path)
+        hasher = of_keys([raw_public(k) for k in keys]).hash  # the log's keys name its city's suite
+        old_root, new_root = merkle.consistency_roots(a.size, b.size, evidence.path, hasher)
     except merkle.ProofError as exc:
         raise EvidenceInvalid(f"the path is malformed: {exc}") from exc
     if new_root != b.root:

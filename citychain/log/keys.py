@@ -1,16 +1,16 @@
-"""Ed25519 signing keys: key ids, and private keys encrypted at rest.
+"""Signing keys (Ed25519, or SM2 in a 国密 city): key ids, and private keys encrypted at rest.
 
 The encrypted key file is a small JSON envelope (scrypt + AES-256-GCM, both from
 `cryptography`). We do not use encrypted PKCS#8 because `cryptography` writes it
 with only 2,048 PBKDF2 rounds and offers no way to raise them; scrypt is
 memory-hard, and GCM authenticates the whole envelope (a wrong passphrase and a
-tampered file are both caught, never silently yield a different key).
+tampered file are both caught, never silently yield a different key). In an
+SM2/SM3 city the envelope holds an SM2 key sealed with SM4-GCM under the same KDF.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -27,7 +27,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from citychain.errors import MessageError
 from citychain.files import write_atomic
+from citychain.log import sm
 from citychain.log.encoding import b64decode, b64encode
+from citychain.log.suite import DEFAULT, SUITES, Suite, SuiteProblem, key_suite, raw_public
 
 KEY_FILE_FORMAT = "citychain-key/v1"
 PASSPHRASE_ENV = "CITYCHAIN_PASSPHRASE"
@@ -76,24 +78,30 @@ class KdfCost:
         return cls(n=2**11)
 
 
-def public_bytes(key: Ed25519PublicKey) -> bytes:
+def public_bytes(key: Ed25519PublicKey | sm.Sm2PublicKey) -> bytes:
+    if isinstance(key, sm.Sm2PublicKey):
+        return key.public_bytes_raw()
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
 @functools.lru_cache(maxsize=1024)
-def public_key_from_bytes(raw: bytes) -> Ed25519PublicKey:
-    """Cached: a catch-up checks every record against one of a few keys, and
+def public_key_from_bytes(raw: bytes) -> Ed25519PublicKey | sm.Sm2PublicKey:
+    """Either kind of key, by its encoding (32 bytes Ed25519, 65 an SM2 point).
+
+    Cached: a catch-up checks every record against one of a few keys, and
     loading the key cost a tenth of checking the signature. The key object is
-    immutable; a raw key of the wrong length still raises every time."""
-    if len(raw) != 32:
-        raise KeyFileInvalid(f"an Ed25519 public key is 32 bytes, got {len(raw)}")
-    return Ed25519PublicKey.from_public_bytes(raw)
+    immutable; a raw key of a wrong length still raises every time."""
+    try:
+        return key_suite(raw).public_key(raw)
+    except (SuiteProblem, ValueError) as exc:
+        raise KeyFileInvalid(f"not a public key of any suite: {exc}") from None
 
 
-def kid(key: Ed25519PublicKey | bytes) -> str:
-    """docs/protocol.md §2 (Identifiers): hex of the first 8 bytes of SHA-256 of the raw public key."""
-    raw = key if isinstance(key, bytes) else public_bytes(key)
-    return hashlib.sha256(raw).digest()[:8].hex()
+def kid(key: Ed25519PublicKey | sm.Sm2PublicKey | bytes) -> str:
+    """docs/protocol.md §2 (Identifiers): hex of the first 8 bytes of the suite's hash
+    (SHA-256, or SM3 for an SM2 key) of the raw public key."""
+    raw = raw_public(key)
+    return key_suite(raw).digest(raw)[:8].hex()
 
 
 def verify(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
@@ -108,18 +116,22 @@ def verify(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
 class Signer:
     """A private key with its id, so callers never recompute the kid per record."""
 
-    private_key: Ed25519PrivateKey
-    public_key: Ed25519PublicKey
+    private_key: Ed25519PrivateKey | sm.Sm2PrivateKey
+    public_key: Ed25519PublicKey | sm.Sm2PublicKey
     kid: str
 
     @classmethod
-    def from_private(cls, key: Ed25519PrivateKey) -> Signer:
+    def from_private(cls, key: Ed25519PrivateKey | sm.Sm2PrivateKey) -> Signer:
         pub = key.public_key()
         return cls(key, pub, kid(pub))
 
     @classmethod
-    def generate(cls) -> Signer:
-        return cls.from_private(Ed25519PrivateKey.generate())
+    def generate(cls, suite: Suite = DEFAULT) -> Signer:
+        return cls.from_private(suite.generate_private_key())
+
+    @functools.cached_property
+    def suite(self) -> Suite:  # cached: make_leaf asks once per record
+        return key_suite(self.public_raw)
 
     @property
     def public_raw(self) -> bytes:
@@ -129,21 +141,48 @@ class Signer:
         return self.private_key.sign(message)
 
 
-def derive_key(passphrase: str, salt: bytes, cost: KdfCost) -> bytes:
-    """The AES-256 key that seals a file at rest (see `seal`)."""
-    return Scrypt(salt=salt, length=32, n=cost.n, r=cost.r, p=cost.p).derive(passphrase.encode("utf-8"))
+# The AEADs a sealed file may name, by their key length (both: 12-byte nonce,
+# ciphertext ‖ 16-byte tag).
+KEY_SIZES = {"AES-256-GCM": 32, "SM4-GCM": sm.SM4_KEY_SIZE}
 
 
-def seal(plaintext: bytes, passphrase: str, aad: bytes, cost: KdfCost) -> dict:
+@dataclass(frozen=True)
+class Aead:
+    """AES-256-GCM under a 32-byte key, SM4-GCM under a 16-byte one."""
+
+    key: bytes
+
+    @classmethod
+    def new(cls, suite: Suite) -> Aead:
+        return cls(os.urandom(KEY_SIZES[suite.cipher]))
+
+    def encrypt(self, nonce: bytes, data: bytes, aad: bytes) -> bytes:
+        if len(self.key) == sm.SM4_KEY_SIZE:
+            return sm.sm4_gcm_encrypt(self.key, nonce, data, aad)
+        return AESGCM(self.key).encrypt(nonce, data, aad)
+
+    def decrypt(self, nonce: bytes, data: bytes, aad: bytes) -> bytes:
+        if len(self.key) == sm.SM4_KEY_SIZE:
+            return sm.sm4_gcm_decrypt(self.key, nonce, data, aad)
+        return AESGCM(self.key).decrypt(nonce, data, aad)
+
+
+def derive_key(passphrase: str, salt: bytes, cost: KdfCost, length: int = 32) -> bytes:
+    """The cipher key that seals a file at rest (see `seal`)."""
+    return Scrypt(salt=salt, length=length, n=cost.n, r=cost.r, p=cost.p).derive(passphrase.encode("utf-8"))
+
+
+def seal(plaintext: bytes, passphrase: str, aad: bytes, cost: KdfCost, cipher: str = "AES-256-GCM") -> dict:
     """The `kdf` and `cipher` members every sealed file of a home shares
-    (key files, sealed EC keys, sealed secrets): scrypt, then AES-256-GCM."""
+    (key files, sealed EC keys, sealed secrets): scrypt, then AES-256-GCM
+    (SM4-GCM in an SM2/SM3 city)."""
     if not passphrase:
         raise NoPassphrase()
     salt, nonce = os.urandom(16), os.urandom(12)
-    sealed = AESGCM(derive_key(passphrase, salt, cost)).encrypt(nonce, plaintext, aad)
+    sealed = Aead(derive_key(passphrase, salt, cost, KEY_SIZES[cipher])).encrypt(nonce, plaintext, aad)
     return {
         "kdf": {"name": "scrypt", "n": cost.n, "r": cost.r, "p": cost.p, "salt": b64encode(salt)},
-        "cipher": {"name": "AES-256-GCM", "nonce": b64encode(nonce), "ciphertext": b64encode(sealed)},
+        "cipher": {"name": cipher, "nonce": b64encode(nonce), "ciphertext": b64encode(sealed)},
     }
 
 
@@ -153,15 +192,15 @@ def unseal(env: dict, passphrase: str, aad: bytes, source: Path | str) -> bytes:
         kdf, cipher = env["kdf"], env["cipher"]
         if kdf["name"] != "scrypt":
             raise ValueError(f"unsupported key derivation {kdf['name']!r}")
-        if cipher["name"] != "AES-256-GCM":
+        if cipher["name"] not in KEY_SIZES:
             raise ValueError(f"unsupported cipher {cipher['name']!r}")
         cost = KdfCost(n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"]))
         salt, nonce, sealed = b64decode(kdf["salt"]), b64decode(cipher["nonce"]), b64decode(cipher["ciphertext"])
-        key = derive_key(passphrase, salt, cost)
+        key = derive_key(passphrase, salt, cost, KEY_SIZES[cipher["name"]])
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise KeyFileInvalid("密钥文件格式错误", f"malformed key file {source}: {exc}") from exc
     try:
-        return AESGCM(key).decrypt(nonce, sealed, aad)
+        return Aead(key).decrypt(nonce, sealed, aad)
     except InvalidTag:
         raise WrongPassphrase(Path(source)) from None
 
@@ -177,13 +216,16 @@ def _read_envelope(path: Path, fmt: str, what: str) -> dict:
 
 
 def save_key(path: Path, signer: Signer, passphrase: str, cost: KdfCost = KdfCost()) -> None:
-    """Write the key encrypted; the kid is bound in as associated data."""
+    """Write the key encrypted; the kid is bound in as associated data. An SM2
+    key names its suite (a file without `suite` is Ed25519, as before suites)."""
     aad = f"{KEY_FILE_FORMAT}\n{signer.kid}".encode()
+    suite = signer.suite
     envelope = {
         "format": KEY_FILE_FORMAT,
         "kid": signer.kid,
+        **({} if suite is DEFAULT else {"suite": suite.name}),
         "public_key": b64encode(signer.public_raw),
-        **seal(signer.private_key.private_bytes_raw(), passphrase, aad, cost),
+        **seal(signer.private_key.private_bytes_raw(), passphrase, aad, cost, suite.cipher),
     }
     write_atomic(path, json.dumps(envelope, indent=2).encode() + b"\n", mode=0o600)
 
@@ -193,8 +235,11 @@ def load_key(path: Path, passphrase: str) -> Signer:
     if not isinstance(env.get("kid"), str):
         raise KeyFileInvalid("密钥文件格式错误", f"malformed key file {path}: no kid")
     seed = unseal(env, passphrase, f"{KEY_FILE_FORMAT}\n{env['kid']}".encode(), path)
+    suite = SUITES.get(env.get("suite", DEFAULT.name))
+    if suite is None or env.get("cipher", {}).get("name") != suite.cipher:
+        raise KeyFileInvalid(f"{path}: unknown suite or a cipher the suite does not use")
     try:
-        private_key = Ed25519PrivateKey.from_private_bytes(seed)
+        private_key = suite.private_key(seed)
     except ValueError as exc:
         raise KeyFileInvalid(f"{path}: the sealed key cannot be read: {exc}") from exc
     signer = Signer.from_private(private_key)
@@ -229,11 +274,11 @@ def passphrase_from_environment(prompt: str | None = None) -> str:
 SECRET_FILE_FORMAT = "citychain-sealed-secret/v1"
 
 
-def seal_secret(secret: bytes, passphrase: str, label: str, cost: KdfCost = KdfCost()) -> bytes:
+def seal_secret(secret: bytes, passphrase: str, label: str, cost: KdfCost = KdfCost(), suite: Suite = DEFAULT) -> bytes:
     """A symmetric secret (e.g. a private store's data key) sealed like a key
     file; `label` says what it is and is bound in as associated data."""
     aad = f"{SECRET_FILE_FORMAT}\n{label}".encode()
-    envelope = {"format": SECRET_FILE_FORMAT, "label": label, **seal(secret, passphrase, aad, cost)}
+    envelope = {"format": SECRET_FILE_FORMAT, "label": label, **seal(secret, passphrase, aad, cost, suite.cipher)}
     return json.dumps(envelope, indent=2).encode() + b"\n"
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from citychain.errors import CodedError
 
@@ -30,7 +30,11 @@ Coord = tuple[int, int]  # (level, index) of a perfect subtree
 Range = tuple[int, int]  # leaves [start, end)
 NewNode = tuple[int, int, bytes]  # (level, index, hash) to persist
 
-_sha256 = hashlib.sha256
+_sha256 = DEFAULT_HASHER = hashlib.sha256
+# A hashlib-style constructor, `hasher(data).digest()`: SHA-256, or SM3 in an
+# SM2/SM3 city (citychain.log.suite). Every function takes it as a keyword with
+# SHA-256 as the default, so the tree code is one for both suites.
+Hasher = Any
 
 
 # -- errors -----------------------------------------------------------------
@@ -68,31 +72,36 @@ class RootMismatch(ProofError):
 # -- hashing ----------------------------------------------------------------
 
 
-def leaf_hash(data: bytes) -> bytes:
+def leaf_hash(data: bytes, hasher: Hasher = _sha256) -> bytes:
     """The 0x00 prefix keeps a leaf from ever passing for an interior node."""
-    return _sha256(b"\x00" + data).digest()
+    return hasher(b"\x00" + data).digest()
 
 
-def node_hash(left: bytes, right: bytes) -> bytes:
-    return _sha256(b"\x01" + left + right).digest()
+def node_hash(left: bytes, right: bytes, hasher: Hasher = _sha256) -> bytes:
+    return hasher(b"\x01" + left + right).digest()
 
 
-def empty_root() -> bytes:
-    """MTH({}) = SHA-256 of the empty string."""
-    return EMPTY_ROOT
+def empty_root(hasher: Hasher = _sha256) -> bytes:
+    """MTH({}) = H of the empty string."""
+    return EMPTY_ROOT if hasher is _sha256 else hasher(b"").digest()
 
 
-def fold(hashes: Sequence[bytes]) -> bytes:
+def hasher_of(reader: object) -> Hasher:
+    """The hash a tree reader (a store, a MemoryTree) was built with."""
+    return getattr(reader, "hasher", _sha256)
+
+
+def fold(hashes: Sequence[bytes], hasher: Hasher = _sha256) -> bytes:
     """MTH of a range given its perfect subtrees, largest (leftmost) first.
 
     RFC 9162 splits at the largest power of two below the length, which is
     the leftmost perfect subtree; so the range hash is a fold from the right.
     """
     if not hashes:
-        return EMPTY_ROOT
+        return empty_root(hasher)
     h = hashes[-1]
     for i in range(len(hashes) - 2, -1, -1):
-        h = _sha256(b"\x01" + hashes[i] + h).digest()
+        h = hasher(b"\x01" + hashes[i] + h).digest()
     return h
 
 
@@ -202,12 +211,12 @@ def proof_coords(ranges: Sequence[Range]) -> list[Coord]:
     return [coord for start, end in ranges for coord in range_coords(start, end)]
 
 
-def assemble(ranges: Sequence[Range], hashes: Sequence[bytes]) -> list[bytes]:
+def assemble(ranges: Sequence[Range], hashes: Sequence[bytes], hasher: Hasher = _sha256) -> list[bytes]:
     """Proof hashes from the node hashes of `proof_coords(ranges)`, same order."""
     out, at = [], 0
     for start, end in ranges:
         count = (end - start).bit_count()
-        out.append(fold(hashes[at : at + count]))
+        out.append(fold(hashes[at : at + count], hasher))
         at += count
     if at != len(hashes):
         raise ValueError(f"{len(hashes)} node hashes given for {at} nodes")
@@ -218,19 +227,19 @@ def assemble(ranges: Sequence[Range], hashes: Sequence[bytes]) -> list[bytes]:
 
 
 def _resolve(reader: NodeReader, ranges: Sequence[Range]) -> list[bytes]:
-    return assemble(ranges, read_nodes(reader, proof_coords(ranges)))
+    return assemble(ranges, read_nodes(reader, proof_coords(ranges)), hasher_of(reader))
 
 
 def range_hash(reader: NodeReader, start: int, end: int) -> bytes:
     """MTH(D[start:end]) for a range of the RFC 9162 recursion."""
-    return fold(read_nodes(reader, range_coords(start, end)))
+    return fold(read_nodes(reader, range_coords(start, end)), hasher_of(reader))
 
 
 def root_at(reader: NodeReader, size: int) -> bytes:
     """The root the tree had at `size` (any size up to the current one)."""
     if size < 0:
         raise SizeOutOfRange(f"tree size {size} is negative")
-    return fold(read_nodes(reader, frontier_coords(size)))
+    return fold(read_nodes(reader, frontier_coords(size)), hasher_of(reader))
 
 
 def inclusion_proof(reader: NodeReader, index: int, size: int) -> list[bytes]:
@@ -271,7 +280,7 @@ def _wrong_length(got: int, want: int, what: str) -> InvalidProofLength:
     return InvalidProofLength(f"{what} has {got} hashes; the tree shape needs {want}")
 
 
-def root_from_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
+def root_from_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], hasher: Hasher = _sha256) -> bytes:
     """The root an inclusion proof leads to (RFC 9162 §2.1.3.2 steps 1–4)."""
     if not 0 <= index < size:
         raise IndexOutOfRange(f"leaf index {index} is not below tree size {size}")
@@ -282,12 +291,12 @@ def root_from_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[byte
         if sn == 0:
             raise _wrong_length(len(proof), len(inclusion_ranges(index, size)), "the inclusion proof")
         if fn & 1 or fn == sn:
-            r = _sha256(b"\x01" + p + r).digest()
+            r = hasher(b"\x01" + p + r).digest()
             while not fn & 1 and fn:
                 fn >>= 1
                 sn >>= 1
         else:
-            r = _sha256(b"\x01" + r + p).digest()
+            r = hasher(b"\x01" + r + p).digest()
         fn >>= 1
         sn >>= 1
     if sn != 0:
@@ -295,15 +304,19 @@ def root_from_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[byte
     return r
 
 
-def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
+def verify_inclusion(
+    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes, hasher: Hasher = _sha256
+) -> None:
     """Raise a ProofError unless `proof` shows leaf hash `leaf` at `index` in
     the tree of `size` whose root is `root`."""
     _check_hash("root", root)
-    if root_from_inclusion(leaf, index, size, proof) != root:
+    if root_from_inclusion(leaf, index, size, proof, hasher) != root:
         raise RootMismatch(f"the inclusion proof for leaf {index} does not lead to the root of size {size}")
 
 
-def consistency_roots(old_size: int, new_size: int, path: Sequence[bytes]) -> tuple[bytes, bytes]:
+def consistency_roots(
+    old_size: int, new_size: int, path: Sequence[bytes], hasher: Hasher = _sha256
+) -> tuple[bytes, bytes]:
     """The (old, new) roots a full consistency path implies (RFC 9162 §2.1.4.2
     steps 3–6; `path` already starts with the old subtree when old_size is a
     power of two). Fork evidence uses it to show what a tree held at old_size."""
@@ -321,13 +334,13 @@ def consistency_roots(old_size: int, new_size: int, path: Sequence[bytes]) -> tu
         if sn == 0:
             raise _path_length(old_size, new_size, path)
         if fn & 1 or fn == sn:
-            fr = _sha256(b"\x01" + c + fr).digest()
-            sr = _sha256(b"\x01" + c + sr).digest()
+            fr = hasher(b"\x01" + c + fr).digest()
+            sr = hasher(b"\x01" + c + sr).digest()
             while not fn & 1 and fn:
                 fn >>= 1
                 sn >>= 1
         else:
-            sr = _sha256(b"\x01" + sr + c).digest()
+            sr = hasher(b"\x01" + sr + c).digest()
         fn >>= 1
         sn >>= 1
     if sn != 0:
@@ -340,7 +353,9 @@ def _path_length(old_size: int, new_size: int, path: Sequence[bytes]) -> Invalid
     return _wrong_length(len(path), want, f"the consistency path from {old_size} to {new_size}")
 
 
-def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
+def verify_consistency(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes], hasher: Hasher = _sha256
+) -> None:
     """Raise a ProofError unless `proof` shows the tree (old_size, old_root)
     is a prefix of the tree (new_size, new_root).
 
@@ -355,7 +370,7 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
     if old_size == 0 or old_size == new_size:
         if proof:
             raise InvalidProofLength(f"a proof from size {old_size} to size {new_size} must be empty")
-        if old_size == 0 and old_root != EMPTY_ROOT:
+        if old_size == 0 and old_root != empty_root(hasher):
             raise RootMismatch("the old root is not the root of the empty tree")
         if old_size == new_size and old_root != new_root:
             raise RootMismatch(f"two different roots for tree size {old_size}")
@@ -363,7 +378,7 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
     if not proof:  # step 1
         raise InvalidProofLength("the consistency proof is empty")
     path = [old_root, *proof] if old_size & (old_size - 1) == 0 else proof  # step 2
-    fr, sr = consistency_roots(old_size, new_size, path)
+    fr, sr = consistency_roots(old_size, new_size, path, hasher)
     if fr != old_root:
         raise RootMismatch(f"the proof does not lead to the old root of size {old_size}")
     if sr != new_root:
@@ -381,6 +396,7 @@ class Frontier:
 
     size: int = 0
     hashes: tuple[bytes, ...] = ()
+    hasher: Hasher = field(default=_sha256, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.hashes) != self.size.bit_count():
@@ -390,7 +406,7 @@ class Frontier:
 
     @classmethod
     def load(cls, reader: NodeReader, size: int) -> Frontier:
-        return cls(size, tuple(read_nodes(reader, frontier_coords(size))))
+        return cls(size, tuple(read_nodes(reader, frontier_coords(size))), hasher_of(reader))
 
     def append(self, leaf: bytes) -> tuple[Frontier, list[NewNode]]:
         """Add one leaf hash; return the new frontier and the perfect subtrees
@@ -400,40 +416,41 @@ class Frontier:
     def extend(self, leaves: Iterable[bytes]) -> tuple[Frontier, list[NewNode]]:
         """`append` for a batch: one frontier object per batch, not per leaf."""
         size, hashes, new_nodes = self.size, list(self.hashes), []
-        add, pop = new_nodes.append, hashes.pop
+        add, pop, hasher = new_nodes.append, hashes.pop, self.hasher
         for h in leaves:
             add((0, size, h))
             level, index = 0, size
             while index & 1:
-                h = _sha256(b"\x01" + pop() + h).digest()
+                h = hasher(b"\x01" + pop() + h).digest()
                 level += 1
                 index >>= 1
                 add((level, index, h))
             hashes.append(h)
             size += 1
-        return Frontier(size, tuple(hashes)), new_nodes
+        return Frontier(size, tuple(hashes), hasher), new_nodes
 
     def root(self) -> bytes:
-        return fold(self.hashes)
+        return fold(self.hashes, self.hasher)
 
 
 class MemoryTree:
     """Every perfect subtree in memory, a level per list: for tests and for
     verifiers that rebuild a log from its leaves."""
 
-    def __init__(self, leaves: Iterable[bytes] = ()) -> None:
+    def __init__(self, leaves: Iterable[bytes] = (), hasher: Hasher = _sha256) -> None:
         self.levels: list[list[bytes]] = [[]]
-        self.frontier = Frontier()
-        self.extend_hashes(leaf_hash(data) for data in leaves)
+        self.hasher = hasher
+        self.frontier = Frontier(hasher=hasher)
+        self.extend_hashes(leaf_hash(data, hasher) for data in leaves)
 
     @classmethod
-    def from_hashes(cls, hashes: Iterable[bytes]) -> MemoryTree:
-        tree = cls()
+    def from_hashes(cls, hashes: Iterable[bytes], hasher: Hasher = _sha256) -> MemoryTree:
+        tree = cls(hasher=hasher)
         tree.extend_hashes(hashes)
         return tree
 
     def append(self, data: bytes) -> None:
-        self.extend_hashes((leaf_hash(data),))
+        self.extend_hashes((leaf_hash(data, self.hasher),))
 
     def append_hash(self, leaf: bytes) -> None:
         self.extend_hashes((leaf,))

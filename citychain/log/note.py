@@ -4,7 +4,9 @@
     \\n
     — <key name> base64(key ID (4 bytes) ‖ signature)\\n      (one or more)
 
-The key ID is SHA-256(name ‖ 0x0A ‖ signature type ‖ public key)[:4]; a
+The key ID is H(name ‖ 0x0A ‖ signature type ‖ public key)[:4], H being the
+hash of the key's suite (SHA-256; SM3 for an SM2 key, whose type is 0xff and a
+longer identifier, see citychain.log.suite); a
 verifier matches lines to the keys it knows by (name, key ID) and ignores the
 rest, so a note can carry signatures by keys other parties know (old log keys,
 witnesses). Parsing here is strict: the same bytes must mean the same thing to
@@ -13,7 +15,6 @@ every agency, so anything the spec leaves ambiguous is refused.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from citychain.errors import CodedError
 from citychain.log.encoding import EncodingError, b64decode, b64encode
+from citychain.log.suite import SuiteProblem, key_suite, raw_public
 
 ED25519 = 0x01  # signature type of a plain Ed25519 note signature
 COSIGNATURE_V1 = 0x04  # signature type of a C2SP tlog-cosignature/v1 (Ed25519, timestamped)
@@ -33,6 +35,7 @@ SIGNATURE_PREFIX = "\u2014 "  # em dash, space
 KEY_ID_SIZE = 4
 ED25519_PUBLIC_KEY_SIZE = 32
 ED25519_SIGNATURE_SIZE = 64
+SIGNATURE_SIZE = 64  # Ed25519, and SM2's raw r‖s alike
 # The spec asks verifiers to accept at least 16 signatures (post-quantum ones up
 # to ~5 kB each); Go's x/mod/sumdb/note refuses more than 100.
 MAX_SIGNATURES = 100
@@ -115,21 +118,32 @@ def _check_characters(data: str) -> None:
         raise MalformedNote(f"note holds control character {bad.group()!r} at {bad.start()}; only newline is allowed")
 
 
-def public_key_bytes(public_key: Ed25519PublicKey | bytes) -> bytes:
-    """The 32-byte RFC 8032 encoding that key IDs and verifier keys use."""
-    raw = public_key if isinstance(public_key, bytes) else public_key.public_bytes_raw()
-    if len(raw) != ED25519_PUBLIC_KEY_SIZE:
-        raise ValueError(f"an Ed25519 public key is 32 bytes, not {len(raw)}")
+def public_key_bytes(public_key) -> bytes:
+    """The raw encoding key IDs and verifier keys use: 32 bytes (RFC 8032) or a 65-byte SM2 point."""
+    raw = raw_public(public_key)
+    try:
+        key_suite(raw)
+    except SuiteProblem:
+        raise ValueError(f"an Ed25519 public key is 32 bytes (an SM2 one 65), not {len(raw)}") from None
     return raw
 
 
-def key_id(name: str, sig_type: int, public_key: Ed25519PublicKey | bytes) -> bytes:
-    """SHA-256(name ‖ 0x0A ‖ signature type ‖ public key)[:4] (signed-note §Signatures)."""
-    check_key_name(name)
+def _type_bytes(sig_type: int | bytes) -> bytes:
+    if isinstance(sig_type, bytes):
+        if not sig_type or (len(sig_type) > 1 and sig_type[0] != 0xFF):
+            raise ValueError("a signature type of several bytes starts with 0xff")
+        return sig_type
     if not 0 <= sig_type <= 0xFF:
         raise ValueError(f"signature type {sig_type} is not a byte")
-    data = name.encode("utf-8") + b"\n" + bytes([sig_type]) + public_key_bytes(public_key)
-    return hashlib.sha256(data).digest()[:KEY_ID_SIZE]
+    return bytes([sig_type])
+
+
+def key_id(name: str, sig_type: int | bytes, public_key) -> bytes:
+    """H(name ‖ 0x0A ‖ signature type ‖ public key)[:4] (signed-note §Signatures), H the key's suite hash."""
+    check_key_name(name)
+    raw = public_key_bytes(public_key)
+    data = name.encode("utf-8") + b"\n" + _type_bytes(sig_type) + raw
+    return key_suite(raw).digest(data)[:KEY_ID_SIZE]
 
 
 @dataclass(frozen=True)
@@ -164,8 +178,8 @@ class Verifier:
     """A key we trust to sign notes under `name`, with signatures of `sig_type`."""
 
     name: str
-    public_key: bytes  # 32-byte Ed25519 key
-    sig_type: int = ED25519
+    public_key: bytes  # 32-byte Ed25519 key, or a 65-byte SM2 point
+    sig_type: int | bytes = ED25519
 
     def __post_init__(self) -> None:
         check_key_name(self.name)
@@ -174,6 +188,12 @@ class Verifier:
     @classmethod
     def ed25519(cls, name: str, public_key: Ed25519PublicKey | bytes) -> Verifier:
         return cls(name, public_key_bytes(public_key), ED25519)
+
+    @classmethod
+    def for_key(cls, name: str, public_key) -> Verifier:
+        """A note-signing key of either suite, with its suite's note signature type."""
+        raw = public_key_bytes(public_key)
+        return cls(name, raw, key_suite(raw).note_type)
 
     @property
     def key_id(self) -> bytes:
@@ -252,25 +272,40 @@ def format_note(note: Note) -> str:
     return note.text + "\n" + "".join(sig.line() for sig in note.signatures)
 
 
+def sign_note(text: str, name: str, private_key) -> NoteSignature:
+    """A signature of the key's suite over the note text (including its final
+    newline): type 0x01 for Ed25519, the SM2 note type for an SM2 key."""
+    check_text(text)
+    public = private_key.public_key()
+    kid = key_id(name, key_suite(raw_public(public)).note_type, public)
+    return NoteSignature(name, kid, private_key.sign(text.encode("utf-8")))
+
+
 def sign_ed25519(text: str, name: str, private_key: Ed25519PrivateKey) -> NoteSignature:
     """A type 0x01 signature over the note text (including its final newline)."""
-    check_text(text)
-    kid = key_id(name, ED25519, private_key.public_key())
-    return NoteSignature(name, kid, private_key.sign(text.encode("utf-8")))
+    if not isinstance(private_key, Ed25519PrivateKey):
+        raise TypeError("sign_ed25519 takes an Ed25519 key; sign_note takes either suite's")
+    return sign_note(text, name, private_key)
+
+
+def verify_note_signature(text: str, sig: NoteSignature, name: str, public_key, sig_type: int | bytes) -> bool:
+    """True only if `sig` is a line of `sig_type` by exactly this key over exactly this text."""
+    raw = public_key_bytes(public_key)
+    if sig.name != name or sig.key_id != key_id(name, sig_type, raw):
+        return False
+    if len(sig.payload) != SIGNATURE_SIZE:
+        return False
+    try:
+        key_suite(raw).public_key(raw).verify(sig.payload, text.encode("utf-8"))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def verify_ed25519(text: str, sig: NoteSignature, name: str, public_key: Ed25519PublicKey | bytes) -> bool:
     """True only if `sig` is a type 0x01 line by exactly this key over exactly this text."""
     raw = public_key_bytes(public_key)
-    if sig.name != name or sig.key_id != key_id(name, ED25519, raw):
-        return False
-    if len(sig.payload) != ED25519_SIGNATURE_SIZE:
-        return False
-    try:
-        Ed25519PublicKey.from_public_bytes(raw).verify(sig.payload, text.encode("utf-8"))
-    except InvalidSignature:
-        return False
-    return True
+    return len(raw) == ED25519_PUBLIC_KEY_SIZE and verify_note_signature(text, sig, name, raw, ED25519)
 
 
 def _verifier_for(sig: NoteSignature, verifiers: Sequence[Verifier]) -> Verifier | None:
@@ -281,20 +316,20 @@ def _verifier_for(sig: NoteSignature, verifiers: Sequence[Verifier]) -> Verifier
 
 
 def verified_signatures(note: Note, verifiers: Sequence[Verifier]) -> tuple[NoteSignature, ...]:
-    """The note's Ed25519 signatures by `verifiers`, all of which must verify.
+    """The note's signatures by `verifiers` (each a plain note key of its suite), all of which must verify.
 
     Lines by unknown keys (a different name or key ID) are skipped, as the spec
     requires. A line by a known key that fails to verify rejects the whole
     note (the spec's SHOULD): someone altered the text or the signature.
     """
-    if any(v.sig_type != ED25519 for v in verifiers):
-        raise ValueError("only Ed25519 (type 0x01) note verifiers are handled here")
+    if any(_type_bytes(v.sig_type) != key_suite(v.public_key).note_type for v in verifiers):
+        raise ValueError("only plain note signatures (Ed25519 type 0x01, or the SM2 note type) are handled here")
     good = []
     for sig in note.signatures:
         verifier = _verifier_for(sig, verifiers)
         if verifier is None:
             continue
-        if not verify_ed25519(note.text, sig, verifier.name, verifier.public_key):
+        if not verify_note_signature(note.text, sig, verifier.name, verifier.public_key, verifier.sig_type):
             raise InvalidNoteSignature(f"signature by {sig.name}+{sig.key_id.hex()} does not verify")
         good.append(sig)
     return tuple(good)

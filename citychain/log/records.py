@@ -90,11 +90,12 @@ def make_leaf(record: Record, signer: Signer) -> Leaf:
         record_bytes,
         b64encode(sig).encode(),
     )
-    return Leaf(record, signer.kid, sig, data, merkle.leaf_hash(data))
+    return Leaf(record, signer.kid, sig, data, merkle.leaf_hash(data, signer.suite.hash))
 
 
-def parse_leaf(data: bytes) -> Leaf:
-    """Strictly parse untrusted leaf bytes; signature checks are the caller's."""
+def parse_leaf(data: bytes, hasher: merkle.Hasher = merkle.DEFAULT_HASHER) -> Leaf:
+    """Strictly parse untrusted leaf bytes; signature checks are the caller's.
+    `hasher` is the city's tree hash (SM3 in an SM2/SM3 city)."""
     if len(data) > MAX_LEAF_BYTES:
         raise RecordError("too_large", f"leaf is {len(data)} bytes; the limit is {MAX_LEAF_BYTES}")
     try:
@@ -111,9 +112,9 @@ def parse_leaf(data: bytes) -> Leaf:
     except EncodingError as exc:
         raise RecordError("bad_sig", f"sig is not base64: {exc}") from exc
     if len(sig) != 64:
-        raise RecordError("bad_sig", "sig must be a 64-byte Ed25519 signature")
+        raise RecordError("bad_sig", "sig must be a 64-byte signature (Ed25519, or SM2 r‖s)")
     record = record_from_json(value["record"])
-    return Leaf(record, kid, sig, data, merkle.leaf_hash(data))
+    return Leaf(record, kid, sig, data, merkle.leaf_hash(data, hasher))
 
 
 def record_from_json(value: Any) -> Record:

@@ -35,7 +35,7 @@ from citychain.accounts.users import SESSION_SECONDS
 from citychain.errors import RequestError
 from citychain.log import merkle
 from citychain.log.encoding import b64encode
-from citychain.net import desk_api, health, metrics, reconcile, tiles_api
+from citychain.net import desk_api, health, lists, metrics, reconcile, tiles_api
 from citychain.net.cors import ReadCors
 from citychain.net.desk_api import (
     error_response,
@@ -199,6 +199,7 @@ def make_app(service) -> Starlette:
                     "status": head.status,
                     "status_detail": head.status_detail,
                     "keys": [k.kid for k in agency.keys] if agency else [],
+                    "key_list": lists.key_list(agency, head.origin),  # every key, rotated ones too (§6)
                     "tiles": f"{base}tlog/{head.agency}/",  # C2SP tlog-tiles prefix (§13)
                 }
             )
@@ -321,6 +322,7 @@ def make_app(service) -> Starlette:
         Route("/v1/records", append_records, methods=["POST"]),
         Route("/openapi.json", openapi),
         *tiles_api.routes(service),
+        *lists.routes(service),
         *desk_api.routes(service),
     ]
     # What reads or writes through derived tables is refused while they differ from the logs (`reconcile`).

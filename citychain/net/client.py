@@ -242,12 +242,13 @@ class NodeSession:
     def close(self) -> None:
         self.session.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Answer:
+    def request(self, method: str, path: str, max_bytes: int | None = None, **kwargs: Any) -> Answer:
         """One exchange within `limits.deadline`, whatever the node sends;
-        `kwargs` go to requests (params, json, data, headers)."""
+        `max_bytes` replaces `limits.max_bytes` for an answer whose format
+        bounds its size (a tile); `kwargs` go to requests (params, json, data, headers)."""
         with _Deadline(self.limits.deadline) as deadline, self._server_cert_checked():
             try:
-                answer = self._exchange(method, path, **kwargs)
+                answer = self._exchange(method, path, max_bytes or self.limits.max_bytes, **kwargs)
             except requests.exceptions.RequestException as exc:
                 error = self._too_slow() if deadline.expired else self._transport_error(exc)
                 error.sent = not _never_sent(exc)
@@ -258,7 +259,7 @@ class NodeSession:
                 raise self._too_slow()
             return answer
 
-    def _exchange(self, method: str, path: str, **kwargs: Any) -> Answer:
+    def _exchange(self, method: str, path: str, max_bytes: int, **kwargs: Any) -> Answer:
         limits = self.limits
         with self.session.request(
             method,
@@ -269,13 +270,13 @@ class NodeSession:
             **kwargs,
         ) as response:
             length = response.headers.get("Content-Length", "")
-            if length.isascii() and length.isdigit() and int(length) > limits.max_bytes:
-                raise PeerError("TOO_LARGE", f"{self.url} announced {length} bytes (limit {limits.max_bytes})")
+            if length.isascii() and length.isdigit() and int(length) > max_bytes:
+                raise PeerError("TOO_LARGE", f"{self.url} announced {length} bytes (limit {max_bytes})")
             body = bytearray()
             for chunk in response.iter_content(65536):
                 body += chunk
-                if len(body) > limits.max_bytes:
-                    raise PeerError("TOO_LARGE", f"{self.url} sent more than {limits.max_bytes} bytes")
+                if len(body) > max_bytes:
+                    raise PeerError("TOO_LARGE", f"{self.url} sent more than {max_bytes} bytes")
             return Answer(response.status_code, bytes(body), response.headers.get("Content-Type", ""))
 
     @contextmanager

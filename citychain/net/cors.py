@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-READ_PREFIXES = ("/tlog/", "/v1/logs")
+READ_PREFIXES = ("/tlog/", "/v1/logs", "/v1/tlog-policy", "/v1/tlog-list")
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 

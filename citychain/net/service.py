@@ -22,6 +22,7 @@ import uvicorn
 
 from citychain.net.api import Readers, make_app
 from citychain.net.client import Limits, PeerError
+from citychain.net.foreign_witnesses import ForeignWitnesses
 from citychain.net.reconcile import DerivedCheck
 from citychain.net.status import node_status
 from citychain.net.sync import MAX_PARALLEL, Syncer
@@ -76,6 +77,8 @@ class NodeService:
         self.readers = Readers(node.home.db_path)
         self.sessions = node.users.sessions  # the node's one session store
         self.syncer = Syncer(node, ca_file, interval, limits)
+        # witnesses the home's trust policy names that are not the city's agencies (tlog-witness)
+        self.foreign = ForeignWitnesses(node, self.syncer.merge_cosignatures, limits)
         self.derived: DerivedCheck | None = None  # the start-up re-derivation, once `_run` starts it
         self.witness = Witness(
             lambda: self.readers.store().conn,
@@ -125,6 +128,7 @@ class NodeService:
         for url in self.node.peer_urls():
             self._notifier.submit(self._notify, url, size)
         self.syncer.wake()
+        self.foreign.wake()
 
     def _notify(self, url: str, size: int) -> None:
         client = self.syncer.client(url)
@@ -144,6 +148,7 @@ class NodeService:
         if self.publisher is not None:
             self.publisher.stop()
         self.syncer.stop()
+        self.foreign.stop()
         self._notifier.shutdown(wait=True, cancel_futures=True)
 
 
@@ -226,6 +231,7 @@ def _run(service: NodeService, host: str, port: int, tls_files) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
     service.syncer.start()
+    service.foreign.start(service.syncer.interval)
     if service.publisher is not None:
         service.publisher.start()
     scheme = "https" if cert_file else "http"

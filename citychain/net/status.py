@@ -12,19 +12,39 @@ from citychain.clock import format_timestamp
 from citychain.log.checkpoint import CheckpointError, open_checkpoint
 from citychain.node.mirror import log_keys
 from citychain.node.store import Store
-from citychain.node.witnesses import witnessed_by
+from citychain.node.witnesses import quorum_shortfall, witnessed_by
+
+
+def _own_signed(node, checkpoint: str | None):
+    if not checkpoint:
+        return None
+    try:
+        return open_checkpoint(checkpoint, node.config.origin, log_keys(node.trust, node.config.agency))
+    except CheckpointError:
+        return None
 
 
 def own_cosigners(node, checkpoint: str | None, now: float) -> dict[str, int]:
-    """Witness → co-signature time, for the valid co-signatures on one of this node's own checkpoints."""
-    if not checkpoint:
+    """Witness → co-signature time, for the valid co-signatures on one of this node's own checkpoints
+    (the witnesses of a home's trust policy too)."""
+    signed = _own_signed(node, checkpoint)
+    if signed is None:
         return {}
-    config, trust = node.config, node.trust
-    try:
-        signed = open_checkpoint(checkpoint, config.origin, log_keys(trust, config.agency))
-    except CheckpointError:
-        return {}
-    return witnessed_by(signed, trust, config.city, config.agency, int(now))
+    config = node.config
+    return witnessed_by(signed, node.trust, config.city, config.agency, int(now), getattr(node, "policy", None))
+
+
+def _witnessed(node, checkpoint: str | None, now: float) -> bool:
+    """Whether our checkpoint has its quorum: the home's trust policy's, else k co-signatures."""
+    signed = _own_signed(node, checkpoint)
+    if signed is None:
+        return False
+    config = node.config
+    policy = getattr(node, "policy", None)
+    return (
+        quorum_shortfall(signed, node.trust, config.city, config.agency, config.witness_quorum, int(now), policy)
+        is None
+    )
 
 
 def node_status(node, syncer, store: Store) -> dict[str, Any]:
@@ -43,7 +63,8 @@ def node_status(node, syncer, store: Store) -> dict[str, Any]:
             "cosigners": sorted(cosigned),
             "cosigned_at": format_timestamp(newest),
             "quorum": config.witness_quorum,
-            "witnessed": len(cosigned) >= config.witness_quorum,
+            "witnessed": _witnessed(node, own.checkpoint if own else None, node.clock.now().timestamp()),
+            "policy": getattr(node, "policy", None) is not None,
             "signing": refusal is None,
             "refusal": refusal,
         },

@@ -4,9 +4,12 @@ One round, per peer: its list of logs (the trust log first, since every other
 log is judged by it); per log, its checkpoint — signature checked against the
 trust log — then either a fork check against what we hold, or the missing
 entries in pages, each page verified and stored atomically, proven consistent
-with the checkpoint. Any peer may serve any log. A peer that fails or lies is
+with the checkpoint. Any peer may serve any log. Logs are read from the peer's
+C2SP tiles when it serves them, else from its /v1/logs routes (`log_sources`);
+a peer with no /v1/logs at all is a static copy of tiles (a web server), read
+for every log our trust log names. A peer that fails or lies is
 backed off (exponentially) and reported, never trusted. Our own checkpoints are
-sent to peers for co-signature (tlog-witness).
+sent to peers for co-signature (tlog-witness), except to a static copy.
 
 The loop gives each peer its own turn in a bounded pool, so a slow peer holds
 only its own worker; whatever goes wrong in a turn is that peer's failure, and
@@ -38,6 +41,7 @@ from citychain.log.checkpoint import (
 from citychain.log.forks import ForkEvidence
 from citychain.log.note import NoteError, parse_note
 from citychain.net.client import PAGE, Limits, PeerClient, PeerError
+from citychain.net.log_sources import LogSource, open_source, tiles_prefix
 from citychain.net.witness import request_body
 from citychain.node.home import origin as origin_of
 from citychain.node.mirror import MirrorRejected, log_keys
@@ -61,6 +65,7 @@ class PeerState:
     lag: dict[str, int] = field(default_factory=dict)
     behind_since: dict[str, float] = field(default_factory=dict)
     cosigned_size: int = 0
+    static: bool = False  # serves tiles only (no /v1/logs): a web server holding a copy, no witness
 
     def set_lag(self, agency: str, entries: int) -> None:
         self.lag[agency] = entries
@@ -316,18 +321,35 @@ class Syncer:
     # -- pulling ---------------------------------------------------------------
     def sync_peer(self, client: PeerClient, state: PeerState) -> list[str]:
         node = self.node
-        listed = [entry["agency"] for entry in client.logs() if entry.get("size") != 0]
+        listed = self._listed(client, state)
         root = node.config.root_agency
-        order = sorted(set(listed), key=lambda agency: agency != root)
+        order = sorted(listed, key=lambda agency: agency != root)
         report = []
         for agency in order:
             if agency not in node.trust.agencies and agency != root:
                 continue  # not (yet) in our trust log: nothing to judge it by
             if agency == node.config.agency:
-                report.extend(self.check_own_log(client))
+                report.extend(self.check_own_log(client, listed[agency], routes=not state.static))
                 continue
-            report.extend(self.sync_log(client, state, agency))
+            report.extend(self.sync_log(client, state, agency, listed[agency]))
         return report
+
+    def _listed(self, client: PeerClient, state: PeerState) -> dict[str, str]:
+        """The peer's logs with entries, each with the path of its tiles. A
+        peer without /v1/logs is a static copy of tiles: every log our trust
+        log names is looked for there (those it lacks answer 404)."""
+        try:
+            logs = client.logs()
+        except PeerError as exc:
+            if exc.code != "HTTP_404":
+                raise
+            state.static = True
+            agencies = {self.node.config.root_agency, *self.node.trust.agencies}
+            return {agency: tiles_prefix(client, agency) for agency in agencies}
+        state.static = False
+        return {
+            entry["agency"]: tiles_prefix(client, entry["agency"], entry) for entry in logs if entry.get("size") != 0
+        }
 
     def _open(self, note: str, agency: str):
         origin = origin_of(self.node.config.city, agency)
@@ -336,7 +358,7 @@ class Syncer:
         except (CheckpointError, ValueError) as exc:
             raise PeerError("BAD_CHECKPOINT", f"checkpoint of {agency} does not verify: {exc}") from exc
 
-    def sync_log(self, client: PeerClient, state: PeerState, agency: str) -> list[str]:
+    def sync_log(self, client: PeerClient, state: PeerState, agency: str, prefix: str | None = None) -> list[str]:
         """Only one peer at a time brings in a given log. Another waits a moment
         for it (a write's notice wakes every peer's sync at once, and the one
         holding the log may be a peer that does not have the write yet), then
@@ -345,13 +367,21 @@ class Syncer:
         if not lock.acquire(timeout=LOG_WAIT):
             return []
         try:
-            return self._sync_log(client, state, agency)
+            try:
+                source = open_source(
+                    client, agency, prefix or tiles_prefix(client, agency), not state.static, self.node.store.hasher
+                )
+            except PeerError as exc:
+                if state.static and exc.code == "NO_LOG":
+                    return []  # a static copy holds the logs it holds: the others are not its failure
+                raise
+            return self._sync_log(client.url, source, state, agency)
         finally:
             lock.release()
 
-    def _sync_log(self, client: PeerClient, state: PeerState, agency: str) -> list[str]:
+    def _sync_log(self, url: str, source: LogSource, state: PeerState, agency: str) -> list[str]:
         node = self.node
-        signed, origin = self._open(client.checkpoint(agency), agency)
+        signed, origin = self._open(source.checkpoint(), agency)
         theirs = signed.checkpoint
         with node.lock:
             head = node.store.ensure_log(agency, origin)
@@ -360,14 +390,14 @@ class Syncer:
         ours = parse_checkpoint(parse_note(head.checkpoint).text) if head.checkpoint else None
         state.set_lag(agency, max(0, theirs.size - head.size))
         if ours is not None and theirs.size <= ours.size:
-            self._compare_smaller(head, ours, signed, client.url)
+            self._compare_smaller(head, ours, signed, url)
             if theirs.size == ours.size:
                 self._checked(agency)
             return []
         if ours is not None and ours.size:
-            path = client.consistency(agency, ours.size, theirs.size, full=True)
-            self._check_extends(head, ours, signed, path, client.url)
-        report = self._fetch(client, agency, head.size, signed, partial(self.node.import_log, agency, origin))
+            path = source.consistency(ours.size, theirs.size, full=True)
+            self._check_extends(head, ours, signed, path, url)
+        report = self._fetch(url, source, agency, head.size, signed, partial(self.node.import_log, agency, origin))
         state.set_lag(agency, 0)
         self._checked(agency)
         return report
@@ -399,7 +429,7 @@ class Syncer:
         our size, that is a fork, and the path is the evidence."""
         theirs = signed.checkpoint
         try:
-            old_root, new_root = merkle.consistency_roots(ours.size, theirs.size, path)
+            old_root, new_root = merkle.consistency_roots(ours.size, theirs.size, path, self.node.store.hasher)
         except merkle.ProofError as exc:
             raise PeerError("BAD_PROOF", f"{head.agency}: malformed consistency proof: {exc}") from exc
         if new_root != theirs.root:
@@ -410,7 +440,7 @@ class Syncer:
             )
             raise PeerError("FORK", f"{head.agency}: the peer's checkpoint forks from ours")
 
-    def _fetch(self, client: PeerClient, agency: str, start: int, signed, store: Callable) -> list[str]:
+    def _fetch(self, url: str, source: LogSource, agency: str, start: int, signed, store: Callable) -> list[str]:
         """Bring in [start, checkpoint size) in chunks; the next chunk downloads
         while `store(position, chunk, note, proof)` verifies and keeps this one."""
         target = signed.checkpoint
@@ -420,9 +450,9 @@ class Syncer:
             chunk: list[bytes] = []
             while len(chunk) < size and position + len(chunk) < target.size:
                 first = position + len(chunk)
-                chunk += client.entries(agency, first, min(first + PAGE, target.size))
+                chunk += source.entries(first, min(first + source.page, position + size, target.size))
             end = position + len(chunk)
-            return position, chunk, None if end == target.size else client.consistency(agency, end, target.size)
+            return position, chunk, None if end == target.size else source.consistency(end, target.size)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="citychain-fetch") as fetcher:
             pending = fetcher.submit(download, start) if start < target.size else None
@@ -434,13 +464,15 @@ class Syncer:
         with self.node.lock:
             head = self.node.store.head(agency)
         self.merge_cosignatures(head, signed)
-        return [f"{client.url}: {agency} {start} → {target.size}"] if target.size > start else []
+        log.debug("%s: %s %d → %d from its %s", url, agency, start, target.size, source.via)
+        return [f"{url}: {agency} {start} → {target.size}"] if target.size > start else []
 
     # -- co-signatures -----------------------------------------------------
     def merge_cosignatures(self, head, signed) -> None:
         """Keep every valid co-signature we see for the checkpoint we hold."""
         now = int(self.node.clock.now().timestamp())  # the node's clock (a test may offset it)
-        valid = witnessed_by(signed, self.node.trust, self.node.config.city, head.agency, now)
+        policy = getattr(self.node, "policy", None)  # a home's trust policy may add foreign witnesses (policies.py)
+        valid = witnessed_by(signed, self.node.trust, self.node.config.city, head.agency, now, policy)
         new = [s for s in signed.note.signatures if s.name in valid]
         with self.node.lock:
             current = self.node.store.head(head.agency)
@@ -456,7 +488,7 @@ class Syncer:
         node = self.node
         with node.lock:
             own = node.store.head(node.config.agency)
-        if own is None or not own.size or node.own is None:
+        if own is None or not own.size or node.own is None or state.static:
             return []
         note = own.checkpoint
         size = parse_checkpoint(parse_note(note).text).size
@@ -485,14 +517,15 @@ class Syncer:
         return []
 
     # -- our own log: restore safety --------------------------------------
-    def check_own_log(self, client: PeerClient) -> list[str]:
+    def check_own_log(self, client: PeerClient, prefix: str | None = None, routes: bool = True) -> list[str]:
         """A peer holding a newer (or different) checkpoint of OUR log means this
         home was restored from an old copy: refuse to sign, and recover what we
-        can from the peer."""
+        can from the peer (from its tiles, or its routes)."""
         node = self.node
         agency = node.config.agency
         try:
-            signed, origin = self._open(client.checkpoint(agency), agency)
+            source = open_source(client, agency, prefix or tiles_prefix(client, agency), routes, node.store.hasher)
+            signed, origin = self._open(source.checkpoint(), agency)
         except PeerError as exc:
             if exc.code == "NO_LOG":
                 return []
@@ -536,13 +569,13 @@ class Syncer:
         if head.checkpoint:  # what we signed must be a prefix of their tree, or this home signed a fork
             ours = parse_checkpoint(parse_note(head.checkpoint).text)
             try:
-                path = client.consistency(agency, ours.size, theirs.size, full=True)
+                path = source.consistency(ours.size, theirs.size, full=True)
                 self._check_extends(head, ours, signed, path, client.url)
             except PeerError as exc:
                 if exc.code != "FORK":
                     raise
                 return [f"{client.url}: OUR LOG CONFLICTS with the peer's copy"]  # our fault, not the peer's
-        self._fetch(client, agency, head.size, signed, node.recover_own)
+        self._fetch(client.url, source, agency, head.size, signed, node.recover_own)
         return [f"{client.url}: recovered our own log {head.size} → {theirs.size}"]
 
     def record_fork(self, evidence: ForkEvidence, source: str) -> None:

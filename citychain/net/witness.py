@@ -81,7 +81,7 @@ class Witness:
 
     def latest(self, origin: str) -> tuple[int, bytes]:
         row = self._conn().execute("SELECT size, root FROM witnessed WHERE origin=?", (origin,)).fetchone()
-        return (row[0], row[1]) if row else (0, merkle.empty_root())
+        return (row[0], row[1]) if row else (0, merkle.empty_root(self._trust().suite.hash))
 
     def add_checkpoint(self, body: bytes) -> WitnessReply:
         try:
@@ -112,7 +112,9 @@ class Witness:
                 return WitnessReply(409, f"{known_size}\n", "text/x.tlog.size")
         elif old_size:
             try:
-                merkle.verify_consistency(old_size, checkpoint.size, known_root, checkpoint.root, proof)
+                merkle.verify_consistency(
+                    old_size, checkpoint.size, known_root, checkpoint.root, proof, self._trust().suite.hash
+                )
             except merkle.ProofError as exc:
                 return WitnessReply(422, f"consistency proof does not verify: {exc}\n")
         if not self._swap(origin, known_size, known_root, checkpoint.size, checkpoint.root, note):
@@ -125,7 +127,7 @@ class Witness:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if old_size == 0 and old_root == merkle.empty_root():
+            if old_size == 0 and old_root == merkle.empty_root(self._trust().suite.hash):
                 cursor = conn.execute(
                     "INSERT OR IGNORE INTO witnessed (origin, size, root, note) VALUES (?, ?, ?, ?)",
                     (origin, size, root, note),

@@ -19,6 +19,7 @@ from citychain.log import merkle
 from citychain.log.checkpoint import CheckpointError, open_checkpoint
 from citychain.log.encoding import b64decode, b64encode
 from citychain.log.records import RecordError, check_chain, parse_leaf
+from citychain.log.suite import SuiteProblem, of_keys
 from citychain.node.store import Store
 from citychain.node.trust import TrustError, TrustState
 
@@ -49,6 +50,7 @@ class TrustBundle:
                 "city": self.city,
                 "root_agency": self.root_agency,
                 "origin": self.origin,
+                "suite": of_keys(self.root_keys).name,  # which kind of key root_keys holds
                 "root_keys": [b64encode(k) for k in self.root_keys],
                 "checkpoint": self.checkpoint,
                 "entries": [b64encode(e) for e in self.entries],
@@ -65,17 +67,22 @@ class TrustBundle:
             value = json.loads(data)
             if value.get("format") != FORMAT:
                 raise BundleError("this file is not a CityChain trust bundle")
+            root_keys = tuple(b64decode(k) for k in value["root_keys"])
+            if of_keys(root_keys).name != value.get("suite", of_keys(root_keys).name):
+                raise BundleError(
+                    "信任包声明的密码套件与其根密钥不符", "the bundle's suite does not match the kind of its root keys"
+                )
             return cls(
                 value["city"],
                 value["root_agency"],
                 value["origin"],
-                tuple(b64decode(k) for k in value["root_keys"]),
+                root_keys,
                 value["checkpoint"],
                 tuple(b64decode(e) for e in value["entries"]),
                 str(value.get("city_ca", "")),
                 int(value.get("witness_quorum", 2)),
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, SuiteProblem) as exc:
             raise BundleError("信任包格式错误", f"malformed trust bundle: {exc}") from exc
 
 
@@ -109,11 +116,12 @@ def trust_from_bundle(bundle: TrustBundle) -> TrustState:
         signed = open_checkpoint(bundle.checkpoint, bundle.origin, list(bundle.root_keys))
         if signed.checkpoint.size != len(bundle.entries):
             raise BundleError("信任包的记录数与签名检查点不符", "the bundle's records do not match its checkpoint")
-        if merkle.MemoryTree(bundle.entries).root() != signed.checkpoint.root:
+        hasher = of_keys(bundle.root_keys).hash
+        if merkle.MemoryTree(bundle.entries, hasher).root() != signed.checkpoint.root:
             raise BundleError("信任包的记录与签名检查点不符", "the bundle's records do not match its checkpoint")
         state, prev = TrustState(bundle.root_agency, frozenset(bundle.root_keys)), None
         for seq, data in enumerate(bundle.entries):
-            leaf = parse_leaf(data)
+            leaf = parse_leaf(data, hasher)
             check_chain(leaf, bundle.root_agency, seq, prev)
             state.apply(leaf)
             prev = leaf.hash

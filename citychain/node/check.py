@@ -12,7 +12,6 @@ record kinds derive is rebuilt from the logs and compared with the node's
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import sqlite3
@@ -90,16 +89,17 @@ def _verify_chunk(args: tuple[str, int, str, int, int]) -> tuple[int, bytes, lis
     kinds: KindRegistry = _WORKER["kinds"]
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     hashes, links, problems = bytearray(), [], []
+    hasher = trust.suite.hash
     try:
         rows = conn.execute(
             "SELECT seq, leaf FROM entries WHERE log=? AND seq>=? AND seq<? ORDER BY seq", (log_id, start, end)
         )
         for seq, data in rows:
             try:
-                leaf = parse_leaf(data)
+                leaf = parse_leaf(data, hasher)
             except RecordError as exc:
                 problems.append(f"entry {seq}: {exc}")
-                hashes += merkle.leaf_hash(data)
+                hashes += merkle.leaf_hash(data, hasher)
                 links.append((seq, ""))
                 continue
             hashes += leaf.hash
@@ -122,7 +122,7 @@ def _replay_trust(store: Store, head: LogHead | None, trust: TrustState, report:
         return
     for seq, data in enumerate(store.iter_leaves(head.id)):
         try:
-            trust.apply(parse_leaf(data))
+            trust.apply(parse_leaf(data, trust.suite.hash))
         except (RecordError, TrustError) as exc:
             report.add(f"trust record {seq}: {exc}")
             return
@@ -144,8 +144,9 @@ def _check_chain(links: list[tuple[int, str]], hashes: bytes, size: int, report:
 class _Levels:
     """`merkle.NodeReader` over whole levels held as concatenated hashes."""
 
-    def __init__(self) -> None:
+    def __init__(self, hasher: merkle.Hasher) -> None:
         self.levels: list[bytes] = []
+        self.hasher = hasher  # merkle.hasher_of: roots at any size fold with the city's hash
 
     def node(self, level: int, index: int) -> bytes:
         found = self.levels[level][32 * index : 32 * index + 32] if level < len(self.levels) else b""
@@ -157,7 +158,7 @@ class _Levels:
 def _check_nodes(store: Store, head: LogHead, leaf_hashes: bytes, report: LogReport) -> _Levels:
     """Rebuild every complete subtree level by level, compare with the stored
     nodes, and return the rebuilt levels (a root at any size)."""
-    levels, current = _Levels(), leaf_hashes
+    levels, current, hasher = _Levels(store.hasher), leaf_hashes, store.hasher
     while len(current) >= 32:
         levels.levels.append(current)
         level = len(levels.levels) - 1
@@ -173,7 +174,7 @@ def _check_nodes(store: Store, head: LogHead, leaf_hashes: bytes, report: LogRep
             report.add(f"tree node (level {level}, index {bad}) is missing or wrong")
         nxt = bytearray()
         for i in range(0, len(current) - 63, 64):
-            nxt += hashlib.sha256(b"\x01" + current[i : i + 64]).digest()
+            nxt += hasher(b"\x01" + current[i : i + 64]).digest()
         current = bytes(nxt)
     return levels
 
@@ -204,7 +205,7 @@ def _check_head(head: LogHead, levels: _Levels, trust: TrustState, city: str, re
 def check_home(path: Path, plugins: Sequence[Plugin] = (), workers: int | None = None) -> CheckReport:
     home = Home(Path(path))
     config = home.config()
-    store = Store(home.db_path)
+    store = Store(home.db_path, suite=config.suite)  # a file relabelled to another suite is refused
     report = CheckReport()
     try:
         trust = TrustState(config.root_agency, frozenset(config.root_keys))

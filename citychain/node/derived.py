@@ -21,6 +21,7 @@ from itertools import islice
 from pathlib import Path
 
 from citychain.log.records import record_from_json
+from citychain.log.suite import DEFAULT
 from citychain.node.kinds import Context, KindRegistry, Plugin
 from citychain.node.store import SCHEMA as STORE_SCHEMA
 from citychain.node.store import LogHead
@@ -93,6 +94,8 @@ def replay(
     judged and applied in order by the plug-ins' own rules (the code a node
     appends and syncs with), with the cross-log hooks after each log."""
     kinds = KindRegistry.with_plugins(plugins)
+    if trust.suite is not DEFAULT:  # rules that hash a leaf read the file's suite (store.file_suite)
+        scratch.execute("INSERT INTO main.meta (key, value) VALUES ('suite', ?)", (trust.suite.name,))
     scratch.executemany(
         "INSERT INTO main.logs (id, agency, origin, own, size, root) VALUES (?, ?, ?, ?, 0, x'')",
         [(h.id, h.agency, h.origin, int(h.own)) for h in heads],

@@ -155,8 +155,9 @@ def make_request(
     data = _signed(value, signer)
     pending = home.pending_dir
     pending.mkdir(mode=0o700, parents=True, exist_ok=True)
-    save_sealed_key(pending / home.tls_key_path.name, tls_key, passphrase, cost)
-    save_sealed_key(pending / home.seal_key_path.name, seal_key, passphrase, cost)
+    cipher = home.config().suite.cipher
+    save_sealed_key(pending / home.tls_key_path.name, tls_key, passphrase, cost, cipher)
+    save_sealed_key(pending / home.seal_key_path.name, seal_key, passphrase, cost, cipher)
     write_atomic(pending / REQUEST_COPY, data)
     return data
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from citychain.accounts.users import Argon2Params
 from citychain.clock import Clock
 from citychain.log.keys import KdfCost
+from citychain.log.suite import DEFAULT, Suite
 from citychain.node.enrol import certificate_records, check_fields
 from citychain.node.home import Home, HomeError
 from citychain.node.kinds import Plugin
@@ -49,6 +50,7 @@ class Founding:
     admin_display_name: str | None = None
     agency: str = DEFAULT_ROOT
     ca_dir: Path | None = None  # default HOME/ca
+    suite: Suite = DEFAULT  # the city's algorithms, fixed for good at founding
 
 
 def found_city(
@@ -73,7 +75,15 @@ def found_city(
         raise HomeError(f"{ca_dir} already holds a city CA; give an empty folder")
     before = set(path.iterdir()) if path.is_dir() else set()
     identity = Node.create(
-        path, plan.city, plan.agency, plan.agency, (), passphrase, cost, passphrase_file=passphrase_file
+        path,
+        plan.city,
+        plan.agency,
+        plan.agency,
+        (),
+        passphrase,
+        cost,
+        passphrase_file=passphrase_file,
+        suite=plan.suite,
     )
     home = Home(path)
     try:

@@ -22,6 +22,7 @@ from citychain.errors import MessageError
 from citychain.files import write_atomic
 from citychain.log.encoding import b64decode, b64encode
 from citychain.log.records import ID_RE
+from citychain.log.suite import Suite, of_keys
 
 CONFIG = "config.toml"
 
@@ -37,28 +38,33 @@ class Config:
     city: str
     agency: str
     root_agency: str
-    root_keys: tuple[bytes, ...]  # pinned trust roots (raw Ed25519 public keys)
+    root_keys: tuple[bytes, ...]  # pinned trust roots (raw public keys: Ed25519, or SM2 in an SM city)
     witness_quorum: int = 2
     passphrase_file: str | None = None  # relative to the home; demo homes only
+    policy_file: str | None = None  # `[trust] policy`: a C2SP tlog-policy file, relative to the home (policies.py)
     extra: dict = field(default_factory=dict)
 
     @property
     def origin(self) -> str:
         return origin(self.city, self.agency)
 
+    @property
+    def suite(self) -> Suite:
+        """The city's suite, from the pinned root keys (a mixed set is refused)."""
+        return of_keys(self.root_keys)
+
     def to_toml(self) -> bytes:
         node = {"city": self.city, "agency": self.agency}
         if self.passphrase_file:
             node["passphrase_file"] = self.passphrase_file
-        doc = {
-            "node": node,
-            "trust": {
-                "root_agency": self.root_agency,
-                "root_keys": [b64encode(k) for k in self.root_keys],
-                "witness_quorum": self.witness_quorum,
-            },
-            **self.extra,
+        trust = {
+            "root_agency": self.root_agency,
+            "root_keys": [b64encode(k) for k in self.root_keys],
+            "witness_quorum": self.witness_quorum,
         }
+        if self.policy_file:
+            trust["policy"] = self.policy_file
+        doc = {"node": node, "trust": trust, **self.extra}
         return tomli_w.dumps(doc).encode()
 
     @classmethod
@@ -72,6 +78,7 @@ class Config:
             root_keys=tuple(b64decode(k) for k in trust["root_keys"]),
             witness_quorum=int(trust.get("witness_quorum", 2)),
             passphrase_file=node.get("passphrase_file"),
+            policy_file=trust.get("policy"),
             extra=doc,
         )
         for name in (config.city, config.agency, config.root_agency):

@@ -135,7 +135,7 @@ class OwnLog:
         leaves, last = [], tip.last_hash
         try:
             for seq, data in enumerate(state.batch, start=tip.size):
-                leaf = parse_leaf(data)
+                leaf = parse_leaf(data, self.store.hasher)
                 check_chain(leaf, self.agency, seq, last)
                 leaves.append(leaf)
                 last = leaf.hash

@@ -104,7 +104,7 @@ def import_entries(
             ctx = Context(conn, head.id, judge_with)
             for seq, data in enumerate(leaves, start=head.size):
                 try:
-                    leaf = parse_leaf(data)
+                    leaf = parse_leaf(data, store.hasher)
                     check_chain(leaf, agency, seq, last)
                     spec = kinds.get(leaf.record.kind)
                     if is_trust_log:
@@ -131,7 +131,7 @@ def import_entries(
                     raise MirrorRejected("ROOT_MISMATCH", f"{agency}: the entries do not produce the checkpoint's root")
             else:
                 try:
-                    merkle.verify_consistency(new_size, checkpoint.size, root, checkpoint.root, proof)
+                    merkle.verify_consistency(new_size, checkpoint.size, root, checkpoint.root, proof, store.hasher)
                 except merkle.ProofError as exc:
                     raise MirrorRejected(
                         "INCONSISTENT", f"{agency}: entries up to {new_size} are not part of the checkpoint: {exc}"

@@ -23,6 +23,7 @@ from citychain.log.keys import (
     save_key,
 )
 from citychain.log.records import parse_leaf
+from citychain.log.suite import DEFAULT, Suite, of_keys
 from citychain.node.bundle import BundleError, TrustBundle
 from citychain.node.guard import Author, SignedState, save
 from citychain.node.home import Config, Home, HomeError, origin
@@ -30,6 +31,7 @@ from citychain.node.kinds import KindRegistry, Plugin
 from citychain.node.ledger import Appended, OwnLog
 from citychain.node.mirror import Imported, import_entries
 from citychain.node.peers import Peer, combine, trust_log_urls, uses_trust_log
+from citychain.node.policies import home_policy
 from citychain.node.private import PrivateStore
 from citychain.node.restore import RestoreGate, fork_refusal
 from citychain.node.store import Store
@@ -56,7 +58,7 @@ def replay_trust(store: Store, config: Config) -> TrustState:
     state = TrustState(config.root_agency, frozenset(config.root_keys))
     head = store.head(config.root_agency)
     if head is not None:
-        state.replay(parse_leaf(data) for data in store.iter_leaves(head.id))
+        state.replay(parse_leaf(data, store.hasher) for data in store.iter_leaves(head.id))
     return state
 
 
@@ -74,7 +76,7 @@ class Node:
         self.config = config
         self.clock = clock
         self.lock = threading.RLock()  # one writer connection, shared by the node's threads
-        self.store = Store(home.db_path)
+        self.store = Store(home.db_path, suite=config.suite)
         self.permissions = Permissions()
         for plugin in plugins:
             for action, roles, zh, en in plugin.actions:
@@ -87,6 +89,7 @@ class Node:
             self.store.db, self.permissions, audit=self.audit, params=argon2, now=lambda: clock.now().timestamp()
         )
         self.trust = self._replay_trust()
+        self.policy = home_policy(home, config)  # `[trust] policy`, or None (policies.py)
         self.signer = signer
         self._passphrase: str | None = None
         self._private: PrivateStore | None = None
@@ -143,7 +146,7 @@ class Node:
         and the node switches to it by itself once the trust log lists it."""
         if self.home.next_key_path.exists():
             raise HomeError(f"a new key is already waiting in {self.home.next_key_path}")
-        signer = Signer.generate()
+        signer = Signer.generate(self.config.suite)
         save_key(self.home.next_key_path, signer, self.passphrase(), cost)
         return Identity(self.config.agency, signer.kid, signer.public_raw)
 
@@ -174,19 +177,28 @@ class Node:
         passphrase: str = "",
         cost: KdfCost = KdfCost(),
         passphrase_file: str | None = None,
+        suite: Suite | None = None,
     ) -> Identity:
-        """A new home with a new key. The root authority pins its own key."""
+        """A new home with a new key. The root authority pins its own key and
+        chooses the city's suite; an agency takes the suite of the root key it pins."""
+        pins = tuple(root_keys)
+        if pins:
+            pinned = of_keys(pins)
+            if suite is not None and suite is not pinned:
+                raise HomeError(f"the root key is a {pinned.name} key, not {suite.name}")
+            suite = pinned
+        suite = suite or DEFAULT
         home = Home(Path(path))
         if home.exists():
             raise HomeError(f"{home.path} already holds a node home")
         home.create_dirs()
-        signer = Signer.generate()
+        signer = Signer.generate(suite)
         save_key(home.key_path, signer, passphrase, cost)
-        pins = tuple(root_keys) or ((signer.public_raw,) if agency == root_agency else ())
+        pins = pins or ((signer.public_raw,) if agency == root_agency else ())
         if not pins:
             raise HomeError("a node must pin the root authority's public key (--root-key)")
         home.write_config(Config(city, agency, root_agency, pins, passphrase_file=passphrase_file))
-        Store(home.db_path).close()
+        Store(home.db_path, suite=suite).close()
         return Identity(agency, signer.kid, signer.public_raw)
 
     def close(self) -> None:
@@ -203,7 +215,7 @@ class Node:
         """The encrypted private store, opened with the node passphrase on first
         use (`cost` applies only when its data key is first made)."""
         if self._private is None:
-            self._private = PrivateStore(self.home.private_dir, self.passphrase(), cost)
+            self._private = PrivateStore(self.home.private_dir, self.passphrase(), cost, self.config.suite)
         return self._private
 
     def __enter__(self) -> Node:
@@ -259,6 +271,8 @@ class Node:
             "keys": [key_json(self.signer.kid, self.signer.public_raw, now)],
             "permissions": [ROOT_PERMISSION],
         }
+        if self.config.suite is not DEFAULT:  # the city's suite, a signed fact (absent: Ed25519/SHA-256)
+            body["suite"] = self.config.suite.name
         if url is not None:
             body["url"] = url
         return self.append(None, [(REGISTERED, body)], target=self.config.agency)

@@ -1,7 +1,8 @@
 """The node's private store: what must never reach the shared ledger in the
 clear (a certificate's seed and field values, a donor's name), encrypted at rest.
 
-Each value is a JSON object sealed with AES-256-GCM under one random data key;
+Each value is a JSON object sealed with AES-256-GCM (SM4-GCM in an SM2/SM3
+city: the key's length says which) under one random data key;
 the key itself is sealed with the node passphrase (`private/store.key`). The
 row's namespace and key are bound in as associated data, so rows cannot be
 swapped. Erasing a row (a deletion request) overwrites it in the file
@@ -19,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from citychain.files import write_atomic
-from citychain.log.keys import KdfCost, KeyFileInvalid, open_secret, seal_secret
+from citychain.log.keys import Aead, KdfCost, KeyFileInvalid, open_secret, seal_secret
+from citychain.log.suite import DEFAULT, Suite
 
 LABEL = "private-store data key"
 SCHEMA = """
@@ -37,13 +38,14 @@ CREATE TABLE IF NOT EXISTS sealed (
 
 
 class PrivateStore:
-    def __init__(self, directory: Path, passphrase: str, cost: KdfCost = KdfCost()) -> None:
+    def __init__(self, directory: Path, passphrase: str, cost: KdfCost = KdfCost(), suite: Suite = DEFAULT) -> None:
         directory = Path(directory)
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         key_path = directory / "store.key"
         if not key_path.exists():
-            write_atomic(key_path, seal_secret(os.urandom(32), passphrase, LABEL, cost), mode=0o600)
-        self._aead = AESGCM(open_secret(key_path, passphrase, LABEL))
+            sealed = seal_secret(Aead.new(suite).key, passphrase, LABEL, cost, suite)
+            write_atomic(key_path, sealed, mode=0o600)
+        self._aead = Aead(open_secret(key_path, passphrase, LABEL))
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(directory / "store.sqlite", check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")

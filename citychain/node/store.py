@@ -19,6 +19,7 @@ from pathlib import Path
 import sqlite_utils
 
 from citychain.log import merkle
+from citychain.log.suite import DEFAULT, Suite, SuiteProblem, named
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS logs (
@@ -104,9 +105,10 @@ def connect(path: Path) -> sqlite3.Connection:
 class SqliteNodes:
     """`merkle.NodeReader` over the nodes table of one log."""
 
-    def __init__(self, conn: sqlite3.Connection, log_id: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, log_id: int, hasher: merkle.Hasher = DEFAULT.hash) -> None:
         self._conn = conn
         self._log = log_id
+        self.hasher = hasher  # what proofs built from these nodes hash with (merkle.hasher_of)
 
     def node(self, level: int, index: int) -> bytes:
         row = self._conn.execute(
@@ -120,20 +122,53 @@ class SqliteNodes:
         return [self.node(level, index) for level, index in coords]
 
 
+def file_suite(conn: sqlite3.Connection) -> Suite:
+    """The suite a node's file is in (`meta`; none recorded: Ed25519/SHA-256), for
+    code that holds a connection rather than a Store (rules, derived tables)."""
+    row = conn.execute("SELECT value FROM meta WHERE key='suite'").fetchone()
+    return named(row[0]) if row else DEFAULT
+
+
 def set_log_status(conn: sqlite3.Connection, log_id: int, status: str, detail: str) -> None:
     """ok, forked or invalid (with what and why): a log not ok takes nothing more in."""
     conn.execute("UPDATE logs SET status=?, status_detail=? WHERE id=?", (status, detail, log_id))
 
 
 class Store:
-    def __init__(self, path: Path, create: bool = True) -> None:
+    def __init__(self, path: Path, create: bool = True, suite: Suite | None = None) -> None:
         """`create=False` for a reader of a node's file: the node made the tables,
-        and a reader that made a missing one again would write (and hide a fault)."""
+        and a reader that made a missing one again would write (and hide a fault).
+
+        The file's suite (its tree hash) is in `meta`: a node passes its city's
+        suite, written into a new file and checked against an existing one;
+        readers take what the file says (no `suite` row: Ed25519/SHA-256)."""
         self.path = Path(path)
         self.conn = connect(self.path)
         self.db = sqlite_utils.Database(self.conn)
         if create:
             self.conn.executescript(SCHEMA)
+        self.suite = self._suite(suite)
+        self.hasher = self.suite.hash
+
+    def _suite(self, wanted: Suite | None) -> Suite:
+        try:
+            stored = self.get_meta("suite")
+        except sqlite3.OperationalError:  # a reader before the node made its tables
+            stored = None
+        if wanted is not None and stored is None and wanted is not DEFAULT:
+            if self.conn.execute("SELECT 1 FROM logs LIMIT 1").fetchone():
+                raise SuiteProblem(
+                    "节点数据库已有日志，不能改用另一密码套件", f"{self.path} already holds logs of another suite"
+                )
+            self.set_meta("suite", wanted.name)
+            stored = wanted.name
+        suite = named(stored) if stored else DEFAULT
+        if wanted is not None and suite is not wanted:
+            raise SuiteProblem(
+                f"节点数据库的密码套件 {suite.name} 与城市的 {wanted.name} 不符",
+                f"{self.path} is a {suite.name} file, but the city's suite is {wanted.name}",
+            )
+        return suite
 
     def close(self) -> None:
         self.conn.close()
@@ -164,7 +199,7 @@ class Store:
         if head is None:
             self.conn.execute(
                 "INSERT INTO logs (agency, origin, own, size, root) VALUES (?, ?, ?, 0, ?)",
-                (agency, origin, int(own), merkle.empty_root()),
+                (agency, origin, int(own), merkle.empty_root(self.hasher)),
             )
             head = self.head(agency)
         return head
@@ -222,7 +257,7 @@ class Store:
         return [row[0] for row in rows]
 
     def reader(self, log_id: int) -> SqliteNodes:
-        return SqliteNodes(self.conn, log_id)
+        return SqliteNodes(self.conn, log_id, self.hasher)
 
     def checkpoint_at(self, log_id: int, size: int) -> str | None:
         row = self.conn.execute("SELECT note FROM checkpoints WHERE log=? AND size=?", (log_id, size)).fetchone()

@@ -50,7 +50,9 @@ def init_city_ca(
     if config.agency != config.root_agency:
         raise HomeError(f"{root.path} is not the root authority's home; the city CA lives there")
     root.ca_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = create_root_ca(root.ca_dir, config.city, name_zh, name_en, ca_passphrase, cost, now)
+    info = create_root_ca(
+        root.ca_dir, config.city, name_zh, name_en, ca_passphrase, cost, now, cipher=config.suite.cipher
+    )
     return info.cert_path
 
 
@@ -86,7 +88,7 @@ def issue_node_seal(node: Home, name_zh: str, name_en: str, by: Issuing) -> Path
 
 def _install(node: Home, key_path: Path, cert_path: Path, key, cert, by: Issuing) -> None:
     cert_path.parent.mkdir(mode=0o700, exist_ok=True)
-    save_sealed_key(key_path, key, by.node_passphrase, by.cost)
+    save_sealed_key(key_path, key, by.node_passphrase, by.cost, node.config().suite.cipher)
     save_cert(cert_path, cert)
     shutil.copyfile(load_ca_path(by.root), node.city_ca_path)
 

@@ -22,6 +22,7 @@ from citychain.log.encoding import EncodingError, b64decode, b64encode
 from citychain.log.keys import kid as key_id
 from citychain.log.keys import public_key_from_bytes
 from citychain.log.records import ID_RE, Leaf, Record, verify_leaf_signature
+from citychain.log.suite import DEFAULT, Suite, SuiteProblem, of_keys
 
 REGISTERED = "trust.agency.registered"
 KEY_ROTATED = "trust.key.rotated"
@@ -138,6 +139,11 @@ class TrustState:
     ca_fingerprint: str | None = None  # the city root CA certificate's (`trust.ca.set`)
     rules: dict[str, str] = field(default_factory=dict)  # rule set name → in force from (`trust.rules.activated`)
 
+    @property
+    def suite(self) -> Suite:
+        """The city's suite, from the keys this node pins (never from a record or a document)."""
+        return of_keys(self.pinned_keys)
+
     def agency(self, agency_id: str) -> Agency:
         agency = self.agencies.get(agency_id)
         if agency is None:
@@ -246,6 +252,13 @@ class TrustState:
         if record.kind != REGISTERED or record.body.get("agency") != self.root_agency:
             raise TrustError("BAD_GENESIS", "the trust log must open by registering the root authority")
         agency = _registered(self, record)
+        declared = record.body.get("suite", DEFAULT.name)
+        if declared != self.suite.name:
+            raise TrustError(
+                "SUITE_MISMATCH",
+                f"信任日志声明的密码套件 {declared!r} 与本节点固定的根密钥（{self.suite.name}）不符",
+                f"the trust log declares suite {declared!r}, but the root keys this node pins are {self.suite.name}",
+            )
         key = agency.key(leaf.kid)
         if key is None or key.public_key not in self.pinned_keys:
             raise TrustError("UNPINNED_ROOT", "the root authority's key is not one this node pins")
@@ -286,6 +299,14 @@ def _time(body: dict[str, Any], name: str, optional: bool = False) -> str | None
     return value
 
 
+def _of_city_suite(state: TrustState, key: KeyInfo) -> KeyInfo:
+    try:
+        state.suite.check_key(key.public_key, f"key {key.kid}")
+    except SuiteProblem as exc:
+        raise TrustError("SUITE_MISMATCH", exc.message_zh, exc.message_en) from None
+    return key
+
+
 def parse_key(value: Any) -> KeyInfo:
     if not isinstance(value, dict):
         raise TrustError("BAD_BODY", "a key must be an object")
@@ -293,7 +314,7 @@ def parse_key(value: Any) -> KeyInfo:
         raw = b64decode(_field(value, "public_key", str))
         public_key_from_bytes(raw)
     except (EncodingError, ValueError) as exc:
-        raise TrustError("BAD_KEY", f"public_key is not a 32-byte Ed25519 key: {exc}") from exc
+        raise TrustError("BAD_KEY", f"public_key is not a key of any suite: {exc}") from exc
     if value.get("kid") != key_id(raw):
         raise TrustError("BAD_KEY", "kid does not match the public key")
     not_before = _time(value, "not_before")
@@ -374,7 +395,7 @@ def _registered(state: TrustState, record: Record) -> Agency:
         raise TrustError("BAD_BODY", f"agency id {agency_id!r} must be lowercase letters, digits and '-'")
     if agency_id in state.agencies:
         raise TrustError("DUPLICATE", f"agency {agency_id} is already registered")
-    keys = tuple(parse_key(k) for k in _field(body, "keys", list))
+    keys = tuple(_of_city_suite(state, parse_key(k)) for k in _field(body, "keys", list))
     if not keys or len({k.kid for k in keys}) != len(keys):
         raise TrustError("BAD_BODY", "an agency needs at least one key, each listed once")
     history = (StatusChange("active", record.time),)
@@ -395,7 +416,7 @@ def _registered(state: TrustState, record: Record) -> Agency:
 
 def _key_rotated(state: TrustState, record: Record) -> Agency:
     agency = _existing(state, record.body)
-    new_key = parse_key(record.body.get("new_key"))
+    new_key = _of_city_suite(state, parse_key(record.body.get("new_key")))
     if agency.key(new_key.kid) is not None:
         raise TrustError("DUPLICATE", f"key {new_key.kid} is already a key of {agency.id}")
     retire_kid = _field(record.body, "retire_kid", str)

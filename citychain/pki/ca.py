@@ -84,8 +84,11 @@ def _aad(public_key_b64: str) -> bytes:
     return f"{SEALED_KEY_FORMAT}\n{public_key_b64}".encode()
 
 
-def seal_private_key(key: PrivateKeyTypes, passphrase: str, cost: KdfCost = KdfCost()) -> bytes:
-    """Any private key as a sealed JSON envelope (PKCS#8 DER inside AES-256-GCM).
+def seal_private_key(
+    key: PrivateKeyTypes, passphrase: str, cost: KdfCost = KdfCost(), cipher: str = "AES-256-GCM"
+) -> bytes:
+    """Any private key as a sealed JSON envelope (PKCS#8 DER inside AES-256-GCM, or
+    SM4-GCM in an SM2/SM3 city: the TLS and seal keys stay ECDSA, their sealing follows the city).
 
     The public key (SubjectPublicKeyInfo DER) is stored in the clear, so the
     matching certificate can be found without the passphrase, and is bound
@@ -98,7 +101,7 @@ def seal_private_key(key: PrivateKeyTypes, passphrase: str, cost: KdfCost = KdfC
     envelope = {
         "format": SEALED_KEY_FORMAT,
         "public_key": public_b64,
-        **seal(pkcs8, passphrase, _aad(public_b64), cost),
+        **seal(pkcs8, passphrase, _aad(public_b64), cost, cipher),
     }
     return json.dumps(envelope, indent=2).encode() + b"\n"
 
@@ -122,8 +125,10 @@ def unseal_private_key(data: bytes, passphrase: str, source: Path | str = "seale
     return key
 
 
-def save_sealed_key(path: Path, key: PrivateKeyTypes, passphrase: str, cost: KdfCost = KdfCost()) -> None:
-    write_atomic(Path(path), seal_private_key(key, passphrase, cost), mode=0o600)
+def save_sealed_key(
+    path: Path, key: PrivateKeyTypes, passphrase: str, cost: KdfCost = KdfCost(), cipher: str = "AES-256-GCM"
+) -> None:
+    write_atomic(Path(path), seal_private_key(key, passphrase, cost, cipher), mode=0o600)
 
 
 def load_sealed_key(path: Path, passphrase: str) -> ec.EllipticCurvePrivateKey:
@@ -322,6 +327,7 @@ def create_root_ca(
     cost: KdfCost,
     now: datetime,
     years: int = 20,
+    cipher: str = "AES-256-GCM",
 ) -> CertInfo:
     """Create the city root CA in `ca_dir`; refuses to replace an existing one.
 
@@ -357,7 +363,7 @@ def create_root_ca(
     not_after = _add_years(now, years)
     cert = _build(subject, subject, key.public_key(), not_before, not_after, extensions, key)
     ca_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    save_sealed_key(key_path, key, passphrase, cost)
+    save_sealed_key(key_path, key, passphrase, cost, cipher)
     save_cert(cert_path, cert)
     return CertInfo(cert, cert_path, key_path)
 

@@ -140,6 +140,7 @@ class AcknowledgePage(QWidget):
 
     def retranslate(self) -> None:
         self.title.setText(self.tr("Charity receipts"))
+        self.table.setAccessibleName(self.title.text())
         self.intro.setText(
             self.tr(
                 "Charity money approved for this agency. When it has arrived, select it and "

@@ -162,6 +162,7 @@ def table(columns: int, stretch: int | None = None) -> QTableWidget:
     """A read-only list; the `stretch` column takes the room left (and is cut
     short with … rather than the table scrolling sideways)."""
     widget = QTableWidget(0, columns)
+    widget.setTabKeyNavigation(False)  # Tab leaves the list (arrows move in it): no keyboard trap
     widget.verticalHeader().hide()
     widget.verticalHeader().setDefaultSectionSize(34)
     widget.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -32,6 +32,7 @@ from .charity_forms import (
 from .charity_funds import FundsTab
 from .charity_requests import RequestsTab
 from .charity_trace import TraceTab
+from .disclosure_page import DisclosureTab
 from .documents import DocumentDialog
 from .widgets import Banner, Counter, button, card, label
 
@@ -257,7 +258,8 @@ class CharityPage(QWidget):
         self.funds = FundsTab(counter, self.data)
         self.requests = RequestsTab(counter, self.data)
         self.trace = TraceTab(counter, self.data)
-        for tab in (self.donation, self.funds, self.requests, self.trace):
+        self.disclosure = DisclosureTab(counter)
+        for tab in (self.donation, self.funds, self.requests, self.trace, self.disclosure):
             self.tabs.addTab(tab, "")
         self.donation.trace_requested.connect(self.show_trace)
         self.data.failed.connect(self.banner.show_error)
@@ -281,7 +283,13 @@ class CharityPage(QWidget):
     def retranslate(self) -> None:
         self.title.setText(self.tr("Charity desk"))
         for index, text in enumerate(
-            (self.tr("Donation"), self.tr("Funds and projects"), self.tr("Disbursements"), self.tr("Trace a donation"))
+            (
+                self.tr("Donation"),
+                self.tr("Funds and projects"),
+                self.tr("Disbursements"),
+                self.tr("Trace a donation"),
+                self.tr("Disclosure"),
+            )
         ):
             self.tabs.setTabText(index, text)
 

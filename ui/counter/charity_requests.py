@@ -269,6 +269,7 @@ class RequestsTab(QWidget):
         self.approve_button.setText(self.tr("Approve"))
         self.cancel_button.setText(self.tr("Cancel request"))
         self.reason.setPlaceholderText(self.tr("Reason for cancelling"))
+        self.reason.setAccessibleName(self.reason.placeholderText())
         self._show(self.requests)
 
     def changeEvent(self, event: QEvent) -> None:

@@ -106,6 +106,7 @@ class TraceTab(QWidget):
 
     def retranslate(self) -> None:
         self.receipt.setPlaceholderText(self.tr("Receipt code, e.g. D-00000001-X"))
+        self.receipt.setAccessibleName(self.receipt.placeholderText())
         self.go.setText(self.tr("Trace"))
         self.steps_title.setText(self.tr("Ledger records"))
         self.steps.setHorizontalHeaderLabels([self.tr("Step"), self.tr("Record"), self.tr("Amount"), self.tr("Proof")])

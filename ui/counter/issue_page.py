@@ -221,20 +221,21 @@ class IssuePage(QWidget):
     def _signed(self, result) -> None:
         issued, pdf, images, problem = result
         self._lock(True)
-        name = texts.licence_name(issued.type)
+        name_zh, name_en = texts.licence_names(issued.type)
         if pdf is None:
             self.banner.show_pair(
-                f"{name}已签发（{issued.cert_id}），但打印文件没有生成：{problem}。请在“证照记录”中重新打印。",
-                f"The {name} was signed ({issued.cert_id}) but its PDF could not be made: {problem}. "
+                f"{name_zh}已签发（{issued.cert_id}），但打印文件没有生成：{problem}。请在“证照记录”中重新打印。",
+                f"The {name_en.lower()} was signed ({issued.cert_id}) but its PDF could not be made: {problem}. "
                 "Reprint it from Records.",
             )
         else:
             self.banner.show_pair(
-                f"已签发{name}：{issued.cert_id}。可以打印或保存。",
-                f"Signed: {name} {issued.cert_id}. Print it or save it.",
+                f"已签发{name_zh}：{issued.cert_id}。可以打印或保存。",
+                f"Signed: {name_en} {issued.cert_id}. Print it or save it.",
                 "ok",
             )
-            self.document.show_document(pdf, f"{issued.cert_id}.pdf", f"{name} · {issued.cert_id}", images)
+            caption = (f"{name_zh} · {issued.cert_id}", f"{name_en} · {issued.cert_id}")
+            self.document.show_document(pdf, f"{issued.cert_id}.pdf", caption, images)
             self.document.print_button.setFocus()
         self.counter.changed.emit("certificates")
         self.issued.emit(issued.cert_id)

@@ -55,6 +55,7 @@ def alert_lines(info, status: NodeStatus) -> list[tuple[str, str]]:
 
 def _table(columns: int, stretch: int) -> QTableWidget:
     table = QTableWidget(0, columns)
+    table.setTabKeyNavigation(False)  # Tab leaves the list (arrows move in it): no keyboard trap
     table.verticalHeader().hide()
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)

@@ -1,8 +1,9 @@
 """Showing, printing and saving a PDF the node made (a licence, a receipt).
 
 Pages are rasterised with pypdfium2 off the GUI thread (QImage may be made
-on any thread; QPixmap only on the GUI's). Printing renders each page at the
-printer's resolution and paints it on the QPrinter inside the task — Qt
+on any thread; QPixmap only on the GUI's). The counter prints by sending the
+PDF itself to CUPS (`citychain.documents.printing`); `print_pdf` paints pages
+on a Qt printer instead (a PDF file through QPrinter), inside a task — Qt
 allows QPainter on a QPrinter off the GUI thread — with progress and cancel.
 """
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter, QPixmap
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QFileDialog, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 PREVIEW_DPI = 110
@@ -125,13 +126,6 @@ class PdfView(QScrollArea):
         super().resizeEvent(event)
         if self._images and event.oldSize().width() != event.size().width():
             self._rebuild()
-
-
-def ask_printer(parent: QWidget) -> QPrinter | None:
-    """The system print dialog; None when the clerk cancels."""
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    dialog = QPrintDialog(printer, parent)
-    return printer if dialog.exec() == QPrintDialog.DialogCode.Accepted else None
 
 
 def ask_save_path(parent: QWidget, suggested: str, title: str) -> Path | None:

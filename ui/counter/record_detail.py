@@ -99,6 +99,7 @@ class RecordDetail(QWidget):
 
         self.tabs = QTabWidget()
         self.history = QTableWidget(0, 5)
+        self.history.setTabKeyNavigation(False)  # Tab leaves the list (arrows move in it): no keyboard trap
         self.history.verticalHeader().hide()
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -164,23 +165,27 @@ class RecordDetail(QWidget):
         while self.fields.count():
             item = self.fields.takeAt(0)
             if item.widget():
+                item.widget().hide()  # gone now, not at the next turn of the event loop
                 item.widget().deleteLater()
         rows = [
-            (texts.field_label(licence.field(name)).replace("（元）", "").replace(" (yuan)", ""), value)
+            (texts.field_label(licence.field(name)).replace("（元）", "").replace(" (yuan)", ""), value, True)
             for name, value in detail.fields
         ]
         rows += [
-            (self.tr("Valid from"), texts.date_text(detail.valid_from)),
-            (self.tr("Valid until"), texts.date_text(detail.valid_until)),
-            (self.tr("Signed at"), texts.time_text(detail.issued_at)),
+            (self.tr("Valid from"), texts.date_text(detail.valid_from), False),
+            (self.tr("Valid until"), texts.date_text(detail.valid_until), False),
+            (self.tr("Signed at"), texts.time_text(detail.issued_at), False),
         ]
         if detail.superseded_by:
-            rows.append((self.tr("Replaced by"), detail.superseded_by))
+            rows.append((self.tr("Replaced by"), detail.superseded_by, True))
         if detail.erased:
-            rows.insert(0, (self.tr("Personal data"), self.tr("erased on request; the ledger keeps only hashes")))
-        for row, (name, value) in enumerate(rows):
+            rows.insert(
+                0, (self.tr("Personal data"), self.tr("erased on request; the ledger keeps only hashes"), False)
+            )
+        for row, (name, value, data) in enumerate(rows):
             key = label(name, "muted")
             shown = label(value, "value", wrap=True)
+            shown.setProperty("data", data)  # what the licence holds, as signed: not interface text
             shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields.addWidget(key, row, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight)
             self.fields.addWidget(shown, row, 1)
@@ -288,6 +293,8 @@ class RecordDetail(QWidget):
         self.tabs.setTabText(0, self.tr("History"))
         self.tabs.setTabText(1, self.tr("Ledger entry"))
         self.tabs.setTabText(2, self.tr("Proof and co-signatures"))
+        for index, widget in enumerate((self.history, self.entry, self.proof)):
+            widget.setAccessibleName(self.tabs.tabText(index))  # what a screen reader says inside the tab
         self.history.setHorizontalHeaderLabels(
             [self.tr("When"), self.tr("What"), self.tr("Who"), self.tr("Record"), self.tr("Reason")]
         )

@@ -65,6 +65,7 @@ class RecordsPage(QStackedWidget):
         self.count = label("", "muted")
 
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the list (arrows move in it): no keyboard trap
         self.table.setObjectName("recordsTable")
         self.table.setModel(self.model)
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.DescendingOrder)
@@ -203,6 +204,8 @@ class RecordsPage(QStackedWidget):
     def retranslate(self) -> None:
         self.title.setText(self.tr("Licence records"))
         self.text.setPlaceholderText(self.tr("Holder's full name, ID number, or licence number  (Ctrl+F)"))
+        self.text.setAccessibleName(self.text.placeholderText())  # screen readers say it, not only the eye
+        self.table.setAccessibleName(self.title.text())
         self.type.setItemText(0, self.tr("All types"))
         for index in range(1, self.type.count()):
             self.type.setItemText(index, texts.licence_name(self.type.itemData(index)))

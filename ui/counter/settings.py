@@ -1,5 +1,6 @@
 """What this counter remembers between starts, in the data folder: which demo
-agency it belongs to and the language last chosen. Nothing secret."""
+agency it belongs to, the language last chosen and the printer (a CUPS
+queue) documents go to. Nothing secret."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ FILE_NAME = "counter.json"
 class CounterSettings:
     agency: str | None = None
     language: str = "zh_CN"
+    printer: str | None = None
 
     @classmethod
     def load(cls, folder: Path) -> CounterSettings:
@@ -28,7 +30,8 @@ class CounterSettings:
             return cls()
         agency = data.get("agency") if isinstance(data.get("agency"), str) else None
         language = data.get("language") if data.get("language") in ("zh_CN", "en") else "zh_CN"
-        return cls(agency, language)
+        printer = data.get("printer") if isinstance(data.get("printer"), str) and data.get("printer") else None
+        return cls(agency, language, printer)
 
     def save(self, folder: Path) -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)

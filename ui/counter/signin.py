@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from ..backend import NodeInfo, Session
 from . import texts
-from .widgets import Banner, Counter, button, card, label
+from .widgets import Banner, Counter, button, card, label, label_controls
 
 
 class SignInPage(QWidget):
@@ -64,6 +64,7 @@ class SignInPage(QWidget):
         self.user.returnPressed.connect(self.password.setFocus)
         self.password.returnPressed.connect(self.sign_in)
         self.submit.clicked.connect(self.sign_in)
+        label_controls(self)
         self._set_ready(False)
         self.retranslate()
 

@@ -28,7 +28,7 @@ QStatusBar QLabel {{ font-size: 11pt; color: {MUTED}; padding: 0 6px; }}
 #header {{ background: {ACCENT}; }}
 #header QLabel {{ color: white; }}
 #appTitle {{ font-size: 16pt; font-weight: bold; }}
-#agencyTitle {{ font-size: 12pt; color: #dce8f7; }}
+#header #agencyTitle {{ font-size: 12pt; color: #dce8f7; }}
 #header QPushButton {{ background: transparent; color: white; border: 1px solid #8fb3e3;
     border-radius: 6px; padding: 5px 14px; font-size: 11pt; }}
 #header QPushButton:hover {{ background: {ACCENT_DARK}; }}
@@ -47,12 +47,13 @@ QLabel[role="muted"] {{ color: {MUTED}; font-size: 11pt; }}
 QLabel[role="fieldError"] {{ color: {DANGER}; font-size: 10.5pt; }}
 QLabel[role="big"] {{ font-size: 22pt; font-weight: bold; color: {ACCENT_DARK}; }}
 QLabel[role="value"] {{ font-size: 12pt; }}
-QLabel[role="pill"] {{ border-radius: 12px; padding: 3px 12px; color: white; font-weight: bold; font-size: 11pt; }}
-QLabel[tone="valid"] {{ background: {SUCCESS}; }}
-QLabel[tone="suspended"] {{ background: {WARNING}; }}
-QLabel[tone="revoked"] {{ background: {DANGER}; }}
-QLabel[tone="superseded"] {{ background: {MUTED}; }}
-QLabel[tone="expired"] {{ background: {WARNING}; }}
+QLabel[role="pill"] {{ border-radius: 12px; padding: 3px 12px; color: white; font-weight: bold; font-size: 11pt;
+    background: {MUTED}; }}
+QLabel[role="pill"][tone="valid"] {{ background: {SUCCESS}; }}
+QLabel[role="pill"][tone="suspended"] {{ background: {WARNING}; }}
+QLabel[role="pill"][tone="revoked"] {{ background: {DANGER}; }}
+QLabel[role="pill"][tone="superseded"] {{ background: {MUTED}; }}
+QLabel[role="pill"][tone="expired"] {{ background: {WARNING}; }}
 
 #banner {{ border-radius: 8px; padding: 10px 14px; font-size: 12pt; }}
 #banner[tone="error"] {{ background: #fdecea; border: 1px solid #f1b5ae; color: {DANGER}; }}

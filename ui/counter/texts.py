@@ -70,8 +70,13 @@ def word(table: dict[str, tuple[str, str]], key: str) -> str:
 
 
 def licence_name(type_id: str) -> str:
+    return pick(*licence_names(type_id))
+
+
+def licence_names(type_id: str) -> tuple[str, str]:
+    """A licence type's name in Chinese and English, for sentences made in both."""
     licence = BY_ID.get(type_id)
-    return pick(licence.name_zh, licence.name_en) if licence else type_id
+    return (licence.name_zh, licence.name_en) if licence else (type_id, type_id)
 
 
 def field_label(field) -> str:

@@ -11,9 +11,16 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QComboBox,
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
+    QLineEdit,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -33,6 +40,30 @@ def set_prop(widget: QWidget, name: str, value: Any) -> None:
     widget.setProperty(name, value)
     widget.style().unpolish(widget)
     widget.style().polish(widget)
+
+
+INPUTS = (QLineEdit, QComboBox, QPlainTextEdit, QAbstractItemView, QAbstractSpinBox)
+
+
+def label_controls(root: QWidget) -> None:
+    """Make the label shown beside (form rows) or right above (box layouts) each
+    input its buddy: a screen reader then says the label as the input's name,
+    in the language on screen. Inputs named explicitly are left alone."""
+    for layout in root.findChildren(QLayout):
+        if isinstance(layout, QFormLayout):
+            pairs = [
+                (layout.itemAt(row, QFormLayout.ItemRole.LabelRole), layout.itemAt(row, QFormLayout.ItemRole.FieldRole))
+                for row in range(layout.rowCount())
+            ]
+        else:
+            items = [layout.itemAt(i) for i in range(layout.count())]
+            pairs = list(zip(items, items[1:]))
+        for before, item in pairs:
+            caption = before.widget() if before is not None else None
+            control = item.widget() if item is not None else None
+            if isinstance(caption, QLabel) and caption.buddy() is None and isinstance(control, INPUTS):
+                if not control.accessibleName():
+                    caption.setBuddy(control)
 
 
 def label(text: str = "", role: str | None = None, wrap: bool = False) -> QLabel:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from .node_panel import NodePanel
-from .widgets import Counter, button, label
+from .widgets import Counter, button, label, label_controls
 
 
 class Workspace(QWidget):
@@ -76,6 +76,7 @@ class Workspace(QWidget):
         layout.setSpacing(0)
         layout.addWidget(nav)
         layout.addWidget(self.stack, 1)
+        label_controls(self)
         self.retranslate()
 
     def _add(self, key: str, page: QWidget) -> None:
@@ -99,6 +100,8 @@ class Workspace(QWidget):
             page.activate()
         if hasattr(page, "focus_form"):
             page.focus_form()
+        else:  # the keyboard starts on the desk's own button, one Tab from its page (never nowhere)
+            self.buttons[key].setFocus()
         return page
 
     def start(self) -> None:

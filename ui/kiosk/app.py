@@ -1,4 +1,4 @@
-"""`python main.py kiosk …`: start the kiosk full screen.
+"""`python main.py kiosk …`: start the kiosk over the whole screen (ui.kiosk.screen_cover).
 
 kiosk                        the demo city in the data folder (civil affairs' node home)
 kiosk --home DIR             a node home on this machine: its trust log and its ledgers
@@ -58,16 +58,27 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def build_backend(args: argparse.Namespace, max_age_s: int):
+def build_backend(args: argparse.Namespace, max_age_s: int, policy: Path | None = None):
+    """`policy`: kiosk.toml's trust policy, whose quorum wins over the bundle's or the home's."""
     if args.trust:
         from .backend_remote import RemoteBackend
 
-        return RemoteBackend(args.trust, args.node, args.ca, max_age_s=max_age_s)
+        return RemoteBackend(args.trust, args.node, args.ca, max_age_s=max_age_s, policy=policy)
     from .backend_local import LocalBackend
 
     home = args.home or demo_home()
     ensure_indexes(home)
-    return LocalBackend(home, max_age_s=max_age_s)
+    return LocalBackend(home, max_age_s=max_age_s, policy=policy)
+
+
+def other_cities(settings) -> tuple:
+    """kiosk.toml's `other_cities`: each bundle a trusted city of its own, verified offline."""
+    from citychain.documents.checks import VerifierConfig
+    from citychain.documents.door import VerifyPlace
+
+    return tuple(
+        VerifyPlace(VerifierConfig.from_bundle(p), None, settings.max_status_age_s) for p in settings.other_city_paths
+    )
 
 
 def run(argv: Sequence[str]) -> int:
@@ -83,7 +94,8 @@ def run(argv: Sequence[str]) -> int:
 
     try:
         settings = kiosk_config.load(args.config or kiosk_config.config_path(args.home, data_folder()))
-        backend = build_backend(args, settings.max_status_age_s)
+        backend = build_backend(args, settings.max_status_age_s, settings.policy_path)
+        backend.other_cities = other_cities(settings)
     except OSError as exc:
         print(f"错误 / error: 无法读取 {exc.filename} / cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -99,8 +111,7 @@ def run(argv: Sequence[str]) -> int:
         window.resize(1280, 800)
         window.show()
     else:
-        from PySide6.QtCore import Qt
+        from .screen_cover import ScreenCover
 
-        window.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
-        window.showFullScreen()
+        ScreenCover(window).start()  # the whole screen, with or without a window manager
     return app.exec()

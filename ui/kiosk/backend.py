@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from certificates.identifiers import InvalidCertificateId, parse_certificate_id
 from certificates.identifiers import check_typing as check_id_typing
 from certificates.verify import Verdict, Verifier
-from charity.receipt_payload import PREFIX as RECEIPT_QR
+from charity.receipt_payload import FRAMING as RECEIPT_FRAMING
 from charity.receipts import PREFIX as RECEIPT_PREFIX
 from charity.receipts import InvalidReceipt, parse_receipt
 from charity.receipts import check_typing as check_receipt_typing
@@ -36,7 +36,7 @@ from citychain.documents.door import (
     VerifyPlace,
     document_kinds,
     prefixes,
-    verify_document,
+    verify_among,
 )
 from citychain.errors import BilingualError
 from ui.backend import UNAVAILABLE, BackendError, PublicDoor
@@ -89,10 +89,11 @@ def kiosk_documents() -> tuple:
 def receipt_of(text: str) -> str:
     """The receipt code in a typed code or a receipt's QR text (checked, normalised)."""
     try:
-        if text.strip().startswith(RECEIPT_QR):
+        if text.strip().startswith(RECEIPT_FRAMING.prefixes):
             from charity.receipt_payload import decode_qr
 
-            return str(parse_receipt(str(decode_qr(text.strip()).leaf.record.body.get("receipt", ""))))
+            code = decode_qr(text.strip(), None).leaf.record.body.get("receipt", "")  # only the code is read
+            return str(parse_receipt(str(code)))
         return str(parse_receipt(text))
     except InvalidReceipt as exc:
         raise KioskError("BAD_RECEIPT", exc.message_zh, exc.message_en) from None
@@ -130,17 +131,18 @@ class KioskBackend:
     verifier: Verifier
     max_file_bytes: int = 10 * 1024 * 1024
     documents: tuple | None = None  # the kinds of document the door asks; None: kiosk_documents()
+    other_cities: tuple[VerifyPlace, ...] = ()  # other trusted cities (kiosk.toml), checked offline
 
     # -- documents: through the one verifier door ---------------------------------
     def place(self) -> VerifyPlace:
         """This door's trust root and status source, for every kind of document."""
         verifier = self.verifier
-        return VerifyPlace(verifier.config, verifier.source, verifier.max_age_s, verifier.clock)
+        return VerifyPlace(verifier.config, verifier.source, verifier.max_age_s, verifier.clock, verifier.seconds)
 
     def _verify(self, document: Document):
         if self.documents is None:
             self.documents = kiosk_documents()
-        return verify_document(document, self.place(), self.documents)
+        return verify_among(document, (self.place(), *self.other_cities), self.documents)
 
     def verify_qr(self, text: str):
         """The verdict on a QR code's text (a certificate's `Verdict`, a receipt's …)."""
@@ -230,7 +232,7 @@ class KioskBackend:
         """A ledger record found by id, checked like a QR code that discloses no field."""
         from certificates.qr_text import encode_qr_text
 
-        return replace(self.verifier.qr(encode_qr_text(leaf_json)), source="id")
+        return replace(self.verifier.qr(encode_qr_text(leaf_json, self.verifier.config.trust.suite)), source="id")
 
     # -- what the node is asked ------------------------------------------------------
     door: PublicDoor | None = None  # None: a trust bundle and no node
@@ -252,7 +254,7 @@ class KioskBackend:
         leaf = self._ask(lambda door: door.certificate_leaf(agency, cert_id))
         if leaf is None:
             raise KioskError("NOT_FOUND", *self.not_found)
-        return self.id_verdict(qr_payload(parse_leaf(leaf), b"", {}, ()))
+        return self.id_verdict(qr_payload(parse_leaf(leaf), b"", {}, (), self.verifier.config.hasher))
 
     def trace(self, receipt: str) -> Trace:
         code = receipt_of(receipt)

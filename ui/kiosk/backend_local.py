@@ -20,19 +20,23 @@ class LocalBackend(KioskBackend):
         "the ledgers this kiosk holds have no certificate with this number; check the number",
     )
 
-    def __init__(self, home: Path, clock: Clock | None = None, max_age_s: int = 3600) -> None:
+    def __init__(
+        self, home: Path, clock: Clock | None = None, max_age_s: int = 3600, policy: Path | None = None
+    ) -> None:
         from ui.local_backend import LocalBackend as NodeDoor
 
         self.clock = clock or SystemClock()
         self.max_age_s = max_age_s
+        self.policy = policy  # kiosk.toml's trust policy, else the home's own (VerifierConfig.from_home)
         self.door = NodeDoor(Path(home), clock=self.clock, sync=False, write=False)
         self.home = self.door.node.home
         self._trust_size = self.door.trust_size()
         self.verifier = self._new_verifier()
 
     def _new_verifier(self) -> Verifier:
-        config = VerifierConfig.from_home(self.home.path)
-        return Verifier(config, HomeStatus(self.home.path, self.clock), self.clock, self.max_age_s)
+        config = VerifierConfig.from_home(self.home.path, self.policy)
+        status = HomeStatus(self.home.path, self.clock)  # and the mirrors its trust log names, for a second opinion
+        return Verifier(config, status, self.clock, self.max_age_s, status.seconds(config.trust))
 
     def refresh_trust(self) -> None:
         """A kiosk runs for weeks: take up key revocations as the trust log grows."""

@@ -23,16 +23,25 @@ MAX_RESPONSE = 4 * 1024 * 1024
 
 class RemoteBackend(KioskBackend):
     def __init__(
-        self, bundle: Path, url: str | None, ca_file: str | None = None, timeout: float = 5.0, max_age_s: int = 3600
+        self,
+        bundle: Path,
+        url: str | None,
+        ca_file: str | None = None,
+        timeout: float = 5.0,
+        max_age_s: int = 3600,
+        policy: Path | None = None,
+        mirrors: tuple[str, ...] = (),
     ) -> None:
+        """`mirrors`: nodes asked for a second opinion before the agencies' URLs in the bundle's trust log."""
         self.bundle = Path(bundle)
         self.url = url.rstrip("/") if url else None
         self.timeout = timeout
-        config = VerifierConfig.from_bundle(self.bundle)
+        config = VerifierConfig.from_bundle(self.bundle, policy)
         # The bundle's trust log refuses a node whose TLS certificate it revokes, for status and traces alike.
         revoked = config.trust.revoked_now(SystemClock())
         status = NodeStatus(self.url, ca_file, timeout, revoked) if self.url else None
-        self.verifier = Verifier(config, status, max_age_s=max_age_s)
+        seconds = status.seconds(config.trust, mirrors) if status is not None else ()
+        self.verifier = Verifier(config, status, max_age_s=max_age_s, seconds=seconds)
         if self.url:  # `timeout` per connect and per read, no retries: a person is waiting at the screen
             from ui.remote_backend import RemoteBackend as NodeDoor
 

@@ -1,6 +1,8 @@
 """The kiosk's own settings: `kiosk.toml` in the node home it uses, else in
-the data folder. The trust root is never here — it comes from the node home
-or the trust bundle the operator named — but the administrator PIN is.
+the data folder. The kiosk's own city's trust root is never here — it comes
+from the node home or the trust bundle the operator named — but the
+administrator PIN is, and so are the trust bundles of other cities whose
+documents the kiosk also verifies (offline, each under its own suite).
 
     pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>"   # python -m ui.kiosk.config
     idle_timeout_s = 60
@@ -12,6 +14,10 @@ or the trust bundle the operator named — but the administrator PIN is.
     language = "zh_CN"
     high_contrast = false
     max_status_age_s = 3600
+    policy = "trust-bundle.tlog-policy"   # optional: a C2SP tlog-policy (trust export writes one);
+                                          # relative to this file; its quorum wins over the bundle's
+    other_cities = ["sm-city/trust-bundle.json"]   # optional: other cities' trust bundles (either
+                                          # suite), relative to this file; verified offline
 
 Without a file the demo PIN `246810` applies (README says so). The PIN is
 hashed like every password (citychain.accounts.pins); an older `scrypt$`
@@ -61,6 +67,8 @@ class KioskConfig:
     language: str = "zh_CN"
     high_contrast: bool = False
     max_status_age_s: int = 3600
+    policy: str | None = None  # a C2SP tlog-policy file, relative to this file (docs/protocol.md §14)
+    other_cities: tuple[str, ...] = ()  # other cities' trust bundles, relative to this file
     source: Path | None = field(default=None, compare=False)  # the file read, where an upgraded PIN hash goes
 
     @property
@@ -73,6 +81,19 @@ class KioskConfig:
         if self.documents_folder:
             roots.append(Path(self.documents_folder))
         return tuple(roots)
+
+    @property
+    def _base(self) -> Path:
+        return self.source.parent if self.source is not None else Path.cwd()
+
+    @property
+    def policy_path(self) -> Path | None:
+        """The trust policy named, relative to the kiosk.toml it is named in."""
+        return self._base / self.policy if self.policy else None
+
+    @property
+    def other_city_paths(self) -> tuple[Path, ...]:
+        return tuple(self._base / p for p in self.other_cities)
 
     @property
     def demo_pin(self) -> bool:
@@ -92,7 +113,8 @@ def _checked(name: str, value: object) -> object:
         raise ConfigError(f"{FILE}：{name} 须为文本", f"{FILE}: {name} must be text")
     if kind == "tuple[str, ...]":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{FILE}：{name} 须为文件夹列表", f"{FILE}: {name} must be a list of folders")
+            zh, en = ("文件夹", "folders") if name == "media_folders" else ("路径", "paths")
+            raise ConfigError(f"{FILE}：{name} 须为{zh}列表", f"{FILE}: {name} must be a list of {en}")
         return tuple(value)
     if name == "language" and value not in ("zh_CN", "en"):
         raise ConfigError(f"{FILE}：language 须为 zh_CN 或 en", f"{FILE}: language must be zh_CN or en")

@@ -29,11 +29,13 @@ class OnScreenKeyboard(QWidget):
         grid.setSpacing(8)
         grid.setContentsMargins(0, 0, 0, 0)
         width = max(len(r) for r in rows)
+        self.keys: list = []
         for r, row in enumerate(rows):
             offset = (width - len(row)) // 2 if len(row) < width - 1 else 0
             for c, ch in enumerate(row):
                 key = button(f"key-{ch}", "key")
                 set_text(key, ch, _SPOKEN.get(ch, ch))
+                self.keys.append(key)
                 key.clicked.connect(lambda _=False, ch=ch: self.type(ch))
                 grid.addWidget(key, r, c + offset)
         self.backspace = button("key-backspace", "key")
@@ -49,8 +51,12 @@ class OnScreenKeyboard(QWidget):
         self.target.insert(text)
 
     def retranslate(self) -> None:
-        set_text(self.backspace, "⌫ " + tr("Delete"), tr("Delete one character"))
-        set_text(self.erase, tr("Clear"), tr("Clear everything typed"))
+        set_text(
+            self.backspace, "⌫ " + tr("Delete"), tr("Delete one character"), tr("Removes the last character typed")
+        )
+        set_text(self.erase, tr("Clear"), tr("Clear everything typed"), tr("Empties the field to start again"))
+        for key in self.keys:
+            key.setAccessibleDescription(tr("Types this character into the field"))
 
 
 class PinPad(QWidget):
@@ -61,6 +67,7 @@ class PinPad(QWidget):
         self.setObjectName("pinpad")
         grid = QGridLayout(self)
         grid.setSpacing(10)
+        self.digits: list = []
         grid.setContentsMargins(0, 0, 0, 0)
         for r, row in enumerate(DIGITS + ("C0<",)):
             for c, ch in enumerate(row):
@@ -73,10 +80,13 @@ class PinPad(QWidget):
                     self.backspace = key
                 else:
                     set_text(key, ch)
+                    self.digits.append(key)
                     key.clicked.connect(lambda _=False, ch=ch: target.insert(ch))
                 grid.addWidget(key, r, c)
         self.retranslate()
 
     def retranslate(self) -> None:
-        set_text(self.backspace, "⌫", tr("Delete one digit"))
-        set_text(self.erase, tr("Clear"), tr("Clear the PIN"))
+        set_text(self.backspace, "⌫", tr("Delete one digit"), tr("Removes the last digit typed"))
+        set_text(self.erase, tr("Clear"), tr("Clear the PIN"), tr("Empties the PIN field"))
+        for key in self.digits:
+            key.setAccessibleDescription(tr("Types this digit of the PIN"))

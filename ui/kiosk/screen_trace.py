@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QGridLayout,
     QHBoxLayout,
     QProgressBar,
@@ -23,13 +24,14 @@ from PySide6.QtWidgets import (
 
 from charity import money_states as ms
 from charity.flow import Flow, donation_flow
+from charity.schedule import STATUS_WORDS
 from ui import i18n
 from ui.flow_view import FlowTheme, FlowView
 
 from .text import noop, tr
 from .theme import Palette
 from .trace_model import donated_on, timeline
-from .widgets import Screen, button, card, label, restyle, set_text
+from .widgets import Screen, ScrollingPart, button, card, label, restyle, set_text
 
 Names = Callable[[str], tuple[str, str]]
 BAD_RECEIPTS = frozenset(
@@ -74,13 +76,13 @@ class TraceScreen(Screen):
         self.receipt_check = label("", name="trace-receipt-check")
         self.diagram = FlowView()
         self.diagram.setObjectName("trace-flow")
-        self.places_card, self.places = _scrolling_card()
-        self.steps_card, self.steps = _scrolling_card()
+        self.places_card, self.places_part, self.places = _scrolling_card()
+        self.steps_card, self.steps_part, self.steps = _scrolling_card()
         self.fund_button = button("trace-funds", "quiet")
         self.fund_button.clicked.connect(self.show_funds)
         self.finish = button("trace-done")
         self.finish.clicked.connect(self.done)
-        lower = QHBoxLayout()
+        self.lower = lower = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         lower.setSpacing(20)
         lower.addWidget(self.places_card, 3)
         lower.addWidget(self.steps_card, 2)
@@ -88,22 +90,51 @@ class TraceScreen(Screen):
         bottom.addWidget(self.fund_button)
         bottom.addStretch(1)
         bottom.addWidget(self.finish)
+        content = QWidget()
+        page = QVBoxLayout(content)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.setSpacing(10)
+        page.addWidget(self.title)
+        page.addWidget(self.summary)
+        page.addWidget(self.receipt_check)
+        page.addWidget(self.diagram, 3)
+        page.addLayout(lower, 2)
+        self.page = ScrollingPart(content)  # the whole page scrolls in large-text mode only
+        self.page.setObjectName("trace-page")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 12, 32, 12)
         layout.setSpacing(10)
-        layout.addWidget(self.title)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.receipt_check)
-        layout.addWidget(self.diagram, 3)
-        layout.addLayout(lower, 2)
+        layout.addWidget(self.page, 1)
         layout.addLayout(bottom)
+        self.portrait = self.large = False
+        self._arrange()
         self.retranslate()
+
+    def set_portrait(self, portrait: bool) -> None:
+        self.portrait = portrait
+        self._arrange()
+
+    def set_large_text(self, large: bool) -> None:
+        self.large = large
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Large text: the flow tall enough for every label on two lines, the two
+        cards below it one above the other, open at full height, and the page
+        scrolling as a whole. Standing up: the cards one above the other too."""
+        stacked = self.portrait or self.large
+        self.lower.setDirection(QBoxLayout.Direction.TopToBottom if stacked else QBoxLayout.Direction.LeftToRight)
+        for part in (self.places_part, self.steps_part):
+            part.set_scrolls(not self.large)
+        self.page.set_scrolls(self.large)
+        self.diagram.setMinimumHeight(max(200, self.diagram.roomy_height()) if self.large else 200)
 
     def show_trace(self, report: dict[str, Any], check: tuple[str, str, str] | None = None) -> None:
         """`check`: the scanned receipt's own verdict (code, zh, en), if it came as a QR code or PDF."""
         self.report, self.check = report, check
         self.flow = donation_flow(report)
         self.diagram.set_flow(self.flow)
+        self._arrange()
         self.retranslate()
 
     def style_flow(self, colours: Palette, label_px: int) -> None:
@@ -119,10 +150,11 @@ class TraceScreen(Screen):
                 tones=dict(colours.flow or {}),
             )
         )
+        self._arrange()
 
     def retranslate(self) -> None:
-        set_text(self.finish, tr("Done"))
-        set_text(self.fund_button, tr("Fund page"))
+        set_text(self.finish, tr("Done"), description=tr("Back to the start screen"))
+        set_text(self.fund_button, tr("Fund page"), description=tr("Shows the public page of this donation's fund"))
         self.title.setText(tr("Where your donation went"))
         _clear_layout(self.places)
         _clear_layout(self.steps)
@@ -246,7 +278,7 @@ class FundsScreen(Screen):
     def retranslate(self) -> None:
         self.title.setText(tr("Charity funds"))
         self.hint.setText(tr("Totals from the charity's signed ledger, as this kiosk's node holds it."))
-        set_text(self.finish, tr("Done"))
+        set_text(self.finish, tr("Done"), description=tr("Back to the start screen"))
         _clear_layout(self.cards)
         if not self.funds:
             self.cards.addWidget(label("big", tr("No charity fund has been published yet.") if self.loaded else ""))
@@ -312,6 +344,8 @@ class FundsScreen(Screen):
             )
             line.addWidget(_bar(paid, budget, tr("paid out")), 1)
             layout.addLayout(line)
+            if project.get("disclosure"):
+                layout.addWidget(_disclosure_line(project["disclosure"]))
         return frame
 
     def clear(self) -> None:
@@ -319,18 +353,37 @@ class FundsScreen(Screen):
         self.retranslate()
 
 
-def _scrolling_card() -> tuple[QWidget, QVBoxLayout]:
-    """A card whose contents scroll when the screen is too small for them."""
+def _period(period: Any) -> str:
+    return tr("final report") if period == "final" else str(period or "—")
+
+
+def _disclosure_line(disclosure: dict[str, Any]) -> QWidget:
+    """A project's standing under the disclosure rules, and its newest published report."""
+    zh, en = STATUS_WORDS.get(str(disclosure.get("state")), ("—", "—"))
+    latest = disclosure.get("latest") or {}
+    text = tr("Disclosure: {state} · latest report: {period} ({date})").format(
+        state=i18n.pick(zh, en), period=_period(latest.get("period")), date=latest.get("date", "—")
+    )
+    owed = [o for o in disclosure.get("outstanding") or () if isinstance(o, dict)]
+    if owed:
+        text += "   " + tr("Owed: {period}, due {due}").format(
+            period=_period(owed[0].get("period")), due=owed[0].get("due")
+        )
+    line = label("small", text)
+    line.setObjectName(f"disclosure-{disclosure.get('state')}")
+    return line
+
+
+def _scrolling_card() -> tuple[QWidget, ScrollingPart, QVBoxLayout]:
+    """A card whose contents scroll when the screen is too small for them (unless the page scrolls)."""
     frame, inner = card(), QWidget()
     contents = QVBoxLayout(inner)
     contents.setContentsMargins(20, 12, 20, 12)
-    scroll = QScrollArea()
-    scroll.setWidgetResizable(True)
-    scroll.setWidget(inner)
+    part = ScrollingPart(inner)
     outer = QVBoxLayout(frame)
     outer.setContentsMargins(2, 2, 2, 2)
-    outer.addWidget(scroll)
-    return frame, contents
+    outer.addWidget(part)
+    return frame, part, contents
 
 
 def _bar(value: int, whole: int, what: str) -> QProgressBar:
@@ -338,6 +391,6 @@ def _bar(value: int, whole: int, what: str) -> QProgressBar:
     bar.setRange(0, 1000)  # per mille: fen totals overflow Qt's int range
     share = min(1000, round(1000 * value / whole)) if whole > 0 else 0
     bar.setValue(share)
-    bar.setFormat(f"{share / 10:.0f}% {what}")
+    bar.setTextVisible(False)  # text drawn half on the chunk cannot keep its contrast; the words beside say it
     bar.setAccessibleName(f"{share / 10:.0f}% {what}")
     return bar

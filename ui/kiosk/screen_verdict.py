@@ -15,11 +15,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +33,7 @@ from ui import i18n
 from .text import tr
 from .trace_model import city_time
 from .verdicts import look, sentence, shows_content, status_could_not_be_checked
-from .widgets import Screen, SealWidget, button, card, label, restyle, set_text
+from .widgets import Screen, ScrollingPart, SealWidget, button, card, label, restyle, set_text
 
 Names = Callable[[str], tuple[str, str]]  # agency id → (name zh, name en)
 
@@ -67,6 +67,7 @@ class VerdictScreen(Screen):
         self.banner = QFrame()
         self.banner.setObjectName("verdict-banner")
         self.banner.setProperty("role", "banner")
+        self.banner.setProperty("bilingual", True)  # the verdict, in both languages for everyone in the hall
         self.symbol = label("symbol", wrap=False, name="verdict-symbol")
         self.headline = label("headline", name="verdict-headline")
         self.headline_en = label("headline2", name="verdict-headline-en")
@@ -87,6 +88,7 @@ class VerdictScreen(Screen):
         self.doc_number.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.doc_caption = label("muted", name="verdict-caption")
         self.fields_box = QWidget()
+        self.fields_box.setProperty("bilingual", True)  # field names in both languages, values as signed
         self.fields_grid = QGridLayout()
         self.fields_grid.setContentsMargins(0, 0, 0, 0)
         self.fields_grid.setHorizontalSpacing(24)
@@ -100,18 +102,14 @@ class VerdictScreen(Screen):
         listing.addLayout(self.fields_grid)
         listing.addWidget(self.hidden_note)
         listing.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.fields_box)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.fields_part = ScrollingPart(self.fields_box)
         doc = QVBoxLayout(self.document)
         doc.setContentsMargins(24, 12, 16, 12)
         head = QHBoxLayout()
         head.addWidget(self.doc_title, 1)
         head.addWidget(self.show_numbers, 0, Qt.AlignmentFlag.AlignTop)
         doc.addLayout(head)
-        doc.addWidget(scroll, 1)
+        doc.addWidget(self.fields_part, 1)
 
         self.issuer = card()
         self.seal = SealWidget()
@@ -121,17 +119,15 @@ class VerdictScreen(Screen):
         self.status_line = label("warning", name="verdict-status")
         self.advice = label("", name="verdict-advice")
         self.detail = label("small", name="verdict-detail")
+        for widget in (self.doc_title, self.issuer_name, self.advice, self.detail):
+            widget.setProperty("bilingual", True)  # type, issuer, advice and error sentence in both languages
         inner = QWidget()
         side = QVBoxLayout(inner)
         side.setContentsMargins(20, 12, 20, 12)
-        issuer_scroll = QScrollArea()
-        issuer_scroll.setWidgetResizable(True)
-        issuer_scroll.setWidget(inner)
-        issuer_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        issuer_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.issuer_part = ScrollingPart(inner)
         outer = QVBoxLayout(self.issuer)
         outer.setContentsMargins(2, 2, 2, 2)
-        outer.addWidget(issuer_scroll)
+        outer.addWidget(self.issuer_part)
         top = QHBoxLayout()
         top.addWidget(self.seal)
         top.addWidget(self.issuer_name, 1)
@@ -140,7 +136,7 @@ class VerdictScreen(Screen):
             side.addWidget(widget)
         side.addStretch(1)
 
-        body = QHBoxLayout()
+        self.body = body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         body.setSpacing(24)
         body.addWidget(self.document, 3)
         body.addWidget(self.issuer, 2)
@@ -150,15 +146,42 @@ class VerdictScreen(Screen):
         self.hint = label("muted", name="verdict-hint")
         bottom.addWidget(self.hint, 1)
         bottom.addWidget(self.finish)
+        content = QWidget()
+        page = QVBoxLayout(content)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.setSpacing(16)
+        page.addWidget(self.banner)
+        page.addLayout(body, 1)
+        self.page = ScrollingPart(content)  # the whole page scrolls in large-text mode only
+        self.page.setObjectName("verdict-page")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 16, 32, 16)
         layout.setSpacing(16)
-        layout.addWidget(self.banner)
-        layout.addLayout(body, 1)
+        layout.addWidget(self.page, 1)
         layout.addLayout(bottom)
+        self.portrait = self.large = False
+        self._arrange()
         self.clear()
 
     # -- showing ------------------------------------------------------------------
+    def set_portrait(self, portrait: bool) -> None:
+        self.portrait = portrait
+        self._arrange()
+
+    def set_large_text(self, large: bool) -> None:
+        self.large = large
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Large text: the certificate above the issuer, both open at full height
+        and the page scrolling as a whole, rather than two narrow cards of clipped
+        words each scrolling on its own. Standing up: one above the other too."""
+        stacked = self.portrait or self.large
+        self.body.setDirection(QBoxLayout.Direction.TopToBottom if stacked else QBoxLayout.Direction.LeftToRight)
+        for part in (self.fields_part, self.issuer_part):
+            part.set_scrolls(not self.large)
+        self.page.set_scrolls(self.large)
+
     def set_scale(self, scale: float) -> None:
         side = max(96, round(170 * scale))
         self.seal.setFixedSize(side, side)
@@ -219,9 +242,13 @@ class VerdictScreen(Screen):
         self.retranslate()
 
     def retranslate(self) -> None:
-        set_text(self.finish, tr("Done"))
+        set_text(self.finish, tr("Done"), description=tr("Back to the start screen"))
         self.hint.setText(tr("Scan the next code at any time."))
-        set_text(self.show_numbers, tr("Hide full numbers") if self.reveal else tr("Show full numbers"))
+        set_text(
+            self.show_numbers,
+            tr("Hide full numbers") if self.reveal else tr("Show full numbers"),
+            description=tr("Shows or hides the full resident ID numbers on this screen"),
+        )
         verdict = self.verdict
         self.document.setVisible(bool(verdict and verdict.cert_id and shows_content(verdict)))
         self.issuer.setVisible(verdict is not None)
@@ -248,6 +275,7 @@ class VerdictScreen(Screen):
     def _issuer_facts(self, verdict: Verdict) -> None:
         if not shows_content(verdict):
             self.issuer_name.setText(tr("Nothing in this code can be trusted, so none of it is shown."))
+            self.issuer_name.setProperty("bilingual", False)  # our own words: in the interface's language
             for widget in (self.facts, self.cosigned, self.status_line):
                 widget.clear()
                 widget.setVisible(False)
@@ -255,6 +283,7 @@ class VerdictScreen(Screen):
             self.detail.setVisible(bool(self.detail.text()))
             return
         self.issuer_name.setText(f"{verdict.issuer_name_zh}\n{verdict.issuer_name_en}")
+        self.issuer_name.setProperty("bilingual", True)
         facts = []
         if verdict.valid_from:
             facts.append(

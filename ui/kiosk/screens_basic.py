@@ -25,10 +25,10 @@ class HomeScreen(Screen):
         self.sub = label("muted", name="hero-sub")
         self.sub.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.tiles = {
-            "files": button("tile-files", "tile"),
-            "id": button("tile-id", "tile"),
-            "receipt": button("tile-receipt", "tile"),
-            "funds": button("tile-funds", "tile"),
+            "files": button("tile-files", "tile", wrap=True),
+            "id": button("tile-id", "tile", wrap=True),
+            "receipt": button("tile-receipt", "tile", wrap=True),
+            "funds": button("tile-funds", "tile", wrap=True),
         }
         self.tiles["files"].clicked.connect(self.open_files)
         self.tiles["id"].clicked.connect(self.type_id)
@@ -51,10 +51,14 @@ class HomeScreen(Screen):
     def retranslate(self) -> None:
         self.hero.setText("▣  " + tr("Hold the QR code of a certificate or a donation receipt under the scanner"))
         self.sub.setText(tr("It works on every screen. Or choose one of these:"))
-        set_text(self.tiles["files"], "⇩  " + tr("Check a file from a USB stick"), tr("Check a file from a USB stick"))
-        set_text(self.tiles["id"], "⌨  " + tr("Type a certificate number"), tr("Type a certificate number"))
-        set_text(self.tiles["receipt"], "¥  " + tr("Trace my donation"), tr("Trace my donation"))
-        set_text(self.tiles["funds"], "▤  " + tr("Charity funds"), tr("Charity funds"))
+        tiles = (
+            ("files", "⇩", noop("Check a file from a USB stick"), noop("Choose a PDF or picture of a certificate")),
+            ("id", "⌨", noop("Type a certificate number"), noop("See the status of the certificate with that number")),
+            ("receipt", "¥", noop("Trace my donation"), noop("Type your receipt code to see where the money went")),
+            ("funds", "▤", noop("Charity funds"), noop("See how much each charity fund raised and paid out")),
+        )
+        for key, symbol, name, description in tiles:
+            set_text(self.tiles[key], f"{symbol}  {tr(name)}", tr(name), tr(description))
 
 
 class BusyScreen(Screen):
@@ -94,7 +98,7 @@ class BusyScreen(Screen):
     def retranslate(self) -> None:
         self.text.setText(tr(self.what))
         self.bar.setAccessibleName(tr(self.what))
-        set_text(self.stop, tr("Cancel"))
+        set_text(self.stop, tr("Cancel"), description=tr("Stop waiting and go back to the start screen"))
 
 
 class MessageScreen(Screen):
@@ -110,6 +114,7 @@ class MessageScreen(Screen):
         self.title = label("title", name="message-title")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body = label("big", name="message-body")
+        self.body.setProperty("bilingual", True)  # an error's own sentence, in both languages by design
         self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint = label("muted", name="message-hint")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -143,7 +148,7 @@ class MessageScreen(Screen):
     def retranslate(self) -> None:
         self.title.setText(tr(self._title) if self._title else "")
         self.hint.setText(tr(self._hint) if self._hint else "")
-        set_text(self.done, tr("Back"))
+        set_text(self.done, tr("Back"), description=tr("Back to the start screen"))
 
     def clear(self) -> None:
         self.code = self._title = self._hint = ""

@@ -46,7 +46,8 @@ class EntryScreen(Screen):
         self.check.clicked.connect(self.submit)
         self.cancel = button("entry-back", "quiet")
         self.cancel.clicked.connect(self.back)
-        row = QHBoxLayout()
+        row = QHBoxLayout()  # Back beside the field, not under the keys: large text needs that row's height
+        row.addWidget(self.cancel)
         row.addWidget(self.field, 1)
         row.addWidget(self.check)
         layout = QVBoxLayout(self)
@@ -58,10 +59,6 @@ class EntryScreen(Screen):
         layout.addStretch(1)  # above the keys: a problem shown as one types never moves them
         for keyboard in self.keyboards.values():
             layout.addWidget(keyboard)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.cancel)
-        bottom.addStretch(1)
-        layout.addLayout(bottom)
         self.open("id")
 
     def open(self, mode: str) -> None:
@@ -105,8 +102,9 @@ class EntryScreen(Screen):
             self.hint.setText(tr("It is printed on your donation receipt, e.g. D-00000123-X"))
             self.field.setAccessibleName(tr("Receipt code"))
         self.field.setPlaceholderText(self.field.accessibleName())
-        set_text(self.check, tr("Check"))
-        set_text(self.cancel, tr("Back"))
+        self.field.setAccessibleDescription(self.hint.text())
+        set_text(self.check, tr("Check"), description=tr("Checks what you typed"))
+        set_text(self.cancel, tr("Back"), description=tr("Back to the start screen"))
         for keyboard in self.keyboards.values():
             keyboard.retranslate()
 
@@ -181,8 +179,9 @@ class FilesScreen(Screen):
             else tr("No USB stick with a PDF or image was found. Insert one and tap Look again.")
         )
         self.list.setAccessibleName(tr("Files on the USB stick"))
-        set_text(self.again, "↻ " + tr("Look again"), tr("Look again"))
-        set_text(self.cancel, tr("Back"))
+        self.list.setAccessibleDescription(tr("Tap a file to check it"))
+        set_text(self.again, "↻ " + tr("Look again"), tr("Look again"), tr("Looks for files on the USB stick again"))
+        set_text(self.cancel, tr("Back"), description=tr("Back to the start screen"))
 
     def clear(self) -> None:
         self.show_candidates([])
@@ -244,8 +243,9 @@ class PinScreen(Screen):
     def retranslate(self) -> None:
         self.title.setText(tr("Administrator PIN to leave the kiosk"))
         self.field.setAccessibleName(tr("Administrator PIN"))
-        set_text(self.ok, tr("Leave kiosk"))
-        set_text(self.cancel, tr("Cancel"))
+        self.field.setAccessibleDescription(tr("For staff only"))
+        set_text(self.ok, tr("Leave kiosk"), description=tr("Closes the kiosk if the PIN is right"))
+        set_text(self.cancel, tr("Cancel"), description=tr("Back to the start screen"))
         self.pad.retranslate()
 
     def clear(self) -> None:

@@ -2,14 +2,20 @@
 
 Sizes are for reading at two metres: body text about 30 px and the verdict
 about 96 px on a 1080-line screen, scaled down with the screen but never
-below what a touch target needs (48 px).
+below what a touch target needs (48 px). Large-text mode (适老化) makes every
+text at least `LARGE_TEXT` times its normal size. Every text colour keeps
+WCAG AA contrast (4.5:1) with what it sits on; tests/test_kiosk_access.py
+measures each pair in the stylesheets, so text colours that share a
+background are written as descendant rules (`banner QLabel[...]`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 MIN_TARGET = 48
+LARGE_TEXT = 1.5
 
 
 @dataclass(frozen=True)
@@ -69,19 +75,32 @@ def palette(high_contrast: bool) -> Palette:
 
 
 def scale_for(width: int, height: int) -> float:
-    return max(0.6, min(width / 1600, height / 1080, 1.4))
+    """Type and targets for a screen: designed at 1600×1080, or 1200×1600
+    standing up (a portrait kiosk is as wide as a landscape one is high, and
+    read from as far away)."""
+    design_w, design_h = (1200, 1600) if height > width else (1600, 1080)
+    return max(0.6, min(width / design_w, height / design_h, 1.4))
 
 
 def px(size: float, scale: float) -> int:
     return max(12, round(size * scale))
 
 
-def stylesheet(scale: float, high_contrast: bool) -> str:
+def text_px(size: float, scale: float, large: bool = False) -> int:
+    """A type size; in large-text mode rounded up, so it is never below `LARGE_TEXT` times the normal one."""
+    normal = px(size, scale)
+    return math.ceil(normal * LARGE_TEXT) if large else normal
+
+
+def stylesheet(scale: float, high_contrast: bool, large: bool = False) -> str:
     p = palette(high_contrast)
     border = 3 if high_contrast else 0
     target = max(MIN_TARGET, px(76, scale))
 
-    def f(size: float) -> int:
+    def f(size: float) -> int:  # type
+        return text_px(size, scale, large)
+
+    def d(size: float) -> int:  # corners, padding: the same in large-text mode, so text gets the room
         return px(size, scale)
 
     return f"""
@@ -97,49 +116,50 @@ QLabel[role="error"] {{ color: {p.bad}; font-size: {f(28)}px; font-weight: bold;
 QLabel[role="ok"] {{ color: {p.good}; font-size: {f(28)}px; font-weight: bold; }}
 QLabel[role="warning"] {{ color: {p.warn}; font-size: {f(28)}px; font-weight: bold; }}
 QLabel[role="mark"] {{ font-size: {f(110)}px; font-weight: bold; color: {p.bad}; }}
-QLabel[role="symbol"] {{ font-size: {f(100)}px; font-weight: bold; color: {p.on_tone}; }}
-QLabel[role="headline"] {{ font-size: {f(72)}px; font-weight: bold; color: {p.on_tone}; }}
-QLabel[role="headline2"] {{ font-size: {f(44)}px; font-weight: bold; color: {p.on_tone}; }}
-QLabel[role="sentence"] {{ font-size: {f(26)}px; color: {p.on_tone}; }}
+QFrame[role="banner"] QLabel[role="symbol"] {{ font-size: {f(100)}px; font-weight: bold; color: {p.on_tone}; }}
+QFrame[role="banner"] QLabel[role="headline"] {{ font-size: {f(72)}px; font-weight: bold; color: {p.on_tone}; }}
+QFrame[role="banner"] QLabel[role="headline2"] {{ font-size: {f(44)}px; font-weight: bold; color: {p.on_tone}; }}
+QFrame[role="banner"] QLabel[role="sentence"] {{ font-size: {f(26)}px; color: {p.on_tone}; }}
 QLabel[role="fieldname"] {{ color: {p.muted}; font-size: {f(22)}px; }}
 QLabel[role="fieldvalue"] {{ font-size: {f(30)}px; font-weight: bold; }}
-QFrame[role="banner"] {{ border-radius: {f(18)}px; }}
+QFrame[role="banner"] {{ border-radius: {d(18)}px; }}
 QFrame[role="banner"][tone="good"] {{ background: {p.good}; }}
 QFrame[role="banner"][tone="warn"] {{ background: {p.warn}; }}
 QFrame[role="banner"][tone="bad"] {{ background: {p.bad}; }}
-QFrame[role="card"] {{ background: {p.surface}; border: {max(1, border)}px solid {p.line}; border-radius: {f(14)}px; }}
+QFrame[role="card"] {{ background: {p.surface}; border: {max(1, border)}px solid {p.line}; border-radius: {d(14)}px; }}
 QFrame[role="bar"] {{ background: {p.surface}; border-bottom: {max(1, border)}px solid {p.line}; }}
 QPushButton {{
     background: {p.accent}; color: {p.on_accent}; border: {border}px solid {p.text};
-    border-radius: {f(14)}px; padding: {f(10)}px {f(28)}px; min-height: {target}px; min-width: {MIN_TARGET}px;
+    border-radius: {d(14)}px; padding: {d(10)}px {d(28)}px; min-height: {target}px; min-width: {MIN_TARGET}px;
     font-size: {f(32)}px; font-weight: bold;
 }}
 QPushButton:pressed {{ background: {p.text}; color: {p.bg}; }}
 QPushButton:disabled {{ background: {p.line}; color: {p.muted}; }}
 QPushButton[kind="quiet"] {{ background: {p.quiet}; color: {p.on_quiet}; border: {max(2, border)}px solid {p.line}; }}
 QPushButton[kind="bar"] {{ background: {p.quiet}; color: {p.on_quiet}; font-size: {f(26)}px;
-    min-height: {max(MIN_TARGET, px(60, scale))}px; padding: {f(4)}px {f(20)}px;
+    min-height: {max(MIN_TARGET, px(60, scale))}px; padding: {d(4)}px {d(20)}px;
     border: {max(2, border)}px solid {p.line}; }}
 QPushButton[kind="bar"]:checked {{ background: {p.text}; color: {p.bg}; }}
 QPushButton[kind="tile"] {{ font-size: {f(38)}px; min-height: {max(MIN_TARGET, px(190, scale))}px; text-align: center;
-    border-radius: {f(22)}px; }}
+    border-radius: {d(22)}px; }}
+QPushButton[kind="tile"] QLabel {{ color: {p.on_accent}; font-size: {f(38)}px; font-weight: bold; }}
 QPushButton[kind="key"] {{ background: {p.surface}; color: {p.text}; border: {max(2, border)}px solid {p.line};
     font-size: {f(34)}px; min-height: {max(MIN_TARGET, px(72, scale))}px; min-width: {max(MIN_TARGET, px(72, scale))}px;
-    padding: 0px; border-radius: {f(10)}px; }}
+    padding: 0px; border-radius: {d(10)}px; }}
 QPushButton[kind="key"]:pressed {{ background: {p.accent}; color: {p.on_accent}; }}
 QLineEdit {{ background: {p.surface}; color: {p.text}; border: {max(3, border)}px solid {p.accent};
-    border-radius: {f(10)}px; padding: {f(8)}px {f(14)}px; font-size: {f(38)}px; min-height: {target}px; }}
+    border-radius: {d(10)}px; padding: {d(8)}px {d(14)}px; font-size: {f(38)}px; min-height: {target}px; }}
 QLineEdit[invalid="true"] {{ border-color: {p.bad}; }}
-QListWidget {{ background: {p.surface}; border: {max(2, border)}px solid {p.line}; border-radius: {f(12)}px;
+QListWidget {{ background: {p.surface}; border: {max(2, border)}px solid {p.line}; border-radius: {d(12)}px;
     font-size: {f(30)}px; }}
-QListWidget::item {{ min-height: {max(MIN_TARGET, px(84, scale))}px; padding: {f(6)}px {f(16)}px;
+QListWidget::item {{ min-height: {max(MIN_TARGET, px(84, scale))}px; padding: {d(6)}px {d(16)}px;
     border-bottom: 1px solid {p.line}; }}
 QListWidget::item:selected {{ background: {p.accent}; color: {p.on_accent}; }}
-QProgressBar {{ background: {p.quiet}; border: {max(2, border)}px solid {p.line}; border-radius: {f(10)}px;
+QProgressBar {{ background: {p.quiet}; border: {max(2, border)}px solid {p.line}; border-radius: {d(10)}px;
     min-height: {f(34)}px; text-align: center; font-size: {f(22)}px; color: {p.text}; }}
-QProgressBar::chunk {{ background: {p.good}; border-radius: {f(8)}px; }}
+QProgressBar::chunk {{ background: {p.good}; border-radius: {d(8)}px; }}
 QScrollArea {{ background: transparent; border: none; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}
-QScrollBar:vertical {{ width: {max(24, f(30))}px; background: {p.quiet}; }}
-QScrollBar::handle:vertical {{ background: {p.muted}; min-height: {MIN_TARGET}px; border-radius: {f(8)}px; }}
+QScrollBar:vertical {{ width: {max(24, d(30))}px; background: {p.quiet}; }}
+QScrollBar::handle:vertical {{ background: {p.muted}; min-height: {MIN_TARGET}px; border-radius: {d(8)}px; }}
 """

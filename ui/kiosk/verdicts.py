@@ -134,6 +134,15 @@ _LOOKS: dict[str, Look] = {
         "revoked (the ledger node is out of reach or its copy is too old). Try again later or "
         "ask at the issuing agency's counter.",
     ),
+    "STATUS_CONFLICT": Look(
+        BAD,
+        "✗",
+        "账本节点说法矛盾 · 请勿采信",
+        "Ledger nodes disagree — do not rely on it",
+        "两个账本节点对这张证照的状态给出了相互矛盾的证明，其中一个过旧或不可信。请到签发机构窗口核实。",
+        "Two ledger nodes gave conflicting proofs of this certificate's status; one of them is out of date "
+        "or not to be trusted. Ask at the issuing agency's counter.",
+    ),
 }
 
 _OFFLINE_VALID = Look(
@@ -162,6 +171,7 @@ _AUTHENTIC = frozenset(
         "EXPIRED",
         "NOT_YET_VALID",
         "STATUS_UNKNOWN",
+        "STATUS_CONFLICT",
         "LOG_FORKED",
         "LOG_INVALID",
         "NOT_IN_LEDGER",
@@ -175,8 +185,13 @@ def shows_content(verdict: Verdict) -> bool:
 
 
 def sentence(verdict: Verdict) -> tuple[str, str]:
-    """The verdict in a sentence, without machine timestamps (the screen shows those in city time)."""
-    return SENTENCES.table[verdict.code]
+    """The verdict in a sentence, without machine timestamps (the screen shows those in city time),
+    and how many nodes' proven answers agreed when more than one was asked."""
+    zh, en = SENTENCES.table[verdict.code]
+    n = len(verdict.confirmed_by)
+    if verdict.code == "VALID" and verdict.status_checked and n:
+        return f"{zh}（状态经 {n} 个节点确认）", f"{en} (Status confirmed by {n} nodes.)"
+    return zh, en
 
 
 def status_could_not_be_checked(verdict: Verdict) -> bool:

@@ -7,7 +7,7 @@ import math
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 SEAL_RED = QColor(220, 16, 20, 225)
 
@@ -31,8 +31,29 @@ def label(role: str = "", text: str = "", wrap: bool = True, name: str = "") -> 
     return widget
 
 
-def button(name: str, kind: str = "", checkable: bool = False) -> QPushButton:
-    widget = QPushButton()
+class WrappingButton(QPushButton):
+    """A button whose words wrap onto more lines (large text on a narrow tile):
+    the words are a label inside it, which taps pass through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words = QLabel()
+        self.words.setWordWrap(True)
+        self.words.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.words.setTextFormat(Qt.TextFormat.PlainText)
+        self.words.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        inside = QVBoxLayout(self)
+        inside.addWidget(self.words)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self.words.setText(text)
+
+    def text(self) -> str:
+        return self.words.text()
+
+
+def button(name: str, kind: str = "", checkable: bool = False, wrap: bool = False) -> QPushButton:
+    widget = WrappingButton() if wrap else QPushButton()
     widget.setObjectName(name)
     widget.setCheckable(checkable)
     widget.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -42,10 +63,52 @@ def button(name: str, kind: str = "", checkable: bool = False) -> QPushButton:
     return widget
 
 
-def set_text(widget: QPushButton | QLabel, text: str, spoken: str | None = None) -> None:
-    """Visible text and the name a screen reader says (symbols spoken as words)."""
+def set_text(widget: QPushButton | QLabel, text: str, spoken: str | None = None, description: str = "") -> None:
+    """Visible text, the name a screen reader says (symbols spoken as words) and,
+    for a control, what it does (its accessible description)."""
     widget.setText(text)
     widget.setAccessibleName(spoken or text.replace("\n", " "))
+    if description:
+        widget.setAccessibleDescription(description)
+
+
+def scroll_area(inner: QWidget) -> QScrollArea:
+    """A frameless area that scrolls `inner` up and down, never sideways (its words wrap instead)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(inner)
+    return area
+
+
+class ScrollingPart(QWidget):
+    """Contents in an area of their own that scrolls, or laid out open: a card's
+    contents open when the whole page scrolls (large text), the page itself open
+    otherwise, so there is never a scrolling part inside another."""
+
+    def __init__(self, inner: QWidget) -> None:
+        super().__init__()
+        self.inner = inner
+        self.area = scroll_area(inner)
+        self.box = QVBoxLayout(self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.addWidget(self.area)
+        self.scrolls = True
+
+    def set_scrolls(self, on: bool) -> None:
+        if on == self.scrolls:
+            return
+        self.scrolls = on
+        if on:
+            self.box.removeWidget(self.inner)
+            self.area.setWidget(self.inner)
+        else:
+            self.area.takeWidget()
+            self.inner.setAutoFillBackground(False)  # the area had it paint a background of its own
+            self.box.addWidget(self.inner)
+        self.area.setVisible(on)
+        self.inner.show()
 
 
 def card() -> QFrame:
@@ -67,6 +130,12 @@ class Screen(QWidget):
 
     def retranslate(self) -> None:
         pass
+
+    def set_portrait(self, portrait: bool) -> None:
+        """The screen stands up (taller than wide): side-by-side parts go one above the other."""
+
+    def set_large_text(self, large: bool) -> None:
+        """Large-text mode: parts side by side may go one above the other, the screen scrolling as a page."""
 
     def clear(self) -> None:
         pass

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLayout,
@@ -29,7 +30,7 @@ from citychain.errors import CityChainError
 from ui import i18n
 from ui.tasks import Tasks
 
-from . import files, theme
+from . import files, speech, theme
 from .backend import (
     KioskBackend,
     KioskError,
@@ -39,6 +40,7 @@ from .backend import (
     receipt_of,
 )
 from .config import KioskConfig, check_pin
+from .flow_layout import FlowLayout
 from .idle import IdleWatcher
 from .scanner import ScannerFilter
 from .screen_trace import FundsScreen, TraceScreen
@@ -50,6 +52,14 @@ from .widgets import button, label, set_text
 
 BUSY_DELAY_MS = 150  # quick answers go straight to their screen, without a flash of "checking"
 MAX_PIN_TRIES, LOCKOUT_S = 5, 60
+
+
+def relayout() -> None:
+    """Lay out now what new words or a new style posted. Texts and fonts
+    change at once but layouts follow one event-loop pass later; anything
+    looking in between (a grab, the next resize) saw buttons at their old
+    widths, their words clipped (1280×800 after a language switch)."""
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
 
 class KioskWindow(QWidget):
@@ -64,7 +74,10 @@ class KioskWindow(QWidget):
         self.backend, self.config = backend, config
         self.tasks = tasks or Tasks(max_threads=2)
         self.high_contrast = config.high_contrast
+        self.large_text = False
+        self.speaker = speech.Speaker()
         self._scale = 0.0
+        self._portrait = False
         self._generation = 0
         self._task = None
         self._leaving = False
@@ -132,17 +145,31 @@ class KioskWindow(QWidget):
         self.home_button = button("bar-home", "bar")
         self.language_button = button("bar-language", "bar")
         self.contrast_button = button("bar-contrast", "bar", checkable=True)
+        self.large_button = button("bar-large-text", "bar", checkable=True)
+        self.speech_button = button("bar-speech", "bar", checkable=True)
         self.admin_button = button("bar-admin", "bar")
         self.home_button.clicked.connect(self.go_home)
         self.language_button.clicked.connect(self.toggle_language)
         self.contrast_button.toggled.connect(self.set_high_contrast)
+        self.large_button.toggled.connect(self.set_large_text)
+        self.speech_button.toggled.connect(self.set_speech)
         self.admin_button.clicked.connect(self.ask_pin)
+        self.bar = bar
         row = QHBoxLayout(bar)
         row.setContentsMargins(24, 8, 24, 8)
         row.addWidget(self.brand)
-        row.addStretch(1)
-        for widget in (self.home_button, self.language_button, self.contrast_button, self.admin_button):
-            row.addWidget(widget)
+        buttons = QWidget()
+        flow = FlowLayout(buttons)  # more rows rather than clipped words (portrait, large text)
+        for widget in (
+            self.home_button,
+            self.language_button,
+            self.contrast_button,
+            self.large_button,
+            self.speech_button,
+            self.admin_button,
+        ):
+            flow.addWidget(widget)
+        row.addWidget(buttons, 1)
         self.footer = label("small", wrap=False, name="footer")
         layout = QVBoxLayout(self)
         # The screen decides the size, the type follows it (resizeEvent): never the other way round.
@@ -160,13 +187,28 @@ class KioskWindow(QWidget):
     def apply_theme(self) -> None:
         scale = theme.scale_for(max(self.width(), 640), max(self.height(), 480))
         self._scale = scale
-        self.setStyleSheet(theme.stylesheet(scale, self.high_contrast))
-        self.trace.style_flow(theme.palette(self.high_contrast), theme.px(26, scale))
+        self.setStyleSheet(theme.stylesheet(scale, self.high_contrast, self.large_text))
+        self.trace.style_flow(theme.palette(self.high_contrast), theme.text_px(26, scale, self.large_text))
         self.verdict.set_scale(scale)
+        relayout()
+        self._fit_bar()
+
+    def _fit_bar(self) -> None:
+        """Large type on a narrow screen: the bar's buttons keep their words, the brand gives way;
+        standing up, where height is plenty, the buttons take a second row instead."""
+        self.brand.setVisible(True)
+        self.brand.setVisible(self._portrait or self.bar.layout().sizeHint().width() <= self.width())
+        self.bar.layout().activate()  # laid out for the new words now, not at the next event loop pass
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        portrait = self.height() > self.width()
+        if portrait != self._portrait:
+            self._portrait = portrait
+            for screen in self.pages:
+                screen.set_portrait(portrait)
         if abs(theme.scale_for(self.width(), self.height()) - self._scale) > 0.02:
             self.apply_theme()
+        self._fit_bar()
         super().resizeEvent(event)
 
     def set_high_contrast(self, on: bool) -> None:
@@ -177,25 +219,53 @@ class KioskWindow(QWidget):
             self.high_contrast = on
             self.apply_theme()
 
+    def set_large_text(self, on: bool) -> None:
+        """Large-text mode (适老化): every text at least 1.5 times its size; restyled only on a change."""
+        self.large_button.setChecked(on)
+        if on != self.large_text:
+            self.large_text = on
+            for screen in self.pages:
+                screen.set_large_text(on)
+            self.apply_theme()
+
+    def set_speech(self, on: bool) -> None:
+        """Read the verdict and each screen's instructions aloud (off by default), starting with this screen."""
+        self.speech_button.setChecked(on)
+        self.speaker.set_enabled(on)
+        if on:
+            self.speaker.say(speech.screen_words(self.current()))
+
     def toggle_language(self) -> None:
         i18n.set_language("en" if i18n.chinese() else "zh_CN")
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        from PySide6.QtCore import QEvent
-
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
 
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)  # a language change reaches every screen in here
+        if event.type() == QEvent.Type.LanguageChange:
+            relayout()
+        return handled
+
     def retranslate(self) -> None:
         self.brand.setText(tr("CityChain self-service"))
-        set_text(self.home_button, "⌂ " + tr("Home"), tr("Home"))
+        set_text(self.home_button, "⌂ " + tr("Home"), tr("Home"), tr("Back to the start screen"))
         other = "English" if i18n.chinese() else "中文"
-        set_text(self.language_button, other, tr("Switch language to {language}").format(language=other))
-        set_text(self.contrast_button, "◐ " + tr("High contrast"), tr("High contrast"))
-        set_text(self.admin_button, tr("Staff"), tr("Staff: leave the kiosk (PIN)"))
+        switch = tr("Switch language to {language}").format(language=other)
+        set_text(self.language_button, other, switch, tr("Shows every screen in the other language"))
+        set_text(self.contrast_button, "◐ " + tr("High contrast"), tr("High contrast"), tr("Light text on black"))
+        set_text(
+            self.large_button, "A+ " + tr("Large text"), tr("Large text"), tr("Makes all text half as large again")
+        )
+        set_text(
+            self.speech_button, "♪ " + tr("Read aloud"), tr("Read aloud"), tr("Reads the result and instructions aloud")
+        )
+        set_text(self.admin_button, tr("Staff"), tr("Staff: leave the kiosk (PIN)"), tr("For staff only"))
         zh, en = self.backend.where()
         self.footer.setText(zh if i18n.chinese() else en)
+        self._fit_bar()
 
     # -- navigation ---------------------------------------------------------------------
     def current(self) -> QWidget:
@@ -206,6 +276,9 @@ class KioskWindow(QWidget):
     def _show(self, screen: QWidget) -> None:
         self.stack.setCurrentWidget(self.pages[screen])
         self.home_button.setVisible(screen is not self.home)
+        self._fit_bar()
+        if self.speaker.enabled and screen is not self.busy:
+            self.speaker.say(speech.screen_words(screen))
         self.shown.emit(screen.objectName())
 
     def go_home(self) -> None:
@@ -347,6 +420,7 @@ class KioskWindow(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         if self._leaving:
             self._cancel()  # an answer still on its way must not reach a closed (soon deleted) window
+            self.speaker.stop()
             self.scanner.uninstall()
             self.idle.uninstall()
             super().closeEvent(event)
@@ -363,4 +437,6 @@ class KioskWindow(QWidget):
             i18n.set_language(self.config.language)
         if self.high_contrast != self.config.high_contrast:
             self.set_high_contrast(self.config.high_contrast)
+        self.set_large_text(False)
+        self.set_speech(False)
         self._show(self.home)

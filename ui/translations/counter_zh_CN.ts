@@ -90,6 +90,10 @@
     <context>
         <name>CharityPage</name>
         <message>
+            <source>Disclosure</source>
+            <translation>信息公开</translation>
+        </message>
+        <message>
             <location filename="../counter/charity_page.py" line="228" />
             <source>Charity desk</source>
             <translation>慈善窗口</translation>
@@ -235,6 +239,49 @@
             <location filename="../counter/documents.py" line="109" />
             <source>Save the PDF</source>
             <translation>保存 PDF</translation>
+        </message>
+        <message>
+            <location filename="../counter/documents.py" />
+            <source>Printer: %1…</source>
+            <translation>打印机：%1…</translation>
+        </message>
+        <message>
+            <location filename="../counter/documents.py" />
+            <source>Choose the printer…</source>
+            <translation>选择打印机…</translation>
+        </message>
+        <message>
+            <location filename="../counter/documents.py" />
+            <source>Cancel printing</source>
+            <translation>取消打印</translation>
+        </message>
+        <message>
+            <location filename="../counter/documents.py" />
+            <source>Cancelling the print job…</source>
+            <translation>正在取消打印作业…</translation>
+        </message>
+    </context>
+    <context>
+        <name>PrinterDialog</name>
+        <message>
+            <location filename="../counter/printer.py" />
+            <source>Choose the printer</source>
+            <translation>选择打印机</translation>
+        </message>
+        <message>
+            <location filename="../counter/printer.py" />
+            <source>Documents from this counter are printed on the printer chosen here.</source>
+            <translation>本窗口的证照和收据将在此处选定的打印机上打印。</translation>
+        </message>
+        <message>
+            <location filename="../counter/printer.py" />
+            <source>Use this printer</source>
+            <translation>使用此打印机</translation>
+        </message>
+        <message>
+            <location filename="../counter/printer.py" />
+            <source>Cancel</source>
+            <translation>取消</translation>
         </message>
     </context>
     <context>
@@ -1303,4 +1350,51 @@ Signing writes it to the ledger for good; a mistake can later only be revoked or
             <translation>取消</translation>
         </message>
     </context>
+    <context>
+        <name>DisclosureTab</name>
+        <message>
+            <source>Folder for the reports</source>
+            <translation>报告存放的文件夹</translation>
+        </message>
+        <message>
+            <source>Making the disclosure reports…</source>
+            <translation>正在生成信息公开报告…</translation>
+        </message>
+        <message>
+            <source>Projects longer than six months publish their progress every quarter, by the end of the following month; an ended project publishes the full use of its money within three months.</source>
+            <translation>实施期超过六个月的项目每季度公开实施情况（季度结束后次月月底前）；项目结束后三个月内全面公开资金使用情况。</translation>
+        </message>
+        <message>
+            <source>Choose…</source>
+            <translation>选择…</translation>
+        </message>
+        <message>
+            <source>Also record the quarter's reports as disclosed (signed in the ledger)</source>
+            <translation>同时在账本中签名记录本季度报告已公开</translation>
+        </message>
+        <message>
+            <source>Make the reports</source>
+            <translation>生成报告</translation>
+        </message>
+        <message>
+            <source>Project</source>
+            <translation>项目</translation>
+        </message>
+        <message>
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+        <message>
+            <source>State</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Reports due or late</source>
+            <translation>待公开或逾期的报告</translation>
+        </message>
+        <message>
+        <source>Projects and their reports</source>
+        <translation>项目及其报告</translation>
+    </message>
+</context>
 </TS>

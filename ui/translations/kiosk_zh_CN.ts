@@ -124,6 +124,18 @@
         <translation>尚未使用：{a}</translation>
     </message>
     <message>
+        <source>Disclosure: {state} · latest report: {period} ({date})</source>
+        <translation>信息公开：{state} · 最新报告：{period}（{date}）</translation>
+    </message>
+    <message>
+        <source>final report</source>
+        <translation>结项报告</translation>
+    </message>
+    <message>
+        <source>Owed: {period}, due {due}</source>
+        <translation>待公开：{period}，截止 {due}</translation>
+    </message>
+    <message>
         <source>Refunded: {a}</source>
         <translation>已退款：{a}</translation>
     </message>
@@ -350,6 +362,106 @@
     <message>
         <source>Wrong PIN.</source>
         <translation>密码错误。</translation>
+    </message>
+    <message>
+        <source>Large text</source>
+        <translation>大字</translation>
+    </message>
+    <message>
+        <source>Read aloud</source>
+        <translation>朗读</translation>
+    </message>
+    <message>
+        <source>Back to the start screen</source>
+        <translation>返回首页</translation>
+    </message>
+    <message>
+        <source>Shows every screen in the other language</source>
+        <translation>将所有界面切换为另一种语言</translation>
+    </message>
+    <message>
+        <source>Light text on black</source>
+        <translation>黑底亮字</translation>
+    </message>
+    <message>
+        <source>Makes all text half as large again</source>
+        <translation>将所有文字放大一半</translation>
+    </message>
+    <message>
+        <source>Reads the result and instructions aloud</source>
+        <translation>朗读核验结果和操作说明</translation>
+    </message>
+    <message>
+        <source>For staff only</source>
+        <translation>仅限工作人员</translation>
+    </message>
+    <message>
+        <source>Removes the last character typed</source>
+        <translation>删除最后输入的一个字符</translation>
+    </message>
+    <message>
+        <source>Empties the field to start again</source>
+        <translation>清空输入框，重新输入</translation>
+    </message>
+    <message>
+        <source>Types this character into the field</source>
+        <translation>在输入框中输入这个字符</translation>
+    </message>
+    <message>
+        <source>Removes the last digit typed</source>
+        <translation>删除最后输入的一位数字</translation>
+    </message>
+    <message>
+        <source>Empties the PIN field</source>
+        <translation>清空密码输入框</translation>
+    </message>
+    <message>
+        <source>Types this digit of the PIN</source>
+        <translation>输入密码的这一位数字</translation>
+    </message>
+    <message>
+        <source>Shows the public page of this donation's fund</source>
+        <translation>查看这笔捐款所属基金的公开页面</translation>
+    </message>
+    <message>
+        <source>Shows or hides the full resident ID numbers on this screen</source>
+        <translation>显示或隐藏本页上完整的身份证号码</translation>
+    </message>
+    <message>
+        <source>Choose a PDF or picture of a certificate</source>
+        <translation>选择证照的PDF文件或图片</translation>
+    </message>
+    <message>
+        <source>See the status of the certificate with that number</source>
+        <translation>查看该编号证照的状态</translation>
+    </message>
+    <message>
+        <source>Type your receipt code to see where the money went</source>
+        <translation>输入收据编码，查看善款去向</translation>
+    </message>
+    <message>
+        <source>See how much each charity fund raised and paid out</source>
+        <translation>查看各慈善基金的筹款和支出</translation>
+    </message>
+    <message>
+        <source>Stop waiting and go back to the start screen</source>
+        <translation>停止等待并返回首页</translation>
+    </message>
+    <message>
+        <source>Checks what you typed</source>
+        <translation>核验输入的内容</translation>
+    </message>
+    <message>
+        <source>Tap a file to check it</source>
+        <translation>点按一个文件进行核验</translation>
+    </message>
+    <message>
+        <source>Looks for files on the USB stick again</source>
+        <translation>重新查找U盘上的文件</translation>
+    </message>
+    <message>
+        <source>Closes the kiosk if the PIN is right</source>
+        <translation>密码正确时关闭自助终端</translation>
     </message>
 </context>
 </TS>
