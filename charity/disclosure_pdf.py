@@ -26,7 +26,7 @@ from citychain.node.node import Node
 
 from .quarterly import REPORT_FILENAME, Report
 from .receipt_pdf import seal_identity
-from .report_pdf import CELL, CELL_R, CONTENT_W, H2, HEAD, HEAD_R, MARGIN, NOTE, SUBTITLE, TITLE
+from .report_pdf import CELL, CELL_R, CONTENT_W, H2, HEAD, HEAD_R, MARGIN, NOTE, SUBTITLE, TITLE, page_furniture
 from .report_pdf import _bi as bi
 from .report_pdf import _Canvas as ReportCanvas
 from .report_pdf import _grid as grid
@@ -93,23 +93,12 @@ def render_disclosure(
     )
     stamp = pdf_date(now, "")
 
-    def furniture(canvas, document) -> None:
-        if stamp:
-            canvas.setDateFormatter(lambda *_ignored: stamp)
-        canvas.saveState()
-        canvas.setStrokeColor(FRAME)
-        canvas.setLineWidth(0.6)
-        canvas.line(MARGIN, A4[1] - 14 * mm, A4[0] - MARGIN, A4[1] - 14 * mm)
-        canvas.setFont(FONT_NAME, 7.5)
-        canvas.setFillColor(GREY)
-        canvas.drawString(MARGIN, A4[1] - 12 * mm, f"{charity_names[0]} · 慈善信息公开  Charity disclosure")
-        canvas.drawRightString(A4[0] - MARGIN, A4[1] - 12 * mm, f"{p.id} · {report.period}")
-        canvas.drawCentredString(
-            A4[0] / 2,
-            10 * mm,
-            f"第 {document.page} 页 · Page {document.page}    生成于 Made {as_of:%Y-%m-%d %H:%M} (UTC+08:00)",
-        )
-        canvas.restoreState()
+    furniture = page_furniture(
+        stamp,
+        f"{charity_names[0]} · 慈善信息公开  Charity disclosure",
+        f"{p.id} · {report.period}",
+        f"生成于 Made {as_of:%Y-%m-%d %H:%M} (UTC+08:00)",
+    )
 
     story = [
         para(f"{p.name_zh}", TITLE),

@@ -129,23 +129,12 @@ def render_report(
     )
     stamp = pdf_date(now, "")
 
-    def furniture(canvas: Canvas, document) -> None:
-        if stamp:
-            canvas.setDateFormatter(lambda *_ignored: stamp)
-        canvas.saveState()
-        canvas.setStrokeColor(FRAME)
-        canvas.setLineWidth(0.6)
-        canvas.line(MARGIN, A4[1] - 14 * mm, A4[0] - MARGIN, A4[1] - 14 * mm)
-        canvas.setFont(FONT_NAME, 7.5)
-        canvas.setFillColor(GREY)
-        canvas.drawString(MARGIN, A4[1] - 12 * mm, f"{charity_names[0]} · 基金报告  {charity_names[1]} · Fund report")
-        canvas.drawRightString(A4[0] - MARGIN, A4[1] - 12 * mm, f"{totals.name_zh} {totals.name_en}")
-        canvas.drawCentredString(
-            A4[0] / 2,
-            10 * mm,
-            f"第 {document.page} 页 · Page {document.page}    截至 As of {as_of:%Y-%m-%d %H:%M} (UTC+08:00)",
-        )
-        canvas.restoreState()
+    furniture = page_furniture(
+        stamp,
+        f"{charity_names[0]} · 基金报告  {charity_names[1]} · Fund report",
+        f"{totals.name_zh} {totals.name_en}",
+        f"截至 As of {as_of:%Y-%m-%d %H:%M} (UTC+08:00)",
+    )
 
     story = [
         _p(f"{totals.name_zh} 基金报告", TITLE),
@@ -184,6 +173,27 @@ def render_report(
     ]
     doc.build(story, onFirstPage=furniture, onLaterPages=furniture, canvasmaker=_Canvas)
     return buf.getvalue()
+
+
+def page_furniture(stamp: str, left: str, right: str, footer: str):
+    """The running head (a rule, `left` and `right` above it) and the page-number
+    footer every charity report page carries, as a platypus page callback."""
+
+    def furniture(canvas: Canvas, document) -> None:
+        if stamp:
+            canvas.setDateFormatter(lambda *_ignored: stamp)
+        canvas.saveState()
+        canvas.setStrokeColor(FRAME)
+        canvas.setLineWidth(0.6)
+        canvas.line(MARGIN, A4[1] - 14 * mm, A4[0] - MARGIN, A4[1] - 14 * mm)
+        canvas.setFont(FONT_NAME, 7.5)
+        canvas.setFillColor(GREY)
+        canvas.drawString(MARGIN, A4[1] - 12 * mm, left)
+        canvas.drawRightString(A4[0] - MARGIN, A4[1] - 12 * mm, right)
+        canvas.drawCentredString(A4[0] / 2, 10 * mm, f"第 {document.page} 页 · Page {document.page}    {footer}")
+        canvas.restoreState()
+
+    return furniture
 
 
 def _grid(data: list, widths: list[float], repeat: int = 1, zebra: bool = True, empty: bool = False) -> Table:

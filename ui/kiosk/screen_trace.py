@@ -106,19 +106,10 @@ class TraceScreen(Screen):
         layout.setSpacing(10)
         layout.addWidget(self.page, 1)
         layout.addLayout(bottom)
-        self.portrait = self.large = False
-        self._arrange()
+        self.arrange()
         self.retranslate()
 
-    def set_portrait(self, portrait: bool) -> None:
-        self.portrait = portrait
-        self._arrange()
-
-    def set_large_text(self, large: bool) -> None:
-        self.large = large
-        self._arrange()
-
-    def _arrange(self) -> None:
+    def arrange(self) -> None:
         """Large text: the flow tall enough for every label on two lines, the two
         cards below it one above the other, open at full height, and the page
         scrolling as a whole. Standing up: the cards one above the other too."""
@@ -134,7 +125,7 @@ class TraceScreen(Screen):
         self.report, self.check = report, check
         self.flow = donation_flow(report)
         self.diagram.set_flow(self.flow)
-        self._arrange()
+        self.arrange()
         self.retranslate()
 
     def style_flow(self, colours: Palette, label_px: int) -> None:
@@ -150,7 +141,7 @@ class TraceScreen(Screen):
                 tones=dict(colours.flow or {}),
             )
         )
-        self._arrange()
+        self.arrange()
 
     def retranslate(self) -> None:
         set_text(self.finish, tr("Done"), description=tr("Back to the start screen"))

@@ -159,20 +159,11 @@ class VerdictScreen(Screen):
         layout.setSpacing(16)
         layout.addWidget(self.page, 1)
         layout.addLayout(bottom)
-        self.portrait = self.large = False
-        self._arrange()
+        self.arrange()
         self.clear()
 
     # -- showing ------------------------------------------------------------------
-    def set_portrait(self, portrait: bool) -> None:
-        self.portrait = portrait
-        self._arrange()
-
-    def set_large_text(self, large: bool) -> None:
-        self.large = large
-        self._arrange()
-
-    def _arrange(self) -> None:
+    def arrange(self) -> None:
         """Large text: the certificate above the issuer, both open at full height
         and the page scrolling as a whole, rather than two narrow cards of clipped
         words each scrolling on its own. Standing up: one above the other too."""

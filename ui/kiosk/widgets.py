@@ -131,11 +131,20 @@ class Screen(QWidget):
     def retranslate(self) -> None:
         pass
 
+    portrait = large = False
+
     def set_portrait(self, portrait: bool) -> None:
         """The screen stands up (taller than wide): side-by-side parts go one above the other."""
+        self.portrait = portrait
+        self.arrange()
 
     def set_large_text(self, large: bool) -> None:
         """Large-text mode: parts side by side may go one above the other, the screen scrolling as a page."""
+        self.large = large
+        self.arrange()
+
+    def arrange(self) -> None:
+        """Lay the parts out for `portrait` and `large` (most screens need nothing)."""
 
     def clear(self) -> None:
         pass
