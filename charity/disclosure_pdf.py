@@ -13,20 +13,31 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table, TableStyle
 
 from citychain.documents.city_time import city_datetime
 from citychain.documents.furniture import FRAME, GREY, LABEL_BG, RULE
 from citychain.documents.money import yuan_figures
 from citychain.documents.pades import seal_pdf
-from citychain.documents.typeset import FONT_NAME, font, pdf_date
+from citychain.documents.typeset import FONT_NAME, font
 from citychain.node.node import Node
 
 from .quarterly import REPORT_FILENAME, Report
 from .receipt_pdf import seal_identity
-from .report_pdf import CELL, CELL_R, CONTENT_W, H2, HEAD, HEAD_R, MARGIN, NOTE, SUBTITLE, TITLE, page_furniture
+from .report_pdf import (
+    CELL,
+    CELL_R,
+    CONTENT_W,
+    H2,
+    HEAD,
+    HEAD_R,
+    NOTE,
+    SUBTITLE,
+    TITLE,
+    page_furniture,
+    report_document,
+)
 from .report_pdf import _bi as bi
 from .report_pdf import _Canvas as ReportCanvas
 from .report_pdf import _grid as grid
@@ -77,24 +88,14 @@ def render_disclosure(
     zh, en = period_words(report)
     as_of = city_datetime(now)
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = report_document(
         buf,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=20 * mm,
-        bottomMargin=18 * mm,
-        title=f"信息公开 Disclosure {p.name_zh} {p.name_en} {report.period}",
-        author=charity_names[1],
-        subject=f"{p.id} · {report.period}",
-        creator="CityChain 可信城市",
-        invariant=1,
-        lang="zh-CN",
+        f"信息公开 Disclosure {p.name_zh} {p.name_en} {report.period}",
+        charity_names[1],
+        f"{p.id} · {report.period}",
     )
-    stamp = pdf_date(now, "")
-
     furniture = page_furniture(
-        stamp,
+        now,
         f"{charity_names[0]} · 慈善信息公开  Charity disclosure",
         f"{p.id} · {report.period}",
         f"生成于 Made {as_of:%Y-%m-%d %H:%M} (UTC+08:00)",

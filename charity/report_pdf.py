@@ -113,24 +113,14 @@ def render_report(
     font()
     buf = io.BytesIO()
     as_of = city_datetime(now)
-    doc = SimpleDocTemplate(
+    doc = report_document(
         buf,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=20 * mm,
-        bottomMargin=18 * mm,
-        title=f"基金报告 Fund report {totals.name_zh} {totals.name_en}",
-        author=charity_names[1],
-        subject=f"{totals.id} · {format_time(now)}",
-        creator="CityChain 可信城市",
-        invariant=1,
-        lang="zh-CN",
+        f"基金报告 Fund report {totals.name_zh} {totals.name_en}",
+        charity_names[1],
+        f"{totals.id} · {format_time(now)}",
     )
-    stamp = pdf_date(now, "")
-
     furniture = page_furniture(
-        stamp,
+        now,
         f"{charity_names[0]} · 基金报告  {charity_names[1]} · Fund report",
         f"{totals.name_zh} {totals.name_en}",
         f"截至 As of {as_of:%Y-%m-%d %H:%M} (UTC+08:00)",
@@ -175,9 +165,29 @@ def render_report(
     return buf.getvalue()
 
 
-def page_furniture(stamp: str, left: str, right: str, footer: str):
+def report_document(buf: io.BytesIO, title: str, author: str, subject: str) -> SimpleDocTemplate:
+    """An A4 charity report: its margins and PDF metadata."""
+    return SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=20 * mm,
+        bottomMargin=18 * mm,
+        title=title,
+        author=author,
+        subject=subject,
+        creator="CityChain 可信城市",
+        invariant=1,
+        lang="zh-CN",
+    )
+
+
+def page_furniture(now: datetime, left: str, right: str, footer: str):
     """The running head (a rule, `left` and `right` above it) and the page-number
-    footer every charity report page carries, as a platypus page callback."""
+    footer every charity report page carries, as a platypus page callback; the
+    PDF's dates are `now`'s."""
+    stamp = pdf_date(now, "")
 
     def furniture(canvas: Canvas, document) -> None:
         if stamp:
